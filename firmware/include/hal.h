@@ -1,0 +1,39 @@
+/* The firmware's only window on the hardware. Freestanding C11.
+ *
+ * In the simulator every call is timed TLM traffic issued by the core that runs the firmware
+ * (models/core/HostHal.cpp); on a real core these would be loads, stores and CSR writes. */
+#ifndef TLMMU_HAL_H
+#define TLMMU_HAL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t hal_paddr_t;
+
+/* Physical memory, bytes = 1, 2, 4 or 8, little-endian. */
+uint64_t hal_read_phys(hal_paddr_t pa, unsigned bytes);
+void hal_write_phys(hal_paddr_t pa, uint64_t value, unsigned bytes);
+void hal_zero_frame(hal_paddr_t pa, uint64_t bytes);
+void hal_copy_frame(hal_paddr_t dst, hal_paddr_t src, uint64_t bytes);
+
+/* Local TLB and page-walk-cache invalidation of the calling core. */
+enum hal_flush_kind { HAL_FLUSH_ALL, HAL_FLUSH_ASID, HAL_FLUSH_VA, HAL_FLUSH_VA_ASID };
+void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid);
+
+/* Root-pointer / ASID register of the calling core (satp / CR3). */
+void hal_set_root(hal_paddr_t root, uint16_t asid);
+
+/* Firmware bookkeeping work that is not memory traffic, in core cycles. */
+void hal_charge_cycles(uint64_t cycles);
+
+/* Unrecoverable firmware error: stops the simulation with the message. */
+void hal_panic(const char* message);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,87 @@
+#include "common/Stats.h"
+
+#include <stdexcept>
+
+namespace tlmmu {
+
+void Histogram::add(std::uint64_t value) {
+    unsigned b = 0;
+    while (b < 64 && (value >> b) != 0) ++b;
+    if (buckets_.size() <= b) buckets_.resize(b + 1, 0);
+    ++buckets_[b];
+    min_ = count_ == 0 ? value : std::min(min_, value);
+    max_ = std::max(max_, value);
+    ++count_;
+    sum_ += value;
+}
+
+nlohmann::json Histogram::toJson() const {
+    nlohmann::json j;
+    j["count"] = count_;
+    j["sum"] = sum_;
+    j["min"] = min_;
+    j["max"] = max_;
+    j["mean"] = count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
+    // Buckets as [low, high] -> count, only the non-empty ones.
+    nlohmann::json buckets = nlohmann::json::array();
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+        if (!buckets_[b]) continue;
+        const std::uint64_t lo = b == 0 ? 0 : (std::uint64_t{1} << (b - 1));
+        const std::uint64_t hi = b == 0 ? 0 : (std::uint64_t{1} << (b - 1)) * 2 - 1;
+        buckets.push_back({{"low", lo}, {"high", hi}, {"count", buckets_[b]}});
+    }
+    j["buckets"] = buckets;
+    return j;
+}
+
+void Stats::counter(const std::string& path, const std::uint64_t* value) {
+    entries_[path] = [value] { return nlohmann::json(*value); };
+}
+void Stats::histogram(const std::string& path, const Histogram* h) {
+    entries_[path] = [h] { return h->toJson(); };
+}
+void Stats::derived(const std::string& path, std::function<nlohmann::json()> fn) {
+    entries_[path] = std::move(fn);
+}
+void Stats::constant(const std::string& path, nlohmann::json value) {
+    entries_[path] = [v = std::move(value)] { return v; };
+}
+
+nlohmann::json::json_pointer Stats::pointer(const std::string& path) {
+    std::string p;
+    for (char c : path) {
+        if (c == '.' || c == '[') p += '/';
+        else if (c == ']') continue;
+        else if (c == '~') p += "~0";
+        else if (c == '/') p += "~1";
+        else p += c;
+    }
+    return nlohmann::json::json_pointer("/" + p);
+}
+
+nlohmann::json Stats::toJson() const {
+    nlohmann::json root = nlohmann::json::object();
+    for (const auto& [path, fn] : entries_) root[pointer(path)] = fn();
+    return root;
+}
+
+namespace {
+void flatten(const nlohmann::json& j, const std::string& prefix, std::ostream& out) {
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it)
+            flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    } else if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i)
+            flatten(j[i], prefix + "[" + std::to_string(i) + "]", out);
+    } else {
+        out << prefix << ',' << (j.is_string() ? j.get<std::string>() : j.dump()) << '\n';
+    }
+}
+} // namespace
+
+void Stats::writeCsv(std::ostream& out) const {
+    out << "stat,value\n";
+    flatten(toJson(), "", out);
+}
+
+} // namespace tlmmu

@@ -1,0 +1,47 @@
+// Statistics registry: every module registers its counters under a path such as
+// "cores[0].tlb.l1d.hits"; one JSON document (nested objects, `[i]` -> arrays) and a CSV
+// flattening (path,value) are made from it. Plain C++.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tlmmu {
+
+// Log2-bucketed histogram of cycle counts: bucket b holds values in [2^(b-1), 2^b), bucket 0
+// holds 0. Keeps exact count, sum, min and max.
+class Histogram {
+  public:
+    void add(std::uint64_t value);
+    std::uint64_t count() const { return count_; }
+    std::uint64_t sum() const { return sum_; }
+    nlohmann::json toJson() const;
+
+  private:
+    std::vector<std::uint64_t> buckets_;
+    std::uint64_t count_ = 0, sum_ = 0, min_ = 0, max_ = 0;
+};
+
+class Stats {
+  public:
+    void counter(const std::string& path, const std::uint64_t* value);
+    void histogram(const std::string& path, const Histogram* h);
+    void derived(const std::string& path, std::function<nlohmann::json()> fn);
+    void constant(const std::string& path, nlohmann::json value);
+
+    nlohmann::json toJson() const;
+    void writeCsv(std::ostream& out) const;
+    // Turns "a[0].b" into the JSON pointer "/a/0/b".
+    static nlohmann::json::json_pointer pointer(const std::string& path);
+
+  private:
+    std::map<std::string, std::function<nlohmann::json()>> entries_;
+};
+
+} // namespace tlmmu

@@ -1,0 +1,36 @@
+// The one sideband extension of the core <-> Mmu socket: what to do (translate, invalidate, set
+// the root/ASID register), the request's attributes, and the answer.
+#pragma once
+
+#include <tlm>
+
+#include "common/Types.h"
+
+namespace tlmmu {
+
+struct TranslationExtension : tlm::tlm_extension<TranslationExtension> {
+    enum class Op : std::uint8_t { Translate, Invalidate, SetRoot };
+
+    // request
+    Op op = Op::Translate;
+    unsigned core_id = 0;
+    Addr va = 0;
+    Asid asid = 0;
+    AccessType access = AccessType::Read;
+    Privilege priv = Privilege::User;
+    std::uint8_t flush_kind = 0; // FlushKind, for Invalidate
+    Addr root = 0;               // for SetRoot
+
+    // response
+    Addr pa = 0;
+    FaultKind fault = FaultKind::None;
+    Cycles tlb_cycles = 0;  // TLB lookup latency spent
+    Cycles walk_cycles = 0; // page-walk latency spent
+
+    tlm::tlm_extension_base* clone() const override { return new TranslationExtension(*this); }
+    void copy_from(const tlm::tlm_extension_base& other) override {
+        *this = static_cast<const TranslationExtension&>(other);
+    }
+};
+
+} // namespace tlmmu

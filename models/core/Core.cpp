@@ -1,0 +1,215 @@
+#include "core/Core.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+namespace tlmmu {
+
+Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& clock,
+           std::unique_ptr<Workload> workload)
+    : sc_module(name), translate_socket("translate_socket"), data_socket("data_socket"),
+      config_(config), clock_(clock), workload_(std::move(workload)),
+      hal_(data_socket, translate_socket, clock, config.id),
+      base_cpi_micro_(static_cast<std::uint64_t>(std::llround(config.base_cpi * 1e6))) {
+    data_socket.register_invalidate_direct_mem_ptr(this, &Core::invalidate_direct_mem_ptr);
+    translation_.set_extension(&ext_);
+    translation_.set_command(tlm::TLM_IGNORE_COMMAND);
+    ext_.core_id = config.id;
+    SC_THREAD(run);
+}
+
+// The payload would delete its extensions; ext_ is a member, not heap-allocated.
+Core::~Core() { translation_.clear_extension(&ext_); }
+
+void Core::charge(std::uint64_t& category, std::uint64_t cycles) {
+    category += cycles;
+    qk_.inc(clock_.cycles(cycles));
+}
+
+void Core::run() {
+    try {
+        if (!firmware_) throw FirmwarePanic(std::string(name()) + ": no firmware bound");
+        // Boot work is untimed: it happens before the measured run.
+        hal_.run([&] { firmware_->boot(); }, false);
+        if (config_.prefault) {
+            Instruction insn;
+            const Addr page = Addr{1} << config_.page_shift;
+            auto each_page = [&](Addr va, std::uint32_t size) {
+                for (Addr p = va & ~(page - 1); p < va + std::max<std::uint32_t>(size, 1); p += page)
+                    firmware_->prefault(p);
+            };
+            hal_.run(
+                [&] {
+                    std::uint64_t n = 0;
+                    while ((!config_.max_instructions || n < config_.max_instructions) &&
+                           workload_->next(insn)) {
+                        if (insn.size) ++n, each_page(insn.pc, insn.size);
+                        for (unsigned i = 0; i < insn.num_refs; ++i)
+                            each_page(insn.refs[i].addr, insn.refs[i].size);
+                    }
+                },
+                false);
+            workload_->rewind();
+        }
+        qk_.reset();
+        Instruction insn;
+        while (!killed_ && (!config_.max_instructions || instructions_ < config_.max_instructions) &&
+               workload_->next(insn)) {
+            execute(insn);
+            if (qk_.need_sync()) qk_.sync();
+        }
+        qk_.sync(); // simulated time reaches this core's last cycle
+    } catch (const InputError& e) {
+        error_ = e.what();
+    } catch (const FirmwarePanic& e) {
+        error_ = std::string(name()) + ": firmware panic: " + e.what();
+    }
+}
+
+void Core::execute(const Instruction& insn) {
+    Addr pa[2];
+    if (insn.size) {
+        ++instructions_;
+        const std::uint64_t before = base_micro_acc_ / 1000000;
+        base_micro_acc_ += base_cpi_micro_;
+        charge(base_, base_micro_acc_ / 1000000 - before);
+        if (!translateRange(insn.pc, insn.size, AccessType::Execute, pa)) return;
+    }
+    for (unsigned i = 0; i < insn.num_refs; ++i) {
+        const DataRef& ref = insn.refs[i];
+        const AccessType access = ref.kind == RefKind::Load ? AccessType::Read : AccessType::Write;
+        if (!translateRange(ref.addr, ref.size, access, pa)) return;
+        dataAccess(ref, pa);
+    }
+}
+
+bool Core::translateRange(Addr va, std::uint32_t size, AccessType access, Addr* pa_parts) {
+    const Addr first = va >> config_.page_shift;
+    const Addr last = (va + (size ? size - 1 : 0)) >> config_.page_shift;
+    if (!translate(va, access, pa_parts[0])) return false;
+    if (last != first) {
+        ++page_crossings_;
+        if (!translate(last << config_.page_shift, access, pa_parts[1])) return false;
+    }
+    return true;
+}
+
+bool Core::translate(Addr va, AccessType access, Addr& pa) {
+    ext_.va = va;
+    ext_.access = access;
+    ext_.priv = Privilege::User;
+    ext_.op = TranslationExtension::Op::Translate;
+    for (unsigned attempt = 0;; ++attempt) {
+        ++translations_;
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        translate_socket->b_transport(translation_, delay);
+        tlb_ += ext_.tlb_cycles;
+        walk_ += ext_.walk_cycles;
+        qk_.inc(delay);
+        if (ext_.fault == FaultKind::None) {
+            pa = ext_.pa;
+            return true;
+        }
+        const FaultKind kind = ext_.fault;
+        ++faults_[static_cast<unsigned>(kind)];
+        // A fault that the handler claims to have fixed but that comes straight back is a
+        // firmware bug; stop rather than spin.
+        if (attempt >= 3) {
+            std::ostringstream msg;
+            msg << "translation of VA 0x" << std::hex << va << " faults repeatedly ("
+                << toString(kind) << ")";
+            throw FirmwarePanic(msg.str());
+        }
+        bool handled = false;
+        const sc_core::sc_time t =
+            hal_.run([&] { handled = firmware_->handleFault(va, access, kind); }, true);
+        const std::uint64_t cycles = clock_.toCycles(t);
+        fault_latency_.add(cycles);
+        charge(fault_, cycles);
+        if (!handled) {
+            std::ostringstream msg;
+            msg << name() << ": process killed: " << toString(kind) << " fault on "
+                << toString(access) << " at VA 0x" << std::hex << va;
+            kill_report_ = msg.str();
+            killed_ = true;
+            return false;
+        }
+    }
+}
+
+std::uint8_t* Core::dmiPage(Addr pa) {
+    const std::uint64_t page = pa >> 12;
+    DmiSlot& slot = dmi_[page & (dmi_.size() - 1)];
+    if (slot.page == page) return slot.ptr;
+    tlm::tlm_generic_payload trans;
+    tlm::tlm_dmi dmi;
+    trans.set_address(pa);
+    trans.set_command(tlm::TLM_READ_COMMAND);
+    if (!data_socket->get_direct_mem_ptr(trans, dmi) || !dmi.is_read_write_allowed()) return nullptr;
+    // Memory grants whole 4 KiB pages; keep the pointer to this page's first byte.
+    const Addr base = pa & ~Addr{0xfff};
+    if (dmi.get_start_address() > base || dmi.get_end_address() < base + 0xfff) return nullptr;
+    slot.page = page;
+    slot.ptr = dmi.get_dmi_ptr() + (base - dmi.get_start_address());
+    return slot.ptr;
+}
+
+void Core::dataAccess(const DataRef& ref, const Addr* pa_parts) {
+    if (ref.kind == RefKind::Load) ++loads_;
+    else ++stores_;
+    if (config_.data_latency_cycles) charge(data_, config_.data_latency_cycles);
+    // Move the bytes: loads read memory, stores write a value that changes with every store.
+    ++store_value_;
+    const Addr page = Addr{1} << config_.page_shift;
+    const Addr second_page = (ref.addr | (page - 1)) + 1; // VA where pa_parts[1] begins
+    for (std::uint32_t done = 0; done < ref.size;) {
+        const Addr va = ref.addr + done;
+        const bool first = va < second_page;
+        const Addr pa = first ? pa_parts[0] + done : pa_parts[1] + (va - second_page);
+        // Bytes left in this base page, and in this 4 KiB DMI page.
+        std::uint64_t n = ref.size - done;
+        n = std::min<std::uint64_t>(n, first ? second_page - va : page - (va - second_page));
+        n = std::min<std::uint64_t>(n, 0x1000 - (pa & 0xfff));
+        std::uint8_t* host = dmiPage(pa);
+        if (!host) {
+            ++data_errors_;
+            return;
+        }
+        std::uint8_t* p = host + (pa & 0xfff);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            if (ref.kind != RefKind::Store) load_xor_ ^= p[i];
+            if (ref.kind != RefKind::Load)
+                p[i] = static_cast<std::uint8_t>(store_value_ >> (8 * ((done + i) & 7)));
+        }
+        done += static_cast<std::uint32_t>(n);
+    }
+}
+
+void Core::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {
+    for (auto& s : dmi_) s = DmiSlot{};
+}
+
+void Core::registerStats(Stats& stats, const std::string& prefix) const {
+    stats.counter(prefix + ".instructions", &instructions_);
+    stats.derived(prefix + ".cycles", [this] { return cycles(); });
+    stats.derived(prefix + ".cpi", [this] {
+        return instructions_ ? static_cast<double>(cycles()) / static_cast<double>(instructions_) : 0.0;
+    });
+    stats.counter(prefix + ".cpi_stack.base", &base_);
+    stats.counter(prefix + ".cpi_stack.tlb", &tlb_);
+    stats.counter(prefix + ".cpi_stack.walk", &walk_);
+    stats.counter(prefix + ".cpi_stack.fault", &fault_);
+    stats.counter(prefix + ".cpi_stack.data", &data_);
+    stats.counter(prefix + ".translations", &translations_);
+    stats.counter(prefix + ".page_crossings", &page_crossings_);
+    stats.counter(prefix + ".loads", &loads_);
+    stats.counter(prefix + ".stores", &stores_);
+    stats.counter(prefix + ".data_errors", &data_errors_);
+    for (unsigned k = 1; k < faults_.size(); ++k)
+        stats.counter(prefix + ".faults." + toString(static_cast<FaultKind>(k)), &faults_[k]);
+    stats.histogram(prefix + ".fault_latency", &fault_latency_);
+    stats.derived(prefix + ".killed", [this] { return killed_ ? nlohmann::json(kill_report_) : nlohmann::json(false); });
+}
+
+} // namespace tlmmu

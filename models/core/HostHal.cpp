@@ -1,0 +1,135 @@
+#include "core/HostHal.h"
+
+#include <sstream>
+
+#include "hal.h"
+#include "mmu/Tlb.h"
+
+namespace tlmmu {
+
+namespace {
+// The HAL in use. Firmware runs to completion inside one core's thread between two waits, so
+// one pointer, set by run() and restored after, is enough.
+HostHal* g_current = nullptr;
+} // namespace
+
+HostHal::HostHal(tlm::tlm_initiator_socket<>& memory, tlm::tlm_initiator_socket<>& mmu,
+                 const Clock& clock, unsigned core_id)
+    : memory_(memory), mmu_(mmu), clock_(clock), core_id_(core_id) {}
+
+HostHal& HostHal::current() {
+    if (!g_current) throw FirmwarePanic("firmware called the HAL outside HostHal::run");
+    return *g_current;
+}
+
+sc_core::sc_time HostHal::run(const std::function<void()>& fn, bool timed) {
+    HostHal* saved = g_current;
+    g_current = this;
+    timed_ = timed;
+    delay_ = sc_core::SC_ZERO_TIME;
+    try {
+        fn();
+    } catch (...) {
+        g_current = saved;
+        throw;
+    }
+    g_current = saved;
+    return delay_;
+}
+
+void HostHal::memory(tlm::tlm_command cmd, std::uint64_t pa, unsigned char* data,
+                     std::uint64_t len) {
+    tlm::tlm_generic_payload trans;
+    trans.set_command(cmd);
+    trans.set_address(pa);
+    trans.set_data_ptr(data);
+    trans.set_data_length(static_cast<unsigned>(len));
+    trans.set_streaming_width(static_cast<unsigned>(len));
+    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    if (timed_) memory_->b_transport(trans, delay_);
+    else memory_->transport_dbg(trans);
+    if (!trans.is_response_ok()) {
+        std::ostringstream msg;
+        msg << "core" << core_id_ << ": firmware " << (cmd == tlm::TLM_READ_COMMAND ? "read" : "write")
+            << " of " << len << " bytes at PA 0x" << std::hex << pa << " failed: "
+            << trans.get_response_string();
+        throw FirmwarePanic(msg.str());
+    }
+}
+
+std::uint64_t HostHal::readPhys(std::uint64_t pa, unsigned bytes) {
+    std::uint64_t v = 0; // little-endian host, little-endian memory
+    memory(tlm::TLM_READ_COMMAND, pa, reinterpret_cast<unsigned char*>(&v), bytes);
+    return v;
+}
+
+void HostHal::writePhys(std::uint64_t pa, std::uint64_t value, unsigned bytes) {
+    memory(tlm::TLM_WRITE_COMMAND, pa, reinterpret_cast<unsigned char*>(&value), bytes);
+}
+
+void HostHal::zeroFrame(std::uint64_t pa, std::uint64_t bytes) {
+    buffer_.assign(bytes, 0);
+    memory(tlm::TLM_WRITE_COMMAND, pa, buffer_.data(), bytes);
+}
+
+void HostHal::copyFrame(std::uint64_t dst, std::uint64_t src, std::uint64_t bytes) {
+    buffer_.resize(bytes);
+    memory(tlm::TLM_READ_COMMAND, src, buffer_.data(), bytes);
+    memory(tlm::TLM_WRITE_COMMAND, dst, buffer_.data(), bytes);
+}
+
+void HostHal::mmu(TranslationExtension& ext) {
+    tlm::tlm_generic_payload trans;
+    trans.set_extension(&ext);
+    trans.set_command(tlm::TLM_IGNORE_COMMAND);
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    mmu_->b_transport(trans, d);
+    if (timed_) delay_ += d;
+    trans.clear_extension(&ext);
+}
+
+void HostHal::tlbInvalidate(unsigned kind, std::uint64_t va, std::uint16_t asid) {
+    TranslationExtension ext;
+    ext.op = TranslationExtension::Op::Invalidate;
+    ext.core_id = core_id_;
+    ext.flush_kind = static_cast<std::uint8_t>(kind);
+    ext.va = va;
+    ext.asid = asid;
+    mmu(ext);
+}
+
+void HostHal::setRoot(std::uint64_t root, std::uint16_t asid) {
+    TranslationExtension ext;
+    ext.op = TranslationExtension::Op::SetRoot;
+    ext.core_id = core_id_;
+    ext.root = root;
+    ext.asid = asid;
+    mmu(ext);
+}
+
+} // namespace tlmmu
+
+// The C entry points the firmware links against.
+extern "C" {
+using tlmmu::HostHal;
+uint64_t hal_read_phys(hal_paddr_t pa, unsigned bytes) { return HostHal::current().readPhys(pa, bytes); }
+void hal_write_phys(hal_paddr_t pa, uint64_t value, unsigned bytes) {
+    HostHal::current().writePhys(pa, value, bytes);
+}
+void hal_zero_frame(hal_paddr_t pa, uint64_t bytes) { HostHal::current().zeroFrame(pa, bytes); }
+void hal_copy_frame(hal_paddr_t dst, hal_paddr_t src, uint64_t bytes) {
+    HostHal::current().copyFrame(dst, src, bytes);
+}
+void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
+    // hal_flush_kind and FlushKind list the same kinds in the same order.
+    static_assert(HAL_FLUSH_ALL == static_cast<int>(tlmmu::FlushKind::All) &&
+                      HAL_FLUSH_ASID == static_cast<int>(tlmmu::FlushKind::Asid) &&
+                      HAL_FLUSH_VA == static_cast<int>(tlmmu::FlushKind::Va) &&
+                      HAL_FLUSH_VA_ASID == static_cast<int>(tlmmu::FlushKind::VaAsid),
+                  "hal_flush_kind must match FlushKind");
+    HostHal::current().tlbInvalidate(kind, va, asid);
+}
+void hal_set_root(hal_paddr_t root, uint16_t asid) { HostHal::current().setRoot(root, asid); }
+void hal_charge_cycles(uint64_t cycles) { HostHal::current().chargeCycles(cycles); }
+void hal_panic(const char* message) { throw tlmmu::FirmwarePanic(message); }
+}

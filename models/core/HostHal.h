@@ -1,0 +1,55 @@
+// The simulator's implementation of firmware/include/hal.h: each call the firmware makes is
+// TLM traffic from the core that runs it (data_socket for memory, translate_socket for the
+// Mmu's invalidations and root register). Timed while the core runs; untimed (debug transport,
+// no time) for boot-time work such as prefaulting.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+
+#include "common/Clock.h"
+#include "common/TranslationExtension.h"
+
+namespace tlmmu {
+
+struct FirmwarePanic : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class HostHal {
+  public:
+    // The sockets are used only once bound (at simulation time).
+    HostHal(tlm::tlm_initiator_socket<>& memory, tlm::tlm_initiator_socket<>& mmu,
+            const Clock& clock, unsigned core_id);
+
+    // Runs fn with this HAL as the one the firmware's hal_* calls reach. Returns the time the
+    // firmware spent (zero when untimed). hal_panic surfaces as FirmwarePanic.
+    sc_core::sc_time run(const std::function<void()>& fn, bool timed);
+
+    std::uint64_t readPhys(std::uint64_t pa, unsigned bytes);
+    void writePhys(std::uint64_t pa, std::uint64_t value, unsigned bytes);
+    void zeroFrame(std::uint64_t pa, std::uint64_t bytes);
+    void copyFrame(std::uint64_t dst, std::uint64_t src, std::uint64_t bytes);
+    void tlbInvalidate(unsigned kind, std::uint64_t va, std::uint16_t asid);
+    void setRoot(std::uint64_t root, std::uint16_t asid);
+    void chargeCycles(std::uint64_t cycles) { delay_ += clock_.cycles(cycles); }
+    static HostHal& current();
+
+  private:
+    void memory(tlm::tlm_command cmd, std::uint64_t pa, unsigned char* data, std::uint64_t len);
+    void mmu(TranslationExtension& ext);
+
+    tlm::tlm_initiator_socket<>& memory_;
+    tlm::tlm_initiator_socket<>& mmu_;
+    const Clock& clock_;
+    unsigned core_id_;
+    bool timed_ = true;
+    sc_core::sc_time delay_;
+    std::vector<unsigned char> buffer_;
+};
+
+} // namespace tlmmu

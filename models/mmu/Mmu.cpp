@@ -1,0 +1,132 @@
+#include "mmu/Mmu.h"
+
+#include "arch/pte_format.h"
+
+namespace tlmmu {
+
+Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat& format,
+         const Clock& clock, const TlbFactory& make_tlb)
+    : sc_module(name), translate_socket("translate_socket"),
+      walker("walker", format, config.pwc, clock), config_(config), format_(format),
+      clock_(clock) {
+    translate_socket.register_b_transport(this, &Mmu::b_transport);
+    auto build = [&](Level& level, TlbConfig c) {
+        if (c.entries == 0) return;
+        c.geometry = format.geometry();
+        c.asid_bits = config.asid_bits;
+        level.tlb = make_tlb ? make_tlb(c) : std::make_unique<Tlb>(c);
+        level.latency_cycles = c.latency_cycles;
+        level.latency = clock.cycles(c.latency_cycles);
+    };
+    build(l1i_, config.l1i);
+    build(l1d_, config.l1d);
+    build(l2_, config.l2);
+}
+
+bool Mmu::Level::lookup(Addr va, Asid asid, TlbEntry& out, TranslationExtension& ext,
+                        sc_core::sc_time& delay) {
+    if (!tlb) return false;
+    ++accesses;
+    delay += latency;
+    ext.tlb_cycles += latency_cycles;
+    if (tlb->lookup(va, asid, out)) {
+        ++hits;
+        return true;
+    }
+    ++misses;
+    return false;
+}
+
+void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    auto* ext = trans.get_extension<TranslationExtension>();
+    if (!ext) {
+        trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    switch (ext->op) {
+    case TranslationExtension::Op::Translate: translate(*ext, delay); break;
+    case TranslationExtension::Op::Invalidate:
+        invalidate(static_cast<FlushKind>(ext->flush_kind), ext->va, ext->asid);
+        break;
+    case TranslationExtension::Op::SetRoot:
+        root_ = ext->root;
+        asid_ = ext->asid;
+        break;
+    }
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void Mmu::finish(TranslationExtension& ext, const TlbEntry& e) {
+    const unsigned shift = format_.levelShift(e.level);
+    ext.pa = (e.ppn << format_.pageShift()) | (ext.va & ((Addr{1} << shift) - 1));
+    ext.fault = FaultKind::None;
+}
+
+void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
+    ext.fault = FaultKind::None;
+    ext.tlb_cycles = ext.walk_cycles = 0;
+    const Asid asid = asid_;
+    Level& l1 = ext.access == AccessType::Execute ? l1i_ : l1d_;
+    TlbEntry e;
+    bool hit = l1.lookup(ext.va, asid, e, ext, delay);
+    if (!hit && l2_.lookup(ext.va, asid, e, ext, delay)) {
+        hit = true;
+        if (l1.tlb) l1.tlb->fill(e);
+    }
+    if (hit) {
+        ext.fault = checkAccess(e.flags, ext.access, ext.priv);
+        if (ext.fault != FaultKind::None) return;
+        // A write to a page cached clean needs the walker to set D before it may proceed.
+        if (ext.access != AccessType::Write || (e.flags & PTE_F_D)) return finish(ext, e);
+        ++dirty_walks_;
+    }
+    WalkRequest req;
+    req.va = ext.va;
+    req.asid = asid;
+    req.access = ext.access;
+    req.priv = ext.priv;
+    req.root = root_;
+    req.hardware_ad = config_.hardware_ad;
+    const std::uint64_t generation = generation_;
+    sc_core::sc_time walk_delay = sc_core::SC_ZERO_TIME;
+    const WalkResult r = walker.walk(req, walk_delay);
+    delay += walk_delay;
+    ext.walk_cycles = clock_.toCycles(walk_delay);
+    if (r.fault != FaultKind::None) {
+        ext.fault = r.fault;
+        return;
+    }
+    if (generation == generation_) {
+        if (l2_.tlb) l2_.tlb->fill(r.entry);
+        if (l1.tlb) l1.tlb->fill(r.entry);
+    } else {
+        ++dropped_refills_;
+    }
+    finish(ext, r.entry);
+}
+
+void Mmu::invalidate(FlushKind kind, Addr va, Asid asid) {
+    ++generation_;
+    ++invalidations_;
+    for (Level* l : {&l1i_, &l1d_, &l2_})
+        if (l->tlb) l->tlb->invalidate(kind, va, asid);
+    walker.invalidate(kind, va, asid);
+}
+
+void Mmu::registerStats(Stats& stats, const std::string& prefix) const {
+    auto level = [&](const Level& l, const char* name) {
+        const std::string p = prefix + ".tlb." + name;
+        stats.counter(p + ".accesses", &l.accesses);
+        stats.counter(p + ".hits", &l.hits);
+        stats.counter(p + ".misses", &l.misses);
+    };
+    level(l1i_, "l1i");
+    level(l1d_, "l1d");
+    level(l2_, "l2");
+    stats.counter(prefix + ".mmu.dirty_walks", &dirty_walks_);
+    stats.counter(prefix + ".mmu.dropped_refills", &dropped_refills_);
+    stats.counter(prefix + ".mmu.invalidations", &invalidations_);
+    walker.registerStats(stats, prefix + ".walker", prefix + ".pwc");
+}
+
+} // namespace tlmmu

@@ -1,0 +1,64 @@
+// Per-core MMU: L1 ITLB, L1 DTLB, unified L2 TLB, and a PageWalker with its page-walk cache.
+// The core talks to it through translate_socket with a TranslationExtension: translations,
+// local invalidations and writes of the root/ASID register (satp / CR3).
+#pragma once
+
+#include <memory>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/Clock.h"
+#include "common/Stats.h"
+#include "common/TranslationExtension.h"
+#include "mmu/PageWalker.h"
+#include "mmu/Tlb.h"
+
+namespace tlmmu {
+
+struct MmuConfig {
+    TlbConfig l1i, l1d, l2; // entries 0 = level absent
+    PwcConfig pwc;
+    unsigned asid_bits = 16;
+    bool hardware_ad = true;
+};
+
+class Mmu : public sc_core::sc_module {
+  public:
+    tlm_utils::simple_target_socket<Mmu> translate_socket;
+    PageWalker walker;
+
+    // make_tlb builds each level (the C++ Tlb, or the RTL wrapper); null = C++ Tlb.
+    using TlbFactory = std::function<std::unique_ptr<TlbInterface>(const TlbConfig&)>;
+    Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat& format,
+        const Clock& clock, const TlbFactory& make_tlb = nullptr);
+    void registerStats(Stats& stats, const std::string& prefix) const;
+
+  private:
+    struct Level {
+        std::unique_ptr<TlbInterface> tlb;
+        sc_core::sc_time latency;
+        Cycles latency_cycles = 0;
+        std::uint64_t accesses = 0, hits = 0, misses = 0;
+        bool lookup(Addr va, Asid asid, TlbEntry& out, TranslationExtension& ext,
+                    sc_core::sc_time& delay);
+    };
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    void translate(TranslationExtension& ext, sc_core::sc_time& delay);
+    void invalidate(FlushKind kind, Addr va, Asid asid);
+    void finish(TranslationExtension& ext, const TlbEntry& e);
+
+    MmuConfig config_;
+    const PteFormat& format_;
+    const Clock& clock_;
+    Level l1i_, l1d_, l2_;
+    Addr root_ = 0;
+    Asid asid_ = 0;
+    // Bumped by every invalidation: a walk that saw it change while in flight does not refill
+    // (Rocket's PTW rule: an invalidation racing a refill drops the refill).
+    std::uint64_t generation_ = 0;
+    std::uint64_t dirty_walks_ = 0, dropped_refills_ = 0, invalidations_ = 0;
+};
+
+} // namespace tlmmu

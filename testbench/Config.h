@@ -1,0 +1,57 @@
+// A YAML configuration with command-line overrides. Keys are dotted paths that follow the module
+// tree ("tlb.l1d.entries"). Every read names its key; reading marks it used, and checkUnused()
+// rejects every key nobody read, so a misspelt key is an error, never a silent default.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+namespace tlmmu {
+
+class Config {
+  public:
+    Config() = default;
+    static Config fromFile(const std::string& path); // throws InputError
+    static Config fromString(const std::string& yaml, const std::string& origin = "<string>");
+    // "key=value"; the value is read as YAML (so 12, 0x10, true, "text" all work).
+    void set(const std::string& assignment);
+
+    std::uint64_t getUint(const std::string& key, std::uint64_t def, std::uint64_t min = 0,
+                          std::uint64_t max = UINT64_MAX);
+    double getDouble(const std::string& key, double def, double min, double max);
+    bool getBool(const std::string& key, bool def);
+    std::string getString(const std::string& key, const std::string& def,
+                          const std::vector<std::string>& allowed = {});
+    // Byte sizes: an integer, or a number with K/M/G/T[i][B] suffix ("4GiB", "512M").
+    std::uint64_t getSize(const std::string& key, std::uint64_t def);
+    // A path: relative ones are taken relative to the configuration file's folder.
+    std::string getPath(const std::string& key, const std::string& def);
+    bool has(const std::string& key) const { return items_.count(key) != 0; }
+
+    void checkUnused() const; // throws InputError for the first key never read
+    nlohmann::json resolved() const { return resolved_; } // every key read, with its value
+
+  private:
+    struct Item {
+        YAML::Node node;
+        std::string where; // "FILE:LINE" or "--set"
+        std::string base_dir;
+        bool used = false;
+    };
+    void flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
+                 const std::string& base_dir);
+    Item* find(const std::string& key);
+    [[noreturn]] void fail(const Item& item, const std::string& key, const std::string& what) const;
+    template <class T> void record(const std::string& key, const T& value);
+
+    std::map<std::string, Item> items_;
+    std::map<std::string, bool> known_; // keys the program asked for
+    nlohmann::json resolved_ = nlohmann::json::object();
+};
+
+} // namespace tlmmu

@@ -1,0 +1,52 @@
+// Builds the SoC from a SystemConfig: cores with their Mmus, the interconnect and the memory,
+// the firmware; binds the sockets, runs, and collects statistics.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <vector>
+
+#include "FirmwareBinding.h"
+#include "SystemConfig.h"
+#include "common/Stats.h"
+#include "core/Core.h"
+#include "interconnect/Interconnect.h"
+#include "memory/Memory.h"
+#include "mmu/Mmu.h"
+
+namespace tlmmu {
+
+class Platform {
+  public:
+    // Physical address map of the interconnect.
+    static constexpr Addr kMemoryBase = 0;
+
+    explicit Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb = nullptr);
+    ~Platform();
+    void run(); // sc_start until every core has finished
+    Stats& stats() { return stats_; }
+    // First error of any core (bad trace, firmware panic), empty if none.
+    std::string error() const;
+    void printSummary(std::ostream& out) const;
+
+    Core& core(unsigned i) { return *cores_[i]; }
+    Mmu& mmu(unsigned i) { return *mmus_[i]; }
+    Memory& memory() { return *memory_; }
+    FirmwareKernel& firmware() { return *firmware_; }
+
+  private:
+    std::unique_ptr<Workload> makeWorkload(unsigned core) const;
+
+    SystemConfig config_;
+    PteFormat format_;
+    Clock clock_;
+    Stats stats_;
+    std::unique_ptr<Memory> memory_;
+    std::unique_ptr<Interconnect> interconnect_;
+    std::unique_ptr<FirmwareKernel> firmware_;
+    std::vector<std::unique_ptr<Mmu>> mmus_;
+    std::vector<std::unique_ptr<Core>> cores_;
+    std::vector<std::unique_ptr<ProcessBinding>> processes_;
+};
+
+} // namespace tlmmu

@@ -1,0 +1,48 @@
+// Every setting of a system, read and checked from a Config in one place (this is also the
+// list `tlmmu --list-keys` prints).
+#pragma once
+
+#include <string>
+
+#include "Config.h"
+#include "memory/Memory.h"
+#include "mmu/Mmu.h"
+#include "mmu/PteFormat.h"
+#include "workload/SyntheticWorkload.h"
+
+namespace tlmmu {
+
+struct SystemConfig {
+    std::uint64_t seed = 1;
+    unsigned cores = 1;
+    double base_cpi = 1.0;
+    double frequency_ghz = 2.0;
+    unsigned data_latency_cycles = 0;
+    std::uint64_t quantum_cycles = 10000;
+    std::uint64_t max_instructions = 0;
+
+    std::string format_name = "x86_64";
+    unsigned generic_page_bits = 12, generic_pte_bytes = 8, generic_levels = 3;
+    MmuConfig mmu;
+
+    MemoryConfig memory;
+    unsigned interconnect_latency_cycles = 0;
+
+    std::string workload_format = "synthetic"; // lackey|binary|synthetic
+    std::string trace;
+    bool prefault = false;
+    std::uint64_t page_size = 4096; // size of the pages the firmware maps
+    SyntheticParams synthetic;
+
+    std::uint64_t fault_entry_cycles = 0, fault_exit_cycles = 0;
+    std::uint64_t firmware_frames = 0; // 0 = all memory above the firmware's reserved first MiB
+
+    nlohmann::json resolved; // every key with the value used
+
+    // Reads every key (so that all are validated whatever the workload), then rejects unknown
+    // ones. Throws InputError naming the key.
+    static SystemConfig fromConfig(Config& config);
+    PteFormat format() const;
+};
+
+} // namespace tlmmu
