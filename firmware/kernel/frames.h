@@ -1,0 +1,55 @@
+/* Physical frame allocator. Freestanding C11.
+ *
+ * Manages the frames of [base, base + count * frame_bytes). All bookkeeping lives in one
+ * caller-provided uint32_t per frame (the firmware has no heap), like Linux's struct page:
+ * the word is the reference count of an allocated frame, and is reused as the free-list link
+ * or the superpage-tail marker otherwise, so no frame memory is touched to allocate. */
+#ifndef TLMMU_FRAMES_H
+#define TLMMU_FRAMES_H
+
+#include <stdint.h>
+
+#include "hal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fw_frames {
+    hal_paddr_t base;
+    uint64_t frame_bytes;
+    uint32_t count;
+    uint32_t* meta;     /* one word per frame, see frames.c for the encoding */
+    uint32_t free_head; /* singly linked list of freed single frames */
+    uint32_t scan_hint; /* where to look first for a never-listed free frame */
+    uint32_t in_use;    /* frames allocated (a block counts all its frames) */
+    uint32_t peak;      /* highest in_use seen */
+};
+
+/* count must be below 2^30 (the word also encodes list links and tail markers), base must be
+ * frame aligned. Returns 0 or FW_ERR_INVAL. */
+int frames_init(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes, uint32_t count,
+                uint32_t* meta);
+
+/* One frame with refcount 1, or 0 when none is free (never blocks, never loops). */
+hal_paddr_t frames_alloc(struct fw_frames* f);
+
+/* A naturally aligned block of 2^order frames (physical address aligned to its size) with the
+ * head's refcount 1; the block is freed whole when the head's count drops to 0. order 0 is a
+ * single frame. Returns 0 when no such block is free. */
+hal_paddr_t frames_alloc_block(struct fw_frames* f, unsigned order);
+
+/* Reference counting on an allocated frame or block head. Return the new count, or a negative
+ * FW_ERR_INVAL for an address that is not an allocated frame/head. frame_put frees at 0. */
+int64_t frame_get(struct fw_frames* f, hal_paddr_t pa);
+int64_t frame_put(struct fw_frames* f, hal_paddr_t pa);
+
+/* Refcount of the frame holding pa (a superpage tail reports its head's count); 0 if free or
+ * outside the range. */
+uint32_t frame_refcount(const struct fw_frames* f, hal_paddr_t pa);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,62 @@
+// A host implementation of firmware/include/hal.h for tests: sparse little-endian physical
+// memory (4 KiB chunks, absent = zero, so frames of a 1 GiB superpage cost nothing until
+// written) and counters for every call. hal_panic throws FakeHalPanic.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+#include "hal.h"
+
+namespace fakehal {
+
+struct FakeHalPanic : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Invalidation {
+    hal_flush_kind kind;
+    std::uint64_t va;
+    std::uint16_t asid;
+};
+
+class FakeHal {
+  public:
+    static constexpr std::uint64_t kChunkBytes = 4096;
+
+    // Physical memory is [0, phys_bytes); any access outside it panics.
+    void reset(std::uint64_t phys_bytes);
+
+    std::uint64_t read(std::uint64_t pa, unsigned bytes) const;
+    void write(std::uint64_t pa, std::uint64_t value, unsigned bytes);
+    void zero(std::uint64_t pa, std::uint64_t bytes);
+    void copy(std::uint64_t dst, std::uint64_t src, std::uint64_t bytes);
+    // Chunks that hold data (not all zero, as far as the fake knows).
+    std::size_t residentChunks() const { return chunks_.size(); }
+
+    std::uint64_t phys_bytes = 0;
+    std::uint64_t reads = 0;
+    std::uint64_t writes = 0;
+    std::uint64_t zeroed_bytes = 0;
+    std::uint64_t copied_bytes = 0;
+    std::uint64_t cycles = 0;
+    std::uint64_t root = 0;
+    std::uint16_t root_asid = 0;
+    unsigned set_root_calls = 0;
+    std::vector<Invalidation> invalidations;
+
+  private:
+    void check(std::uint64_t pa, std::uint64_t bytes) const;
+    std::uint8_t byteAt(std::uint64_t pa) const;
+    void setByte(std::uint64_t pa, std::uint8_t value);
+
+    std::unordered_map<std::uint64_t, std::array<std::uint8_t, kChunkBytes>> chunks_;
+};
+
+// The one instance the C entry points of hal.h use.
+FakeHal& hal();
+
+} // namespace fakehal
