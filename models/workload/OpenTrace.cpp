@@ -1,0 +1,32 @@
+#include "workload/OpenTrace.h"
+
+#include <cstring>
+
+#include "common/Types.h"
+#include "workload/BinaryTrace.h"
+#include "workload/LackeyTrace.h"
+#include "workload/TraceFile.h"
+
+namespace tlmmu {
+
+bool isBinaryTrace(const std::string& path) {
+    TraceFile file(path);
+    char head[sizeof binfmt::kMagic];
+    return file.read(head, sizeof head) == sizeof head &&
+           std::memcmp(head, binfmt::kMagic, sizeof head) == 0;
+}
+
+std::unique_ptr<Workload> openTrace(const std::string& path, const std::string& format) {
+    // Both readers check the magic themselves ("FILE: not a tlmmu binary trace", "FILE: is a
+    // tlmmu binary trace, not lackey text"), so a wrong explicit format names the file.
+    if (format == "lackey") return std::make_unique<LackeyTrace>(path);
+    if (format == "binary") return std::make_unique<BinaryTrace>(path);
+    if (format == "auto") {
+        if (isBinaryTrace(path)) return std::make_unique<BinaryTrace>(path);
+        return std::make_unique<LackeyTrace>(path);
+    }
+    throw InputError(path + ": unknown trace format '" + format +
+                     "' (allowed: lackey, binary, auto)");
+}
+
+} // namespace tlmmu

@@ -1,0 +1,19 @@
+// Opens a trace file as a Workload, choosing the reader from the requested format.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "workload/Workload.h"
+
+namespace tlmmu {
+
+// format: "lackey", "binary" or "auto" (binary if the decompressed content starts with the
+// binary magic, lackey text otherwise). Throws InputError naming the file when the content does
+// not match the format, and "unknown trace format 'X' (allowed: lackey, binary, auto)".
+std::unique_ptr<Workload> openTrace(const std::string& path, const std::string& format = "auto");
+
+// True if the (possibly compressed) file starts with the binary trace magic.
+bool isBinaryTrace(const std::string& path);
+
+} // namespace tlmmu
