@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#include <unordered_set>
 
 namespace tlmmu {
 
@@ -35,9 +36,10 @@ void Core::run() {
         if (config_.prefault) {
             Instruction insn;
             const Addr page = Addr{1} << config_.page_shift;
+            std::unordered_set<Addr> seen; // each page once: the firmware walks per call
             auto each_page = [&](Addr va, std::uint32_t size) {
                 for (Addr p = va & ~(page - 1); p < va + std::max<std::uint32_t>(size, 1); p += page)
-                    firmware_->prefault(p);
+                    if (seen.insert(p).second) firmware_->prefault(p);
             };
             hal_.run(
                 [&] {

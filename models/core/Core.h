@@ -86,7 +86,7 @@ class Core : public sc_core::sc_module {
         std::uint64_t page = ~std::uint64_t{0};
         std::uint8_t* ptr = nullptr;
     };
-    std::array<DmiSlot, 256> dmi_{};
+    std::array<DmiSlot, 4096> dmi_{}; // direct-mapped by PA page
     std::uint64_t store_value_ = 0;
     std::uint8_t load_xor_ = 0; // loads fold what they read here, so the reads are real
 

@@ -39,7 +39,7 @@ sc_core::sc_time HostHal::run(const std::function<void()>& fn, bool timed) {
 
 void HostHal::memory(tlm::tlm_command cmd, std::uint64_t pa, unsigned char* data,
                      std::uint64_t len) {
-    tlm::tlm_generic_payload trans;
+    tlm::tlm_generic_payload& trans = trans_;
     trans.set_command(cmd);
     trans.set_address(pa);
     trans.set_data_ptr(data);

@@ -50,6 +50,7 @@ class HostHal {
     bool timed_ = true;
     sc_core::sc_time delay_;
     std::vector<unsigned char> buffer_;
+    tlm::tlm_generic_payload trans_; // reused: a payload allocates its extension array
 };
 
 } // namespace tlmmu
