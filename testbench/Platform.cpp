@@ -2,12 +2,22 @@
 
 #include <iomanip>
 
+#include "mmu/RtlTlbFactory.h"
 #include "workload/OpenTrace.h"
 
 namespace tlmmu {
 
-Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb)
+namespace {
+// Each TLB level is the C++ model or the Verilated RTL, as its `impl` key says.
+std::unique_ptr<TlbInterface> makeTlb(const TlbConfig& c) {
+    if (c.impl == "rtl") return makeRtlTlb(c);
+    return std::make_unique<Tlb>(c);
+}
+} // namespace
+
+Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_override)
     : config_(config), format_(config.format()), clock_(config.frequency_ghz) {
+    const Mmu::TlbFactory make_tlb = make_tlb_override ? make_tlb_override : makeTlb;
     tlm::tlm_global_quantum::instance().set(clock_.cycles(config.quantum_cycles));
     memory_ = std::make_unique<Memory>("memory", config.memory, clock_);
     interconnect_ = std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);

@@ -13,6 +13,8 @@ TlbConfig readTlb(Config& c, const std::string& name, unsigned entries, unsigned
     t.replacement = parseReplacement(
         c.getString(k + ".replacement", "lru", {"lru", "plru", "fifo", "random"}), k + ".replacement");
     t.latency_cycles = static_cast<unsigned>(c.getUint(k + ".latency_cycles", latency, 0, 1000000));
+    t.impl = c.getString(k + ".impl", "model", {"model", "rtl"});
+    t.waveform = c.getPath(k + ".waveform", "");
     if (t.entries) validateGeometry(t.entries, t.ways, t.replacement, k);
     return t;
 }

@@ -22,6 +22,8 @@ struct TlbConfig {
     unsigned asid_bits = 16;
     PageGeometry geometry;
     std::uint64_t seed = 1;
+    std::string impl = "model"; // model (C++ Tlb) | rtl (Verilated rtl/, see RtlTlbFactory.h)
+    std::string waveform;       // rtl only: VCD file to write, "" = none
 };
 
 class TlbInterface {
