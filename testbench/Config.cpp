@@ -19,7 +19,8 @@ std::string dirOf(const std::string& path) {
 
 unsigned editDistance(const std::string& a, const std::string& b) {
     std::vector<unsigned> prev(b.size() + 1), cur(b.size() + 1);
-    for (unsigned j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (unsigned j = 0; j <= b.size(); ++j)
+        prev[j] = j;
     for (unsigned i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (unsigned j = 1; j <= b.size(); ++j)
@@ -54,8 +55,10 @@ Config Config::fromString(const std::string& yaml, const std::string& origin) {
         throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
     Config c;
-    if (root.IsMap()) c.flatten(root, "", origin, ".");
-    else if (!root.IsNull()) throw InputError(origin + ": the top level must be a mapping of keys");
+    if (root.IsMap())
+        c.flatten(root, "", origin, ".");
+    else if (!root.IsNull())
+        throw InputError(origin + ": the top level must be a mapping of keys");
     return c;
 }
 
@@ -97,8 +100,9 @@ Config::Item* Config::find(const std::string& key) {
 void Config::fail(const Item& item, const std::string& key, const std::string& what) const {
     std::string value;
     if (item.node.IsScalar()) value = " '" + item.node.Scalar() + "'";
-    throw InputError(item.where + ": " + key + ": " + what + ", got" +
-                     (value.empty() ? " a " + std::string(item.node.IsSequence() ? "list" : "mapping") : value));
+    throw InputError(
+        item.where + ": " + key + ": " + what + ", got" +
+        (value.empty() ? " a " + std::string(item.node.IsSequence() ? "list" : "mapping") : value));
 }
 
 template <class T> void Config::record(const std::string& key, const T& value) {
@@ -109,7 +113,8 @@ std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::ui
                               std::uint64_t max) {
     std::uint64_t v = def;
     if (Item* it = find(key)) {
-        const std::string range = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+        const std::string range =
+            "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
         if (!it->node.IsScalar()) fail(*it, key, "expected " + range);
         const std::string& s = it->node.Scalar();
         try {
@@ -135,7 +140,8 @@ double Config::getDouble(const std::string& key, double def, double min, double 
         try {
             std::size_t used = 0;
             v = std::stod(it->node.Scalar(), &used);
-            if (used != it->node.Scalar().size() || !std::isfinite(v)) throw std::invalid_argument("");
+            if (used != it->node.Scalar().size() || !std::isfinite(v))
+                throw std::invalid_argument("");
         } catch (const std::exception&) {
             fail(*it, key, "expected " + range.str());
         }
@@ -149,9 +155,12 @@ bool Config::getBool(const std::string& key, bool def) {
     bool v = def;
     if (Item* it = find(key)) {
         const std::string s = it->node.IsScalar() ? it->node.Scalar() : "";
-        if (s == "true" || s == "yes" || s == "on") v = true;
-        else if (s == "false" || s == "no" || s == "off") v = false;
-        else fail(*it, key, "expected true or false");
+        if (s == "true" || s == "yes" || s == "on")
+            v = true;
+        else if (s == "false" || s == "no" || s == "off")
+            v = false;
+        else
+            fail(*it, key, "expected true or false");
     }
     record(key, v);
     return v;
@@ -162,8 +171,10 @@ std::string Config::getString(const std::string& key, const std::string& def,
     std::string v = def;
     if (Item* it = find(key)) {
         std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        if (!it->node.IsScalar()) fail(*it, key, allowed.empty() ? "expected a string" : "expected one of " + list);
+        for (const auto& a : allowed)
+            list += (list.empty() ? "" : ", ") + a;
+        if (!it->node.IsScalar())
+            fail(*it, key, allowed.empty() ? "expected a string" : "expected one of " + list);
         v = it->node.Scalar();
         if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end())
             fail(*it, key, "expected one of " + list);
@@ -187,8 +198,8 @@ std::uint64_t Config::getSize(const std::string& key, std::uint64_t def) {
         }
         std::string suffix = s.substr(used);
         static const std::pair<const char*, unsigned> units[] = {
-            {"", 0}, {"B", 0}, {"K", 10}, {"KB", 10}, {"KiB", 10}, {"M", 20}, {"MB", 20},
-            {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40}, {"TB", 40}, {"TiB", 40}};
+            {"", 0},     {"B", 0},  {"K", 10},  {"KB", 10},  {"KiB", 10}, {"M", 20},  {"MB", 20},
+            {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40},   {"TB", 40}, {"TiB", 40}};
         bool ok = false;
         for (const auto& [name, shift] : units)
             if (suffix == name) {

@@ -20,15 +20,17 @@ FirmwareKernel::FirmwareKernel(const PteFormat& format, std::uint64_t memory_siz
     std::uint64_t count = (memory_size - kReservedBytes) / frame_bytes;
     if (frames) {
         if (frames > count)
-            throw InputError("firmware.frames: " + std::to_string(frames) + " frames do not fit in memory.size (at most " +
-                             std::to_string(count) + ")");
+            throw InputError("firmware.frames: " + std::to_string(frames) +
+                             " frames do not fit in memory.size (at most " + std::to_string(count) +
+                             ")");
         count = frames;
     }
     if (count >= (std::uint64_t{1} << 30))
         throw InputError("memory.size: at most 2^30 frames are supported by the firmware");
     frame_meta_.assign(count, 0);
     unsigned level = 0;
-    while (level < format.levels() && (std::uint64_t{1} << format.levelShift(level)) != page_size) ++level;
+    while (level < format.levels() && (std::uint64_t{1} << format.levelShift(level)) != page_size)
+        ++level;
     fw_kernel_config c{};
     c.format = format.raw();
     c.frames_base = kReservedBytes;

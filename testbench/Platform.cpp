@@ -20,7 +20,8 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     const Mmu::TlbFactory make_tlb = make_tlb_override ? make_tlb_override : makeTlb;
     tlm::tlm_global_quantum::instance().set(clock_.cycles(config.quantum_cycles));
     memory_ = std::make_unique<Memory>("memory", config.memory, clock_);
-    interconnect_ = std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);
+    interconnect_ =
+        std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);
     interconnect_->initiator_socket.bind(memory_->target_socket);
     interconnect_->map(kMemoryBase, config.memory.size, 0, "memory");
     firmware_ = std::make_unique<FirmwareKernel>(format_, config.memory.size, config.page_size,
@@ -28,7 +29,8 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
                                                  config.fault_exit_cycles);
     for (unsigned i = 0; i < config.cores; ++i) {
         const std::string n = std::to_string(i);
-        mmus_.push_back(std::make_unique<Mmu>(("mmu" + n).c_str(), config.mmu, format_, clock_, make_tlb));
+        mmus_.push_back(
+            std::make_unique<Mmu>(("mmu" + n).c_str(), config.mmu, format_, clock_, make_tlb));
         CoreConfig cc;
         cc.id = i;
         cc.base_cpi = config.base_cpi;
@@ -38,7 +40,8 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cc.page_shift = format_.pageShift();
         cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, makeWorkload(i)));
         // One process per core; ASID 0 is left unused so that "no ASID" stays distinguishable.
-        processes_.push_back(std::make_unique<ProcessBinding>(*firmware_, static_cast<Asid>(i + 1)));
+        processes_.push_back(
+            std::make_unique<ProcessBinding>(*firmware_, static_cast<Asid>(i + 1)));
         cores_[i]->setFirmware(processes_[i].get());
         cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
         cores_[i]->data_socket.bind(interconnect_->target_socket);
@@ -67,7 +70,9 @@ std::unique_ptr<Workload> Platform::makeWorkload(unsigned core) const {
     return openTrace(config_.trace, config_.workload_format);
 }
 
-void Platform::run() { sc_core::sc_start(); }
+void Platform::run() {
+    sc_core::sc_start();
+}
 
 std::string Platform::error() const {
     for (const auto& c : cores_)
@@ -84,15 +89,16 @@ void Platform::printSummary(std::ostream& out) const {
         const auto& s = c["cpi_stack"];
         out << "core" << i << ": " << c["instructions"] << " instructions, " << c["cycles"]
             << " cycles, CPI " << c["cpi"].get<double>() << " = base "
-            << s["base"].get<double>() / n << " + tlb " << s["tlb"].get<double>() / n
-            << " + walk " << s["walk"].get<double>() / n << " + fault "
-            << s["fault"].get<double>() / n;
+            << s["base"].get<double>() / n << " + tlb " << s["tlb"].get<double>() / n << " + walk "
+            << s["walk"].get<double>() / n << " + fault " << s["fault"].get<double>() / n;
         if (s["data"].get<std::uint64_t>()) out << " + data " << s["data"].get<double>() / n;
         out << "\n  tlb";
         for (const char* l : {"l1i", "l1d", "l2"}) {
             const auto& t = c["tlb"][l];
             const double acc = t["accesses"].get<double>();
-            if (acc > 0) out << "  " << l << " " << std::setprecision(2) << 100.0 * t["hits"].get<double>() / acc << "% hit";
+            if (acc > 0)
+                out << "  " << l << " " << std::setprecision(2)
+                    << 100.0 * t["hits"].get<double>() / acc << "% hit";
         }
         const auto& w = c["walker"];
         out << "  | walks " << w["walks"] << " (" << w["memory_reads"] << " PTE reads";

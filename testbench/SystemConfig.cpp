@@ -10,8 +10,9 @@ TlbConfig readTlb(Config& c, const std::string& name, unsigned entries, unsigned
     t.name = name;
     t.entries = static_cast<unsigned>(c.getUint(k + ".entries", entries, 0, 1u << 20));
     t.ways = static_cast<unsigned>(c.getUint(k + ".ways", ways, 1, 1u << 20));
-    t.replacement = parseReplacement(
-        c.getString(k + ".replacement", "lru", {"lru", "plru", "fifo", "random"}), k + ".replacement");
+    t.replacement =
+        parseReplacement(c.getString(k + ".replacement", "lru", {"lru", "plru", "fifo", "random"}),
+                         k + ".replacement");
     t.latency_cycles = static_cast<unsigned>(c.getUint(k + ".latency_cycles", latency, 0, 1000000));
     t.impl = c.getString(k + ".impl", "model", {"model", "rtl"});
     t.waveform = c.getPath(k + ".waveform", "");
@@ -26,12 +27,14 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.cores = static_cast<unsigned>(c.getUint("cores", 1, 1, 256));
     s.base_cpi = c.getDouble("core.base_cpi", 1.0, 0.001, 1000.0);
     s.frequency_ghz = c.getDouble("core.frequency_ghz", 2.0, 0.001, 1000.0);
-    s.data_latency_cycles = static_cast<unsigned>(c.getUint("core.data_latency_cycles", 0, 0, 1000000));
+    s.data_latency_cycles =
+        static_cast<unsigned>(c.getUint("core.data_latency_cycles", 0, 0, 1000000));
     s.max_instructions = c.getUint("core.max_instructions", 0);
     s.quantum_cycles = c.getUint("sim.quantum_cycles", 10000, 1);
 
-    s.format_name = c.getString("mmu.format", "x86_64",
-                                {"sv39", "sv48", "sv57", "x86_64", "x86_64_5level", "x86_32", "generic"});
+    s.format_name =
+        c.getString("mmu.format", "x86_64",
+                    {"sv39", "sv48", "sv57", "x86_64", "x86_64_5level", "x86_32", "generic"});
     s.generic_page_bits = static_cast<unsigned>(c.getUint("mmu.generic.page_bits", 12, 0, 64));
     s.generic_pte_bytes = static_cast<unsigned>(c.getUint("mmu.generic.pte_bytes", 8, 0, 64));
     s.generic_levels = static_cast<unsigned>(c.getUint("mmu.generic.levels", 3, 0, 64));
@@ -40,7 +43,8 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.mmu.l1i = readTlb(c, "l1i", 64, 4, 0);
     s.mmu.l1d = readTlb(c, "l1d", 64, 4, 0);
     s.mmu.l2 = readTlb(c, "l2", 1536, 12, 7);
-    for (TlbConfig* t : {&s.mmu.l1i, &s.mmu.l1d, &s.mmu.l2}) t->seed = s.seed;
+    for (TlbConfig* t : {&s.mmu.l1i, &s.mmu.l1d, &s.mmu.l2})
+        t->seed = s.seed;
     s.mmu.pwc.entries = static_cast<unsigned>(c.getUint("walker.pwc.entries", 32, 0, 1u << 16));
     s.mmu.pwc.ways = static_cast<unsigned>(c.getUint("walker.pwc.ways", 0, 0, 1u << 16));
     s.mmu.pwc.replacement = parseReplacement(
@@ -54,19 +58,24 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
 
     s.memory.size = c.getSize("memory.size", std::uint64_t{4} << 30);
     if (s.memory.size < (std::uint64_t{4} << 20))
-        throw InputError("memory.size: at least 4MiB is needed (the firmware reserves the first MiB)");
-    s.memory.latency_cycles = static_cast<unsigned>(c.getUint("memory.latency_cycles", 100, 0, 1000000));
-    s.memory.bytes_per_cycle = static_cast<unsigned>(c.getUint("memory.bytes_per_cycle", 64, 1, 1u << 20));
+        throw InputError(
+            "memory.size: at least 4MiB is needed (the firmware reserves the first MiB)");
+    s.memory.latency_cycles =
+        static_cast<unsigned>(c.getUint("memory.latency_cycles", 100, 0, 1000000));
+    s.memory.bytes_per_cycle =
+        static_cast<unsigned>(c.getUint("memory.bytes_per_cycle", 64, 1, 1u << 20));
     s.interconnect_latency_cycles =
         static_cast<unsigned>(c.getUint("interconnect.latency_cycles", 0, 0, 1000000));
 
-    s.workload_format = c.getString("workload.format", "synthetic", {"lackey", "binary", "synthetic"});
+    s.workload_format =
+        c.getString("workload.format", "synthetic", {"lackey", "binary", "synthetic"});
     s.trace = c.getPath("workload.trace", "");
     s.prefault = c.getBool("workload.prefault", false);
     s.page_size = c.getSize("workload.page_size", 4096);
     SyntheticParams& p = s.synthetic;
     const std::string k = "workload.synthetic.";
-    p.pattern = c.getString(k + "pattern", p.pattern, {"stream", "strided", "random", "zipf", "gups"});
+    p.pattern =
+        c.getString(k + "pattern", p.pattern, {"stream", "strided", "random", "zipf", "gups"});
     p.footprint = c.getSize(k + "footprint", p.footprint);
     p.instructions = c.getUint(k + "instructions", p.instructions);
     p.refs_per_instruction = c.getDouble(k + "refs_per_instruction", p.refs_per_instruction, 0, 16);
@@ -91,7 +100,8 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     const PteFormat f = s.format();
     bool page_ok = false;
     for (unsigned l = 0; l < f.levels(); ++l)
-        if (f.leafAllowed(l) && (std::uint64_t{1} << f.levelShift(l)) == s.page_size) page_ok = true;
+        if (f.leafAllowed(l) && (std::uint64_t{1} << f.levelShift(l)) == s.page_size)
+            page_ok = true;
     if (!page_ok)
         throw InputError("workload.page_size: " + std::to_string(s.page_size) +
                          " bytes is not a page size of format " + s.format_name);

@@ -31,23 +31,30 @@ int sc_main(int argc, char* argv[]) {
 
     try {
         tlmmu::Config config;
-        if (!config_path.empty()) config = tlmmu::Config::fromFile(config_path);
-        else if (!list_keys) throw tlmmu::InputError("--config FILE is required (see configs/)");
+        if (!config_path.empty())
+            config = tlmmu::Config::fromFile(config_path);
+        else if (!list_keys)
+            throw tlmmu::InputError("--config FILE is required (see configs/)");
         if (list_keys) {
             tlmmu::Config empty;
             std::cout << tlmmu::SystemConfig::fromConfig(empty).resolved.dump(2) << "\n";
             return 0;
         }
-        for (const auto& s : sets) config.set(s);
+        for (const auto& s : sets)
+            config.set(s);
         const tlmmu::SystemConfig system = tlmmu::SystemConfig::fromConfig(config);
-        sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+        sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated",
+                                                sc_core::SC_DO_NOTHING);
         tlmmu::Platform platform(system);
         const auto t0 = std::chrono::steady_clock::now();
         platform.run();
-        const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double host_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!json_path.empty())
-            writeFile(json_path, [&](std::ostream& o) { o << platform.stats().toJson().dump(2) << "\n"; });
-        if (!csv_path.empty()) writeFile(csv_path, [&](std::ostream& o) { platform.stats().writeCsv(o); });
+            writeFile(json_path,
+                      [&](std::ostream& o) { o << platform.stats().toJson().dump(2) << "\n"; });
+        if (!csv_path.empty())
+            writeFile(csv_path, [&](std::ostream& o) { platform.stats().writeCsv(o); });
         if (!quiet) {
             platform.printSummary(std::cout);
             std::cout << "host time " << host_s << " s\n";

@@ -6,7 +6,8 @@ namespace tlmmu {
 
 void Histogram::add(std::uint64_t value) {
     unsigned b = 0;
-    while (b < 64 && (value >> b) != 0) ++b;
+    while (b < 64 && (value >> b) != 0)
+        ++b;
     if (buckets_.size() <= b) buckets_.resize(b + 1, 0);
     ++buckets_[b];
     min_ = count_ == 0 ? value : std::min(min_, value);
@@ -50,18 +51,24 @@ void Stats::constant(const std::string& path, nlohmann::json value) {
 nlohmann::json::json_pointer Stats::pointer(const std::string& path) {
     std::string p;
     for (char c : path) {
-        if (c == '.' || c == '[') p += '/';
-        else if (c == ']') continue;
-        else if (c == '~') p += "~0";
-        else if (c == '/') p += "~1";
-        else p += c;
+        if (c == '.' || c == '[')
+            p += '/';
+        else if (c == ']')
+            continue;
+        else if (c == '~')
+            p += "~0";
+        else if (c == '/')
+            p += "~1";
+        else
+            p += c;
     }
     return nlohmann::json::json_pointer("/" + p);
 }
 
 nlohmann::json Stats::toJson() const {
     nlohmann::json root = nlohmann::json::object();
-    for (const auto& [path, fn] : entries_) root[pointer(path)] = fn();
+    for (const auto& [path, fn] : entries_)
+        root[pointer(path)] = fn();
     return root;
 }
 

@@ -21,7 +21,9 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
 }
 
 // The payload would delete its extensions; ext_ is a member, not heap-allocated.
-Core::~Core() { translation_.clear_extension(&ext_); }
+Core::~Core() {
+    translation_.clear_extension(&ext_);
+}
 
 void Core::charge(std::uint64_t& category, std::uint64_t cycles) {
     category += cycles;
@@ -38,7 +40,8 @@ void Core::run() {
             const Addr page = Addr{1} << config_.page_shift;
             std::unordered_set<Addr> seen; // each page once: the firmware walks per call
             auto each_page = [&](Addr va, std::uint32_t size) {
-                for (Addr p = va & ~(page - 1); p < va + std::max<std::uint32_t>(size, 1); p += page)
+                for (Addr p = va & ~(page - 1); p < va + std::max<std::uint32_t>(size, 1);
+                     p += page)
                     if (seen.insert(p).second) firmware_->prefault(p);
             };
             hal_.run(
@@ -56,7 +59,8 @@ void Core::run() {
         }
         qk_.reset();
         Instruction insn;
-        while (!killed_ && (!config_.max_instructions || instructions_ < config_.max_instructions) &&
+        while (!killed_ &&
+               (!config_.max_instructions || instructions_ < config_.max_instructions) &&
                workload_->next(insn)) {
             execute(insn);
             if (qk_.need_sync()) qk_.sync();
@@ -148,7 +152,8 @@ std::uint8_t* Core::dmiPage(Addr pa) {
     tlm::tlm_dmi dmi;
     trans.set_address(pa);
     trans.set_command(tlm::TLM_READ_COMMAND);
-    if (!data_socket->get_direct_mem_ptr(trans, dmi) || !dmi.is_read_write_allowed()) return nullptr;
+    if (!data_socket->get_direct_mem_ptr(trans, dmi) || !dmi.is_read_write_allowed())
+        return nullptr;
     // Memory grants whole 4 KiB pages; keep the pointer to this page's first byte.
     const Addr base = pa & ~Addr{0xfff};
     if (dmi.get_start_address() > base || dmi.get_end_address() < base + 0xfff) return nullptr;
@@ -158,8 +163,10 @@ std::uint8_t* Core::dmiPage(Addr pa) {
 }
 
 void Core::dataAccess(const DataRef& ref, const Addr* pa_parts) {
-    if (ref.kind == RefKind::Load) ++loads_;
-    else ++stores_;
+    if (ref.kind == RefKind::Load)
+        ++loads_;
+    else
+        ++stores_;
     if (config_.data_latency_cycles) charge(data_, config_.data_latency_cycles);
     // Move the bytes: loads read memory, stores write a value that changes with every store.
     ++store_value_;
@@ -189,14 +196,16 @@ void Core::dataAccess(const DataRef& ref, const Addr* pa_parts) {
 }
 
 void Core::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {
-    for (auto& s : dmi_) s = DmiSlot{};
+    for (auto& s : dmi_)
+        s = DmiSlot{};
 }
 
 void Core::registerStats(Stats& stats, const std::string& prefix) const {
     stats.counter(prefix + ".instructions", &instructions_);
     stats.derived(prefix + ".cycles", [this] { return cycles(); });
     stats.derived(prefix + ".cpi", [this] {
-        return instructions_ ? static_cast<double>(cycles()) / static_cast<double>(instructions_) : 0.0;
+        return instructions_ ? static_cast<double>(cycles()) / static_cast<double>(instructions_)
+                             : 0.0;
     });
     stats.counter(prefix + ".cpi_stack.base", &base_);
     stats.counter(prefix + ".cpi_stack.tlb", &tlb_);
@@ -211,7 +220,9 @@ void Core::registerStats(Stats& stats, const std::string& prefix) const {
     for (unsigned k = 1; k < faults_.size(); ++k)
         stats.counter(prefix + ".faults." + toString(static_cast<FaultKind>(k)), &faults_[k]);
     stats.histogram(prefix + ".fault_latency", &fault_latency_);
-    stats.derived(prefix + ".killed", [this] { return killed_ ? nlohmann::json(kill_report_) : nlohmann::json(false); });
+    stats.derived(prefix + ".killed", [this] {
+        return killed_ ? nlohmann::json(kill_report_) : nlohmann::json(false);
+    });
 }
 
 } // namespace tlmmu

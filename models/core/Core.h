@@ -26,7 +26,7 @@ namespace tlmmu {
 struct CoreConfig {
     unsigned id = 0;
     double base_cpi = 1.0;
-    unsigned data_latency_cycles = 0; // added per data access (0: data costs only base CPI)
+    unsigned data_latency_cycles = 0;   // added per data access (0: data costs only base CPI)
     std::uint64_t max_instructions = 0; // 0 = whole workload
     bool prefault = false;
     unsigned page_shift = 12; // base page of the format: translations are per base page
@@ -37,8 +37,8 @@ struct CoreConfig {
 class ProcessFirmware {
   public:
     virtual ~ProcessFirmware() = default;
-    virtual void boot() = 0;                      // create the address space, set root/ASID
-    virtual void prefault(Addr va) = 0;           // map va's page before the run (A/D set)
+    virtual void boot() = 0;            // create the address space, set root/ASID
+    virtual void prefault(Addr va) = 0; // map va's page before the run (A/D set)
     virtual bool handleFault(Addr va, AccessType access, FaultKind kind) = 0; // false: killed
 };
 
@@ -95,7 +95,7 @@ class Core : public sc_core::sc_module {
     std::uint64_t instructions_ = 0, translations_ = 0, page_crossings_ = 0;
     std::uint64_t loads_ = 0, stores_ = 0, data_errors_ = 0;
     std::uint64_t base_ = 0, tlb_ = 0, walk_ = 0, fault_ = 0, data_ = 0; // CPI stack, cycles
-    std::array<std::uint64_t, 7> faults_{}; // by FaultKind
+    std::array<std::uint64_t, 7> faults_{};                              // by FaultKind
     Histogram fault_latency_;
 };
 

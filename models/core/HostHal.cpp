@@ -46,13 +46,15 @@ void HostHal::memory(tlm::tlm_command cmd, std::uint64_t pa, unsigned char* data
     trans.set_data_length(static_cast<unsigned>(len));
     trans.set_streaming_width(static_cast<unsigned>(len));
     trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    if (timed_) memory_->b_transport(trans, delay_);
-    else memory_->transport_dbg(trans);
+    if (timed_)
+        memory_->b_transport(trans, delay_);
+    else
+        memory_->transport_dbg(trans);
     if (!trans.is_response_ok()) {
         std::ostringstream msg;
-        msg << "core" << core_id_ << ": firmware " << (cmd == tlm::TLM_READ_COMMAND ? "read" : "write")
-            << " of " << len << " bytes at PA 0x" << std::hex << pa << " failed: "
-            << trans.get_response_string();
+        msg << "core" << core_id_ << ": firmware "
+            << (cmd == tlm::TLM_READ_COMMAND ? "read" : "write") << " of " << len
+            << " bytes at PA 0x" << std::hex << pa << " failed: " << trans.get_response_string();
         throw FirmwarePanic(msg.str());
     }
 }
@@ -112,11 +114,15 @@ void HostHal::setRoot(std::uint64_t root, std::uint16_t asid) {
 // The C entry points the firmware links against.
 extern "C" {
 using tlmmu::HostHal;
-uint64_t hal_read_phys(hal_paddr_t pa, unsigned bytes) { return HostHal::current().readPhys(pa, bytes); }
+uint64_t hal_read_phys(hal_paddr_t pa, unsigned bytes) {
+    return HostHal::current().readPhys(pa, bytes);
+}
 void hal_write_phys(hal_paddr_t pa, uint64_t value, unsigned bytes) {
     HostHal::current().writePhys(pa, value, bytes);
 }
-void hal_zero_frame(hal_paddr_t pa, uint64_t bytes) { HostHal::current().zeroFrame(pa, bytes); }
+void hal_zero_frame(hal_paddr_t pa, uint64_t bytes) {
+    HostHal::current().zeroFrame(pa, bytes);
+}
 void hal_copy_frame(hal_paddr_t dst, hal_paddr_t src, uint64_t bytes) {
     HostHal::current().copyFrame(dst, src, bytes);
 }
@@ -129,7 +135,13 @@ void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
                   "hal_flush_kind must match FlushKind");
     HostHal::current().tlbInvalidate(kind, va, asid);
 }
-void hal_set_root(hal_paddr_t root, uint16_t asid) { HostHal::current().setRoot(root, asid); }
-void hal_charge_cycles(uint64_t cycles) { HostHal::current().chargeCycles(cycles); }
-void hal_panic(const char* message) { throw tlmmu::FirmwarePanic(message); }
+void hal_set_root(hal_paddr_t root, uint16_t asid) {
+    HostHal::current().setRoot(root, asid);
+}
+void hal_charge_cycles(uint64_t cycles) {
+    HostHal::current().chargeCycles(cycles);
+}
+void hal_panic(const char* message) {
+    throw tlmmu::FirmwarePanic(message);
+}
 }

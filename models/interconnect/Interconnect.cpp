@@ -85,7 +85,8 @@ void Interconnect::invalidate_direct_mem_ptr(int port, sc_dt::uint64 start, sc_d
 void Interconnect::registerStats(Stats& stats, const std::string& prefix) const {
     stats.counter(prefix + ".transactions", &transactions_);
     stats.counter(prefix + ".address_errors", &address_errors_);
-    for (const Region& r : regions_) stats.counter(prefix + ".targets." + r.name, &r.transactions);
+    for (const Region& r : regions_)
+        stats.counter(prefix + ".targets." + r.name, &r.transactions);
 }
 
 } // namespace tlmmu

@@ -21,8 +21,10 @@ bool Memory::access(tlm::tlm_generic_payload& trans) {
         trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return false;
     }
-    if (trans.is_read()) storage_.read(addr, trans.get_data_ptr(), len);
-    else if (trans.is_write()) storage_.write(addr, trans.get_data_ptr(), len);
+    if (trans.is_read())
+        storage_.read(addr, trans.get_data_ptr(), len);
+    else if (trans.is_write())
+        storage_.write(addr, trans.get_data_ptr(), len);
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
     return true;
 }
@@ -30,8 +32,10 @@ bool Memory::access(tlm::tlm_generic_payload& trans) {
 void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     if (!access(trans)) return;
     const unsigned len = trans.get_data_length();
-    if (trans.is_read()) ++reads_, bytes_read_ += len;
-    else if (trans.is_write()) ++writes_, bytes_written_ += len;
+    if (trans.is_read())
+        ++reads_, bytes_read_ += len;
+    else if (trans.is_write())
+        ++writes_, bytes_written_ += len;
     delay += clock_.cycles(accessCycles(len)); // annotate: added, never replaced
     trans.set_dmi_allowed(true);
 }

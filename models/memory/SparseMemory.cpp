@@ -20,8 +20,10 @@ void SparseMemory::read(Addr addr, std::uint8_t* dst, std::uint64_t len) const {
     while (len) {
         const std::uint64_t off = addr & (kPageSize - 1);
         const std::uint64_t n = std::min(len, kPageSize - off);
-        if (const std::uint8_t* p = findPage(addr)) std::memcpy(dst, p + off, n);
-        else std::memset(dst, 0, n);
+        if (const std::uint8_t* p = findPage(addr))
+            std::memcpy(dst, p + off, n);
+        else
+            std::memset(dst, 0, n);
         addr += n, dst += n, len -= n;
     }
 }

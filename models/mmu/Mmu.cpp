@@ -7,8 +7,7 @@ namespace tlmmu {
 Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat& format,
          const Clock& clock, const TlbFactory& make_tlb)
     : sc_module(name), translate_socket("translate_socket"),
-      walker("walker", format, config.pwc, clock), config_(config), format_(format),
-      clock_(clock) {
+      walker("walker", format, config.pwc, clock), config_(config), format_(format), clock_(clock) {
     translate_socket.register_b_transport(this, &Mmu::b_transport);
     auto build = [&](Level& level, TlbConfig c) {
         if (c.entries == 0) return;
@@ -44,7 +43,9 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
         return;
     }
     switch (ext->op) {
-    case TranslationExtension::Op::Translate: translate(*ext, delay); break;
+    case TranslationExtension::Op::Translate:
+        translate(*ext, delay);
+        break;
     case TranslationExtension::Op::Invalidate:
         invalidate(static_cast<FlushKind>(ext->flush_kind), ext->va, ext->asid);
         break;

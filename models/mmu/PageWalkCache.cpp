@@ -57,9 +57,15 @@ void PageWalkCache::invalidate(FlushKind kind, Addr va, Asid asid) {
         const std::uint64_t tag = tagOf(va, level);
         auto& a = levels_[level];
         switch (kind) {
-        case FlushKind::All: a.invalidateIf([](const Entry&) { return true; }); break;
-        case FlushKind::Asid: a.invalidateIf([&](const Entry& e) { return e.asid == asid; }); break;
-        case FlushKind::Va: a.invalidateIf([&](const Entry& e) { return e.prefix == tag; }); break;
+        case FlushKind::All:
+            a.invalidateIf([](const Entry&) { return true; });
+            break;
+        case FlushKind::Asid:
+            a.invalidateIf([&](const Entry& e) { return e.asid == asid; });
+            break;
+        case FlushKind::Va:
+            a.invalidateIf([&](const Entry& e) { return e.prefix == tag; });
+            break;
         case FlushKind::VaAsid:
             a.invalidateIf([&](const Entry& e) { return e.prefix == tag && e.asid == asid; });
             break;

@@ -33,7 +33,7 @@ class PageWalkCache {
 
   private:
     struct Entry {
-            std::uint64_t prefix = 0; // tagOf(va, level)
+        std::uint64_t prefix = 0; // tagOf(va, level)
         Asid asid = 0;
         Addr next_table = 0;
         unsigned path_flags = 0;

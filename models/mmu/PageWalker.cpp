@@ -34,8 +34,8 @@ class PageWalker::TimedPteMemory final : public PteMemory {
     tlm::tlm_generic_payload trans_;
 };
 
-PageWalker::PageWalker(sc_core::sc_module_name name, const PteFormat& format,
-                       const PwcConfig& pwc, const Clock& clock)
+PageWalker::PageWalker(sc_core::sc_module_name name, const PteFormat& format, const PwcConfig& pwc,
+                       const Clock& clock)
     : sc_module(name), memory_socket("memory_socket"), format_(format), clock_(clock),
       pwc_(pwc, format), memory_(std::make_unique<TimedPteMemory>(*this)) {}
 
@@ -44,8 +44,10 @@ PageWalker::~PageWalker() = default;
 WalkResult PageWalker::walk(WalkRequest request, sc_core::sc_time& delay) {
     ++walks_;
     if (pwc_.enabled()) {
-        if (pwc_.lookup(request) >= 0) ++pwc_hits_;
-        else ++pwc_misses_;
+        if (pwc_.lookup(request) >= 0)
+            ++pwc_hits_;
+        else
+            ++pwc_misses_;
     }
     sc_core::sc_time walk_delay = sc_core::SC_ZERO_TIME;
     memory_->delay = &walk_delay;

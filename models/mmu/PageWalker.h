@@ -25,7 +25,8 @@ class PageWalker : public sc_core::sc_module {
     // Walks for `request`; the walk's latency is added to `delay`.
     WalkResult walk(WalkRequest request, sc_core::sc_time& delay);
     void invalidate(FlushKind kind, Addr va, Asid asid) { pwc_.invalidate(kind, va, asid); }
-    void registerStats(Stats& stats, const std::string& prefix, const std::string& pwc_prefix) const;
+    void registerStats(Stats& stats, const std::string& prefix,
+                       const std::string& pwc_prefix) const;
 
   private:
     class TimedPteMemory;

@@ -5,7 +5,9 @@
 namespace tlmmu {
 
 namespace {
-bool isPowerOfTwo(unsigned v) { return v != 0 && (v & (v - 1)) == 0; }
+bool isPowerOfTwo(unsigned v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 } // namespace
 
 Replacement parseReplacement(const std::string& name, const std::string& key) {
@@ -13,15 +15,20 @@ Replacement parseReplacement(const std::string& name, const std::string& key) {
     if (name == "plru") return Replacement::Plru;
     if (name == "fifo") return Replacement::Fifo;
     if (name == "random") return Replacement::Random;
-    throw InputError(key + ": unknown replacement '" + name + "' (allowed: lru, plru, fifo, random)");
+    throw InputError(key + ": unknown replacement '" + name +
+                     "' (allowed: lru, plru, fifo, random)");
 }
 
 const char* toString(Replacement policy) {
     switch (policy) {
-    case Replacement::Lru: return "lru";
-    case Replacement::Plru: return "plru";
-    case Replacement::Fifo: return "fifo";
-    case Replacement::Random: return "random";
+    case Replacement::Lru:
+        return "lru";
+    case Replacement::Plru:
+        return "plru";
+    case Replacement::Fifo:
+        return "fifo";
+    case Replacement::Random:
+        return "random";
     }
     return "?";
 }
@@ -49,7 +56,9 @@ ReplacementState::ReplacementState(Replacement policy, unsigned sets, unsigned w
 
 void ReplacementState::touch(unsigned set, unsigned way) {
     switch (policy_) {
-    case Replacement::Lru: stamp_[set * ways_ + way] = ++clock_; break;
+    case Replacement::Lru:
+        stamp_[set * ways_ + way] = ++clock_;
+        break;
     case Replacement::Plru: {
         if (ways_ < 2) break;
         std::uint8_t* t = &tree_[std::size_t{set} * (ways_ - 1)];
@@ -64,7 +73,8 @@ void ReplacementState::touch(unsigned set, unsigned way) {
         break;
     }
     case Replacement::Fifo:
-    case Replacement::Random: break;
+    case Replacement::Random:
+        break;
     }
 }
 

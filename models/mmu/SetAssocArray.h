@@ -78,7 +78,8 @@ template <class Entry> class SetAssocArray {
     }
     unsigned occupancy() const {
         unsigned n = 0;
-        for (auto v : valid_) n += v;
+        for (auto v : valid_)
+            n += v;
         return n;
     }
 

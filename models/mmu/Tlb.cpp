@@ -4,10 +4,10 @@ namespace tlmmu {
 
 Tlb::Tlb(const TlbConfig& config)
     : TlbInterface(config),
-      array_((validateGeometry(config.entries, config.ways, config.replacement,
-                               "tlb." + config.name),
-              config.entries),
-             config.ways, config.replacement, config.seed) {
+      array_(
+          (validateGeometry(config.entries, config.ways, config.replacement, "tlb." + config.name),
+           config.entries),
+          config.ways, config.replacement, config.seed) {
     for (unsigned l = 0; l < 8; ++l)
         if ((config.geometry.leaf_level_mask >> l) & 1u) leaf_levels_[num_leaf_levels_++] = l;
 }
@@ -57,7 +57,9 @@ void Tlb::invalidate(FlushKind kind, Addr va, Asid asid) {
     const std::uint64_t vpn = va >> config_.geometry.page_shift;
     asid = maskAsid(asid);
     switch (kind) {
-    case FlushKind::All: array_.invalidateIf([](const TlbEntry&) { return true; }); break;
+    case FlushKind::All:
+        array_.invalidateIf([](const TlbEntry&) { return true; });
+        break;
     case FlushKind::Asid:
         array_.invalidateIf([&](const TlbEntry& e) { return !e.global() && e.asid == asid; });
         break;

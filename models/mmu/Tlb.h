@@ -60,11 +60,13 @@ class Tlb final : public TlbInterface {
 
   private:
     bool matches(const TlbEntry& e, std::uint64_t vpn, Asid asid) const {
-        const std::uint64_t mask = ~((std::uint64_t{1} << config_.geometry.levelVpnBits(e.level)) - 1);
+        const std::uint64_t mask =
+            ~((std::uint64_t{1} << config_.geometry.levelVpnBits(e.level)) - 1);
         return e.vpn == (vpn & mask) && (e.global() || e.asid == asid);
     }
     bool coversVa(const TlbEntry& e, std::uint64_t vpn) const {
-        const std::uint64_t mask = ~((std::uint64_t{1} << config_.geometry.levelVpnBits(e.level)) - 1);
+        const std::uint64_t mask =
+            ~((std::uint64_t{1} << config_.geometry.levelVpnBits(e.level)) - 1);
         return e.vpn == (vpn & mask);
     }
 

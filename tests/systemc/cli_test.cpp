@@ -1,0 +1,168 @@
+// The tlmmu program on bad input: one line on stderr naming the file/line/key, non-zero exit.
+// And determinism: the same configuration and seed give the same statistics file.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+struct Result {
+    int exit_code;
+    std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = ::testing::TempDir() + "tlmmu_cli_" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::string write(const std::string& name, const std::string& text) {
+        const std::string path = dir_ + "/" + name;
+        std::ofstream(path) << text;
+        return path;
+    }
+    Result run(const std::string& args) {
+        const std::string err = dir_ + "/stderr", out = dir_ + "/stdout";
+        const std::string cmd =
+            std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu " + args + " > " + out + " 2> " + err;
+        const int status = std::system(cmd.c_str());
+        auto slurp = [](const std::string& p) {
+            std::stringstream ss;
+            ss << std::ifstream(p).rdbuf();
+            return ss.str();
+        };
+        return {WEXITSTATUS(status), slurp(out), slurp(err)};
+    }
+    // Runs with a config made of `yaml` and expects exactly `message` (one line) on stderr.
+    void expectError(const std::string& yaml, const std::string& message, int code = 2,
+                     const std::string& extra = "") {
+        const std::string cfg = write("system.yaml", yaml);
+        const Result r = run("--config " + cfg + " -q " + extra);
+        EXPECT_EQ(r.exit_code, code) << r.err;
+        std::string expected = message;
+        const auto pos = expected.find("CFG");
+        if (pos != std::string::npos) expected.replace(pos, 3, cfg);
+        EXPECT_EQ(r.err, "tlmmu: error: " + expected + "\n");
+    }
+    std::string dir_;
+};
+
+TEST_F(Cli, UnknownKeyNamesFileLineAndSuggestion) {
+    expectError("cores: 1\ntlb:\n  l1d:\n    entrys: 32\n",
+                "CFG:4: unknown key 'tlb.l1d.entrys' (did you mean 'tlb.l1d.entries'?); tlmmu "
+                "--list-keys shows every key");
+}
+
+TEST_F(Cli, WrongType) {
+    expectError("tlb:\n  l1d: {entries: many}\n",
+                "CFG:2: tlb.l1d.entries: expected an integer in [0, 1048576], got 'many'");
+}
+
+TEST_F(Cli, NegativeNumber) {
+    expectError("cores: -1\n", "CFG:1: cores: expected an integer in [1, 256], got '-1'");
+}
+
+TEST_F(Cli, WaysNotDividingEntries) {
+    expectError("tlb:\n  l1d: {entries: 64, ways: 5}\n",
+                "tlb.l1d.ways: 5 does not divide tlb.l1d.entries 64 (ways must divide entries; "
+                "entries = ways is fully associative)");
+}
+
+TEST_F(Cli, UnknownFormat) {
+    expectError("mmu: {format: arm64}\n",
+                "CFG:1: mmu.format: expected one of sv39, sv48, sv57, x86_64, x86_64_5level, "
+                "x86_32, generic, got 'arm64'");
+}
+
+TEST_F(Cli, ImpossibleGenericFormatNamesItsKey) {
+    const Result r =
+        run("--config " +
+            write("g.yaml", "mmu: {format: generic, generic: {page_bits: 12, pte_bytes: 3}}\n") +
+            " -q");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("mmu.generic.pte_bytes"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(Cli, BadOverride) {
+    expectError(
+        "cores: 1\n",
+        "--set tlb.l1d.entries: tlb.l1d.entries: expected an integer in [0, 1048576], got 'x'", 2,
+        "--set tlb.l1d.entries=x");
+    expectError("cores: 1\n", "--set nope: expected key=value", 2, "--set nope");
+}
+
+TEST_F(Cli, MissingConfig) {
+    const Result r = run("--config " + dir_ + "/absent.yaml");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err,
+              "tlmmu: error: " + dir_ + "/absent.yaml: cannot open: No such file or directory\n");
+}
+
+TEST_F(Cli, YamlSyntaxError) {
+    const Result r = run("--config " + write("bad.yaml", "cores: 1\ntlb: [\n") + " -q");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("tlmmu: error: " + dir_ + "/bad.yaml:", 0), 0u) << r.err;
+}
+
+TEST_F(Cli, MissingTrace) {
+    expectError("workload: {format: lackey, trace: absent.lackey}\n",
+                dir_ + "/absent.lackey: cannot open: No such file or directory");
+}
+
+TEST_F(Cli, MalformedTraceLine) {
+    write("t.lackey", "I  00400000,4\n L 10000000,8\n L zz,8\nI  00400004,4\n");
+    expectError("workload: {format: lackey, trace: t.lackey}\n",
+                dir_ + "/t.lackey:3: malformed lackey record ' L zz,8'", 1);
+}
+
+TEST_F(Cli, TruncatedCompressedTrace) {
+    std::string text;
+    for (int i = 0; i < 20000; ++i)
+        text += "I  0040" + std::to_string(1000 + i % 8000) + ",4\n";
+    write("t.lackey", text);
+    ASSERT_EQ(
+        std::system(("gzip -c " + dir_ + "/t.lackey | head -c 2000 > " + dir_ + "/t.gz").c_str()),
+        0);
+    expectError("workload: {format: lackey, trace: t.gz}\n",
+                dir_ + "/t.gz: truncated or corrupt gzip stream"); // found at open: before the run
+}
+
+TEST_F(Cli, SameConfigurationSameStatistics) {
+    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml";
+    const std::string small = " --set workload.synthetic.instructions=50000";
+    ASSERT_EQ(run("--config " + cfg + small + " -q --stats-json " + dir_ + "/a.json").exit_code, 0);
+    ASSERT_EQ(run("--config " + cfg + small + " -q --stats-json " + dir_ + "/b.json --stats-csv " +
+                  dir_ + "/b.csv")
+                  .exit_code,
+              0);
+    std::stringstream a, b;
+    a << std::ifstream(dir_ + "/a.json").rdbuf();
+    b << std::ifstream(dir_ + "/b.json").rdbuf();
+    EXPECT_GT(a.str().size(), 1000u);
+    EXPECT_EQ(a.str(), b.str());
+    std::stringstream csv;
+    csv << std::ifstream(dir_ + "/b.csv").rdbuf();
+    EXPECT_NE(csv.str().find("\ncores[1].tlb.l1d.hits,"), std::string::npos);
+}
+
+TEST_F(Cli, SummaryShowsCpiStackPerCore) {
+    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml";
+    const Result r = run("--config " + cfg + " --set workload.synthetic.instructions=20000");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("core0: 20000 instructions"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("core1: 20000 instructions"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("= base 1.0000 + tlb "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" + fault "), std::string::npos) << r.out;
+}
+
+} // namespace
