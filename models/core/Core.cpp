@@ -27,7 +27,15 @@ Core::~Core() {
 
 void Core::charge(std::uint64_t& category, std::uint64_t cycles) {
     category += cycles;
-    qk_.inc(clock_.cycles(cycles));
+    local_cycles_ += cycles;
+}
+
+// Temporal decoupling, Accellera's quantum-keeper pattern with the local time kept in cycles:
+// the core runs ahead of simulated time by up to one global quantum, then yields.
+void Core::sync() {
+    qk_.set(clock_.cycles(local_cycles_));
+    qk_.sync();
+    local_cycles_ = 0;
 }
 
 void Core::run() {
@@ -58,14 +66,16 @@ void Core::run() {
             workload_->rewind();
         }
         qk_.reset();
+        quantum_cycles_ =
+            std::max<std::uint64_t>(1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
         Instruction insn;
         while (!killed_ &&
                (!config_.max_instructions || instructions_ < config_.max_instructions) &&
                workload_->next(insn)) {
             execute(insn);
-            if (qk_.need_sync()) qk_.sync();
+            if (local_cycles_ >= quantum_cycles_) sync();
         }
-        qk_.sync(); // simulated time reaches this core's last cycle
+        sync(); // simulated time reaches this core's last cycle
     } catch (const InputError& e) {
         error_ = e.what();
     } catch (const FirmwarePanic& e) {
@@ -110,9 +120,9 @@ bool Core::translate(Addr va, AccessType access, Addr& pa) {
         ++translations_;
         sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
         translate_socket->b_transport(translation_, delay);
-        tlb_ += ext_.tlb_cycles;
-        walk_ += ext_.walk_cycles;
-        qk_.inc(delay);
+        // The Mmu reports its latency in cycles too (delay == tlb + walk cycles).
+        charge(tlb_, ext_.tlb_cycles);
+        charge(walk_, ext_.walk_cycles);
         if (ext_.fault == FaultKind::None) {
             pa = ext_.pa;
             return true;

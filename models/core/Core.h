@@ -70,6 +70,7 @@ class Core : public sc_core::sc_module {
     std::uint8_t* dmiPage(Addr pa);
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     void charge(std::uint64_t& category, std::uint64_t cycles);
+    void sync();
 
     CoreConfig config_;
     const Clock& clock_;
@@ -77,6 +78,8 @@ class Core : public sc_core::sc_module {
     ProcessFirmware* firmware_ = nullptr;
     HostHal hal_;
     tlm_utils::tlm_quantumkeeper qk_;
+    std::uint64_t local_cycles_ = 0;   // ahead of sc_time_stamp(), not yet synchronised
+    std::uint64_t quantum_cycles_ = 1; // the global quantum, in cycles
     tlm::tlm_generic_payload translation_;
     TranslationExtension ext_;
     std::uint64_t base_cpi_micro_; // base CPI in millionths of a cycle (exact accumulation)

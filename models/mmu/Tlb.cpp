@@ -15,6 +15,14 @@ Tlb::Tlb(const TlbConfig& config)
 bool Tlb::lookup(Addr va, Asid asid, TlbEntry& out) {
     const std::uint64_t vpn = va >> config_.geometry.page_shift;
     asid = maskAsid(asid);
+    // Same entry as the previous lookup's hit, with no fill or invalidation since: touching the
+    // most recently used way again changes no victim choice (LRU order, PLRU bits, FIFO and
+    // random state all stay as they are), so the probe can be skipped.
+    if (mru_valid_ && matches(mru_, vpn, asid)) {
+        out = mru_;
+        return true;
+    }
+    mru_valid_ = false;
     const unsigned ways = array_.ways();
     // Fully associative: one pass over every way, each entry compared at its own page size.
     // Set associative: each page size the format allows indexes its own set (hash-rehash).
@@ -28,6 +36,8 @@ bool Tlb::lookup(Addr va, Asid asid, TlbEntry& out) {
             if ((probes == 1 || e.level == level) && matches(e, vpn, asid)) {
                 array_.touch(set, w);
                 out = e;
+                mru_ = e;
+                mru_valid_ = true;
                 return true;
             }
         }
@@ -36,6 +46,7 @@ bool Tlb::lookup(Addr va, Asid asid, TlbEntry& out) {
 }
 
 void Tlb::fill(const TlbEntry& entry) {
+    mru_valid_ = false;
     TlbEntry e = entry;
     e.asid = maskAsid(e.asid);
     const unsigned set = setIndex(e.vpn, e.level);
@@ -54,6 +65,7 @@ void Tlb::fill(const TlbEntry& entry) {
 }
 
 void Tlb::invalidate(FlushKind kind, Addr va, Asid asid) {
+    mru_valid_ = false;
     const std::uint64_t vpn = va >> config_.geometry.page_shift;
     asid = maskAsid(asid);
     switch (kind) {

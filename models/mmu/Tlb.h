@@ -71,6 +71,8 @@ class Tlb final : public TlbInterface {
     }
 
     SetAssocArray<TlbEntry> array_;
+    TlbEntry mru_; // the entry the previous lookup hit
+    bool mru_valid_ = false;
     unsigned leaf_levels_[8];
     unsigned num_leaf_levels_ = 0;
 };
