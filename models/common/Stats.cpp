@@ -81,7 +81,21 @@ void flatten(const nlohmann::json& j, const std::string& prefix, std::ostream& o
         for (std::size_t i = 0; i < j.size(); ++i)
             flatten(j[i], prefix + "[" + std::to_string(i) + "]", out);
     } else {
-        out << prefix << ',' << (j.is_string() ? j.get<std::string>() : j.dump()) << '\n';
+        out << prefix << ',';
+        if (j.is_string()) {
+            // RFC 4180: quote a string that holds a comma, quote or line break.
+            const std::string v = j.get<std::string>();
+            if (v.find_first_of(",\"\n\r") == std::string::npos) {
+                out << v;
+            } else {
+                out << '"';
+                for (char c : v) out << (c == '"' ? std::string("\"\"") : std::string(1, c));
+                out << '"';
+            }
+        } else {
+            out << j.dump();
+        }
+        out << '\n';
     }
 }
 } // namespace

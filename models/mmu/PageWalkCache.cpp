@@ -46,7 +46,15 @@ void PageWalkCache::fill(const WalkRequest& request, const WalkResult& result) {
         e.asid = asid;
         e.next_table = result.next_table[level];
         e.path_flags = result.path_flags[level];
-        a.fill(setOf(e.prefix, a), e);
+        const unsigned set = setOf(e.prefix, a);
+        bool present = false; // refreshed in place: one entry per (prefix, asid)
+        for (unsigned w = 0; w < a.ways() && !present; ++w)
+            if (a.valid(set, w) && a.at(set, w).prefix == e.prefix && a.at(set, w).asid == asid) {
+                a.at(set, w) = e;
+                a.touch(set, w);
+                present = true;
+            }
+        if (!present) a.fill(set, e);
     }
 }
 

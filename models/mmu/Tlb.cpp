@@ -15,10 +15,11 @@ Tlb::Tlb(const TlbConfig& config)
 bool Tlb::lookup(Addr va, Asid asid, TlbEntry& out) {
     const std::uint64_t vpn = va >> config_.geometry.page_shift;
     asid = maskAsid(asid);
-    // Same entry as the previous lookup's hit, with no fill or invalidation since: touching the
-    // most recently used way again changes no victim choice (LRU order, PLRU bits, FIFO and
-    // random state all stay as they are), so the probe can be skipped.
-    if (mru_valid_ && matches(mru_, vpn, asid)) {
+    // The same base page and ASID as the previous lookup, which hit, with no fill or
+    // invalidation since: the result is a function of the entries alone, so it is the same
+    // entry; and touching the most recently used way again changes no victim choice (LRU order,
+    // PLRU bits, FIFO and random state stay as they are). So the probe can be skipped.
+    if (mru_valid_ && vpn == mru_vpn_ && asid == mru_asid_) {
         out = mru_;
         return true;
     }
@@ -37,6 +38,8 @@ bool Tlb::lookup(Addr va, Asid asid, TlbEntry& out) {
                 array_.touch(set, w);
                 out = e;
                 mru_ = e;
+                mru_vpn_ = vpn;
+                mru_asid_ = asid;
                 mru_valid_ = true;
                 return true;
             }
@@ -55,7 +58,9 @@ void Tlb::fill(const TlbEntry& entry) {
     for (unsigned w = 0; w < array_.ways(); ++w) {
         if (!array_.valid(set, w)) continue;
         TlbEntry& old = array_.at(set, w);
-        if (old.level == e.level && old.vpn == e.vpn && old.asid == e.asid) {
+        // A global translation is one translation whatever ASID refilled it.
+        if (old.level == e.level && old.vpn == e.vpn &&
+            (old.asid == e.asid || (old.global() && e.global()))) {
             old = e;
             array_.touch(set, w);
             return;

@@ -71,7 +71,9 @@ class Tlb final : public TlbInterface {
     }
 
     SetAssocArray<TlbEntry> array_;
-    TlbEntry mru_; // the entry the previous lookup hit
+    TlbEntry mru_; // the entry the previous lookup hit, for base page mru_vpn_ and mru_asid_
+    std::uint64_t mru_vpn_ = 0;
+    Asid mru_asid_ = 0;
     bool mru_valid_ = false;
     unsigned leaf_levels_[8];
     unsigned num_leaf_levels_ = 0;

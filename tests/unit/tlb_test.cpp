@@ -1,0 +1,563 @@
+// The C++ TLB model: hit/miss behaviour against a straightforward reference model, superpages
+// (hash-rehash probing when set associative, one pass when fully associative), ASID tagging and
+// masking, global entries, every sfence.vma flavour of invalidation, and in-place refills.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <list>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "arch/pte_format.h"
+#include "mmu/Tlb.h"
+
+namespace tlmmu {
+namespace {
+
+constexpr std::uint64_t k2M = 1ull << 21, k1G = 1ull << 30;
+constexpr unsigned kRW = PTE_F_V | PTE_F_R | PTE_F_W | PTE_F_A;
+
+// x86_64: 4 KiB pages, 9 index bits per level, leaves at levels 0, 1 (2 MiB), 2 (1 GiB).
+PageGeometry x86Geometry() {
+    PageGeometry g;
+    g.page_shift = 12;
+    g.index_bits = 9;
+    g.levels = 4;
+    g.leaf_level_mask = 0b111;
+    return g;
+}
+
+TlbConfig config(unsigned entries, unsigned ways, unsigned asid_bits = 16,
+                 PageGeometry geometry = x86Geometry(), Replacement r = Replacement::Lru) {
+    TlbConfig c;
+    c.name = "l1d";
+    c.entries = entries;
+    c.ways = ways;
+    c.replacement = r;
+    c.asid_bits = asid_bits;
+    c.geometry = geometry;
+    return c;
+}
+
+// Entry for the page of `level` containing va (vpn/ppn aligned to that page size).
+TlbEntry entry(std::uint64_t va, unsigned level, Asid asid, unsigned flags = kRW,
+               std::uint64_t pa = 0) {
+    const std::uint64_t align = ~((std::uint64_t{1} << (9 * level)) - 1);
+    TlbEntry e;
+    e.vpn = (va >> 12) & align;
+    e.ppn = ((pa ? pa : va + 0x1000000000ull) >> 12) & align;
+    e.asid = asid;
+    e.level = static_cast<std::uint8_t>(level);
+    e.flags = static_cast<std::uint8_t>(flags);
+    return e;
+}
+
+bool hits(Tlb& tlb, std::uint64_t va, Asid asid) {
+    TlbEntry out;
+    return tlb.lookup(va, asid, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference model: per set, a list of (vpn, asid) most-recent first.
+
+class RefTlb {
+  public:
+    RefTlb(unsigned entries, unsigned ways, bool lru)
+        : sets_(entries / ways), ways_(ways), lru_(lru), lists_(entries / ways) {}
+    bool access(std::uint64_t vpn, Asid asid) {
+        auto& l = lists_[vpn & (sets_ - 1)];
+        for (auto it = l.begin(); it != l.end(); ++it)
+            if (it->first == vpn && it->second == asid) {
+                if (lru_) l.splice(l.begin(), l, it);
+                return true;
+            }
+        if (l.size() == ways_) l.pop_back();
+        l.emplace_front(vpn, asid);
+        return false;
+    }
+
+  private:
+    unsigned sets_, ways_;
+    bool lru_;
+    std::vector<std::list<std::pair<std::uint64_t, Asid>>> lists_;
+};
+
+struct RefCase {
+    unsigned entries, ways;
+    Replacement replacement;
+    bool x86; // x86 geometry (3 leaf levels -> 3 probes when set associative) or 4K-only
+};
+
+void PrintTo(const RefCase& c, std::ostream* os) {
+    *os << c.entries << "x" << c.ways << "_" << toString(c.replacement) << (c.x86 ? "_x86" : "_4k");
+}
+
+class TlbVsReference : public testing::TestWithParam<RefCase> {};
+
+TEST_P(TlbVsReference, SameHitsAndMisses) {
+    const RefCase c = GetParam();
+    PageGeometry g = x86Geometry();
+    if (!c.x86) g.leaf_level_mask = 1;
+    Tlb tlb(config(c.entries, c.ways, 16, g, c.replacement));
+    RefTlb ref(c.entries, c.ways, c.replacement == Replacement::Lru);
+
+    std::uint64_t x = 0x9e3779b97f4a7c15ull ^ (c.entries * 131 + c.ways);
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    const std::uint64_t hot = c.entries + c.entries / 2; // a working set slightly too large
+    unsigned hits_tlb = 0, hits_ref = 0;
+    for (int i = 0; i < 30000; ++i) {
+        const std::uint64_t r = next();
+        const std::uint64_t vpn =
+            (r % 10 < 8) ? 0x40000 + (r >> 8) % hot : 0x100000 + (r >> 8) % (64 * c.entries);
+        const Asid asid = static_cast<Asid>(1 + ((r >> 40) % 3 == 0));
+        const std::uint64_t va = (vpn << 12) | ((r >> 20) & 0xfff);
+        TlbEntry out;
+        const bool hit = tlb.lookup(va, asid, out);
+        const bool ref_hit = ref.access(vpn, asid);
+        ASSERT_EQ(hit, ref_hit) << "access " << i << " vpn 0x" << std::hex << vpn;
+        if (hit) {
+            ++hits_tlb;
+            ASSERT_EQ(out.vpn, vpn);
+            ASSERT_EQ(out.asid, asid);
+        } else {
+            tlb.fill(entry(va, 0, asid));
+        }
+        hits_ref += ref_hit;
+    }
+    EXPECT_EQ(hits_tlb, hits_ref);
+    // The stream is meant to exercise both hits and evictions.
+    EXPECT_GT(hits_tlb, 3000u);
+    EXPECT_LT(hits_tlb, 27000u);
+    EXPECT_EQ(tlb.occupancy(), c.entries);
+}
+
+INSTANTIATE_TEST_SUITE_P(Geometries, TlbVsReference,
+                         testing::Values(RefCase{16, 16, Replacement::Lru, true},
+                                         RefCase{16, 16, Replacement::Lru, false},
+                                         RefCase{64, 4, Replacement::Lru, true},
+                                         RefCase{64, 4, Replacement::Lru, false},
+                                         RefCase{1024, 4, Replacement::Lru, true},
+                                         RefCase{1536, 12, Replacement::Lru, true},
+                                         RefCase{32, 1, Replacement::Lru, true},
+                                         RefCase{16, 16, Replacement::Fifo, true},
+                                         RefCase{64, 4, Replacement::Fifo, true},
+                                         RefCase{1024, 8, Replacement::Fifo, false}),
+                         [](const testing::TestParamInfo<RefCase>& info) {
+                             const RefCase& c = info.param;
+                             return std::to_string(c.entries) + "x" + std::to_string(c.ways) + "_" +
+                                    toString(c.replacement) + (c.x86 ? "_x86" : "_4k");
+                         });
+
+// ---------------------------------------------------------------------------------------------
+// Geometry
+
+TEST(TlbGeometry, ImpossibleGeometryThrowsNamingTheTlb) {
+    try {
+        Tlb tlb(config(48, 4));
+        ADD_FAILURE() << "no throw";
+    } catch (const InputError& e) {
+        EXPECT_STREQ(e.what(), "tlb.l1d: entries/ways = 12 sets is not a power of two");
+    }
+    TlbConfig c = config(24, 6);
+    c.name = "l2";
+    c.replacement = Replacement::Plru;
+    try {
+        Tlb tlb(c);
+        ADD_FAILURE() << "no throw";
+    } catch (const InputError& e) {
+        EXPECT_STREQ(e.what(), "tlb.l2.replacement: plru needs a power-of-two way count, got 6");
+    }
+}
+
+TEST(TlbGeometry, SetIndexPerLevel) {
+    Tlb tlb(config(64, 4)); // 16 sets
+    const std::uint64_t vpn = 0x12345;
+    EXPECT_EQ(tlb.setIndex(vpn, 0), 0x5u);
+    EXPECT_EQ(tlb.setIndex(vpn, 1), (vpn >> 9) & 15);
+    EXPECT_EQ(tlb.setIndex(vpn, 2), (vpn >> 18) & 15);
+    Tlb fa(config(16, 16));
+    EXPECT_EQ(fa.setIndex(vpn, 0), 0u);
+    EXPECT_EQ(fa.setIndex(vpn, 2), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Superpages
+
+class Superpages : public testing::TestWithParam<std::pair<unsigned, unsigned>> {};
+
+TEST_P(Superpages, TwoMegAndOneGigHitAcrossTheirRange) {
+    Tlb tlb(config(GetParam().first, GetParam().second));
+    const std::uint64_t base2m = 0x4060'0000;       // 2 MiB aligned
+    const std::uint64_t base1g = 0x80'4000'0000ull; // 1 GiB aligned
+    const TlbEntry e2m = entry(base2m, 1, 3, kRW, 0x1'2340'0000ull);
+    const TlbEntry e1g = entry(base1g, 2, 3, kRW, 0x3'0000'0000ull);
+    tlb.fill(e2m);
+    tlb.fill(e1g);
+    EXPECT_EQ(tlb.occupancy(), 2u);
+
+    for (std::uint64_t off :
+         std::initializer_list<std::uint64_t>{0, 0x1000, 0x1234, 0x10'0000, k2M - 1}) {
+        TlbEntry out;
+        ASSERT_TRUE(tlb.lookup(base2m + off, 3, out)) << std::hex << off;
+        EXPECT_EQ(out, e2m);
+    }
+    for (std::uint64_t off :
+         std::initializer_list<std::uint64_t>{0, 0x7000, 0x20'0000, 0x1234'5678, k1G - 1}) {
+        TlbEntry out;
+        ASSERT_TRUE(tlb.lookup(base1g + off, 3, out)) << std::hex << off;
+        EXPECT_EQ(out, e1g);
+    }
+    // Just outside either page.
+    EXPECT_FALSE(hits(tlb, base2m - 1, 3));
+    EXPECT_FALSE(hits(tlb, base2m + k2M, 3));
+    EXPECT_FALSE(hits(tlb, base1g - 1, 3));
+    EXPECT_FALSE(hits(tlb, base1g + k1G, 3));
+    // Another ASID does not see them.
+    EXPECT_FALSE(hits(tlb, base2m, 4));
+    EXPECT_FALSE(hits(tlb, base1g + 0x5000, 4));
+}
+
+TEST_P(Superpages, BasePageEntryIsNotTakenForASuperpage) {
+    Tlb tlb(config(GetParam().first, GetParam().second));
+    // A 4K entry whose vpn is 2M (and 1G) aligned: with 16 sets its set is also the set that
+    // the level-1 and level-2 probes of a neighbouring va look in.
+    tlb.fill(entry(0x4000'0000, 0, 1));
+    EXPECT_TRUE(hits(tlb, 0x4000'0fff, 1));
+    EXPECT_FALSE(hits(tlb, 0x4000'1000, 1));
+    EXPECT_FALSE(hits(tlb, 0x4010'0000, 1));
+    EXPECT_FALSE(hits(tlb, 0x4000'0000 + k2M, 1));
+}
+
+TEST_P(Superpages, AllSizesCoexistAndTheSmallestIsFoundFirst) {
+    Tlb tlb(config(GetParam().first, GetParam().second));
+    const TlbEntry e1g = entry(0x4000'0000, 2, 1, kRW, 0x1'0000'0000ull);
+    const TlbEntry e2m = entry(0x4020'0000, 1, 1, kRW, 0x2'0000'0000ull);
+    const TlbEntry e4k = entry(0x4020'3000, 0, 1, kRW, 0x3'0000'0000ull);
+    tlb.fill(e1g);
+    tlb.fill(e2m);
+    tlb.fill(e4k);
+    EXPECT_EQ(tlb.occupancy(), 3u);
+    TlbEntry out;
+    // Set associative: the level-0 probe comes first, so the smallest page wins. Fully
+    // associative: one pass in way order (the 1G entry was filled first, into way 0).
+    const bool set_assoc = GetParam().first != GetParam().second;
+    ASSERT_TRUE(tlb.lookup(0x4020'3abc, 1, out));
+    EXPECT_EQ(out, set_assoc ? e4k : e1g);
+    ASSERT_TRUE(tlb.lookup(0x4020'4000, 1, out));
+    EXPECT_EQ(out, set_assoc ? e2m : e1g);
+    ASSERT_TRUE(tlb.lookup(0x4040'0000, 1, out));
+    EXPECT_EQ(out, e1g);
+}
+
+TEST_P(Superpages, LookupResultDoesNotDependOnThePreviousLookup) {
+    // Overlapping translations (a 4K entry inside a 2M and a 1G entry, as a stale entry after a
+    // page promotion leaves them): which one a lookup returns must follow the probe order
+    // (smallest first when set associative, way order when fully associative), whatever was
+    // looked up before.
+    const TlbEntry e4k = entry(0x4020'3000, 0, 1, kRW, 0x3'0000'0000ull);
+    const TlbEntry e2m = entry(0x4020'0000, 1, 1, kRW, 0x2'0000'0000ull);
+    const TlbEntry e1g = entry(0x4000'0000, 2, 1, kRW, 0x1'0000'0000ull);
+    const std::uint64_t probes[] = {0x4020'3000, 0x4020'4000, 0x4040'0000};
+    for (std::uint64_t before : probes)
+        for (std::uint64_t va : probes) {
+            Tlb fresh(config(GetParam().first, GetParam().second));
+            Tlb used(config(GetParam().first, GetParam().second));
+            for (Tlb* t : {&fresh, &used}) {
+                t->fill(e4k);
+                t->fill(e2m);
+                t->fill(e1g);
+            }
+            TlbEntry expected, out;
+            ASSERT_TRUE(fresh.lookup(va, 1, expected));
+            ASSERT_TRUE(used.lookup(before, 1, out));
+            ASSERT_TRUE(used.lookup(va, 1, out));
+            EXPECT_EQ(out, expected) << std::hex << "va 0x" << va << " after 0x" << before;
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, Superpages,
+                         testing::Values(std::make_pair(64u, 4u), std::make_pair(16u, 16u),
+                                         std::make_pair(1024u, 4u), std::make_pair(128u, 8u)),
+                         [](const testing::TestParamInfo<std::pair<unsigned, unsigned>>& info) {
+                             return std::to_string(info.param.first) + "x" +
+                                    std::to_string(info.param.second);
+                         });
+
+TEST(SuperpagesSetAssoc, SuperpageLivesInTheSetOfItsOwnLevelIndex) {
+    Tlb tlb(config(64, 4));               // 16 sets, 4 ways
+    const std::uint64_t va = 0x4000'1000; // level-0 set 1
+    tlb.fill(entry(0x4000'0000, 1, 1));   // level-1 set (0x40000 >> 9) & 15 = 0
+    ASSERT_EQ(tlb.setIndex(0x40000, 1), 0u);
+    ASSERT_EQ(tlb.setIndex(va >> 12, 0), 1u);
+    // Filling set 1 (the va's level-0 set) does not disturb the superpage...
+    for (std::uint64_t i = 0; i < 8; ++i)
+        tlb.fill(entry((0x10001 + 16 * i) << 12, 0, 1));
+    EXPECT_TRUE(hits(tlb, va, 1));
+    EXPECT_EQ(tlb.occupancy(), 5u);
+    // ...filling set 0 with four other pages evicts it.
+    for (std::uint64_t i = 0; i < 4; ++i)
+        tlb.fill(entry((0x20000 + 16 * i) << 12, 0, 1));
+    EXPECT_FALSE(hits(tlb, va, 1));
+    EXPECT_EQ(tlb.occupancy(), 8u);
+}
+
+TEST(SuperpagesFullyAssoc, ComparedAtTheirOwnSizeInOnePass) {
+    Tlb tlb(config(4, 4));
+    tlb.fill(entry(0x4000'0000, 2, 1));
+    tlb.fill(entry(0x8000'0000, 1, 1));
+    tlb.fill(entry(0x9000'0000, 0, 1));
+    EXPECT_TRUE(hits(tlb, 0x7fff'ffff, 1));
+    EXPECT_TRUE(hits(tlb, 0x801f'ffff, 1));
+    EXPECT_FALSE(hits(tlb, 0x8020'0000, 1));
+    EXPECT_TRUE(hits(tlb, 0x9000'0fff, 1));
+    EXPECT_FALSE(hits(tlb, 0x9000'1000, 1));
+}
+
+TEST(SuperpagesFourKOnlyGeometry, OnlyLevelZeroIsProbed) {
+    // With leaf_level_mask = 1 a set-associative TLB probes only the level-0 set.
+    PageGeometry g = x86Geometry();
+    g.leaf_level_mask = 1;
+    Tlb tlb(config(64, 4, 16, g));
+    tlb.fill(entry(0x5000, 0, 1));
+    EXPECT_TRUE(hits(tlb, 0x5123, 1));
+    EXPECT_FALSE(hits(tlb, 0x6000, 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ASIDs
+
+class AsidConfigs : public testing::TestWithParam<std::pair<unsigned, unsigned>> {};
+
+TEST_P(AsidConfigs, SameVaDifferentAsidMisses) {
+    Tlb tlb(config(GetParam().first, GetParam().second));
+    tlb.fill(entry(0x7000, 0, 1, kRW, 0x111000));
+    EXPECT_TRUE(hits(tlb, 0x7000, 1));
+    EXPECT_FALSE(hits(tlb, 0x7000, 2));
+    EXPECT_FALSE(hits(tlb, 0x7000, 0x8001)); // no silent truncation with 16 ASID bits
+    tlb.fill(entry(0x7000, 0, 2, kRW, 0x222000));
+    EXPECT_EQ(tlb.occupancy(), 2u);
+    TlbEntry out;
+    ASSERT_TRUE(tlb.lookup(0x7abc, 1, out));
+    EXPECT_EQ(out.ppn, 0x111u);
+    ASSERT_TRUE(tlb.lookup(0x7abc, 2, out));
+    EXPECT_EQ(out.ppn, 0x222u);
+}
+
+TEST_P(AsidConfigs, UntaggedTlbIgnoresAsid) {
+    Tlb tlb(config(GetParam().first, GetParam().second, /*asid_bits=*/0));
+    tlb.fill(entry(0x7000, 0, 1, kRW, 0x111000));
+    TlbEntry out;
+    ASSERT_TRUE(tlb.lookup(0x7000, 2, out));
+    EXPECT_EQ(out.ppn, 0x111u);
+    EXPECT_EQ(out.asid, 0u);
+    EXPECT_TRUE(hits(tlb, 0x7000, 0xffff));
+    // A fill under another ASID is a refill of the same translation.
+    tlb.fill(entry(0x7000, 0, 2, kRW, 0x222000));
+    EXPECT_EQ(tlb.occupancy(), 1u);
+    ASSERT_TRUE(tlb.lookup(0x7000, 9, out));
+    EXPECT_EQ(out.ppn, 0x222u);
+}
+
+TEST_P(AsidConfigs, AsidBitsMaskTheTag) {
+    Tlb tlb(config(GetParam().first, GetParam().second, /*asid_bits=*/8));
+    tlb.fill(entry(0x7000, 0, 0x101));
+    TlbEntry out;
+    ASSERT_TRUE(tlb.lookup(0x7000, 0x001, out));
+    EXPECT_EQ(out.asid, 0x01u);
+    EXPECT_TRUE(hits(tlb, 0x7000, 0xf01));
+    EXPECT_FALSE(hits(tlb, 0x7000, 0x102));
+    EXPECT_EQ(tlb.maskAsid(0x1ff), 0xffu);
+    // Invalidation masks the same way.
+    tlb.invalidate(FlushKind::Asid, 0, 0x201);
+    EXPECT_EQ(tlb.occupancy(), 0u);
+}
+
+TEST_P(AsidConfigs, GlobalEntriesHitInEveryAsid) {
+    Tlb tlb(config(GetParam().first, GetParam().second));
+    tlb.fill(entry(0x4000'0000, 1, 5, kRW | PTE_F_G));
+    tlb.fill(entry(0x9000, 0, 5, kRW | PTE_F_G));
+    for (Asid a : {Asid{0}, Asid{5}, Asid{6}, Asid{0xffff}}) {
+        EXPECT_TRUE(hits(tlb, 0x4012'3456, a)) << a;
+        EXPECT_TRUE(hits(tlb, 0x9fff, a)) << a;
+    }
+}
+
+TEST_P(AsidConfigs, GlobalEntriesSurviveAsidFlushesOnly) {
+    Tlb tlb(config(GetParam().first, GetParam().second));
+    const TlbEntry g = entry(0x9000, 0, 5, kRW | PTE_F_G);
+    tlb.fill(g);
+    tlb.invalidate(FlushKind::Asid, 0, 5);
+    EXPECT_TRUE(hits(tlb, 0x9000, 5));
+    tlb.invalidate(FlushKind::VaAsid, 0x9000, 5);
+    EXPECT_TRUE(hits(tlb, 0x9000, 5));
+    tlb.invalidate(FlushKind::Va, 0x9000, 7); // the asid argument is irrelevant for Va
+    EXPECT_FALSE(hits(tlb, 0x9000, 5));
+    tlb.fill(g);
+    tlb.invalidate(FlushKind::All, 0, 0);
+    EXPECT_FALSE(hits(tlb, 0x9000, 5));
+    EXPECT_EQ(tlb.occupancy(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, AsidConfigs,
+                         testing::Values(std::make_pair(64u, 4u), std::make_pair(16u, 16u)),
+                         [](const testing::TestParamInfo<std::pair<unsigned, unsigned>>& info) {
+                             return std::to_string(info.param.first) + "x" +
+                                    std::to_string(info.param.second);
+                         });
+
+// ---------------------------------------------------------------------------------------------
+// Invalidation: each entry alone against each kind, then all together (exact counts).
+
+constexpr std::uint64_t kFlushVa = 0x4000'1234;
+constexpr Asid kFlushAsid = 1;
+
+struct FlushCase {
+    const char* name;
+    TlbEntry e;
+    bool survives[4]; // All, Asid, Va, VaAsid
+};
+
+std::vector<FlushCase> flushCases() {
+    constexpr unsigned G = PTE_F_G;
+    return {
+        {"own_4k", entry(0x4000'1000, 0, 1), {false, false, false, false}},
+        {"other_asid_4k", entry(0x4000'1000, 0, 2), {false, true, false, true}},
+        {"own_other_page", entry(0x4000'2000, 0, 1), {false, false, true, true}},
+        {"other_asid_other_page", entry(0x4000'2000, 0, 2), {false, true, true, true}},
+        {"global_4k_at_va", entry(0x4000'1000, 0, 4, kRW | G), {false, true, false, true}},
+        {"global_4k_elsewhere", entry(0x5000'0000, 0, 1, kRW | G), {false, true, true, true}},
+        {"own_2m_covering", entry(0x4000'0000, 1, 1), {false, false, false, false}},
+        {"other_asid_2m_covering", entry(0x4000'0000, 1, 2), {false, true, false, true}},
+        {"own_2m_next", entry(0x4020'0000, 1, 1), {false, false, true, true}},
+        {"own_1g_covering", entry(0x4000'0000, 2, 1), {false, false, false, false}},
+        {"global_1g_covering", entry(0x4000'0000, 2, 3, kRW | G), {false, true, false, true}},
+        {"global_2m_elsewhere", entry(0x6000'0000, 1, 3, kRW | G), {false, true, true, true}},
+        {"other_asid_1g_elsewhere", entry(0x8000'0000, 2, 2), {false, true, true, true}},
+    };
+}
+
+constexpr FlushKind kKinds[] = {FlushKind::All, FlushKind::Asid, FlushKind::Va, FlushKind::VaAsid};
+constexpr const char* kKindNames[] = {"All", "Asid", "Va", "VaAsid"};
+
+class Invalidation : public testing::TestWithParam<std::pair<unsigned, unsigned>> {};
+
+TEST_P(Invalidation, EachEntryAlone) {
+    for (const FlushCase& c : flushCases())
+        for (int k = 0; k < 4; ++k) {
+            Tlb tlb(config(GetParam().first, GetParam().second));
+            tlb.fill(c.e);
+            ASSERT_EQ(tlb.occupancy(), 1u);
+            tlb.invalidate(kKinds[k], kFlushVa, kFlushAsid);
+            EXPECT_EQ(tlb.occupancy(), c.survives[k] ? 1u : 0u)
+                << c.name << " flushed by " << kKindNames[k];
+            // The survivor is still usable.
+            if (c.survives[k]) {
+                EXPECT_TRUE(hits(tlb, c.e.vpn << 12, c.e.asid)) << c.name << " " << kKindNames[k];
+            }
+        }
+}
+
+TEST_P(Invalidation, AllEntriesTogether) {
+    const auto cases = flushCases();
+    for (int k = 0; k < 4; ++k) {
+        Tlb tlb(config(GetParam().first, GetParam().second));
+        for (const FlushCase& c : cases)
+            tlb.fill(c.e);
+        ASSERT_EQ(tlb.occupancy(), cases.size());
+        tlb.invalidate(kKinds[k], kFlushVa, kFlushAsid);
+        unsigned expected = 0;
+        for (const FlushCase& c : cases)
+            expected += c.survives[k];
+        EXPECT_EQ(tlb.occupancy(), expected) << kKindNames[k];
+    }
+}
+
+TEST_P(Invalidation, FlushedVaMissesForTheFlushedAsid) {
+    Tlb tlb(config(GetParam().first, GetParam().second));
+    tlb.fill(entry(0x4000'0000, 1, 1)); // 2M covering the va
+    tlb.fill(entry(0x4000'1000, 0, 2));
+    tlb.invalidate(FlushKind::VaAsid, kFlushVa, 1);
+    EXPECT_FALSE(hits(tlb, kFlushVa, 1));
+    EXPECT_FALSE(hits(tlb, 0x401f'f000, 1)); // the whole superpage went
+    EXPECT_TRUE(hits(tlb, kFlushVa, 2));
+    tlb.invalidate(FlushKind::Va, 0x4000'1fff, 9);
+    EXPECT_FALSE(hits(tlb, kFlushVa, 2));
+    EXPECT_EQ(tlb.occupancy(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, Invalidation,
+                         testing::Values(std::make_pair(128u, 8u), std::make_pair(16u, 16u),
+                                         std::make_pair(32u, 32u)),
+                         [](const testing::TestParamInfo<std::pair<unsigned, unsigned>>& info) {
+                             return std::to_string(info.param.first) + "x" +
+                                    std::to_string(info.param.second);
+                         });
+
+// ---------------------------------------------------------------------------------------------
+// Refill in place
+
+TEST(Refill, SameTranslationReplacesInPlace) {
+    for (auto geo : {std::make_pair(64u, 4u), std::make_pair(16u, 16u)}) {
+        Tlb tlb(config(geo.first, geo.second));
+        tlb.fill(entry(0x7000, 0, 1, kRW));
+        tlb.fill(entry(0x7000, 0, 1, kRW | PTE_F_D)); // D now set
+        EXPECT_EQ(tlb.occupancy(), 1u);
+        TlbEntry out;
+        ASSERT_TRUE(tlb.lookup(0x7000, 1, out));
+        EXPECT_EQ(out.flags, kRW | PTE_F_D);
+        // Superpage refill too.
+        tlb.fill(entry(0x4000'0000, 1, 1, kRW));
+        tlb.fill(entry(0x4000'0000, 1, 1, kRW | PTE_F_D));
+        EXPECT_EQ(tlb.occupancy(), 2u);
+        ASSERT_TRUE(tlb.lookup(0x4010'0000, 1, out));
+        EXPECT_EQ(out.flags, kRW | PTE_F_D);
+        // Different ASID or page size: a distinct translation.
+        tlb.fill(entry(0x7000, 0, 2));
+        tlb.fill(entry(0x4000'0000, 0, 1));
+        EXPECT_EQ(tlb.occupancy(), 4u);
+    }
+}
+
+TEST(Refill, MaskedAsidsAreTheSameTranslation) {
+    Tlb tlb(config(64, 4, /*asid_bits=*/8));
+    tlb.fill(entry(0x7000, 0, 0x101));
+    tlb.fill(entry(0x7000, 0, 0x001, kRW | PTE_F_D));
+    EXPECT_EQ(tlb.occupancy(), 1u);
+}
+
+TEST(Refill, InPlaceRefillCountsAsUse) {
+    // 1 set of 2 ways, LRU: refilling A makes B the victim.
+    Tlb tlb(config(2, 2));
+    tlb.fill(entry(0xa000, 0, 1));
+    tlb.fill(entry(0xb000, 0, 1));
+    tlb.fill(entry(0xa000, 0, 1, kRW | PTE_F_D));
+    tlb.fill(entry(0xc000, 0, 1));
+    EXPECT_TRUE(hits(tlb, 0xa000, 1));
+    EXPECT_FALSE(hits(tlb, 0xb000, 1));
+    EXPECT_TRUE(hits(tlb, 0xc000, 1));
+}
+
+TEST(Refill, GlobalTranslationRefilledFromAnotherAsid) {
+    for (auto geo : {std::make_pair(64u, 4u), std::make_pair(16u, 16u)}) {
+        Tlb tlb(config(geo.first, geo.second));
+        tlb.fill(entry(0x9000, 0, 1, kRW | PTE_F_G));
+        // Another address space writes the (shared, global) page: the walker sets D and the
+        // refill carries that address space's ASID.
+        tlb.fill(entry(0x9000, 0, 2, kRW | PTE_F_G | PTE_F_D));
+        EXPECT_EQ(tlb.occupancy(), 1u);
+        TlbEntry out;
+        ASSERT_TRUE(tlb.lookup(0x9000, 2, out));
+        EXPECT_EQ(out.flags, kRW | PTE_F_G | PTE_F_D);
+    }
+}
+
+} // namespace
+} // namespace tlmmu
