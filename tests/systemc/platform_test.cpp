@@ -256,3 +256,34 @@ TEST(Platform, TwoCoresHaveSeparateAddressSpaces) {
 
 } // namespace
 } // namespace tlmmu::test
+
+namespace tlmmu::test {
+namespace {
+
+// workload.page_size=2MiB: the firmware maps 2 MiB superpages, so the stream's 16 data pages are
+// one TLB entry, and no last-level table exists (root, PDPT, PD only).
+TEST(Platform, SuperpageMappingsNeedFewerTablesAndMisses) {
+    const auto s =
+        runSystem(makeSystem(kSeedSystem, {
+                                              "workload.prefault=false",
+                                              "workload.page_size=2MiB",
+                                              "workload.synthetic.pattern=stream",
+                                              "workload.synthetic.footprint=64KiB",
+                                              "workload.synthetic.instructions=8192",
+                                              "workload.synthetic.refs_per_instruction=1",
+                                              "workload.synthetic.write_fraction=0",
+                                          }));
+    const auto& c = s["cores"][0];
+    EXPECT_EQ(c["faults"]["not_present"], 2u); // one code, one data superpage
+    EXPECT_EQ(c["tlb"]["l1d"]["misses"], 2u);  // the fault's walk and its retry
+    EXPECT_EQ(s["memory"]["page_table_bytes"], 3u * 4096);
+    EXPECT_EQ(s["firmware"]["frames_mapped"], 2u * 512);
+}
+
+TEST(Platform, PageSizeMustBeOneOfTheFormats) {
+    EXPECT_THROW(makeSystem(kSeedSystem, {"workload.page_size=4MiB"}), InputError);
+    EXPECT_NO_THROW(makeSystem(kSeedSystem, {"workload.page_size=4MiB", "mmu.format=x86_32"}));
+}
+
+} // namespace
+} // namespace tlmmu::test
