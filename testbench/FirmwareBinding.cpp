@@ -47,20 +47,37 @@ std::uint64_t FirmwareKernel::pageTableBytes() const {
     return kernel_.tables_in_use * format_.tableBytes();
 }
 
-void ProcessBinding::boot() {
-    if (const int rc = fw_space_create(&kernel_.kernel(), &space_, asid_))
+void ImplicitRegionOs::start(Task& task) {
+    spaces_.emplace_back();
+    task.pid = static_cast<int>(spaces_.size());
+    if (const int rc =
+            fw_space_create(&kernel_.kernel(), &spaces_.back(), static_cast<Asid>(task.pid)))
         hal_panic(fwError("creating the address space", rc).c_str());
-    hal_set_root(space_.root, space_.asid);
 }
 
-void ProcessBinding::prefault(Addr va) {
-    if (const int rc = fw_prefault(&kernel_.kernel(), &space_, va))
+void ImplicitRegionOs::prefault(Task& task, Addr va) {
+    if (const int rc = fw_prefault(&kernel_.kernel(), &spaces_[task.pid - 1], va))
         hal_panic(fwError("prefault", rc).c_str());
 }
 
-bool ProcessBinding::handleFault(Addr va, AccessType access, FaultKind kind) {
-    return fw_handle_fault(&kernel_.kernel(), &space_, va, static_cast<fw_access>(access),
-                           static_cast<fw_fault_kind>(kind)) == 0;
+void ImplicitRegionOs::switchTo(Task& task) {
+    const fw_space& s = spaces_[task.pid - 1];
+    hal_set_root(s.root, s.asid);
+}
+
+OperatingSystem::FaultOutcome ImplicitRegionOs::fault(Task& task, Addr va, AccessType access,
+                                                      FaultKind kind) {
+    const int rc =
+        fw_handle_fault(&kernel_.kernel(), &spaces_[task.pid - 1], va,
+                        static_cast<fw_access>(access), static_cast<fw_fault_kind>(kind));
+    if (rc == 0) return {};
+    return {true, rc == FW_ERR_NOMEM
+                      ? "out of memory"
+                      : "fault not handled (firmware error " + std::to_string(rc) + ")"};
+}
+
+void ImplicitRegionOs::event(Task& task, const TaskEvent&) {
+    throw InputError("process " + task.name + ": events need a scenario (workload.scenario)");
 }
 
 } // namespace tlmmu

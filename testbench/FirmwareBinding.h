@@ -30,18 +30,21 @@ class FirmwareKernel {
     fw_kernel kernel_{};
 };
 
-class ProcessBinding final : public ProcessFirmware {
+// Without a scenario: every process is one implicit user region (RWX, the whole address space)
+// mapped on demand by the minimal kernel (firmware/kernel/kernel.h). ASID = pid.
+class ImplicitRegionOs final : public OperatingSystem {
   public:
-    ProcessBinding(FirmwareKernel& kernel, Asid asid) : kernel_(kernel), asid_(asid) {}
-    void boot() override;
-    void prefault(Addr va) override;
-    bool handleFault(Addr va, AccessType access, FaultKind kind) override;
-    const fw_space& space() const { return space_; }
+    explicit ImplicitRegionOs(FirmwareKernel& kernel) : kernel_(kernel) {}
+    void start(Task& task) override;
+    void prefault(Task& task, Addr va) override;
+    void switchTo(Task& task) override;
+    FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) override;
+    void event(Task& task, const TaskEvent& event) override;
+    void finished(Task&) override {}
 
   private:
     FirmwareKernel& kernel_;
-    Asid asid_;
-    fw_space space_{};
+    std::vector<fw_space> spaces_; // index pid - 1
 };
 
 } // namespace tlmmu

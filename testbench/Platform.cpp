@@ -27,6 +27,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     firmware_ = std::make_unique<FirmwareKernel>(format_, config.memory.size, config.page_size,
                                                  config.firmware_frames, config.fault_entry_cycles,
                                                  config.fault_exit_cycles);
+    os_ = std::make_unique<ImplicitRegionOs>(*firmware_);
     for (unsigned i = 0; i < config.cores; ++i) {
         const std::string n = std::to_string(i);
         mmus_.push_back(
@@ -38,11 +39,15 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cc.max_instructions = config.max_instructions;
         cc.prefault = config.prefault;
         cc.page_shift = format_.pageShift();
-        cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, makeWorkload(i)));
-        // One process per core; ASID 0 is left unused so that "no ASID" stays distinguishable.
-        processes_.push_back(
-            std::make_unique<ProcessBinding>(*firmware_, static_cast<Asid>(i + 1)));
-        cores_[i]->setFirmware(processes_[i].get());
+        cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, *os_));
+        // Without a scenario each core runs one process over the configured workload.
+        tasks_.push_back(std::make_unique<Task>());
+        Task& task = *tasks_.back();
+        task.name = "p" + n;
+        task.core = i;
+        task.workload = makeWorkload(i);
+        cores_[i]->addTask(&task);
+        registerTaskStats(task);
         cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
         cores_[i]->data_socket.bind(interconnect_->target_socket);
         mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
@@ -60,6 +65,19 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
 }
 
 Platform::~Platform() = default;
+
+void Platform::registerTaskStats(const Task& task) {
+    const std::string p = "processes." + task.name;
+    stats_.counter(p + ".instructions", &task.instructions);
+    stats_.counter(p + ".cycles", &task.cycles);
+    stats_.counter(p + ".fault_cycles", &task.fault_cycles);
+    stats_.constant(p + ".core", task.core);
+    for (unsigned k = 1; k < task.faults.size(); ++k)
+        stats_.counter(p + ".faults." + toString(static_cast<FaultKind>(k)), &task.faults[k]);
+    stats_.derived(p + ".killed", [&task] {
+        return task.kill_report.empty() ? nlohmann::json(false) : nlohmann::json(task.kill_report);
+    });
+}
 
 std::unique_ptr<Workload> Platform::makeWorkload(unsigned core) const {
     if (config_.workload_format == "synthetic") {
@@ -92,6 +110,7 @@ void Platform::printSummary(std::ostream& out) const {
             << s["base"].get<double>() / n << " + tlb " << s["tlb"].get<double>() / n << " + walk "
             << s["walk"].get<double>() / n << " + fault " << s["fault"].get<double>() / n;
         if (s["data"].get<std::uint64_t>()) out << " + data " << s["data"].get<double>() / n;
+        if (s["os"].get<std::uint64_t>()) out << " + os " << s["os"].get<double>() / n;
         out << "\n  tlb";
         for (const char* l : {"l1i", "l1d", "l2"}) {
             const auto& t = c["tlb"][l];
@@ -105,8 +124,9 @@ void Platform::printSummary(std::ostream& out) const {
         const double pwc = c["pwc"]["hits"].get<double>() + c["pwc"]["misses"].get<double>();
         if (pwc > 0) out << ", pwc " << 100.0 * c["pwc"]["hits"].get<double>() / pwc << "% hit";
         out << ")  | faults " << c["faults"]["not_present"] << std::setprecision(4) << "\n";
-        if (c["killed"].is_string()) out << "  " << c["killed"].get<std::string>() << "\n";
     }
+    for (const auto& t : tasks_)
+        if (!t->kill_report.empty()) out << t->kill_report << "\n";
     out << "page tables: " << json["memory"]["page_table_bytes"] << " bytes\n";
 }
 

@@ -36,6 +36,7 @@ class Platform {
 
   private:
     std::unique_ptr<Workload> makeWorkload(unsigned core) const;
+    void registerTaskStats(const Task& task);
 
     SystemConfig config_;
     PteFormat format_;
@@ -46,7 +47,8 @@ class Platform {
     std::unique_ptr<FirmwareKernel> firmware_;
     std::vector<std::unique_ptr<Mmu>> mmus_;
     std::vector<std::unique_ptr<Core>> cores_;
-    std::vector<std::unique_ptr<ProcessBinding>> processes_;
+    std::unique_ptr<OperatingSystem> os_;
+    std::vector<std::unique_ptr<Task>> tasks_;
 };
 
 } // namespace tlmmu

@@ -26,6 +26,18 @@ void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid);
 /* Root-pointer / ASID register of the calling core (satp / CR3). */
 void hal_set_root(hal_paddr_t root, uint16_t asid);
 
+/* Software-managed TLB (mmu.tlb_refill: software): writes one entry into the calling core's
+ * TLBs, as a MIPS tlbwr would. vpn/ppn are in base pages, flags are PTE_F_* of
+ * arch/pte_format.h, level 0 = base page. */
+struct hal_tlb_entry {
+    uint64_t vpn;
+    uint64_t ppn;
+    uint16_t asid;
+    uint8_t level;
+    uint8_t flags;
+};
+void hal_tlb_write(const struct hal_tlb_entry* entry);
+
 /* Firmware bookkeeping work that is not memory traffic, in core cycles. */
 void hal_charge_cycles(uint64_t cycles);
 

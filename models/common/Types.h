@@ -23,6 +23,7 @@ enum class FaultKind : std::uint8_t {
     MisalignedSuperpage, // superpage whose low PPN bits are not zero
     BusError,            // a PTE read or A/D write got an error response
     NonCanonical,        // VA bits above the format's VA width are not a sign extension
+    TlbMiss,             // software-managed TLB (mmu.tlb_refill: software): refill in firmware
 };
 
 const char* toString(FaultKind kind);

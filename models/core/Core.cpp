@@ -1,5 +1,6 @@
 #include "core/Core.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -8,9 +9,9 @@
 namespace tlmmu {
 
 Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& clock,
-           std::unique_ptr<Workload> workload)
+           OperatingSystem& os)
     : sc_module(name), translate_socket("translate_socket"), data_socket("data_socket"),
-      config_(config), clock_(clock), workload_(std::move(workload)),
+      config_(config), clock_(clock), os_(os),
       hal_(data_socket, translate_socket, clock, config.id),
       base_cpi_micro_(static_cast<std::uint64_t>(std::llround(config.base_cpi * 1e6))) {
     data_socket.register_invalidate_direct_mem_ptr(this, &Core::invalidate_direct_mem_ptr);
@@ -25,9 +26,22 @@ Core::~Core() {
     translation_.clear_extension(&ext_);
 }
 
+void Core::addTask(Task* task) {
+    task->home = this;
+    tasks_.push_back(task);
+}
+
 void Core::charge(std::uint64_t& category, std::uint64_t cycles) {
     category += cycles;
     local_cycles_ += cycles;
+    if (running_) running_->cycles += cycles;
+}
+
+// Runs firmware with time; what it takes is charged to `category`.
+template <class Fn> std::uint64_t Core::timedFirmware(std::uint64_t& category, Fn&& fn) {
+    const std::uint64_t cycles = clock_.toCycles(hal_.run(std::forward<Fn>(fn), true));
+    charge(category, cycles);
+    return cycles;
 }
 
 // Temporal decoupling, Accellera's quantum-keeper pattern with the local time kept in cycles:
@@ -38,42 +52,113 @@ void Core::sync() {
     local_cycles_ = 0;
 }
 
+void Core::prefault(Task& task) {
+    Instruction insn;
+    const Addr page = Addr{1} << config_.page_shift;
+    std::unordered_set<Addr> seen; // each page once: the firmware walks per call
+    auto each_page = [&](Addr va, std::uint32_t size) {
+        for (Addr p = va & ~(page - 1); p < va + std::max<std::uint32_t>(size, 1); p += page)
+            if (seen.insert(p).second) os_.prefault(task, p);
+    };
+    hal_.run(
+        [&] {
+            std::uint64_t n = 0;
+            while ((!config_.max_instructions || n < config_.max_instructions) &&
+                   task.workload->next(insn)) {
+                if (insn.size) ++n, each_page(insn.pc, insn.size);
+                for (unsigned i = 0; i < insn.num_refs; ++i)
+                    each_page(insn.refs[i].addr, insn.refs[i].size);
+            }
+        },
+        false);
+    task.workload->rewind();
+}
+
+// Round robin over the runnable tasks, starting after the current one.
+Task* Core::pickNext(Task* current) {
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+        Task* t = tasks_[(next_task_ + i) % tasks_.size()];
+        if (t->state == Task::State::Runnable && t != current) {
+            next_task_ = (next_task_ + i + 1) % tasks_.size();
+            return t;
+        }
+    }
+    return current && current->state == Task::State::Runnable ? current : nullptr;
+}
+
+void Core::runEvents(Task& task) {
+    while (task.state == Task::State::Runnable && task.next_event < task.events.size() &&
+           task.events[task.next_event].at <= task.instructions) {
+        const TaskEvent& e = task.events[task.next_event++];
+        timedFirmware(os_cycles_, [&] { os_.event(task, e); });
+        if (e.kind == TaskEvent::Kind::Fork) {
+            e.child->state = Task::State::Runnable;
+            if (e.child->home != this) sync(); // crossing cores: the other core sees it now
+            e.child->home->wake();
+        }
+        if (e.kind == TaskEvent::Kind::Exit) finish(task);
+    }
+}
+
+// The task ran to its end, exited or was killed: children it would still have forked never
+// come to be.
+void Core::finish(Task& task) {
+    if (task.state == Task::State::Done) return;
+    task.state = Task::State::Done;
+    hal_.run([&] { os_.finished(task); }, false);
+    for (std::size_t i = task.next_event; i < task.events.size(); ++i)
+        if (task.events[i].kind == TaskEvent::Kind::Fork) {
+            task.events[i].child->state = Task::State::Done;
+            task.events[i].child->home->wake();
+        }
+}
+
 void Core::run() {
     try {
-        if (!firmware_) throw FirmwarePanic(std::string(name()) + ": no firmware bound");
-        // Boot work is untimed: it happens before the measured run.
-        hal_.run([&] { firmware_->boot(); }, false);
-        if (config_.prefault) {
-            Instruction insn;
-            const Addr page = Addr{1} << config_.page_shift;
-            std::unordered_set<Addr> seen; // each page once: the firmware walks per call
-            auto each_page = [&](Addr va, std::uint32_t size) {
-                for (Addr p = va & ~(page - 1); p < va + std::max<std::uint32_t>(size, 1);
-                     p += page)
-                    if (seen.insert(p).second) firmware_->prefault(p);
-            };
-            hal_.run(
-                [&] {
-                    std::uint64_t n = 0;
-                    while ((!config_.max_instructions || n < config_.max_instructions) &&
-                           workload_->next(insn)) {
-                        if (insn.size) ++n, each_page(insn.pc, insn.size);
-                        for (unsigned i = 0; i < insn.num_refs; ++i)
-                            each_page(insn.refs[i].addr, insn.refs[i].size);
-                    }
-                },
-                false);
-            workload_->rewind();
-        }
+        // Creating the initial processes and prefaulting are boot work: untimed.
+        for (Task* t : tasks_)
+            if (!t->parent) {
+                hal_.run([&] { os_.start(*t); }, false);
+                t->state = Task::State::Runnable;
+            }
+        if (config_.prefault)
+            for (Task* t : tasks_)
+                if (!t->parent) prefault(*t);
         qk_.reset();
         quantum_cycles_ =
             std::max<std::uint64_t>(1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
         Instruction insn;
-        while (!killed_ &&
-               (!config_.max_instructions || instructions_ < config_.max_instructions) &&
-               workload_->next(insn)) {
-            execute(insn);
-            if (local_cycles_ >= quantum_cycles_) sync();
+        Task* task = nullptr;
+        while (!config_.max_instructions || instructions_ < config_.max_instructions) {
+            Task* next = pickNext(task);
+            if (!next) {
+                const bool pending = std::any_of(tasks_.begin(), tasks_.end(), [](Task* t) {
+                    return t->state == Task::State::Pending;
+                });
+                if (!pending) break;
+                sync();
+                wait(task_ready_); // a fork on another core will make one runnable
+                continue;
+            }
+            if (next != running_) {
+                ++switches_;
+                running_ = next;
+                timedFirmware(os_cycles_, [&] { os_.switchTo(*next); });
+            }
+            task = next;
+            const std::uint64_t slice_end = cycles() + config_.time_slice_cycles;
+            while (task->state == Task::State::Runnable &&
+                   (!config_.max_instructions || instructions_ < config_.max_instructions)) {
+                runEvents(*task);
+                if (task->state != Task::State::Runnable) break;
+                if (!task->workload->next(insn)) {
+                    finish(*task);
+                    break;
+                }
+                execute(*task, insn);
+                if (local_cycles_ >= quantum_cycles_) sync();
+                if (config_.time_slice_cycles && cycles() >= slice_end) break;
+            }
         }
         sync(); // simulated time reaches this core's last cycle
     } catch (const InputError& e) {
@@ -83,35 +168,37 @@ void Core::run() {
     }
 }
 
-void Core::execute(const Instruction& insn) {
+void Core::execute(Task& task, const Instruction& insn) {
     Addr pa[2];
     if (insn.size) {
         ++instructions_;
+        ++task.instructions;
         const std::uint64_t before = base_micro_acc_ / 1000000;
         base_micro_acc_ += base_cpi_micro_;
         charge(base_, base_micro_acc_ / 1000000 - before);
-        if (!translateRange(insn.pc, insn.size, AccessType::Execute, pa)) return;
+        if (!translateRange(task, insn.pc, insn.size, AccessType::Execute, pa)) return;
     }
     for (unsigned i = 0; i < insn.num_refs; ++i) {
         const DataRef& ref = insn.refs[i];
         const AccessType access = ref.kind == RefKind::Load ? AccessType::Read : AccessType::Write;
-        if (!translateRange(ref.addr, ref.size, access, pa)) return;
+        if (!translateRange(task, ref.addr, ref.size, access, pa)) return;
         dataAccess(ref, pa);
     }
 }
 
-bool Core::translateRange(Addr va, std::uint32_t size, AccessType access, Addr* pa_parts) {
+bool Core::translateRange(Task& task, Addr va, std::uint32_t size, AccessType access,
+                          Addr* pa_parts) {
     const Addr first = va >> config_.page_shift;
     const Addr last = (va + (size ? size - 1 : 0)) >> config_.page_shift;
-    if (!translate(va, access, pa_parts[0])) return false;
+    if (!translate(task, va, access, pa_parts[0])) return false;
     if (last != first) {
         ++page_crossings_;
-        if (!translate(last << config_.page_shift, access, pa_parts[1])) return false;
+        if (!translate(task, last << config_.page_shift, access, pa_parts[1])) return false;
     }
     return true;
 }
 
-bool Core::translate(Addr va, AccessType access, Addr& pa) {
+bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
     ext_.va = va;
     ext_.access = access;
     ext_.priv = Privilege::User;
@@ -129,6 +216,7 @@ bool Core::translate(Addr va, AccessType access, Addr& pa) {
         }
         const FaultKind kind = ext_.fault;
         ++faults_[static_cast<unsigned>(kind)];
+        ++task.faults[static_cast<unsigned>(kind)];
         // A fault that the handler claims to have fixed but that comes straight back is a
         // firmware bug; stop rather than spin.
         if (attempt >= 3) {
@@ -137,18 +225,18 @@ bool Core::translate(Addr va, AccessType access, Addr& pa) {
                 << toString(kind) << ")";
             throw FirmwarePanic(msg.str());
         }
-        bool handled = false;
-        const sc_core::sc_time t =
-            hal_.run([&] { handled = firmware_->handleFault(va, access, kind); }, true);
-        const std::uint64_t cycles = clock_.toCycles(t);
+        OperatingSystem::FaultOutcome outcome;
+        const std::uint64_t cycles =
+            timedFirmware(fault_, [&] { outcome = os_.fault(task, va, access, kind); });
         fault_latency_.add(cycles);
-        charge(fault_, cycles);
-        if (!handled) {
+        task.fault_cycles += cycles;
+        if (outcome.killed) {
             std::ostringstream msg;
-            msg << name() << ": process killed: " << toString(kind) << " fault on "
-                << toString(access) << " at VA 0x" << std::hex << va;
-            kill_report_ = msg.str();
-            killed_ = true;
+            msg << "process " << task.name << " killed: " << outcome.report << " ("
+                << toString(kind) << " fault on " << toString(access) << " at VA 0x" << std::hex
+                << va << ")";
+            task.kill_report = msg.str();
+            finish(task);
             return false;
         }
     }
@@ -222,6 +310,8 @@ void Core::registerStats(Stats& stats, const std::string& prefix) const {
     stats.counter(prefix + ".cpi_stack.walk", &walk_);
     stats.counter(prefix + ".cpi_stack.fault", &fault_);
     stats.counter(prefix + ".cpi_stack.data", &data_);
+    stats.counter(prefix + ".cpi_stack.os", &os_cycles_);
+    stats.counter(prefix + ".context_switches", &switches_);
     stats.counter(prefix + ".translations", &translations_);
     stats.counter(prefix + ".page_crossings", &page_crossings_);
     stats.counter(prefix + ".loads", &loads_);
@@ -230,9 +320,6 @@ void Core::registerStats(Stats& stats, const std::string& prefix) const {
     for (unsigned k = 1; k < faults_.size(); ++k)
         stats.counter(prefix + ".faults." + toString(static_cast<FaultKind>(k)), &faults_[k]);
     stats.histogram(prefix + ".fault_latency", &fault_latency_);
-    stats.derived(prefix + ".killed", [this] {
-        return killed_ ? nlohmann::json(kill_report_) : nlohmann::json(false);
-    });
 }
 
 } // namespace tlmmu

@@ -17,6 +17,7 @@
 #include "common/Stats.h"
 #include "common/TranslationExtension.h"
 #include "core/HostHal.h"
+#include "core/Task.h"
 #include "workload/Workload.h"
 
 struct fw_kernel;
@@ -26,20 +27,28 @@ namespace tlmmu {
 struct CoreConfig {
     unsigned id = 0;
     double base_cpi = 1.0;
-    unsigned data_latency_cycles = 0;   // added per data access (0: data costs only base CPI)
-    std::uint64_t max_instructions = 0; // 0 = whole workload
+    unsigned data_latency_cycles = 0;    // added per data access (0: data costs only base CPI)
+    std::uint64_t max_instructions = 0;  // 0 = whole workload (all tasks, summed)
+    std::uint64_t time_slice_cycles = 0; // 0 = a task runs until it ends
     bool prefault = false;
     unsigned page_shift = 12; // base page of the format: translations are per base page
 };
 
-// The firmware's view of the process this core runs (an address space). Filled by the
-// platform's firmware binding, see testbench/Firmware.h.
-class ProcessFirmware {
+// The firmware as the cores see it (testbench/ binds it to firmware/kernel). Calls marked timed
+// run inside HostHal::run with time, the others before the measured run.
+class OperatingSystem {
   public:
-    virtual ~ProcessFirmware() = default;
-    virtual void boot() = 0;            // create the address space, set root/ASID
-    virtual void prefault(Addr va) = 0; // map va's page before the run (A/D set)
-    virtual bool handleFault(Addr va, AccessType access, FaultKind kind) = 0; // false: killed
+    struct FaultOutcome {
+        bool killed = false;
+        std::string report; // why, when killed
+    };
+    virtual ~OperatingSystem() = default;
+    virtual void start(Task& task) = 0;             // untimed: create the process
+    virtual void prefault(Task& task, Addr va) = 0; // untimed: map va's page, A/D set
+    virtual void switchTo(Task& task) = 0;          // timed: root/ASID of task's core
+    virtual FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) = 0;
+    virtual void event(Task& task, const TaskEvent& event) = 0; // timed: fork/map/.../exit
+    virtual void finished(Task& task) = 0; // the task's stream ended (or it was killed)
 };
 
 class Core : public sc_core::sc_module {
@@ -49,23 +58,30 @@ class Core : public sc_core::sc_module {
 
     SC_HAS_PROCESS(Core);
     Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& clock,
-         std::unique_ptr<Workload> workload);
+         OperatingSystem& os);
     ~Core() override;
-    // Set before simulation: the firmware binding that handles this core's traps.
-    void setFirmware(ProcessFirmware* firmware) { firmware_ = firmware; }
+    // Tasks this core runs (round robin, one time slice each); set before simulation.
+    void addTask(Task* task);
+    // A pending task of this core became runnable (another core forked it), or was cancelled.
+    void wake() { task_ready_.notify(sc_core::SC_ZERO_TIME); }
     HostHal& hal() { return hal_; }
     void registerStats(Stats& stats, const std::string& prefix) const;
 
     std::uint64_t instructions() const { return instructions_; }
-    std::uint64_t cycles() const { return base_ + tlb_ + walk_ + fault_ + data_; }
+    std::uint64_t cycles() const { return base_ + tlb_ + walk_ + fault_ + data_ + os_cycles_; }
     const std::string& error() const { return error_; } // non-empty: the run failed
 
   private:
     void run();
-    void execute(const Instruction& insn);
+    void prefault(Task& task);
+    Task* pickNext(Task* current);
+    void runEvents(Task& task);
+    void finish(Task& task);
+    void execute(Task& task, const Instruction& insn);
     // Translates every base page of [va, va+size); fills pa of the first byte. False: killed.
-    bool translateRange(Addr va, std::uint32_t size, AccessType access, Addr* pa_parts);
-    bool translate(Addr va, AccessType access, Addr& pa);
+    bool translateRange(Task& task, Addr va, std::uint32_t size, AccessType access, Addr* pa_parts);
+    bool translate(Task& task, Addr va, AccessType access, Addr& pa);
+    template <class Fn> std::uint64_t timedFirmware(std::uint64_t& category, Fn&& fn);
     void dataAccess(const DataRef& ref, const Addr* pa_parts);
     std::uint8_t* dmiPage(Addr pa);
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
@@ -74,8 +90,11 @@ class Core : public sc_core::sc_module {
 
     CoreConfig config_;
     const Clock& clock_;
-    std::unique_ptr<Workload> workload_;
-    ProcessFirmware* firmware_ = nullptr;
+    OperatingSystem& os_;
+    std::vector<Task*> tasks_;
+    std::size_t next_task_ = 0;
+    Task* running_ = nullptr; // whose root/ASID the Mmu holds
+    sc_core::sc_event task_ready_;
     HostHal hal_;
     tlm_utils::tlm_quantumkeeper qk_;
     std::uint64_t local_cycles_ = 0;   // ahead of sc_time_stamp(), not yet synchronised
@@ -93,12 +112,14 @@ class Core : public sc_core::sc_module {
     std::uint64_t store_value_ = 0;
     std::uint8_t load_xor_ = 0; // loads fold what they read here, so the reads are real
 
-    bool killed_ = false;
-    std::string error_, kill_report_;
+    std::string error_;
     std::uint64_t instructions_ = 0, translations_ = 0, page_crossings_ = 0;
     std::uint64_t loads_ = 0, stores_ = 0, data_errors_ = 0;
-    std::uint64_t base_ = 0, tlb_ = 0, walk_ = 0, fault_ = 0, data_ = 0; // CPI stack, cycles
-    std::array<std::uint64_t, 7> faults_{};                              // by FaultKind
+    // CPI stack, in cycles: base, TLB lookups, walks, fault handling, data-access latency,
+    // context switches and other OS events (fork, map, unmap, protect, exit).
+    std::uint64_t base_ = 0, tlb_ = 0, walk_ = 0, fault_ = 0, data_ = 0, os_cycles_ = 0;
+    std::uint64_t switches_ = 0;
+    std::array<std::uint64_t, 7> faults_{}; // by FaultKind
     Histogram fault_latency_;
 };
 

@@ -1,0 +1,50 @@
+// A process as the cores see it: its instruction stream, its position, the scenario's events
+// at instruction counts, and its statistics. The firmware knows it by pid.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/Types.h"
+#include "workload/Workload.h"
+
+namespace tlmmu {
+
+class Core;
+struct Task;
+
+struct TaskEvent {
+    enum class Kind : std::uint8_t { Fork, Map, Unmap, Protect, Exit };
+    std::uint64_t at = 0; // after this many of the task's instructions
+    Kind kind = Kind::Exit;
+    Task* child = nullptr; // Fork
+    Addr start = 0;        // Map, Unmap, Protect
+    std::uint64_t size = 0;
+    unsigned prot = 0; // FW_PROT_* (Map, Protect)
+    int vma_kind = 0;  // fw_vma_kind (Map)
+    int shm = -1;      // shared-memory object index (Map of a shared VMA)
+};
+
+struct Task {
+    enum class State : std::uint8_t { Pending, Runnable, Done };
+
+    std::string name;
+    unsigned core = 0;
+    Core* home = nullptr;
+    int pid = 0; // firmware's id once created
+    State state = State::Pending;
+    std::unique_ptr<Workload> workload;
+    std::vector<TaskEvent> events; // sorted by `at`
+    std::size_t next_event = 0;
+    Task* parent = nullptr; // the task whose Fork event creates this one (null: created at start)
+
+    std::uint64_t instructions = 0;
+    std::uint64_t cycles = 0; // core cycles spent on it (its instructions, faults, switches in)
+    std::array<std::uint64_t, 8> faults{}; // by FaultKind
+    std::uint64_t fault_cycles = 0;
+    std::string kill_report; // non-empty: killed by an illegal access
+};
+
+} // namespace tlmmu
