@@ -18,6 +18,8 @@ const char* toString(FaultKind kind) {
         return "bus_error";
     case FaultKind::NonCanonical:
         return "non_canonical";
+    case FaultKind::TlbMiss:
+        return "tlb_miss";
     }
     return "?";
 }

@@ -18,6 +18,7 @@ class RtlTlb::Port {
     virtual bool lookup(std::uint64_t vpn, Asid asid, TlbEntry& out, unsigned& way) = 0;
     struct RefillResult {
         bool written = false, in_place = false, evicting = false, dropped = false;
+        unsigned way = 0;
     };
     virtual RefillResult fill(const TlbEntry& e) = 0;
     virtual void invalidate(FlushKind kind, std::uint64_t vpn, Asid asid) = 0;
@@ -124,6 +125,7 @@ template <class V> class VerilatedPort final : public RtlTlb::Port {
         r.written = v_.refill_done;
         r.in_place = v_.refill_in_place;
         r.evicting = v_.refill_evicted;
+        r.way = v_.refill_way;
         return r;
     }
 
@@ -247,6 +249,7 @@ void RtlTlb::fill(const TlbEntry& entry) {
     events_.refills += r.written;
     events_.refills_in_place += r.in_place;
     events_.refills_evicting += r.evicting;
+    if (r.written) last_refill_way_ = r.way;
 }
 
 void RtlTlb::invalidate(FlushKind kind, Addr va, Asid asid) {
@@ -265,10 +268,19 @@ bool RtlTlb::fillRacingInvalidate(const TlbEntry& entry, unsigned gap, FlushKind
     return r.dropped;
 }
 
-std::uint64_t RtlTlb::cycles() const { return port_->cycles(); }
-unsigned RtlTlb::lastHitWay() const { return port_->last_hit_way; }
+std::uint64_t RtlTlb::cycles() const {
+    return port_->cycles();
+}
+unsigned RtlTlb::lastHitWay() const {
+    return port_->last_hit_way;
+}
+unsigned RtlTlb::lastRefillWay() const {
+    return last_refill_way_;
+}
 
-bool rtlTlbAvailable() { return true; }
+bool rtlTlbAvailable() {
+    return true;
+}
 
 std::unique_ptr<TlbInterface> makeRtlTlb(const TlbConfig& config) {
     return std::make_unique<RtlTlb>(config);

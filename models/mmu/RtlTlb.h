@@ -20,13 +20,13 @@ namespace tlmmu {
 // What the RTL reported, counted from its output pins: functional coverage for the tests.
 struct RtlTlbEvents {
     std::uint64_t lookups = 0, hits = 0;
-    std::vector<std::uint64_t> hits_per_way;   // index: way within the set
-    std::vector<std::uint64_t> hits_per_level; // index: page-size level of the hit entry
-    std::uint64_t global_hits = 0;             // hits on a G entry
-    std::uint64_t refills = 0;                 // written into the array
-    std::uint64_t refills_in_place = 0;        // overwrote the same translation
-    std::uint64_t refills_evicting = 0;        // set full: replaced the PLRU victim
-    std::uint64_t refills_dropped = 0;         // raced by an invalidation
+    std::vector<std::uint64_t> hits_per_way;      // index: way within the set
+    std::vector<std::uint64_t> hits_per_level;    // index: page-size level of the hit entry
+    std::uint64_t global_hits = 0;                // hits on a G entry
+    std::uint64_t refills = 0;                    // written into the array
+    std::uint64_t refills_in_place = 0;           // overwrote the same translation
+    std::uint64_t refills_evicting = 0;           // set full: replaced the PLRU victim
+    std::uint64_t refills_dropped = 0;            // raced by an invalidation
     std::array<std::uint64_t, 4> invalidations{}; // per FlushKind
 };
 
@@ -35,9 +35,9 @@ class RtlTlb final : public TlbInterface {
     static constexpr unsigned kLookupCycles = 1; // request to registered response
     static constexpr unsigned kRefillCycles = 2; // accept, then write
     static constexpr unsigned kInvalidateCycles = 1;
-    static constexpr unsigned kLevels = 5;     // RTL parameter LEVELS (entry levels 0..4)
-    static constexpr unsigned kVpnBits = 52;   // RTL parameter VPN_BITS (needs page_shift >= 12)
-    static constexpr unsigned kAsidBits = 16;  // RTL parameter ASID_BITS (narrower ASIDs masked)
+    static constexpr unsigned kLevels = 5;    // RTL parameter LEVELS (entry levels 0..4)
+    static constexpr unsigned kVpnBits = 52;  // RTL parameter VPN_BITS (needs page_shift >= 12)
+    static constexpr unsigned kAsidBits = 16; // RTL parameter ASID_BITS (narrower ASIDs masked)
 
     struct Shape {
         unsigned entries, ways;
@@ -58,8 +58,9 @@ class RtlTlb final : public TlbInterface {
     bool fillRacingInvalidate(const TlbEntry& entry, unsigned gap, FlushKind kind, Addr va,
                               Asid asid);
 
-    std::uint64_t cycles() const;           // RTL clock cycles so far
-    unsigned lastHitWay() const;            // way of the last lookup hit
+    std::uint64_t cycles() const;   // RTL clock cycles so far
+    unsigned lastHitWay() const;    // way of the last lookup hit
+    unsigned lastRefillWay() const; // way the last written refill went to
     const RtlTlbEvents& events() const { return events_; }
     const std::string& waveformPath() const { return waveform_path_; } // "" when off
 
@@ -70,6 +71,7 @@ class RtlTlb final : public TlbInterface {
     std::unique_ptr<Port> port_;
     RtlTlbEvents events_;
     std::string waveform_path_;
+    unsigned last_refill_way_ = 0;
 };
 
 } // namespace tlmmu
