@@ -262,3 +262,42 @@ uint64_t pte_set_flags(const struct pte_format* fmt, uint64_t raw, unsigned ad_f
     }
     return raw | (ad_flags & (PTE_F_A | PTE_F_D));
 }
+
+/* Software entries (see pte_format.h): bit 0 (V / P) clear, tag in bits 1..2. */
+#define SOFT_TAG_SHIFT 1u
+#define SOFT_TAG_MASK 0x3u
+#define SOFT_TAG_SWAP 1u
+#define SOFT_TAG_PROTNONE 2u
+#define SOFT_VALUE_SHIFT 3u
+
+uint64_t pte_soft_max_value(const struct pte_format* fmt) {
+    return low_mask(fmt->pte_bytes * 8u - SOFT_VALUE_SHIFT);
+}
+
+static uint64_t encode_soft(const struct pte_format* fmt, unsigned tag, uint64_t value) {
+    return ((value & pte_soft_max_value(fmt)) << SOFT_VALUE_SHIFT) |
+           ((uint64_t)tag << SOFT_TAG_SHIFT);
+}
+
+static int decode_soft(const struct pte_format* fmt, uint64_t raw, unsigned tag, uint64_t* value) {
+    if (fmt->pte_bytes == 4) raw &= 0xffffffffull;
+    if ((raw & 1u) != 0 || ((raw >> SOFT_TAG_SHIFT) & SOFT_TAG_MASK) != tag) return 0;
+    *value = raw >> SOFT_VALUE_SHIFT;
+    return 1;
+}
+
+uint64_t pte_encode_swap(const struct pte_format* fmt, uint64_t slot) {
+    return encode_soft(fmt, SOFT_TAG_SWAP, slot);
+}
+
+int pte_decode_swap(const struct pte_format* fmt, uint64_t raw, uint64_t* slot) {
+    return decode_soft(fmt, raw, SOFT_TAG_SWAP, slot);
+}
+
+uint64_t pte_encode_protnone(const struct pte_format* fmt, uint64_t ppn) {
+    return encode_soft(fmt, SOFT_TAG_PROTNONE, ppn);
+}
+
+int pte_decode_protnone(const struct pte_format* fmt, uint64_t raw, uint64_t* ppn) {
+    return decode_soft(fmt, raw, SOFT_TAG_PROTNONE, ppn);
+}

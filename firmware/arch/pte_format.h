@@ -76,6 +76,19 @@ void pte_decode(const struct pte_format* fmt, uint64_t raw, unsigned level,
 /* Returns raw with the A (and D if set in ad_flags) bits set in the format's layout. */
 uint64_t pte_set_flags(const struct pte_format* fmt, uint64_t raw, unsigned ad_flags);
 
+/* Software entries: non-present PTEs (V / P clear, so the hardware faults NotPresent and
+ * ignores every other bit) that the firmware uses to remember a page that is not mapped right
+ * now. Bits 1..2 tag the kind, the value sits from bit 3 up (x86_32: 29 bits).
+ *   swap:     the page is in swap slot `slot`;
+ *   protnone: the page is resident in frame `ppn` but its VMA allows no access (RISC-V cannot
+ *             encode a present leaf without R/W/X: V with RWX clear is a table pointer). */
+uint64_t pte_soft_max_value(const struct pte_format* fmt); /* largest slot / ppn encodable */
+uint64_t pte_encode_swap(const struct pte_format* fmt, uint64_t slot);
+/* 1 and *slot when raw is a swap entry, else 0. */
+int pte_decode_swap(const struct pte_format* fmt, uint64_t raw, uint64_t* slot);
+uint64_t pte_encode_protnone(const struct pte_format* fmt, uint64_t ppn);
+int pte_decode_protnone(const struct pte_format* fmt, uint64_t raw, uint64_t* ppn);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,5 +10,10 @@
 #define FW_ERR_UNSUPPORTED (-4) /* a fault kind this firmware does not handle yet */
 #define FW_ERR_NOT_MAPPED (-5)  /* lookup found no leaf */
 #define FW_ERR_CORRUPT (-6)     /* the page table holds an entry the format calls reserved */
+#define FW_ERR_WX (-7)          /* a mapping or protect asked for write and execute together */
+#define FW_ERR_OVERLAP (-8)     /* a new VMA (or its guard page) overlaps an existing one */
+#define FW_ERR_FAULT (-9)       /* software refill: no valid translation allows the access */
+#define FW_ERR_LIMIT (-10)      /* a fixed table is full (processes, VMAs, shm objects, slots) */
+#define FW_ERR_BUSY (-11)       /* the object is still in use (a mapped shm object) */
 
 #endif

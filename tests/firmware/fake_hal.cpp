@@ -70,6 +70,71 @@ void FakeHal::copy(std::uint64_t dst, std::uint64_t src, std::uint64_t bytes) {
         setByte(dst + i, byteAt(src + i));
 }
 
+bool FakeHal::mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value) {
+    if (swap.mmio == 0 || pa < swap.mmio || pa >= swap.mmio + 0x100) return false;
+    if (bytes != 8)
+        throw FakeHalPanic("swap register access of " + std::to_string(bytes) + " bytes");
+    switch (pa - swap.mmio) {
+    case 0x00:
+        value = swap.slot;
+        break;
+    case 0x08:
+        value = swap.frame;
+        break;
+    case 0x10:
+        value = swap.length;
+        break;
+    case 0x20:
+        value = swap.status;
+        break;
+    default:
+        value = 0;
+        break;
+    }
+    return true;
+}
+
+bool FakeHal::mmioWrite(std::uint64_t pa, std::uint64_t value, unsigned bytes) {
+    if (swap.mmio == 0 || pa < swap.mmio || pa >= swap.mmio + 0x100) return false;
+    if (bytes != 8)
+        throw FakeHalPanic("swap register access of " + std::to_string(bytes) + " bytes");
+    switch (pa - swap.mmio) {
+    case 0x00:
+        swap.slot = value;
+        break;
+    case 0x08:
+        swap.frame = value;
+        break;
+    case 0x10:
+        swap.length = value;
+        break;
+    case 0x18: {
+        // Commands: 1 = frame -> slot, 2 = slot -> frame (as models/swap/SwapDevice).
+        if ((value != 1 && value != 2) || swap.slot >= swap.slots || swap.length == 0) {
+            swap.status = 1;
+            ++swap.errors;
+            break;
+        }
+        auto& data = swap.store[swap.slot];
+        data.resize(swap.length, 0);
+        if (value == 1) {
+            for (std::uint64_t i = 0; i < swap.length; ++i)
+                data[i] = byteAt(swap.frame + i);
+            ++swap.writes;
+        } else {
+            for (std::uint64_t i = 0; i < swap.length; ++i)
+                setByte(swap.frame + i, data[i]);
+            ++swap.reads;
+        }
+        swap.status = 0;
+        break;
+    }
+    default:
+        break;
+    }
+    return true;
+}
+
 } // namespace fakehal
 
 using fakehal::hal;
@@ -80,6 +145,8 @@ uint64_t hal_read_phys(hal_paddr_t pa, unsigned bytes) {
     if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
         throw fakehal::FakeHalPanic("hal_read_phys: bad size " + std::to_string(bytes));
     ++hal().reads;
+    std::uint64_t value = 0;
+    if (hal().mmioRead(pa, bytes, value)) return value;
     return hal().read(pa, bytes);
 }
 
@@ -87,6 +154,7 @@ void hal_write_phys(hal_paddr_t pa, uint64_t value, unsigned bytes) {
     if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
         throw fakehal::FakeHalPanic("hal_write_phys: bad size " + std::to_string(bytes));
     ++hal().writes;
+    if (hal().mmioWrite(pa, value, bytes)) return;
     hal().write(pa, value, bytes);
 }
 
@@ -102,6 +170,10 @@ void hal_copy_frame(hal_paddr_t dst, hal_paddr_t src, uint64_t bytes) {
 
 void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
     hal().invalidations.push_back({kind, va, asid});
+}
+
+void hal_tlb_write(const struct hal_tlb_entry* entry) {
+    hal().tlb_writes.push_back(*entry);
 }
 
 void hal_set_root(hal_paddr_t root, uint16_t asid) {

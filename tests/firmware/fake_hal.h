@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +22,16 @@ struct Invalidation {
     hal_flush_kind kind;
     std::uint64_t va;
     std::uint16_t asid;
+};
+
+// A swap device at swap_mmio (0 = none): the registers of firmware/kernel/mm.h, backed by its
+// own store (a slot never written reads as zeros).
+struct FakeSwap {
+    std::uint64_t mmio = 0;
+    std::uint64_t slots = 0;
+    std::uint64_t slot = 0, frame = 0, length = 0, status = 0;
+    std::map<std::uint64_t, std::vector<std::uint8_t>> store;
+    std::uint64_t writes = 0, reads = 0, errors = 0;
 };
 
 class FakeHal {
@@ -47,6 +58,12 @@ class FakeHal {
     std::uint16_t root_asid = 0;
     unsigned set_root_calls = 0;
     std::vector<Invalidation> invalidations;
+    std::vector<hal_tlb_entry> tlb_writes;
+    FakeSwap swap;
+
+    // MMIO of the fake devices: true when pa belongs to one (value read or written).
+    bool mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value);
+    bool mmioWrite(std::uint64_t pa, std::uint64_t value, unsigned bytes);
 
   private:
     void check(std::uint64_t pa, std::uint64_t bytes) const;
