@@ -62,6 +62,17 @@ Config Config::fromString(const std::string& yaml, const std::string& origin) {
     return c;
 }
 
+Config Config::fromNode(const YAML::Node& node, const std::string& file,
+                        const std::string& prefix) {
+    Config c;
+    if (node.IsMap())
+        c.flatten(node, prefix, file, dirOf(file));
+    else if (!node.IsNull())
+        throw InputError(file + ":" + std::to_string(node.Mark().line + 1) + ": " + prefix +
+                         ": expected a mapping of keys");
+    return c;
+}
+
 void Config::flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
                      const std::string& base_dir) {
     for (const auto& kv : node) {

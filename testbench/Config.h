@@ -18,6 +18,9 @@ class Config {
     Config() = default;
     static Config fromFile(const std::string& path); // throws InputError
     static Config fromString(const std::string& yaml, const std::string& origin = "<string>");
+    // A mapping inside another YAML document (e.g. a scenario's workload), its keys prefixed.
+    static Config fromNode(const YAML::Node& node, const std::string& file,
+                           const std::string& prefix);
     // "key=value"; the value is read as YAML (so 12, 0x10, true, "text" all work).
     void set(const std::string& assignment);
 

@@ -6,16 +6,15 @@ namespace tlmmu {
 
 namespace {
 constexpr std::uint64_t kReservedBytes = std::uint64_t{1} << 20;
+} // namespace
 
 std::string fwError(const char* what, int rc) {
     return std::string(what) + " failed (firmware error " + std::to_string(rc) + ")";
 }
-} // namespace
 
-FirmwareKernel::FirmwareKernel(const PteFormat& format, std::uint64_t memory_size,
-                               std::uint64_t page_size, std::uint64_t frames,
-                               std::uint64_t fault_entry_cycles, std::uint64_t fault_exit_cycles)
-    : format_(format) {
+FrameLayout::FrameLayout(const PteFormat& format, std::uint64_t memory_size,
+                         std::uint64_t page_size, std::uint64_t frames,
+                         std::uint64_t fault_entry_cycles, std::uint64_t fault_exit_cycles) {
     const std::uint64_t frame_bytes = format.tableBytes();
     std::uint64_t count = (memory_size - kReservedBytes) / frame_bytes;
     if (frames) {
@@ -27,19 +26,21 @@ FirmwareKernel::FirmwareKernel(const PteFormat& format, std::uint64_t memory_siz
     }
     if (count >= (std::uint64_t{1} << 30))
         throw InputError("memory.size: at most 2^30 frames are supported by the firmware");
-    frame_meta_.assign(count, 0);
+    meta.assign(count, 0);
     unsigned level = 0;
     while (level < format.levels() && (std::uint64_t{1} << format.levelShift(level)) != page_size)
         ++level;
-    fw_kernel_config c{};
-    c.format = format.raw();
-    c.frames_base = kReservedBytes;
-    c.frame_count = static_cast<std::uint32_t>(count);
-    c.frame_meta = frame_meta_.data();
-    c.page_level = level;
-    c.fault_entry_cycles = fault_entry_cycles;
-    c.fault_exit_cycles = fault_exit_cycles;
-    if (const int rc = fw_kernel_init(&kernel_, &c))
+    config.format = format.raw();
+    config.frames_base = kReservedBytes;
+    config.frame_count = static_cast<std::uint32_t>(count);
+    config.frame_meta = meta.data();
+    config.page_level = level;
+    config.fault_entry_cycles = fault_entry_cycles;
+    config.fault_exit_cycles = fault_exit_cycles;
+}
+
+FirmwareKernel::FirmwareKernel(const PteFormat& format, FrameLayout& layout) : format_(format) {
+    if (const int rc = fw_kernel_init(&kernel_, &layout.config))
         throw InputError("firmware: " + fwError("fw_kernel_init", rc));
 }
 

@@ -14,19 +14,29 @@ extern "C" {
 
 namespace tlmmu {
 
+// "WHAT failed (firmware error RC)".
+std::string fwError(const char* what, int rc);
+
+// The physical frames the firmware manages (memory above the first MiB, which stays free so
+// that PA 0 is never a frame; or `frames` of them when non-zero) and the kernel configuration
+// every firmware kernel starts from.
+struct FrameLayout {
+    FrameLayout(const PteFormat& format, std::uint64_t memory_size, std::uint64_t page_size,
+                std::uint64_t frames, std::uint64_t fault_entry_cycles,
+                std::uint64_t fault_exit_cycles);
+    fw_kernel_config config{};
+    std::vector<std::uint32_t> meta; // the allocator's per-frame words
+};
+
+// The minimal kernel (firmware/kernel/kernel.h): one implicit region per process.
 class FirmwareKernel {
   public:
-    // Frames are the memory above the first MiB (kept free so that PA 0 is never a frame),
-    // or `frames` of them when non-zero.
-    FirmwareKernel(const PteFormat& format, std::uint64_t memory_size, std::uint64_t page_size,
-                   std::uint64_t frames, std::uint64_t fault_entry_cycles,
-                   std::uint64_t fault_exit_cycles);
+    FirmwareKernel(const PteFormat& format, FrameLayout& layout);
     fw_kernel& kernel() { return kernel_; }
     std::uint64_t pageTableBytes() const;
 
   private:
     const PteFormat& format_;
-    std::vector<std::uint32_t> frame_meta_;
     fw_kernel kernel_{};
 };
 

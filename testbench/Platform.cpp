@@ -24,10 +24,36 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);
     interconnect_->initiator_socket.bind(memory_->target_socket);
     interconnect_->map(kMemoryBase, config.memory.size, 0, "memory");
-    firmware_ = std::make_unique<FirmwareKernel>(format_, config.memory.size, config.page_size,
-                                                 config.firmware_frames, config.fault_entry_cycles,
-                                                 config.fault_exit_cycles);
-    os_ = std::make_unique<ImplicitRegionOs>(*firmware_);
+    if (config.memory.size > kSwapBase)
+        throw InputError("memory.size: at most " + std::to_string(kSwapBase >> 30) + "GiB");
+    frames_ = std::make_unique<FrameLayout>(format_, config.memory.size, config.page_size,
+                                            config.firmware_frames, config.fault_entry_cycles,
+                                            config.fault_exit_cycles);
+    if (config.scenario.empty()) {
+        firmware_ = std::make_unique<FirmwareKernel>(format_, *frames_);
+        os_ = std::make_unique<ImplicitRegionOs>(*firmware_);
+    } else {
+        scenario_ = std::make_unique<Scenario>(Scenario::fromFile(
+            config.scenario, config.cores, std::uint64_t{1} << format_.pageShift(), config.seed));
+        MemoryManagerConfig mc;
+        mc.asid_bits = config.mmu.asid_bits;
+        mc.cores = config.cores;
+        mc.memory_limit_frames = config.memory_limit_frames;
+        mc.swap_slots = config.swap_slots;
+        mc.swap_mmio = config.swap_slots ? kSwapBase : 0;
+        mc.switch_cycles = config.switch_cycles;
+        mc.fork_cycles = config.fork_cycles;
+        mm_ = std::make_unique<MemoryManagerOs>(*frames_, mc, *scenario_);
+        if (config.swap_slots) {
+            swap_ = std::make_unique<SwapDevice>("swap", config.swap_slots,
+                                                 config.swap_latency_cycles, clock_);
+            interconnect_->initiator_socket.bind(swap_->register_socket);
+            interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 1, "swap");
+            swap_->dma_socket.bind(interconnect_->target_socket);
+            swap_->registerStats(stats_, "swap");
+        }
+    }
+    OperatingSystem& os = mm_ ? static_cast<OperatingSystem&>(*mm_) : *os_;
     for (unsigned i = 0; i < config.cores; ++i) {
         const std::string n = std::to_string(i);
         mmus_.push_back(
@@ -37,31 +63,67 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cc.base_cpi = config.base_cpi;
         cc.data_latency_cycles = config.data_latency_cycles;
         cc.max_instructions = config.max_instructions;
+        cc.time_slice_cycles = config.time_slice_cycles;
         cc.prefault = config.prefault;
         cc.page_shift = format_.pageShift();
-        cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, *os_));
-        // Without a scenario each core runs one process over the configured workload.
-        tasks_.push_back(std::make_unique<Task>());
-        Task& task = *tasks_.back();
-        task.name = "p" + n;
-        task.core = i;
-        task.workload = makeWorkload(i);
-        cores_[i]->addTask(&task);
-        registerTaskStats(task);
+        cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, os));
         cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
         cores_[i]->data_socket.bind(interconnect_->target_socket);
         mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
         const std::string p = "cores[" + n + "]";
         cores_[i]->registerStats(stats_, p);
         mmus_[i]->registerStats(stats_, p);
+        if (!scenario_) {
+            // Without a scenario each core runs one process over the configured workload.
+            tasks_.push_back(std::make_unique<Task>());
+            Task& task = *tasks_.back();
+            task.name = "p" + n;
+            task.core = i;
+            task.workload = makeWorkload(i);
+            cores_[i]->addTask(&task);
+            registerTaskStats(task);
+        }
     }
+    if (scenario_) buildScenarioTasks();
     memory_->registerStats(stats_, "memory");
-    stats_.derived("memory.page_table_bytes", [this] { return firmware_->pageTableBytes(); });
-    stats_.derived("firmware.demand_faults", [this] { return firmware_->kernel().demand_faults; });
-    stats_.derived("firmware.frames_mapped", [this] { return firmware_->kernel().frames_mapped; });
+    if (mm_) {
+        stats_.derived("memory.page_table_bytes", [this] { return mm_->pageTableBytes(); });
+        stats_.derived("firmware.frames_in_use", [this] { return mm_->framesInUse(); });
+    } else {
+        stats_.derived("memory.page_table_bytes", [this] { return firmware_->pageTableBytes(); });
+        stats_.derived("firmware.demand_faults",
+                       [this] { return firmware_->kernel().demand_faults; });
+        stats_.derived("firmware.frames_mapped",
+                       [this] { return firmware_->kernel().frames_mapped; });
+    }
     interconnect_->registerStats(stats_, "interconnect");
     stats_.derived("simulation.time_ps", [] { return sc_core::sc_time_stamp().value(); });
     stats_.constant("config", config.resolved);
+}
+
+void Platform::buildScenarioTasks() {
+    for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
+        tasks_.push_back(std::make_unique<Task>());
+        Task& t = *tasks_.back();
+        const ScenarioProcess& p = scenario_->processes[i];
+        t.name = p.name;
+        t.core = p.core;
+        t.workload = scenario_->makeWorkload(i);
+        t.events = p.events;
+    }
+    for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
+        Task& t = *tasks_[i];
+        const ScenarioProcess& p = scenario_->processes[i];
+        for (std::size_t e = 0; e < t.events.size(); ++e)
+            if (p.event_child[e] >= 0) {
+                t.events[e].child = tasks_[p.event_child[e]].get();
+                t.events[e].child->parent = &t;
+            }
+        mm_->bind(t, i);
+        cores_[t.core]->addTask(&t);
+        registerTaskStats(t);
+        mm_->registerStats(stats_, t);
+    }
 }
 
 Platform::~Platform() = default;

@@ -7,12 +7,15 @@
 #include <vector>
 
 #include "FirmwareBinding.h"
+#include "MemoryManagerOs.h"
+#include "Scenario.h"
 #include "SystemConfig.h"
 #include "common/Stats.h"
 #include "core/Core.h"
 #include "interconnect/Interconnect.h"
 #include "memory/Memory.h"
 #include "mmu/Mmu.h"
+#include "swap/SwapDevice.h"
 
 namespace tlmmu {
 
@@ -20,6 +23,7 @@ class Platform {
   public:
     // Physical address map of the interconnect.
     static constexpr Addr kMemoryBase = 0;
+    static constexpr Addr kSwapBase = Addr{0xF} << 44; // above any memory.size the map allows
 
     explicit Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb = nullptr);
     ~Platform();
@@ -32,11 +36,13 @@ class Platform {
     Core& core(unsigned i) { return *cores_[i]; }
     Mmu& mmu(unsigned i) { return *mmus_[i]; }
     Memory& memory() { return *memory_; }
-    FirmwareKernel& firmware() { return *firmware_; }
+    const Task& task(std::size_t i) const { return *tasks_[i]; }
+    std::size_t tasks() const { return tasks_.size(); }
 
   private:
     std::unique_ptr<Workload> makeWorkload(unsigned core) const;
     void registerTaskStats(const Task& task);
+    void buildScenarioTasks();
 
     SystemConfig config_;
     PteFormat format_;
@@ -44,7 +50,11 @@ class Platform {
     Stats stats_;
     std::unique_ptr<Memory> memory_;
     std::unique_ptr<Interconnect> interconnect_;
-    std::unique_ptr<FirmwareKernel> firmware_;
+    std::unique_ptr<FrameLayout> frames_;
+    std::unique_ptr<FirmwareKernel> firmware_; // without a scenario
+    std::unique_ptr<Scenario> scenario_;       // with one
+    std::unique_ptr<MemoryManagerOs> mm_;
+    std::unique_ptr<SwapDevice> swap_;
     std::vector<std::unique_ptr<Mmu>> mmus_;
     std::vector<std::unique_ptr<Core>> cores_;
     std::unique_ptr<OperatingSystem> os_;

@@ -21,6 +21,33 @@ TlbConfig readTlb(Config& c, const std::string& name, unsigned entries, unsigned
 }
 } // namespace
 
+SyntheticParams readSyntheticParams(Config& c, const std::string& k, std::uint64_t seed) {
+    SyntheticParams p;
+    p.pattern =
+        c.getString(k + "pattern", p.pattern, {"stream", "strided", "random", "zipf", "gups"});
+    p.footprint = c.getSize(k + "footprint", p.footprint);
+    p.instructions = c.getUint(k + "instructions", p.instructions);
+    p.refs_per_instruction = c.getDouble(k + "refs_per_instruction", p.refs_per_instruction, 0, 16);
+    p.write_fraction = c.getDouble(k + "write_fraction", p.write_fraction, 0, 1);
+    p.stride = c.getSize(k + "stride", p.stride);
+    p.zipf_theta = c.getDouble(k + "zipf_theta", p.zipf_theta, 0, 100);
+    p.data_base = c.getUint(k + "data_base", p.data_base);
+    p.code_base = c.getUint(k + "code_base", p.code_base);
+    p.code_footprint = c.getSize(k + "code_footprint", p.code_footprint);
+    p.ref_size = static_cast<std::uint32_t>(c.getUint(k + "ref_size", p.ref_size, 1, 4096));
+    p.seed = seed;
+    try {
+        p.validate();
+    } catch (const InputError& e) {
+        // validate() names its keys workload.synthetic.*; say where they really are.
+        std::string msg = e.what();
+        const std::string std_prefix = "workload.synthetic.";
+        if (msg.rfind(std_prefix, 0) == 0) msg = k + msg.substr(std_prefix.size());
+        throw InputError(msg);
+    }
+    return p;
+}
+
 SystemConfig SystemConfig::fromConfig(Config& c) {
     SystemConfig s;
     s.seed = c.getUint("seed", 1);
@@ -40,6 +67,8 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.generic_levels = static_cast<unsigned>(c.getUint("mmu.generic.levels", 3, 0, 64));
     s.mmu.asid_bits = static_cast<unsigned>(c.getUint("mmu.asid_bits", 16, 0, 16));
     s.mmu.hardware_ad = c.getBool("walker.hardware_ad", true);
+    s.mmu.software_refill =
+        c.getString("mmu.tlb_refill", "hardware", {"hardware", "software"}) == "software";
     s.mmu.l1i = readTlb(c, "l1i", 64, 4, 0);
     s.mmu.l1d = readTlb(c, "l1d", 64, 4, 0);
     s.mmu.l2 = readTlb(c, "l2", 1536, 12, 7);
@@ -72,23 +101,16 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.trace = c.getPath("workload.trace", "");
     s.prefault = c.getBool("workload.prefault", false);
     s.page_size = c.getSize("workload.page_size", 4096);
-    SyntheticParams& p = s.synthetic;
-    const std::string k = "workload.synthetic.";
-    p.pattern =
-        c.getString(k + "pattern", p.pattern, {"stream", "strided", "random", "zipf", "gups"});
-    p.footprint = c.getSize(k + "footprint", p.footprint);
-    p.instructions = c.getUint(k + "instructions", p.instructions);
-    p.refs_per_instruction = c.getDouble(k + "refs_per_instruction", p.refs_per_instruction, 0, 16);
-    p.write_fraction = c.getDouble(k + "write_fraction", p.write_fraction, 0, 1);
-    p.stride = c.getSize(k + "stride", p.stride);
-    p.zipf_theta = c.getDouble(k + "zipf_theta", p.zipf_theta, 0, 100);
-    p.data_base = c.getUint(k + "data_base", p.data_base);
-    p.code_base = c.getUint(k + "code_base", p.code_base);
-    p.code_footprint = c.getSize(k + "code_footprint", p.code_footprint);
-    p.ref_size = static_cast<std::uint32_t>(c.getUint(k + "ref_size", p.ref_size, 1, 4096));
-    p.seed = s.seed;
-    p.validate();
+    s.synthetic = readSyntheticParams(c, "workload.synthetic.", s.seed);
 
+    s.scenario = c.getPath("workload.scenario", "");
+    s.time_slice_cycles = c.getUint("sched.time_slice_cycles", 1000000);
+    s.swap_slots = c.getUint("swap.slots", 65536, 0, std::uint64_t{1} << 32);
+    // NVMe-class: ~10 us at the default 2 GHz.
+    s.swap_latency_cycles = c.getUint("swap.latency_cycles", 20000, 0, std::uint64_t{1} << 40);
+    s.memory_limit_frames = c.getUint("firmware.memory_limit_frames", 0, 0, (1ull << 30) - 1);
+    s.switch_cycles = c.getUint("firmware.switch_cycles", 500, 0, 100000000);
+    s.fork_cycles = c.getUint("firmware.fork_cycles", 5000, 0, 100000000);
     s.fault_entry_cycles = c.getUint("firmware.fault_entry_cycles", 200, 0, 100000000);
     s.fault_exit_cycles = c.getUint("firmware.fault_exit_cycles", 100, 0, 100000000);
     s.firmware_frames = c.getUint("firmware.frames", 0, 0, (1ull << 30) - 1);

@@ -12,6 +12,9 @@
 
 namespace tlmmu {
 
+// Reads the synthetic-workload keys under `prefix` (e.g. "workload.synthetic.") and validates.
+SyntheticParams readSyntheticParams(Config& config, const std::string& prefix, std::uint64_t seed);
+
 struct SystemConfig {
     std::uint64_t seed = 1;
     unsigned cores = 1;
@@ -33,6 +36,11 @@ struct SystemConfig {
     bool prefault = false;
     std::uint64_t page_size = 4096; // size of the pages the firmware maps
     SyntheticParams synthetic;
+
+    std::string scenario; // a scenario file: processes, VMAs, events (see Scenario.h)
+    std::uint64_t time_slice_cycles = 1000000;
+    std::uint64_t swap_slots = 65536, swap_latency_cycles = 20000;
+    std::uint64_t memory_limit_frames = 0, switch_cycles = 0, fork_cycles = 0;
 
     std::uint64_t fault_entry_cycles = 0, fault_exit_cycles = 0;
     std::uint64_t firmware_frames = 0; // 0 = all memory above the firmware's reserved first MiB

@@ -9,7 +9,7 @@
 namespace tlmmu {
 
 struct TranslationExtension : tlm::tlm_extension<TranslationExtension> {
-    enum class Op : std::uint8_t { Translate, Invalidate, SetRoot };
+    enum class Op : std::uint8_t { Translate, Invalidate, SetRoot, TlbWrite };
 
     // request
     Op op = Op::Translate;
@@ -20,6 +20,9 @@ struct TranslationExtension : tlm::tlm_extension<TranslationExtension> {
     Privilege priv = Privilege::User;
     std::uint8_t flush_kind = 0; // FlushKind, for Invalidate
     Addr root = 0;               // for SetRoot
+    // for TlbWrite (software-managed TLB): the entry, vpn in `va`
+    std::uint64_t ppn = 0;
+    std::uint8_t level = 0, flags = 0;
 
     // response
     Addr pa = 0;

@@ -109,6 +109,19 @@ void HostHal::setRoot(std::uint64_t root, std::uint16_t asid) {
     mmu(ext);
 }
 
+void HostHal::tlbWrite(std::uint64_t vpn, std::uint64_t ppn, std::uint16_t asid, std::uint8_t level,
+                       std::uint8_t flags) {
+    TranslationExtension ext;
+    ext.op = TranslationExtension::Op::TlbWrite;
+    ext.core_id = core_id_;
+    ext.va = vpn;
+    ext.ppn = ppn;
+    ext.asid = asid;
+    ext.level = level;
+    ext.flags = flags;
+    mmu(ext);
+}
+
 } // namespace tlmmu
 
 // The C entry points the firmware links against.
@@ -137,6 +150,9 @@ void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
 }
 void hal_set_root(hal_paddr_t root, uint16_t asid) {
     HostHal::current().setRoot(root, asid);
+}
+void hal_tlb_write(const struct hal_tlb_entry* e) {
+    HostHal::current().tlbWrite(e->vpn, e->ppn, e->asid, e->level, e->flags);
 }
 void hal_charge_cycles(uint64_t cycles) {
     HostHal::current().chargeCycles(cycles);

@@ -36,6 +36,8 @@ class HostHal {
     void copyFrame(std::uint64_t dst, std::uint64_t src, std::uint64_t bytes);
     void tlbInvalidate(unsigned kind, std::uint64_t va, std::uint16_t asid);
     void setRoot(std::uint64_t root, std::uint16_t asid);
+    void tlbWrite(std::uint64_t vpn, std::uint64_t ppn, std::uint16_t asid, std::uint8_t level,
+                  std::uint8_t flags);
     void chargeCycles(std::uint64_t cycles) { delay_ += clock_.cycles(cycles); }
     static HostHal& current();
 

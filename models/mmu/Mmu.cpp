@@ -49,6 +49,9 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
     case TranslationExtension::Op::Invalidate:
         invalidate(static_cast<FlushKind>(ext->flush_kind), ext->va, ext->asid);
         break;
+    case TranslationExtension::Op::TlbWrite:
+        tlbWrite(*ext);
+        break;
     case TranslationExtension::Op::SetRoot:
         root_ = ext->root;
         asid_ = ext->asid;
@@ -81,6 +84,10 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
         if (ext.access != AccessType::Write || (e.flags & PTE_F_D)) return finish(ext, e);
         ++dirty_walks_;
     }
+    if (config_.software_refill) {
+        ext.fault = FaultKind::TlbMiss;
+        return;
+    }
     WalkRequest req;
     req.va = ext.va;
     req.asid = asid;
@@ -104,6 +111,23 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
         ++dropped_refills_;
     }
     finish(ext, r.entry);
+}
+
+// A software refill writes the last level (L2 when present); the retried access then fills L1
+// from it as after any L2 hit.
+void Mmu::tlbWrite(const TranslationExtension& ext) {
+    TlbEntry e;
+    e.vpn = ext.va;
+    e.ppn = ext.ppn;
+    e.asid = ext.asid;
+    e.level = ext.level;
+    e.flags = ext.flags;
+    if (l2_.tlb) {
+        l2_.tlb->fill(e);
+        return;
+    }
+    for (Level* l : {&l1i_, &l1d_})
+        if (l->tlb) l->tlb->fill(e);
 }
 
 void Mmu::invalidate(FlushKind kind, Addr va, Asid asid) {

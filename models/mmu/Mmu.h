@@ -22,6 +22,9 @@ struct MmuConfig {
     PwcConfig pwc;
     unsigned asid_bits = 16;
     bool hardware_ad = true;
+    // MIPS-style: a miss in the last TLB level (or a store to an entry with D clear) traps to
+    // the firmware's refill handler (FaultKind::TlbMiss) instead of starting the walker.
+    bool software_refill = false;
 };
 
 class Mmu : public sc_core::sc_module {
@@ -47,6 +50,7 @@ class Mmu : public sc_core::sc_module {
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void translate(TranslationExtension& ext, sc_core::sc_time& delay);
     void invalidate(FlushKind kind, Addr va, Asid asid);
+    void tlbWrite(const TranslationExtension& ext);
     void finish(TranslationExtension& ext, const TlbEntry& e);
 
     MmuConfig config_;

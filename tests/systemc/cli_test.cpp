@@ -138,7 +138,7 @@ TEST_F(Cli, TruncatedCompressedTrace) {
 }
 
 TEST_F(Cli, SameConfigurationSameStatistics) {
-    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml";
+    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/single.yaml";
     const std::string small = " --set workload.synthetic.instructions=50000";
     ASSERT_EQ(run("--config " + cfg + small + " -q --stats-json " + dir_ + "/a.json").exit_code, 0);
     ASSERT_EQ(run("--config " + cfg + small + " -q --stats-json " + dir_ + "/b.json --stats-csv " +
@@ -156,7 +156,7 @@ TEST_F(Cli, SameConfigurationSameStatistics) {
 }
 
 TEST_F(Cli, SummaryShowsCpiStackPerCore) {
-    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml";
+    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/single.yaml";
     const Result r = run("--config " + cfg + " --set workload.synthetic.instructions=20000");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("core0: 20000 instructions"), std::string::npos) << r.out;

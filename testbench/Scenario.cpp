@@ -1,0 +1,305 @@
+#include "Scenario.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include <yaml-cpp/yaml.h>
+
+#include "Config.h"
+#include "SystemConfig.h"
+#include "workload/OpenTrace.h"
+
+extern "C" {
+#include "kernel/mm.h"
+}
+
+namespace tlmmu {
+
+namespace {
+
+class Reader {
+  public:
+    explicit Reader(std::string file) : file_(std::move(file)) {}
+
+    [[noreturn]] void fail(const YAML::Node& at, const std::string& path,
+                           const std::string& what) const {
+        throw InputError(file_ + ":" + std::to_string(at.Mark().line + 1) + ": " + path + ": " +
+                         what);
+    }
+    // Reads a scalar through a one-key Config so that numbers and sizes parse as in the
+    // system configuration ("64KiB", "0x400000").
+    std::uint64_t size(const YAML::Node& map, const char* key, const std::string& path) const {
+        return number(map, key, path, true);
+    }
+    std::uint64_t uint(const YAML::Node& map, const char* key, const std::string& path) const {
+        return number(map, key, path, false);
+    }
+    std::string string(const YAML::Node& map, const char* key, const std::string& path) const {
+        const YAML::Node n = map[key];
+        if (!n || !n.IsScalar()) fail(n ? n : map, path + "." + key, "expected a string");
+        return n.Scalar();
+    }
+    void onlyKeys(const YAML::Node& map, const std::string& path,
+                  std::initializer_list<const char*> keys) const {
+        if (!map.IsMap()) fail(map, path, "expected a mapping");
+        for (const auto& kv : map) {
+            const std::string k = kv.first.as<std::string>();
+            bool ok = false;
+            std::string list;
+            for (const char* allowed : keys) {
+                ok = ok || k == allowed;
+                list += (list.empty() ? "" : ", ") + std::string(allowed);
+            }
+            if (!ok) fail(kv.first, path + "." + k, "unknown key (allowed: " + list + ")");
+        }
+    }
+    const std::string& file() const { return file_; }
+
+  private:
+    std::uint64_t number(const YAML::Node& map, const char* key, const std::string& path,
+                         bool size) const {
+        const YAML::Node n = map[key];
+        if (!n) fail(map, path + "." + key, "missing");
+        YAML::Node wrapper;
+        wrapper[key] = n;
+        Config c =
+            Config::fromNode(wrapper, file_ + ":" + std::to_string(n.Mark().line + 1) + "#", "");
+        try {
+            return size ? c.getSize(key, 0) : c.getUint(key, 0);
+        } catch (const InputError&) {
+            fail(n, path + "." + key,
+                 size ? "expected a byte size such as 4096 or 64KiB" : "expected an integer");
+        }
+    }
+    std::string file_;
+};
+
+unsigned parseProt(const Reader& r, const YAML::Node& vma, const std::string& path) {
+    const std::string text = r.string(vma, "prot", path);
+    unsigned prot = 0;
+    for (char c : text) {
+        if (c == 'r')
+            prot |= FW_PROT_R;
+        else if (c == 'w')
+            prot |= FW_PROT_W;
+        else if (c == 'x')
+            prot |= FW_PROT_X;
+        else if (c != '-')
+            r.fail(vma["prot"], path + ".prot", "expected letters of r, w, x, got '" + text + "'");
+    }
+    if ((prot & FW_PROT_W) && (prot & FW_PROT_X))
+        r.fail(vma["prot"], path + ".prot", "write and execute together are refused (W^X)");
+    if ((prot & FW_PROT_W) && !(prot & FW_PROT_R))
+        r.fail(vma["prot"], path + ".prot",
+               "write without read is not a mapping the formats express");
+    return prot;
+}
+
+// [start, end) of a VMA, its guard page included.
+std::pair<Addr, Addr> extent(const ScenarioVma& v, std::uint64_t page) {
+    return {v.kind == FW_VMA_STACK ? v.start - page : v.start, v.start + v.size};
+}
+
+} // namespace
+
+Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64_t page,
+                            std::uint64_t seed) {
+    std::ifstream in(path);
+    if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
+    YAML::Node root;
+    try {
+        root = YAML::Load(in);
+    } catch (const YAML::Exception& e) {
+        throw InputError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    Reader r(path);
+    Scenario s;
+    r.onlyKeys(root, "scenario", {"shared", "processes"});
+    std::map<std::string, int> shm_index, proc_index;
+    if (const YAML::Node shared = root["shared"]) {
+        if (!shared.IsSequence()) r.fail(shared, "shared", "expected a list");
+        for (std::size_t i = 0; i < shared.size(); ++i) {
+            const std::string p = "shared[" + std::to_string(i) + "]";
+            r.onlyKeys(shared[i], p, {"name", "size"});
+            ScenarioShared o{r.string(shared[i], "name", p), r.size(shared[i], "size", p)};
+            if (o.size == 0 || o.size % page)
+                r.fail(shared[i], p + ".size", "must be a non-zero multiple of the page size");
+            if (!shm_index.emplace(o.name, static_cast<int>(i)).second)
+                r.fail(shared[i], p + ".name", "'" + o.name + "' is defined twice");
+            s.shared.push_back(o);
+        }
+    }
+    const YAML::Node procs = root["processes"];
+    if (!procs || !procs.IsSequence() || procs.size() == 0)
+        r.fail(procs ? procs : root, "processes", "expected a non-empty list of processes");
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+        const std::string p = "processes[" + std::to_string(i) + "]";
+        r.onlyKeys(procs[i], p, {"name", "core", "forked_from", "vmas", "workload", "events"});
+        const std::string name = r.string(procs[i], "name", p);
+        if (!proc_index.emplace(name, static_cast<int>(i)).second)
+            r.fail(procs[i]["name"], p + ".name", "'" + name + "' is defined twice");
+    }
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+        const YAML::Node n = procs[i];
+        const std::string p = "processes[" + std::to_string(i) + "]";
+        ScenarioProcess proc;
+        proc.name = n["name"].Scalar();
+        proc.core = static_cast<unsigned>(n["core"] ? r.uint(n, "core", p) : 0);
+        if (proc.core >= cores)
+            r.fail(n["core"], p + ".core",
+                   "core " + std::to_string(proc.core) +
+                       " does not exist (cores: " + std::to_string(cores) + ")");
+        if (n["forked_from"]) {
+            proc.forked_from = r.string(n, "forked_from", p);
+            if (!proc_index.count(proc.forked_from))
+                r.fail(n["forked_from"], p + ".forked_from",
+                       "unknown process '" + proc.forked_from + "'");
+            if (n["vmas"])
+                r.fail(n["vmas"], p + ".vmas", "a forked process inherits its parent's VMAs");
+        }
+        if (const YAML::Node vmas = n["vmas"]) {
+            if (!vmas.IsSequence()) r.fail(vmas, p + ".vmas", "expected a list");
+            for (std::size_t j = 0; j < vmas.size(); ++j) {
+                const std::string vp = p + ".vmas[" + std::to_string(j) + "]";
+                r.onlyKeys(vmas[j], vp, {"start", "size", "prot", "kind", "shared"});
+                ScenarioVma v;
+                v.start = r.uint(vmas[j], "start", vp);
+                v.size = r.size(vmas[j], "size", vp);
+                if (v.start % page || v.size == 0 || v.size % page)
+                    r.fail(vmas[j], vp,
+                           "start and size must be non-zero multiples of the page size (" +
+                               std::to_string(page) + ")");
+                v.prot = parseProt(r, vmas[j], vp);
+                v.kind = FW_VMA_ANON;
+                if (vmas[j]["kind"]) {
+                    const std::string k = r.string(vmas[j], "kind", vp);
+                    if (k == "stack")
+                        v.kind = FW_VMA_STACK;
+                    else if (k != "anon")
+                        r.fail(vmas[j]["kind"], vp + ".kind",
+                               "expected anon or stack, got '" + k + "'");
+                }
+                if (vmas[j]["shared"]) {
+                    const std::string o = r.string(vmas[j], "shared", vp);
+                    auto it = shm_index.find(o);
+                    if (it == shm_index.end())
+                        r.fail(vmas[j]["shared"], vp + ".shared",
+                               "unknown shared object '" + o + "'");
+                    if (v.kind == FW_VMA_STACK)
+                        r.fail(vmas[j]["kind"], vp + ".kind", "a shared VMA cannot be a stack");
+                    if (v.size > s.shared[it->second].size)
+                        r.fail(vmas[j]["size"], vp + ".size",
+                               "larger than shared object '" + o + "'");
+                    v.kind = FW_VMA_SHARED;
+                    v.shm = it->second;
+                }
+                for (std::size_t k = 0; k < proc.vmas.size(); ++k) {
+                    const auto a = extent(proc.vmas[k], page), b = extent(v, page);
+                    if (a.first < b.second && b.first < a.second)
+                        r.fail(vmas[j], vp,
+                               "overlaps " + p + ".vmas[" + std::to_string(k) +
+                                   "] (guard pages included)");
+                }
+                proc.vmas.push_back(v);
+            }
+        }
+        const YAML::Node w = n["workload"];
+        if (!w) r.fail(n, p + ".workload", "missing");
+        Config wc = Config::fromNode(w, path, p + ".workload");
+        proc.workload_format =
+            wc.getString(p + ".workload.format", "synthetic", {"synthetic", "lackey", "binary"});
+        proc.trace = wc.getPath(p + ".workload.trace", "");
+        proc.synthetic = readSyntheticParams(wc, p + ".workload.", seed + i);
+        wc.checkUnused();
+        if (proc.workload_format != "synthetic") {
+            if (proc.trace.empty())
+                r.fail(w, p + ".workload.trace", "required for format " + proc.workload_format);
+            openTrace(proc.trace, proc.workload_format); // a missing or unreadable trace fails now
+        }
+        if (const YAML::Node events = n["events"]) {
+            if (!events.IsSequence()) r.fail(events, p + ".events", "expected a list");
+            std::uint64_t last = 0;
+            for (std::size_t j = 0; j < events.size(); ++j) {
+                const YAML::Node e = events[j];
+                const std::string ep = p + ".events[" + std::to_string(j) + "]";
+                r.onlyKeys(e, ep, {"at", "fork", "map", "unmap", "protect", "exit"});
+                TaskEvent ev;
+                ev.at = r.uint(e, "at", ep);
+                if (ev.at < last)
+                    r.fail(e["at"], ep + ".at", "events must be in instruction order");
+                last = ev.at;
+                int child = -1, kinds = 0;
+                if (e["fork"]) {
+                    ++kinds;
+                    ev.kind = TaskEvent::Kind::Fork;
+                    const std::string c = r.string(e, "fork", ep);
+                    auto it = proc_index.find(c);
+                    if (it == proc_index.end())
+                        r.fail(e["fork"], ep + ".fork", "unknown process '" + c + "'");
+                    const YAML::Node cn = procs[it->second];
+                    if (!cn["forked_from"] || cn["forked_from"].Scalar() != proc.name)
+                        r.fail(e["fork"], ep + ".fork",
+                               "process '" + c + "' must say forked_from: " + proc.name);
+                    child = it->second;
+                }
+                for (const char* k : {"map", "unmap", "protect"}) {
+                    if (!e[k]) continue;
+                    ++kinds;
+                    const std::string kp = ep + "." + k;
+                    const YAML::Node m = e[k];
+                    if (std::string(k) == "unmap")
+                        r.onlyKeys(m, kp, {"start", "size"});
+                    else
+                        r.onlyKeys(m, kp, {"start", "size", "prot", "kind"});
+                    ev.kind = std::string(k) == "map"     ? TaskEvent::Kind::Map
+                              : std::string(k) == "unmap" ? TaskEvent::Kind::Unmap
+                                                          : TaskEvent::Kind::Protect;
+                    ev.start = r.uint(m, "start", kp);
+                    ev.size = r.size(m, "size", kp);
+                    if (ev.start % page || ev.size == 0 || ev.size % page)
+                        r.fail(m, kp, "start and size must be non-zero multiples of the page size");
+                    if (ev.kind != TaskEvent::Kind::Unmap) ev.prot = parseProt(r, m, kp);
+                    ev.vma_kind = FW_VMA_ANON;
+                    if (m["kind"]) {
+                        const std::string kind = r.string(m, "kind", kp);
+                        if (ev.kind != TaskEvent::Kind::Map || (kind != "anon" && kind != "stack"))
+                            r.fail(m["kind"], kp + ".kind", "expected anon or stack (map only)");
+                        if (kind == "stack") ev.vma_kind = FW_VMA_STACK;
+                    }
+                }
+                if (e["exit"]) {
+                    ++kinds;
+                    ev.kind = TaskEvent::Kind::Exit;
+                }
+                if (kinds != 1) r.fail(e, ep, "exactly one of fork, map, unmap, protect, exit");
+                proc.events.push_back(ev);
+                proc.event_child.push_back(child);
+            }
+        }
+        s.processes.push_back(std::move(proc));
+    }
+    // Every forked process needs exactly one fork event naming it.
+    for (std::size_t i = 0; i < s.processes.size(); ++i) {
+        if (s.processes[i].forked_from.empty()) continue;
+        int forks = 0;
+        for (const auto& q : s.processes)
+            for (int c : q.event_child)
+                forks += c == static_cast<int>(i);
+        if (forks != 1)
+            r.fail(procs[i], "processes[" + std::to_string(i) + "]",
+                   "forked_from " + s.processes[i].forked_from +
+                       " needs exactly one fork event naming '" + s.processes[i].name +
+                       "', found " + std::to_string(forks));
+    }
+    return s;
+}
+
+std::unique_ptr<Workload> Scenario::makeWorkload(std::size_t i) const {
+    const ScenarioProcess& p = processes[i];
+    if (p.workload_format == "synthetic") return std::make_unique<SyntheticWorkload>(p.synthetic);
+    return openTrace(p.trace, p.workload_format);
+}
+
+} // namespace tlmmu

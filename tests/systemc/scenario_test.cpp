@@ -1,0 +1,218 @@
+// Runs under the firmware memory manager, described by scenario files: demand paging,
+// protection kills, fork with copy-on-write, shared memory, swapping, context switches with and
+// without ASIDs, ASID recycling. One TEST per process.
+#include <filesystem>
+#include <fstream>
+
+#include "SystemTestUtil.h"
+
+namespace tlmmu::test {
+namespace {
+
+// A system for scenarios: one or two cores, free interconnect, 150-cycle memory.
+std::string scenarioSystem(const std::string& scenario_text, unsigned cores = 1) {
+    const std::string dir = ::testing::TempDir() + "tlmmu_scenario_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/scenario.yaml";
+    std::ofstream(path) << scenario_text;
+    return "cores: " + std::to_string(cores) + R"(
+mmu: {format: x86_64}
+memory: {latency_cycles: 150}
+workload: {scenario: )" +
+           path + "}\n";
+}
+
+const char* kCode = "{start: 0x400000, size: 64KiB, prot: rx}";
+
+std::uint64_t fw(const nlohmann::json& s, const char* process, const char* stat) {
+    return s["processes"][process]["firmware"][stat].get<std::uint64_t>();
+}
+std::uint64_t fwFault(const nlohmann::json& s, const char* process, const char* cls) {
+    return s["processes"][process]["firmware"]["faults"][cls].get<std::uint64_t>();
+}
+
+TEST(Scenario, DemandPagingMapsOnlyTouchedPages) {
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+processes:
+  - name: a
+    vmas:
+      - )") + kCode + R"(
+      - {start: 0x10000000, size: 1MiB, prot: rw}
+    workload: {pattern: stream, footprint: 64KiB, instructions: 8192, refs_per_instruction: 1}
+)")));
+    // 16 data pages and 1 code page of a 1 MiB + 64 KiB address space.
+    EXPECT_EQ(fwFault(s, "a", "demand_zero"), 17u);
+    EXPECT_EQ(fw(s, "a", "frames_peak"), 17u);
+    EXPECT_EQ(s["processes"]["a"]["instructions"], 8192u);
+    EXPECT_EQ(s["processes"]["a"]["killed"], false);
+    // Everything is returned when the process ends.
+    EXPECT_EQ(s["firmware"]["frames_in_use"], 0u);
+    EXPECT_EQ(s["memory"]["page_table_bytes"], 0u);
+}
+
+// Each illegal access kills its process with the reason; the process beside it runs on.
+class Kill : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(Kill, IllegalAccessKillsOnlyThatProcess) {
+    const auto [vmas_and_workload, reason] = GetParam();
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+processes:
+  - name: bad
+)") + vmas_and_workload + R"(
+  - name: good
+    vmas:
+      - )" + kCode + R"(
+      - {start: 0x10000000, size: 64KiB, prot: rw}
+    workload: {pattern: stream, footprint: 64KiB, instructions: 20000, refs_per_instruction: 1}
+)")));
+    const std::string report = s["processes"]["bad"]["killed"].get<std::string>();
+    EXPECT_NE(report.find(std::string("process bad killed: ") + reason), std::string::npos)
+        << report;
+    EXPECT_EQ(fwFault(s, "bad", "protection"), 1u);
+    EXPECT_EQ(s["processes"]["good"]["instructions"], 20000u);
+    EXPECT_EQ(s["processes"]["good"]["killed"], false);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reasons, Kill,
+    ::testing::Values(
+        std::make_pair(
+            R"(    vmas: [{start: 0x400000, size: 64KiB, prot: rx}, {start: 0x10000000, size: 64KiB, prot: rw}]
+    workload: {pattern: stream, footprint: 128KiB, instructions: 20000, refs_per_instruction: 1})",
+            "access outside every VMA"),
+        std::make_pair(
+            R"(    vmas: [{start: 0x400000, size: 64KiB, prot: rx}, {start: 0x10000000, size: 64KiB, prot: r}]
+    workload: {pattern: stream, footprint: 64KiB, instructions: 20000, refs_per_instruction: 1, write_fraction: 0.5})",
+            "write to a read-only mapping"),
+        std::make_pair(
+            R"(    vmas: [{start: 0x400000, size: 64KiB, prot: r}, {start: 0x10000000, size: 64KiB, prot: rw}]
+    workload: {pattern: stream, footprint: 64KiB, instructions: 20000, refs_per_instruction: 1})",
+            "instruction fetch from a non-executable mapping"),
+        std::make_pair(
+            R"(    vmas: [{start: 0x400000, size: 64KiB, prot: rx}, {start: 0x10001000, size: 64KiB, prot: rw, kind: stack}]
+    workload: {pattern: stream, footprint: 64KiB, data_base: 0x10000000, instructions: 20000, refs_per_instruction: 1})",
+            "guard page")));
+
+// After fork the 4 pages the parent wrote are shared read-only; each is copied exactly once, by
+// whichever process writes it first; the other then finds it unshared and just gets it back
+// writable. The child finds every page mapped: no demand-zero faults.
+TEST(Scenario, ForkCopiesEachWrittenPageOnce) {
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+processes:
+  - name: parent
+    core: 0
+    vmas:
+      - )") + kCode + R"(
+      - {start: 0x10000000, size: 16KiB, prot: rw}
+    workload: {pattern: stream, footprint: 16KiB, instructions: 6144, refs_per_instruction: 1, write_fraction: 1}
+    events:
+      - {at: 2048, fork: child}
+  - name: child
+    core: 1
+    forked_from: parent
+    workload: {pattern: stream, footprint: 16KiB, instructions: 4096, refs_per_instruction: 1, write_fraction: 1}
+)",
+                                                       2)));
+    EXPECT_EQ(fwFault(s, "child", "demand_zero"), 0u);
+    EXPECT_EQ(fwFault(s, "parent", "cow") + fwFault(s, "child", "cow"), 8u);
+    EXPECT_EQ(fw(s, "parent", "pages_copied") + fw(s, "child", "pages_copied"), 4u);
+    EXPECT_EQ(s["processes"]["child"]["instructions"], 4096u);
+    EXPECT_EQ(s["firmware"]["frames_in_use"], 0u);
+}
+
+// Two processes write and read one shared object: no copy-on-write, no protection fault.
+TEST(Scenario, SharedMemoryIsWritableByAllWithoutCopies) {
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+shared:
+  - {name: buf, size: 64KiB}
+processes:
+  - name: a
+    core: 0
+    vmas: [)") + kCode + R"(, {start: 0x20000000, size: 64KiB, prot: rw, shared: buf}]
+    workload: {pattern: stream, footprint: 64KiB, data_base: 0x20000000, instructions: 8192, refs_per_instruction: 1, write_fraction: 0.5}
+  - name: b
+    core: 1
+    vmas: [)" + kCode + R"(, {start: 0x30000000, size: 64KiB, prot: rw, shared: buf}]
+    workload: {pattern: stream, footprint: 64KiB, data_base: 0x30000000, instructions: 8192, refs_per_instruction: 1, write_fraction: 0.5}
+)",
+                                                       2)));
+    for (const char* p : {"a", "b"}) {
+        EXPECT_EQ(fwFault(s, p, "cow"), 0u) << p;
+        EXPECT_EQ(fw(s, p, "pages_copied"), 0u) << p;
+        EXPECT_EQ(s["processes"][p]["faults"]["permission"], 0u) << p;
+        EXPECT_EQ(s["processes"][p]["killed"], false) << p;
+    }
+}
+
+// 16 data pages through an 8-frame limit: pages go to the swap device and come back; the
+// firmware never holds more than 8 data frames.
+TEST(Scenario, SwappingKeepsTheMemoryLimit) {
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+processes:
+  - name: a
+    vmas: [)") + kCode + R"(, {start: 0x10000000, size: 64KiB, prot: rw}]
+    workload: {pattern: stream, footprint: 64KiB, instructions: 32768, refs_per_instruction: 1, write_fraction: 0.5}
+)"),
+                                        {"firmware.memory_limit_frames=8", "swap.slots=64"}));
+    EXPECT_GE(fw(s, "a", "swap_outs"), 9u);
+    EXPECT_GE(fw(s, "a", "swap_ins"), 8u);
+    EXPECT_LE(fw(s, "a", "frames_peak"), 8u);
+    EXPECT_EQ(s["swap"]["writes"], fw(s, "a", "swap_outs"));
+    EXPECT_EQ(s["swap"]["reads"], fw(s, "a", "swap_ins"));
+    EXPECT_EQ(s["processes"]["a"]["instructions"], 32768u);
+    // A major fault costs at least the device latency (20000 cycles by default).
+    EXPECT_GE(s["processes"]["a"]["fault_cycles"].get<std::uint64_t>(),
+              20000 * fw(s, "a", "swap_ins"));
+}
+
+// Two processes use the same virtual addresses on one core, switching every 5000 cycles. With
+// ASIDs or with flushes, neither ever hits the other's entries: each takes its own demand-zero
+// fault for every page it touches (a hit on the other's entry would skip it).
+class Homonyms : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(Homonyms, ProcessesNeverHitEachOthersEntries) {
+    const unsigned asid_bits = GetParam();
+    std::string text = "processes:\n";
+    for (const char* name : {"a", "b"})
+        text += std::string("  - name: ") + name + "\n    vmas: [" + kCode +
+                ", {start: 0x10000000, size: 64KiB, prot: rw}]\n"
+                "    workload: {pattern: stream, footprint: 64KiB, instructions: 20000, "
+                "refs_per_instruction: 1}\n";
+    const auto s =
+        runSystem(makeSystem(scenarioSystem(text), {"mmu.asid_bits=" + std::to_string(asid_bits),
+                                                    "sched.time_slice_cycles=5000"}));
+    for (const char* p : {"a", "b"}) {
+        EXPECT_EQ(fwFault(s, p, "demand_zero"), 17u) << p;
+        EXPECT_GT(fw(s, p, "context_switches"), 2u) << p;
+    }
+    const std::uint64_t flushes = fw(s, "a", "tlb_flushes") + fw(s, "b", "tlb_flushes");
+    const std::uint64_t switches = s["cores"][0]["context_switches"];
+    if (asid_bits == 0)
+        EXPECT_EQ(flushes, switches); // every switch flushes
+    else
+        EXPECT_EQ(flushes, 0u); // ASIDs keep both sets of entries
+}
+
+INSTANTIATE_TEST_SUITE_P(AsidBits, Homonyms, ::testing::Values(0u, 16u));
+
+// More processes than ASIDs: ASIDs are recycled, each recycling flushes the ASID taken.
+TEST(Scenario, AsidsAreRecycledWhenProcessesOutnumberThem) {
+    std::string text = "processes:\n";
+    for (const char* name : {"a", "b", "c"})
+        text += std::string("  - name: ") + name + "\n    vmas: [" + kCode +
+                ", {start: 0x10000000, size: 64KiB, prot: rw}]\n"
+                "    workload: {pattern: stream, footprint: 64KiB, instructions: 10000, "
+                "refs_per_instruction: 1}\n";
+    const auto s = runSystem(
+        makeSystem(scenarioSystem(text), {"mmu.asid_bits=1", "sched.time_slice_cycles=5000"}));
+    std::uint64_t flushes = 0;
+    for (const char* p : {"a", "b", "c"}) {
+        flushes += fw(s, p, "tlb_flushes");
+        EXPECT_EQ(s["processes"][p]["instructions"], 10000u) << p;
+        EXPECT_EQ(fwFault(s, p, "demand_zero"), 17u) << p;
+    }
+    EXPECT_GT(flushes, 0u);
+}
+
+} // namespace
+} // namespace tlmmu::test
