@@ -80,6 +80,9 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
             task.name = "p" + n;
             task.core = i;
             task.workload = makeWorkload(i);
+            task.checked = config.checked;
+            task.salt = i + 1;
+            task.shadow = std::make_shared<DataShadow>();
             cores_[i]->addTask(&task);
             registerTaskStats(task);
         }
@@ -102,6 +105,9 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
 }
 
 void Platform::buildScenarioTasks() {
+    std::vector<std::shared_ptr<DataShadow>> shared_shadows;
+    for (std::size_t i = 0; i < scenario_->shared.size(); ++i)
+        shared_shadows.push_back(std::make_shared<DataShadow>());
     for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
         tasks_.push_back(std::make_unique<Task>());
         Task& t = *tasks_.back();
@@ -110,6 +116,11 @@ void Platform::buildScenarioTasks() {
         t.core = p.core;
         t.workload = scenario_->makeWorkload(i);
         t.events = p.events;
+        t.checked = p.checked;
+        t.salt = static_cast<std::uint32_t>(i + 1);
+        if (p.forked_from.empty()) t.shadow = std::make_shared<DataShadow>(); // else: at fork
+        for (const ScenarioVma& v : p.vmas)
+            if (v.shm >= 0) t.shared.push_back({v.start, v.size, shared_shadows[v.shm]});
     }
     for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
         Task& t = *tasks_[i];
@@ -136,6 +147,9 @@ void Platform::registerTaskStats(const Task& task) {
     stats_.constant(p + ".core", task.core);
     for (unsigned k = 1; k < task.faults.size(); ++k)
         stats_.counter(p + ".faults." + toString(static_cast<FaultKind>(k)), &task.faults[k]);
+    stats_.counter(p + ".data_checks", &task.data_checks);
+    stats_.counter(p + ".data_mismatches", &task.data_mismatches);
+    stats_.derived(p + ".first_mismatch", [&task] { return task.first_mismatch; });
     stats_.derived(p + ".killed", [&task] {
         return task.kill_report.empty() ? nlohmann::json(false) : nlohmann::json(task.kill_report);
     });
@@ -157,6 +171,11 @@ void Platform::run() {
 std::string Platform::error() const {
     for (const auto& c : cores_)
         if (!c->error().empty()) return c->error();
+    // Checked mode: a load that did not return what was stored is a failure of the model.
+    for (const auto& t : tasks_)
+        if (t->data_mismatches)
+            return "process " + t->name + ": " + std::to_string(t->data_mismatches) +
+                   " loads did not return the stored data; first: " + t->first_mismatch;
     return {};
 }
 

@@ -212,6 +212,7 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
             wc.getString(p + ".workload.format", "synthetic", {"synthetic", "lackey", "binary"});
         proc.trace = wc.getPath(p + ".workload.trace", "");
         proc.synthetic = readSyntheticParams(wc, p + ".workload.", seed + i);
+        proc.checked = wc.getBool(p + ".workload.checked", false);
         wc.checkUnused();
         if (proc.workload_format != "synthetic") {
             if (proc.trace.empty())

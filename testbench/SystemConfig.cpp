@@ -100,6 +100,7 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
         c.getString("workload.format", "synthetic", {"lackey", "binary", "synthetic"});
     s.trace = c.getPath("workload.trace", "");
     s.prefault = c.getBool("workload.prefault", false);
+    s.checked = c.getBool("workload.checked", false);
     s.page_size = c.getSize("workload.page_size", 4096);
     s.synthetic = readSyntheticParams(c, "workload.synthetic.", s.seed);
 

@@ -34,6 +34,7 @@ struct SystemConfig {
     std::string workload_format = "synthetic"; // lackey|binary|synthetic
     std::string trace;
     bool prefault = false;
+    bool checked = false; // verify every load against what was stored (Core's checked mode)
     std::uint64_t page_size = 4096; // size of the pages the firmware maps
     SyntheticParams synthetic;
 

@@ -1,6 +1,7 @@
 // Basic vocabulary shared by every layer of the model (plain C++, no SystemC).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,8 @@ enum class FaultKind : std::uint8_t {
     NonCanonical,        // VA bits above the format's VA width are not a sign extension
     TlbMiss,             // software-managed TLB (mmu.tlb_refill: software): refill in firmware
 };
+// How many FaultKinds there are: arrays indexed by kind are this long.
+constexpr std::size_t kFaultKinds = static_cast<std::size_t>(FaultKind::TlbMiss) + 1;
 
 const char* toString(FaultKind kind);
 const char* toString(AccessType access);

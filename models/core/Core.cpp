@@ -19,6 +19,8 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     translation_.set_command(tlm::TLM_IGNORE_COMMAND);
     ext_.core_id = config.id;
     SC_THREAD(run);
+    // The firmware runs on this thread's stack (the default of a SystemC thread is small).
+    set_stack_size(4 << 20);
 }
 
 // The payload would delete its extensions; ext_ is a member, not heap-allocated.
@@ -91,7 +93,11 @@ void Core::runEvents(Task& task) {
            task.events[task.next_event].at <= task.instructions) {
         const TaskEvent& e = task.events[task.next_event++];
         timedFirmware(os_cycles_, [&] { os_.event(task, e); });
+        if (e.kind == TaskEvent::Kind::Unmap && task.shadow) task.shadow->clear(e.start, e.size);
         if (e.kind == TaskEvent::Kind::Fork) {
+            // The child sees what the parent wrote before the fork, then its own writes.
+            if (task.shadow) e.child->shadow = std::make_shared<DataShadow>(*task.shadow);
+            e.child->shared = task.shared;
             e.child->state = Task::State::Runnable;
             if (e.child->home != this) sync(); // crossing cores: the other core sees it now
             e.child->home->wake();
@@ -182,7 +188,7 @@ void Core::execute(Task& task, const Instruction& insn) {
         const DataRef& ref = insn.refs[i];
         const AccessType access = ref.kind == RefKind::Load ? AccessType::Read : AccessType::Write;
         if (!translateRange(task, ref.addr, ref.size, access, pa)) return;
-        dataAccess(ref, pa);
+        dataAccess(task, ref, pa);
     }
 }
 
@@ -260,7 +266,7 @@ std::uint8_t* Core::dmiPage(Addr pa) {
     return slot.ptr;
 }
 
-void Core::dataAccess(const DataRef& ref, const Addr* pa_parts) {
+void Core::dataAccess(Task& task, const DataRef& ref, const Addr* pa_parts) {
     if (ref.kind == RefKind::Load)
         ++loads_;
     else
@@ -284,12 +290,49 @@ void Core::dataAccess(const DataRef& ref, const Addr* pa_parts) {
             return;
         }
         std::uint8_t* p = host + (pa & 0xfff);
-        for (std::uint64_t i = 0; i < n; ++i) {
-            if (ref.kind != RefKind::Store) load_xor_ ^= p[i];
-            if (ref.kind != RefKind::Load)
-                p[i] = static_cast<std::uint8_t>(store_value_ >> (8 * ((done + i) & 7)));
+        if (task.checked) {
+            checkedAccess(task, ref.kind, va, p, n, done);
+        } else {
+            for (std::uint64_t i = 0; i < n; ++i) {
+                if (ref.kind != RefKind::Store) load_xor_ ^= p[i];
+                if (ref.kind != RefKind::Load)
+                    p[i] = static_cast<std::uint8_t>(store_value_ >> (8 * ((done + i) & 7)));
+            }
         }
         done += static_cast<std::uint32_t>(n);
+    }
+}
+
+// Checked mode: loads are compared with what the process (or the shared object) last stored
+// there, stores write values salted with the task so that another process's data never passes.
+void Core::checkedAccess(Task& task, RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n,
+                         std::uint32_t done) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const Addr a = va + i;
+        DataShadow* shadow = task.shadow.get();
+        Addr key = a;
+        for (const auto& w : task.shared)
+            if (a - w.start < w.size) {
+                shadow = w.shadow.get();
+                key = a - w.start;
+                break;
+            }
+        if (kind != RefKind::Store) {
+            ++task.data_checks;
+            const std::uint8_t expected = shadow->get(key);
+            if (p[i] != expected && task.data_mismatches++ == 0) {
+                std::ostringstream msg;
+                msg << "VA 0x" << std::hex << a << " read 0x" << unsigned(p[i]) << ", expected 0x"
+                    << unsigned(expected) << std::dec << " (instruction " << task.instructions
+                    << ")";
+                task.first_mismatch = msg.str();
+            }
+        }
+        if (kind != RefKind::Load) {
+            const std::uint64_t value = (std::uint64_t{task.salt} << 40) ^ store_value_;
+            p[i] = static_cast<std::uint8_t>(value >> (8 * ((done + i) & 7)));
+            shadow->set(key, p[i]);
+        }
     }
 }
 

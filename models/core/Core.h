@@ -82,7 +82,9 @@ class Core : public sc_core::sc_module {
     bool translateRange(Task& task, Addr va, std::uint32_t size, AccessType access, Addr* pa_parts);
     bool translate(Task& task, Addr va, AccessType access, Addr& pa);
     template <class Fn> std::uint64_t timedFirmware(std::uint64_t& category, Fn&& fn);
-    void dataAccess(const DataRef& ref, const Addr* pa_parts);
+    void dataAccess(Task& task, const DataRef& ref, const Addr* pa_parts);
+    void checkedAccess(Task& task, RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n,
+                       std::uint32_t done);
     std::uint8_t* dmiPage(Addr pa);
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     void charge(std::uint64_t& category, std::uint64_t cycles);
@@ -119,7 +121,7 @@ class Core : public sc_core::sc_module {
     // context switches and other OS events (fork, map, unmap, protect, exit).
     std::uint64_t base_ = 0, tlb_ = 0, walk_ = 0, fault_ = 0, data_ = 0, os_cycles_ = 0;
     std::uint64_t switches_ = 0;
-    std::array<std::uint64_t, 7> faults_{}; // by FaultKind
+    std::array<std::uint64_t, kFaultKinds> faults_{}; // by FaultKind
     Histogram fault_latency_;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/Types.h"
+#include "core/DataShadow.h"
 #include "workload/Workload.h"
 
 namespace tlmmu {
@@ -40,9 +41,22 @@ struct Task {
     std::size_t next_event = 0;
     Task* parent = nullptr; // the task whose Fork event creates this one (null: created at start)
 
+    // Checked mode: stores write known values, every load is compared with the shadow.
+    bool checked = false;
+    std::uint32_t salt = 0; // makes this task's stored values its own
+    std::shared_ptr<DataShadow> shadow;
+    struct SharedWindow {
+        Addr start;
+        std::uint64_t size;
+        std::shared_ptr<DataShadow> shadow; // the object's, indexed by offset
+    };
+    std::vector<SharedWindow> shared;
+    std::uint64_t data_checks = 0, data_mismatches = 0;
+    std::string first_mismatch;
+
     std::uint64_t instructions = 0;
     std::uint64_t cycles = 0; // core cycles spent on it (its instructions, faults, switches in)
-    std::array<std::uint64_t, 8> faults{}; // by FaultKind
+    std::array<std::uint64_t, kFaultKinds> faults{}; // by FaultKind
     std::uint64_t fault_cycles = 0;
     std::string kill_report; // non-empty: killed by an illegal access
 };

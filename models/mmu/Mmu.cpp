@@ -114,7 +114,8 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
 }
 
 // A software refill writes the last level (L2 when present); the retried access then fills L1
-// from it as after any L2 hit.
+// from it as after any L2 hit. An L1 copy of the page (e.g. clean, when the refill sets D) is
+// dropped first, as the written entry supersedes it.
 void Mmu::tlbWrite(const TranslationExtension& ext) {
     TlbEntry e;
     e.vpn = ext.va;
@@ -122,7 +123,10 @@ void Mmu::tlbWrite(const TranslationExtension& ext) {
     e.asid = ext.asid;
     e.level = ext.level;
     e.flags = ext.flags;
+    const Addr va = ext.va << format_.pageShift();
     if (l2_.tlb) {
+        for (Level* l : {&l1i_, &l1d_})
+            if (l->tlb) l->tlb->invalidate(FlushKind::Va, va, e.asid);
         l2_.tlb->fill(e);
         return;
     }

@@ -24,6 +24,16 @@ workload: {scenario: )" +
 
 const char* kCode = "{start: 0x400000, size: 64KiB, prot: rx}";
 
+// Checked processes read back exactly what they (or their parent before fork, or a sharer)
+// stored, and did read something.
+void expectDataIntact(const nlohmann::json& s, std::initializer_list<const char*> processes) {
+    for (const char* p : processes) {
+        EXPECT_GT(s["processes"][p]["data_checks"].get<std::uint64_t>(), 1000u) << p;
+        EXPECT_EQ(s["processes"][p]["data_mismatches"], 0u)
+            << p << ": " << s["processes"][p]["first_mismatch"];
+    }
+}
+
 std::uint64_t fw(const nlohmann::json& s, const char* process, const char* stat) {
     return s["processes"][process]["firmware"][stat].get<std::uint64_t>();
 }
@@ -104,19 +114,20 @@ processes:
     vmas:
       - )") + kCode + R"(
       - {start: 0x10000000, size: 16KiB, prot: rw}
-    workload: {pattern: stream, footprint: 16KiB, instructions: 6144, refs_per_instruction: 1, write_fraction: 1}
+    workload: {pattern: stream, footprint: 16KiB, instructions: 6144, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
     events:
       - {at: 2048, fork: child}
   - name: child
     core: 1
     forked_from: parent
-    workload: {pattern: stream, footprint: 16KiB, instructions: 4096, refs_per_instruction: 1, write_fraction: 1}
+    workload: {pattern: stream, footprint: 16KiB, instructions: 4096, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
 )",
                                                        2)));
     EXPECT_EQ(fwFault(s, "child", "demand_zero"), 0u);
     EXPECT_EQ(fwFault(s, "parent", "cow") + fwFault(s, "child", "cow"), 8u);
     EXPECT_EQ(fw(s, "parent", "pages_copied") + fw(s, "child", "pages_copied"), 4u);
     EXPECT_EQ(s["processes"]["child"]["instructions"], 4096u);
+    expectDataIntact(s, {"parent", "child"});
     EXPECT_EQ(s["firmware"]["frames_in_use"], 0u);
 }
 
@@ -129,11 +140,11 @@ processes:
   - name: a
     core: 0
     vmas: [)") + kCode + R"(, {start: 0x20000000, size: 64KiB, prot: rw, shared: buf}]
-    workload: {pattern: stream, footprint: 64KiB, data_base: 0x20000000, instructions: 8192, refs_per_instruction: 1, write_fraction: 0.5}
+    workload: {pattern: stream, footprint: 64KiB, data_base: 0x20000000, instructions: 8192, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
   - name: b
     core: 1
     vmas: [)" + kCode + R"(, {start: 0x30000000, size: 64KiB, prot: rw, shared: buf}]
-    workload: {pattern: stream, footprint: 64KiB, data_base: 0x30000000, instructions: 8192, refs_per_instruction: 1, write_fraction: 0.5}
+    workload: {pattern: stream, footprint: 64KiB, data_base: 0x30000000, instructions: 8192, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
 )",
                                                        2)));
     for (const char* p : {"a", "b"}) {
@@ -142,6 +153,30 @@ processes:
         EXPECT_EQ(s["processes"][p]["faults"]["permission"], 0u) << p;
         EXPECT_EQ(s["processes"][p]["killed"], false) << p;
     }
+    expectDataIntact(s, {"a", "b"});
+}
+
+// The checker can fail: a writer it was not told about (an unchecked process writing the shared
+// object) makes the checked reader's loads mismatch.
+TEST(Scenario, CheckerCatchesDataItDidNotExpect) {
+    Platform platform(makeSystem(scenarioSystem(std::string(R"(
+shared:
+  - {name: buf, size: 16KiB}
+processes:
+  - name: writer
+    core: 0
+    vmas: [)") + kCode + R"(, {start: 0x20000000, size: 16KiB, prot: rw, shared: buf}]
+    workload: {pattern: stream, footprint: 16KiB, data_base: 0x20000000, instructions: 4096, refs_per_instruction: 1, write_fraction: 1}
+  - name: reader
+    core: 0
+    vmas: [)" + kCode + R"(, {start: 0x20000000, size: 16KiB, prot: rw, shared: buf}]
+    workload: {pattern: stream, footprint: 16KiB, data_base: 0x20000000, instructions: 4096, refs_per_instruction: 1, write_fraction: 0, checked: true}
+)")));
+    platform.run();
+    const auto s = platform.stats().toJson();
+    EXPECT_NE(platform.error().find("process reader: "), std::string::npos) << platform.error();
+    EXPECT_NE(platform.error().find("loads did not return the stored data"), std::string::npos);
+    EXPECT_GT(s["processes"]["reader"]["data_mismatches"].get<std::uint64_t>(), 0u);
 }
 
 // 16 data pages through an 8-frame limit: pages go to the swap device and come back; the
@@ -151,7 +186,7 @@ TEST(Scenario, SwappingKeepsTheMemoryLimit) {
 processes:
   - name: a
     vmas: [)") + kCode + R"(, {start: 0x10000000, size: 64KiB, prot: rw}]
-    workload: {pattern: stream, footprint: 64KiB, instructions: 32768, refs_per_instruction: 1, write_fraction: 0.5}
+    workload: {pattern: stream, footprint: 64KiB, instructions: 32768, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
 )"),
                                         {"firmware.memory_limit_frames=8", "swap.slots=64"}));
     EXPECT_GE(fw(s, "a", "swap_outs"), 9u);
@@ -160,6 +195,7 @@ processes:
     EXPECT_EQ(s["swap"]["writes"], fw(s, "a", "swap_outs"));
     EXPECT_EQ(s["swap"]["reads"], fw(s, "a", "swap_ins"));
     EXPECT_EQ(s["processes"]["a"]["instructions"], 32768u);
+    expectDataIntact(s, {"a"}); // every byte survived the round trips through the swap device
     // A major fault costs at least the device latency (20000 cycles by default).
     EXPECT_GE(s["processes"]["a"]["fault_cycles"].get<std::uint64_t>(),
               20000 * fw(s, "a", "swap_ins"));
@@ -177,7 +213,7 @@ TEST_P(Homonyms, ProcessesNeverHitEachOthersEntries) {
         text += std::string("  - name: ") + name + "\n    vmas: [" + kCode +
                 ", {start: 0x10000000, size: 64KiB, prot: rw}]\n"
                 "    workload: {pattern: stream, footprint: 64KiB, instructions: 20000, "
-                "refs_per_instruction: 1}\n";
+                "refs_per_instruction: 1, write_fraction: 0.5, checked: true}\n";
     const auto s =
         runSystem(makeSystem(scenarioSystem(text), {"mmu.asid_bits=" + std::to_string(asid_bits),
                                                     "sched.time_slice_cycles=5000"}));
@@ -185,6 +221,7 @@ TEST_P(Homonyms, ProcessesNeverHitEachOthersEntries) {
         EXPECT_EQ(fwFault(s, p, "demand_zero"), 17u) << p;
         EXPECT_GT(fw(s, p, "context_switches"), 2u) << p;
     }
+    expectDataIntact(s, {"a", "b"}); // and neither read the other's data
     const std::uint64_t flushes = fw(s, "a", "tlb_flushes") + fw(s, "b", "tlb_flushes");
     const std::uint64_t switches = s["cores"][0]["context_switches"];
     if (asid_bits == 0)
