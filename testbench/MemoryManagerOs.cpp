@@ -25,6 +25,8 @@ const char* killReason(fw_kill_reason r) {
     return "?";
 }
 
+using ProcessStats = struct fw_process_stats;
+
 const char* const kFaultClassNames[] = {"none",    "demand_zero", "cow",
                                         "swap_in", "spurious",    "protection"};
 
@@ -106,6 +108,7 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     fw_fault_result r{};
     check(fw_fault(mm(), task.core, task.pid, va, fa, static_cast<fw_fault_kind>(kind), &r),
           "fault handler");
+    notePeaks();
     if (r.cls != FW_FAULT_CLASS_PROTECTION) return {};
     return {true, killReason(r.reason)};
 }
@@ -131,6 +134,7 @@ void MemoryManagerOs::event(Task& task, const TaskEvent& e) {
     case TaskEvent::Kind::Exit:
         break; // finished() releases everything
     }
+    notePeaks();
     if (rc == FW_ERR_OVERLAP) throw InputError(what + ": the mapping overlaps an existing VMA");
     if (rc == FW_ERR_NOT_MAPPED) throw InputError(what + ": the range is not (wholly) mapped");
     if (rc) throw InputError(what + ": " + fwError("the firmware", rc));
@@ -148,22 +152,43 @@ std::uint64_t MemoryManagerOs::pageTableBytes() const {
     return fw_mm_tables_in_use(mm()) * table_bytes_;
 }
 
-void MemoryManagerOs::registerStats(Stats& stats, const Task& task) {
-    const std::string p = "processes." + task.name + ".firmware";
-    auto get = [ this, &task ]() -> struct fw_process_stats {
-        auto it = final_stats_.find(&task);
-        if (it != final_stats_.end()) return it->second;
-        if (task.pid > 0) return *fw_process_stats(mm(), task.pid);
-        return {};
+struct fw_process_stats MemoryManagerOs::statsOf(const Task& task) const {
+    auto it = final_stats_.find(&task);
+    if (it != final_stats_.end()) return it->second;
+    if (task.pid > 0) return *fw_process_stats(mm(), task.pid);
+    return {};
+}
+
+void MemoryManagerOs::registerStats(Stats& stats, const std::string& prefix,
+                                    std::vector<const Task*> tasks) {
+    // Sums a field over the tasks, read when the statistics are written.
+    auto sum = [this, tasks](auto field) {
+        return [this, tasks, field] {
+            std::uint64_t n = 0;
+            for (const Task* t : tasks)
+                n += field(statsOf(*t));
+            return n;
+        };
     };
     for (unsigned c = 1; c < 6; ++c)
-        stats.derived(p + ".faults." + kFaultClassNames[c], [get, c] { return get().faults[c]; });
-    stats.derived(p + ".pages_copied", [get] { return get().pages_copied; });
-    stats.derived(p + ".swap_outs", [get] { return get().swap_outs; });
-    stats.derived(p + ".swap_ins", [get] { return get().swap_ins; });
-    stats.derived(p + ".frames_peak", [get] { return get().frames_peak; });
-    stats.derived(p + ".context_switches", [get] { return get().context_switches; });
-    stats.derived(p + ".tlb_flushes", [get] { return get().tlb_flushes; });
+        stats.derived(prefix + ".faults." + kFaultClassNames[c],
+                      sum([c](const ProcessStats& s) { return s.faults[c]; }));
+    stats.derived(prefix + ".pages_copied",
+                  sum([](const ProcessStats& s) { return s.pages_copied; }));
+    stats.derived(prefix + ".swap_outs", sum([](const ProcessStats& s) { return s.swap_outs; }));
+    stats.derived(prefix + ".swap_ins", sum([](const ProcessStats& s) { return s.swap_ins; }));
+    stats.derived(prefix + ".context_switches",
+                  sum([](const ProcessStats& s) { return s.context_switches; }));
+    stats.derived(prefix + ".tlb_flushes",
+                  sum([](const ProcessStats& s) { return s.tlb_flushes; }));
+    if (tasks.size() == 1)
+        stats.derived(prefix + ".frames_peak",
+                      sum([](const ProcessStats& s) { return s.frames_peak; }));
+}
+
+void MemoryManagerOs::notePeaks() {
+    frames_peak_ = std::max(frames_peak_, framesInUse());
+    table_bytes_peak_ = std::max(table_bytes_peak_, pageTableBytes());
 }
 
 } // namespace tlmmu

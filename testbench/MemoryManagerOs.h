@@ -41,13 +41,18 @@ class MemoryManagerOs final : public OperatingSystem {
     void event(Task& task, const TaskEvent& event) override;
     void finished(Task& task) override;
 
-    void registerStats(Stats& stats, const Task& task);
+    // The firmware's statistics summed over `tasks`, under `prefix` (a process, or a core).
+    void registerStats(Stats& stats, const std::string& prefix, std::vector<const Task*> tasks);
+    struct fw_process_stats statsOf(const Task& task) const;
     std::uint64_t pageTableBytes() const;
     std::uint64_t framesInUse() const { return fw_mm_frames_in_use(mm()); }
+    std::uint64_t framesPeak() const { return frames_peak_; }
+    std::uint64_t pageTableBytesPeak() const { return table_bytes_peak_; }
 
   private:
     fw_mm* mm() const { return reinterpret_cast<fw_mm*>(storage_.get()); }
     void createShared(); // the scenario's shared objects, on first use (needs the HAL)
+    void notePeaks();
 
     const Scenario& scenario_;
     std::unique_ptr<std::uint64_t[]> storage_; // struct fw_mm, fixed tables
@@ -56,6 +61,7 @@ class MemoryManagerOs final : public OperatingSystem {
     std::vector<int> shm_ids_;
     bool shared_created_ = false;
     std::uint64_t table_bytes_;
+    std::uint64_t frames_peak_ = 0, table_bytes_peak_ = 0;
     std::map<const Task*, std::size_t> process_of_;
     std::map<const Task*, struct fw_process_stats> final_stats_; // kept when the pid is reused
 };

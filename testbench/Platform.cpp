@@ -24,6 +24,11 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);
     interconnect_->initiator_socket.bind(memory_->target_socket);
     interconnect_->map(kMemoryBase, config.memory.size, 0, "memory");
+    invalidation_ = std::make_unique<InvalidationController>("invalidation");
+    interconnect_->initiator_socket.bind(invalidation_->register_socket);
+    interconnect_->map(kInvalidationBase, InvalidationController::kRegisterBytes, 1,
+                       "invalidation");
+    HostHal::setInvalidationController(kInvalidationBase);
     if (config.memory.size > kSwapBase)
         throw InputError("memory.size: at most " + std::to_string(kSwapBase >> 30) + "GiB");
     frames_ = std::make_unique<FrameLayout>(format_, config.memory.size, config.page_size,
@@ -48,7 +53,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
             swap_ = std::make_unique<SwapDevice>("swap", config.swap_slots,
                                                  config.swap_latency_cycles, clock_);
             interconnect_->initiator_socket.bind(swap_->register_socket);
-            interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 1, "swap");
+            interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 2, "swap");
             swap_->dma_socket.bind(interconnect_->target_socket);
             swap_->registerStats(stats_, "swap");
         }
@@ -70,6 +75,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
         cores_[i]->data_socket.bind(interconnect_->target_socket);
         mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
+        invalidation_->mmu_socket.bind(mmus_[i]->invalidate_socket);
         const std::string p = "cores[" + n + "]";
         cores_[i]->registerStats(stats_, p);
         mmus_[i]->registerStats(stats_, p);
@@ -92,6 +98,9 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     if (mm_) {
         stats_.derived("memory.page_table_bytes", [this] { return mm_->pageTableBytes(); });
         stats_.derived("firmware.frames_in_use", [this] { return mm_->framesInUse(); });
+        stats_.derived("firmware.frames_peak", [this] { return mm_->framesPeak(); });
+        stats_.derived("memory.page_table_bytes_peak",
+                       [this] { return mm_->pageTableBytesPeak(); });
     } else {
         stats_.derived("memory.page_table_bytes", [this] { return firmware_->pageTableBytes(); });
         stats_.derived("firmware.demand_faults",
@@ -100,6 +109,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
                        [this] { return firmware_->kernel().frames_mapped; });
     }
     interconnect_->registerStats(stats_, "interconnect");
+    invalidation_->registerStats(stats_, "invalidation");
     stats_.derived("simulation.time_ps", [] { return sc_core::sc_time_stamp().value(); });
     stats_.constant("config", config.resolved);
 }
@@ -133,7 +143,13 @@ void Platform::buildScenarioTasks() {
         mm_->bind(t, i);
         cores_[t.core]->addTask(&t);
         registerTaskStats(t);
-        mm_->registerStats(stats_, t);
+        mm_->registerStats(stats_, "processes." + t.name + ".firmware", {&t});
+    }
+    for (unsigned c = 0; c < cores_.size(); ++c) {
+        std::vector<const Task*> on_core;
+        for (const auto& t : tasks_)
+            if (t->core == c) on_core.push_back(t.get());
+        mm_->registerStats(stats_, "cores[" + std::to_string(c) + "].firmware", on_core);
     }
 }
 
@@ -206,9 +222,29 @@ void Platform::printSummary(std::ostream& out) const {
         if (pwc > 0) out << ", pwc " << 100.0 * c["pwc"]["hits"].get<double>() / pwc << "% hit";
         out << ")  | faults " << c["faults"]["not_present"] << std::setprecision(4) << "\n";
     }
+    if (mm_) {
+        for (const auto& t : tasks_) {
+            const auto& p = json["processes"][t->name];
+            const auto& f = p["firmware"];
+            out << "process " << t->name << " (core " << t->core << "): " << p["instructions"]
+                << " instructions; faults: demand-zero " << f["faults"]["demand_zero"] << ", cow "
+                << f["faults"]["cow"] << ", swap-in " << f["faults"]["swap_in"] << ", protection "
+                << f["faults"]["protection"] << "; pages copied " << f["pages_copied"]
+                << ", swapped out " << f["swap_outs"] << ", switches " << f["context_switches"]
+                << ", TLB flushes " << f["tlb_flushes"];
+            if (t->checked)
+                out << "; " << t->data_checks << " loads checked, " << t->data_mismatches
+                    << " wrong";
+            out << "\n";
+        }
+    }
     for (const auto& t : tasks_)
         if (!t->kill_report.empty()) out << t->kill_report << "\n";
-    out << "page tables: " << json["memory"]["page_table_bytes"] << " bytes\n";
+    out << "page tables: " << json["memory"]["page_table_bytes"] << " bytes";
+    if (mm_)
+        out << " at the end, " << json["memory"]["page_table_bytes_peak"]
+            << " at peak; data frames peak " << json["firmware"]["frames_peak"];
+    out << "\n";
 }
 
 } // namespace tlmmu

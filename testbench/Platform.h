@@ -13,6 +13,7 @@
 #include "common/Stats.h"
 #include "core/Core.h"
 #include "interconnect/Interconnect.h"
+#include "interconnect/InvalidationController.h"
 #include "memory/Memory.h"
 #include "mmu/Mmu.h"
 #include "swap/SwapDevice.h"
@@ -24,6 +25,7 @@ class Platform {
     // Physical address map of the interconnect.
     static constexpr Addr kMemoryBase = 0;
     static constexpr Addr kSwapBase = Addr{0xF} << 44; // above any memory.size the map allows
+    static constexpr Addr kInvalidationBase = kSwapBase + 0x10000;
 
     explicit Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb = nullptr);
     ~Platform();
@@ -55,6 +57,7 @@ class Platform {
     std::unique_ptr<Scenario> scenario_;       // with one
     std::unique_ptr<MemoryManagerOs> mm_;
     std::unique_ptr<SwapDevice> swap_;
+    std::unique_ptr<InvalidationController> invalidation_;
     std::vector<std::unique_ptr<Mmu>> mmus_;
     std::vector<std::unique_ptr<Core>> cores_;
     std::unique_ptr<OperatingSystem> os_;

@@ -48,7 +48,7 @@ struct ScenarioProcess {
     std::string workload_format = "synthetic"; // synthetic|lackey|binary
     std::string trace;
     SyntheticParams synthetic;
-    bool checked = false; // stores write known values, loads are verified (Core)
+    bool checked = false;          // stores write known values, loads are verified (Core)
     std::vector<TaskEvent> events; // child pointers filled by the platform (child_index)
     std::vector<int> event_child;  // per event: index of the forked process, or -1
 };

@@ -23,6 +23,10 @@ void hal_copy_frame(hal_paddr_t dst, hal_paddr_t src, uint64_t bytes);
 enum hal_flush_kind { HAL_FLUSH_ALL, HAL_FLUSH_ASID, HAL_FLUSH_VA, HAL_FLUSH_VA_ASID };
 void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid);
 
+/* The same invalidation in another core's TLBs and page-walk cache (a directed, DVM-style
+ * maintenance operation carried by the interconnect); done when the call returns. */
+void hal_tlb_invalidate_core(unsigned core, enum hal_flush_kind kind, uint64_t va, uint16_t asid);
+
 /* Root-pointer / ASID register of the calling core (satp / CR3). */
 void hal_set_root(hal_paddr_t root, uint16_t asid);
 

@@ -149,6 +149,19 @@ static void invalidate_page(struct fw_mm* mm, const struct fw_proc* p, unsigned 
         hal_tlb_invalidate(HAL_FLUSH_VA_ASID, va, p->asid[core]);
 }
 
+/* A page of `owner` changed while `core` runs the firmware: the owner's translation may be
+ * cached on the core it runs on, which need not be this one (eviction by another core's
+ * fault). Processes are pinned to their core, so that core is the only other place. */
+static void invalidate_owner_page(struct fw_mm* mm, const struct fw_proc* owner, unsigned core,
+                                  uint64_t va) {
+    invalidate_page(mm, owner, core, va);
+    const unsigned home = owner->core;
+    if (home == core || home >= mm->cores) return;
+    if (mm->asid_bits == 0) hal_tlb_invalidate_core(home, HAL_FLUSH_VA, va, 0);
+    else if (owner->asid[home] != 0)
+        hal_tlb_invalidate_core(home, HAL_FLUSH_VA_ASID, va, owner->asid[home]);
+}
+
 /* ---- swap device and slots ---------------------------------------------------------------- */
 
 static void swap_io(struct fw_mm* mm, uint64_t command, uint64_t slot, hal_paddr_t frame) {
@@ -373,15 +386,15 @@ static int evict_one(struct fw_mm* mm, unsigned core) {
         pte_decode(fmt, raw, 0, &d, 0);
         if (d.flags & PTE_F_A) {
             write_pte(mm, slot, pte_encode_leaf(fmt, ppn, d.flags & ~PTE_F_A, 0));
-            invalidate_page(mm, owner, core, r->va);
+            invalidate_owner_page(mm, owner, core, r->va);
             continue;
         }
         uint64_t swap_slot = 0;
         if (slot_alloc(mm, &swap_slot) != FW_OK) return FW_ERR_NOMEM;
-        /* Unmap first, then write: the page cannot change once no translation reaches it
-         * (on this core; other cores need the shootdown issue). */
+        /* Unmap first, then write: the page cannot change once no translation reaches it,
+         * on this core or on the owner's. */
         write_pte(mm, slot, pte_encode_swap(fmt, swap_slot));
-        invalidate_page(mm, owner, core, r->va);
+        invalidate_owner_page(mm, owner, core, r->va);
         swap_io(mm, SWAP_CMD_WRITE, swap_slot, pa);
         ++owner->stats.swap_outs;
         drop_data_frame(mm, owner, pa);

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "hal.h"
+#include "interconnect/InvalidationController.h"
 #include "mmu/Tlb.h"
 
 namespace tlmmu {
@@ -100,6 +101,19 @@ void HostHal::tlbInvalidate(unsigned kind, std::uint64_t va, std::uint16_t asid)
     mmu(ext);
 }
 
+void HostHal::tlbInvalidateCore(unsigned core, unsigned kind, std::uint64_t va,
+                                std::uint16_t asid) {
+    if (core == core_id_) return tlbInvalidate(kind, va, asid);
+    if (!controller_)
+        throw FirmwarePanic("remote TLB invalidation without an invalidation controller");
+    using C = InvalidationController;
+    writePhys(controller_ + C::kRegVa, va, 8);
+    writePhys(controller_ + C::kRegAsid, asid, 8);
+    writePhys(controller_ + C::kRegKind, kind, 8);
+    writePhys(controller_ + C::kRegTarget, core, 8);
+    writePhys(controller_ + C::kRegCommand, 1, 8);
+}
+
 void HostHal::setRoot(std::uint64_t root, std::uint16_t asid) {
     TranslationExtension ext;
     ext.op = TranslationExtension::Op::SetRoot;
@@ -147,6 +161,9 @@ void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
                       HAL_FLUSH_VA_ASID == static_cast<int>(tlmmu::FlushKind::VaAsid),
                   "hal_flush_kind must match FlushKind");
     HostHal::current().tlbInvalidate(kind, va, asid);
+}
+void hal_tlb_invalidate_core(unsigned core, enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
+    HostHal::current().tlbInvalidateCore(core, kind, va, asid);
 }
 void hal_set_root(hal_paddr_t root, uint16_t asid) {
     HostHal::current().setRoot(root, asid);

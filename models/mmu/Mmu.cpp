@@ -6,9 +6,10 @@ namespace tlmmu {
 
 Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat& format,
          const Clock& clock, const TlbFactory& make_tlb)
-    : sc_module(name), translate_socket("translate_socket"),
+    : sc_module(name), translate_socket("translate_socket"), invalidate_socket("invalidate_socket"),
       walker("walker", format, config.pwc, clock), config_(config), format_(format), clock_(clock) {
     translate_socket.register_b_transport(this, &Mmu::b_transport);
+    invalidate_socket.register_b_transport(this, &Mmu::b_transport);
     auto build = [&](Level& level, TlbConfig c) {
         if (c.entries == 0) return;
         c.geometry = format.geometry();

@@ -30,6 +30,8 @@ struct MmuConfig {
 class Mmu : public sc_core::sc_module {
   public:
     tlm_utils::simple_target_socket<Mmu> translate_socket;
+    // Maintenance from other cores (InvalidationController): same extension, Invalidate only.
+    tlm_utils::simple_target_socket<Mmu> invalidate_socket;
     PageWalker walker;
 
     // make_tlb builds each level (the C++ Tlb, or the RTL wrapper); null = C++ Tlb.

@@ -172,6 +172,10 @@ void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
     hal().invalidations.push_back({kind, va, asid});
 }
 
+void hal_tlb_invalidate_core(unsigned core, enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
+    hal().remote_invalidations.push_back({core, {kind, va, asid}});
+}
+
 void hal_tlb_write(const struct hal_tlb_entry* entry) {
     hal().tlb_writes.push_back(*entry);
 }

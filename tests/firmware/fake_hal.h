@@ -58,6 +58,8 @@ class FakeHal {
     std::uint16_t root_asid = 0;
     unsigned set_root_calls = 0;
     std::vector<Invalidation> invalidations;
+    // hal_tlb_invalidate_core: (target core, invalidation)
+    std::vector<std::pair<unsigned, Invalidation>> remote_invalidations;
     std::vector<hal_tlb_entry> tlb_writes;
     FakeSwap swap;
 

@@ -253,3 +253,31 @@ TEST(Scenario, AsidsAreRecycledWhenProcessesOutnumberThem) {
 
 } // namespace
 } // namespace tlmmu::test
+
+namespace tlmmu::test {
+namespace {
+
+// A fault on core 1 evicts pages of a process running on core 0: its translations must be
+// invalidated on core 0 too (through the invalidation controller), or core 0 keeps using frames
+// that now hold other data. The checked loads of both processes prove nothing was lost.
+TEST(Scenario, EvictionFromAnotherCoreInvalidatesTheOwnersTlb) {
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+processes:
+  - name: a
+    core: 0
+    vmas: [)") + kCode + R"(, {start: 0x10000000, size: 256KiB, prot: rw}]
+    workload: {pattern: random, footprint: 256KiB, instructions: 40000, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
+  - name: b
+    core: 1
+    vmas: [)" + kCode + R"(, {start: 0x10000000, size: 256KiB, prot: rw}]
+    workload: {pattern: random, footprint: 256KiB, instructions: 40000, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
+)",
+                                                       2),
+                                        {"firmware.memory_limit_frames=64", "swap.slots=256"}));
+    EXPECT_GT(s["invalidation"]["operations"].get<std::uint64_t>(), 0u);
+    EXPECT_GT(fw(s, "a", "swap_outs") + fw(s, "b", "swap_outs"), 100u);
+    expectDataIntact(s, {"a", "b"});
+}
+
+} // namespace
+} // namespace tlmmu::test
