@@ -281,3 +281,46 @@ processes:
 
 } // namespace
 } // namespace tlmmu::test
+
+namespace tlmmu::test {
+namespace {
+
+// Events at instruction counts change the address space under the running process: a region
+// mapped later is usable from then on; protecting it read-only makes the next store illegal.
+TEST(Scenario, MapAndProtectEventsTakeEffectWhileRunning) {
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+processes:
+  - name: a
+    vmas: [)") + kCode + R"(]
+    workload: {pattern: stream, footprint: 16KiB, data_base: 0x30000000, instructions: 20000, refs_per_instruction: 1, write_fraction: 0.5, checked: true}
+    events:
+      - {at: 0, map: {start: 0x30000000, size: 16KiB, prot: rw}}
+      - {at: 10000, protect: {start: 0x30000000, size: 16KiB, prot: r}}
+)")));
+    const auto& a = s["processes"]["a"];
+    const std::string report = a["killed"].get<std::string>();
+    EXPECT_NE(report.find("write to a read-only mapping"), std::string::npos) << report;
+    // It ran past the protect (the first store after it is within a few instructions).
+    EXPECT_GE(a["instructions"].get<std::uint64_t>(), 10000u);
+    EXPECT_LT(a["instructions"].get<std::uint64_t>(), 10010u);
+    EXPECT_EQ(fwFault(s, "a", "demand_zero"), 5u); // 4 data pages + the code page
+    EXPECT_EQ(a["data_mismatches"], 0u);
+}
+
+TEST(Scenario, UnmappedRegionIsGone) {
+    const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
+processes:
+  - name: a
+    vmas: [)") + kCode + R"(, {start: 0x30000000, size: 16KiB, prot: rw}]
+    workload: {pattern: stream, footprint: 16KiB, data_base: 0x30000000, instructions: 20000, refs_per_instruction: 1}
+    events:
+      - {at: 5000, unmap: {start: 0x30000000, size: 16KiB}}
+)")));
+    const std::string report = s["processes"]["a"]["killed"].get<std::string>();
+    EXPECT_NE(report.find("access outside every VMA"), std::string::npos) << report;
+    // Instruction 5001 is fetched (and counted); its load is the access that kills.
+    EXPECT_EQ(s["processes"]["a"]["instructions"], 5001u);
+}
+
+} // namespace
+} // namespace tlmmu::test
