@@ -68,7 +68,7 @@ class Core : public sc_core::sc_module {
     void registerStats(Stats& stats, const std::string& prefix) const;
 
     std::uint64_t instructions() const { return instructions_; }
-    std::uint64_t cycles() const { return base_ + tlb_ + walk_ + fault_ + data_ + os_cycles_; }
+    std::uint64_t cycles() const { return cycles_; }    // = sum of the CPI stack
     const std::string& error() const { return error_; } // non-empty: the run failed
 
   private:
@@ -103,8 +103,10 @@ class Core : public sc_core::sc_module {
     std::uint64_t quantum_cycles_ = 1; // the global quantum, in cycles
     tlm::tlm_generic_payload translation_;
     TranslationExtension ext_;
-    std::uint64_t base_cpi_micro_; // base CPI in millionths of a cycle (exact accumulation)
-    std::uint64_t base_micro_acc_ = 0;
+    // Base CPI as whole cycles plus millionths, accumulated exactly without a division per
+    // instruction.
+    std::uint64_t base_whole_, base_micro_, base_micro_acc_ = 0;
+    std::uint64_t cycles_ = 0;
 
     struct DmiSlot {
         std::uint64_t page = ~std::uint64_t{0};

@@ -8,8 +8,10 @@ Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat&
          const Clock& clock, const TlbFactory& make_tlb)
     : sc_module(name), translate_socket("translate_socket"), invalidate_socket("invalidate_socket"),
       walker("walker", format, config.pwc, clock), config_(config), format_(format), clock_(clock) {
-    translate_socket.register_b_transport(this, &Mmu::b_transport);
-    invalidate_socket.register_b_transport(this, &Mmu::b_transport);
+    for (unsigned l = 0; l < format.levels() && l < 8; ++l)
+        level_shift_[l] = format.levelShift(l);
+    translate_socket.bind(*this);
+    invalidate_socket.bind(*this);
     auto build = [&](Level& level, TlbConfig c) {
         if (c.entries == 0) return;
         c.geometry = format.geometry();
@@ -62,8 +64,8 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
 }
 
 void Mmu::finish(TranslationExtension& ext, const TlbEntry& e) {
-    const unsigned shift = format_.levelShift(e.level);
-    ext.pa = (e.ppn << format_.pageShift()) | (ext.va & ((Addr{1} << shift) - 1));
+    const unsigned shift = level_shift_[e.level];
+    ext.pa = (e.ppn << level_shift_[0]) | (ext.va & ((Addr{1} << shift) - 1));
     ext.fault = FaultKind::None;
 }
 

@@ -7,7 +7,6 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "common/Clock.h"
 #include "common/Stats.h"
@@ -27,11 +26,13 @@ struct MmuConfig {
     bool software_refill = false;
 };
 
-class Mmu : public sc_core::sc_module {
+// The Mmu is its sockets' forward interface itself (Accellera's plain tlm_target_socket style):
+// a translation is one virtual call, which matters on a path taken for every memory reference.
+class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
   public:
-    tlm_utils::simple_target_socket<Mmu> translate_socket;
+    tlm::tlm_target_socket<> translate_socket;
     // Maintenance from other cores (InvalidationController): same extension, Invalidate only.
-    tlm_utils::simple_target_socket<Mmu> invalidate_socket;
+    tlm::tlm_target_socket<> invalidate_socket;
     PageWalker walker;
 
     // make_tlb builds each level (the C++ Tlb, or the RTL wrapper); null = C++ Tlb.
@@ -39,6 +40,16 @@ class Mmu : public sc_core::sc_module {
     Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat& format,
         const Clock& clock, const TlbFactory& make_tlb = nullptr);
     void registerStats(Stats& stats, const std::string& prefix) const;
+
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
+    // Translation is blocking only; no DMI, no debug access.
+    tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase&,
+                                       sc_core::sc_time&) override {
+        trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return tlm::TLM_COMPLETED;
+    }
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi&) override { return false; }
+    unsigned transport_dbg(tlm::tlm_generic_payload&) override { return 0; }
 
   private:
     struct Level {
@@ -49,7 +60,6 @@ class Mmu : public sc_core::sc_module {
         bool lookup(Addr va, Asid asid, TlbEntry& out, TranslationExtension& ext,
                     sc_core::sc_time& delay);
     };
-    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void translate(TranslationExtension& ext, sc_core::sc_time& delay);
     void invalidate(FlushKind kind, Addr va, Asid asid);
     void tlbWrite(const TranslationExtension& ext);
@@ -59,6 +69,7 @@ class Mmu : public sc_core::sc_module {
     const PteFormat& format_;
     const Clock& clock_;
     Level l1i_, l1d_, l2_;
+    unsigned level_shift_[8] = {}; // page shift of a leaf at each level (for the PA)
     Addr root_ = 0;
     Asid asid_ = 0;
     // Bumped by every invalidation: a walk that saw it change while in flight does not refill

@@ -40,8 +40,8 @@ struct WalkResult {
     unsigned writes = 0; // A/D updates
     // Non-leaf entries read on this walk (for PageWalkCache fill): for each level l that was
     // read as a table, table_at[l-1] is the base of the next level's table.
-    std::uint32_t tables_read_mask = 0; // bit l: a TABLE entry was read at level l
-    std::array<Addr, 8> next_table{};   // indexed by the level the TABLE entry was at
+    std::uint32_t tables_read_mask = 0;   // bit l: a TABLE entry was read at level l
+    std::array<Addr, 8> next_table{};     // indexed by the level the TABLE entry was at
     std::array<unsigned, 8> path_flags{}; // x86: restriction flags accumulated down to level
 };
 

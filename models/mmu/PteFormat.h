@@ -14,8 +14,7 @@ class PteFormat {
     // name: sv39|sv48|sv57|x86_64|x86_64_5level|x86_32|generic. Generic uses page_bits,
     // pte_bytes, levels. Throws InputError naming `key` when the name or parameters are bad.
     static PteFormat fromName(const std::string& name, const std::string& key = "mmu.format",
-                              unsigned page_bits = 12, unsigned pte_bytes = 8,
-                              unsigned levels = 3);
+                              unsigned page_bits = 12, unsigned pte_bytes = 8, unsigned levels = 3);
 
     const pte_format& raw() const { return fmt_; }
     const std::string& name() const { return name_; }

@@ -3,7 +3,9 @@
 
 namespace tlmmu {
 
-bool rtlTlbAvailable() { return false; }
+bool rtlTlbAvailable() {
+    return false;
+}
 
 std::unique_ptr<TlbInterface> makeRtlTlb(const TlbConfig& config) {
     throw InputError("tlb." + config.name +

@@ -1,6 +1,7 @@
 // One cached translation, the unit the TLBs (C++ and RTL) and the walker exchange.
 #pragma once
 
+#include "arch/pte_format.h"
 #include "common/Types.h"
 
 namespace tlmmu {
@@ -12,7 +13,7 @@ struct TlbEntry {
     std::uint8_t level = 0; // 0 = base page, >0 = superpage at that table level
     std::uint8_t flags = 0; // PTE_F_* of firmware/arch/pte_format.h (effective permissions)
 
-    bool global() const;
+    bool global() const { return (flags & PTE_F_G) != 0; }
     bool operator==(const TlbEntry& o) const {
         return vpn == o.vpn && ppn == o.ppn && asid == o.asid && level == o.level &&
                flags == o.flags;
@@ -32,6 +33,19 @@ struct PageGeometry {
 
 // Checks an access against an entry's effective flags. Returns None or Permission.
 // A write to an entry whose D bit is clear is allowed here: the caller re-walks to set D.
-FaultKind checkAccess(unsigned flags, AccessType access, Privilege priv);
+// Inline: it runs on every TLB hit.
+inline FaultKind checkAccess(unsigned flags, AccessType access, Privilege priv) {
+    if (!(flags & PTE_F_V)) return FaultKind::Permission;
+    const bool user_page = (flags & PTE_F_U) != 0;
+    if (priv == Privilege::User && !user_page) return FaultKind::Permission;
+    // Supervisor may touch user data (as with RISC-V SUM=1 / x86 SMAP off) but never runs user
+    // code (RISC-V always, x86 with SMEP): running user code with privilege is an exploit path.
+    if (priv == Privilege::Supervisor && user_page && access == AccessType::Execute)
+        return FaultKind::Permission;
+    const unsigned needed = access == AccessType::Read    ? PTE_F_R
+                            : access == AccessType::Write ? PTE_F_W
+                                                          : PTE_F_X;
+    return (flags & needed) ? FaultKind::None : FaultKind::Permission;
+}
 
 } // namespace tlmmu
