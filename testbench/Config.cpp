@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "common/Stats.h"
 #include "common/Types.h"
@@ -31,15 +32,24 @@ unsigned editDistance(const std::string& a, const std::string& b) {
 }
 } // namespace
 
-Config Config::fromFile(const std::string& path) {
+YAML::Node loadYaml(const std::string& text, const std::string& origin) {
+    try {
+        return YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+}
+
+YAML::Node loadYamlFile(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-    YAML::Node root;
-    try {
-        root = YAML::Load(in);
-    } catch (const YAML::Exception& e) {
-        throw InputError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    }
+    std::stringstream text;
+    text << in.rdbuf();
+    return loadYaml(text.str(), path);
+}
+
+Config Config::fromFile(const std::string& path) {
+    const YAML::Node root = loadYamlFile(path);
     Config c;
     if (root.IsNull()) return c;
     if (!root.IsMap()) throw InputError(path + ": the top level must be a mapping of keys");
@@ -48,12 +58,7 @@ Config Config::fromFile(const std::string& path) {
 }
 
 Config Config::fromString(const std::string& yaml, const std::string& origin) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(yaml);
-    } catch (const YAML::Exception& e) {
-        throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    }
+    const YAML::Node root = loadYaml(yaml, origin);
     Config c;
     if (root.IsMap())
         c.flatten(root, "", origin, ".");

@@ -13,6 +13,10 @@
 
 namespace tlmmu {
 
+// Parses a YAML file (or text from `origin`); syntax errors become InputError "FILE:LINE: ...".
+YAML::Node loadYamlFile(const std::string& path);
+YAML::Node loadYaml(const std::string& text, const std::string& origin);
+
 class Config {
   public:
     Config() = default;

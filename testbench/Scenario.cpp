@@ -106,14 +106,7 @@ std::pair<Addr, Addr> extent(const ScenarioVma& v, std::uint64_t page) {
 
 Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64_t page,
                             std::uint64_t seed) {
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-    YAML::Node root;
-    try {
-        root = YAML::Load(in);
-    } catch (const YAML::Exception& e) {
-        throw InputError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    }
+    const YAML::Node root = loadYamlFile(path);
     Reader r(path);
     Scenario s;
     r.onlyKeys(root, "scenario", {"shared", "processes"});

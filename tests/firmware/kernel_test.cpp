@@ -1,5 +1,6 @@
 // The firmware kernel on a fake HAL, checked with the hardware model's walker: demand faults,
 // table-node counts against an independent count, superpages, prefaults, out of memory.
+#include "support/FormatCases.h"
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,35 +42,9 @@ class HalPteMemory : public tlmmu::PteMemory {
     }
 };
 
-struct FormatCase {
-    const char* name;
-    unsigned page_bits = 12;
-    unsigned pte_bytes = 8;
-    unsigned levels = 3;
-    const char* label = nullptr;
-};
-
-std::string caseName(const testing::TestParamInfo<FormatCase>& info) {
-    return info.param.label ? info.param.label : info.param.name;
-}
-
-void PrintTo(const FormatCase& c, std::ostream* os) {
-    *os << (c.label ? c.label : c.name);
-}
-
-const FormatCase kFormats[] = {
-    {"sv39"},
-    {"sv48"},
-    {"sv57"},
-    {"x86_64"},
-    {"x86_64_5level"},
-    {"x86_32"},
-    {"generic", 12, 8, 3, "generic_p12_s8_l3"},
-    {"generic", 10, 4, 3, "generic_p10_s4_l3"},
-    {"generic", 16, 8, 3, "generic_p16_s8_l3"},
-    {"generic", 14, 4, 4, "generic_p14_s4_l4"},
-    {"generic", 21, 4, 1, "generic_p21_s4_l1"},
-};
+using tlmmu::test::caseName;
+using tlmmu::test::FormatCase;
+constexpr const auto& kFormats = tlmmu::test::kAllFormats;
 
 constexpr std::uint64_t kEntryCycles = 100;
 constexpr std::uint64_t kExitCycles = 50;
