@@ -19,6 +19,7 @@ Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat&
         level.tlb = make_tlb ? make_tlb(c) : std::make_unique<Tlb>(c);
         level.latency_cycles = c.latency_cycles;
         level.latency = clock.cycles(c.latency_cycles);
+        level.clock = &clock;
     };
     build(l1i_, config.l1i);
     build(l1d_, config.l1d);
@@ -29,14 +30,15 @@ bool Mmu::Level::lookup(Addr va, Asid asid, TlbEntry& out, TranslationExtension&
                         sc_core::sc_time& delay) {
     if (!tlb) return false;
     ++accesses;
-    delay += latency;
-    ext.tlb_cycles += latency_cycles;
-    if (tlb->lookup(va, asid, out)) {
+    const bool hit = tlb->lookup(va, asid, out);
+    const Cycles cycles = tlb->lookupCycles();
+    delay += cycles == latency_cycles ? latency : clock->cycles(cycles);
+    ext.tlb_cycles += cycles;
+    if (hit)
         ++hits;
-        return true;
-    }
-    ++misses;
-    return false;
+    else
+        ++misses;
+    return hit;
 }
 
 void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {

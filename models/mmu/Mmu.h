@@ -56,6 +56,7 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
         std::unique_ptr<TlbInterface> tlb;
         sc_core::sc_time latency;
         Cycles latency_cycles = 0;
+        const Clock* clock = nullptr;
         std::uint64_t accesses = 0, hits = 0, misses = 0;
         bool lookup(Addr va, Asid asid, TlbEntry& out, TranslationExtension& ext,
                     sc_core::sc_time& delay);

@@ -222,7 +222,10 @@ bool RtlTlb::lookup(Addr va, Asid asid, TlbEntry& out) {
     ++events_.lookups;
     unsigned way = 0;
     TlbEntry e;
-    if (!port_->lookup(va >> config_.geometry.page_shift, maskAsid(asid), e, way)) return false;
+    const std::uint64_t before = cycles();
+    const bool hit = port_->lookup(va >> config_.geometry.page_shift, maskAsid(asid), e, way);
+    last_lookup_cycles_ = cycles() - before;
+    if (!hit) return false;
     out = e;
     port_->last_hit_way = way;
     ++events_.hits;

@@ -48,6 +48,7 @@ class RtlTlb final : public TlbInterface {
     ~RtlTlb() override;
 
     bool lookup(Addr va, Asid asid, TlbEntry& out) override;
+    Cycles lookupCycles() const override { return last_lookup_cycles_; }
     void fill(const TlbEntry& entry) override;
     void invalidate(FlushKind kind, Addr va, Asid asid) override;
 
@@ -58,7 +59,12 @@ class RtlTlb final : public TlbInterface {
     bool fillRacingInvalidate(const TlbEntry& entry, unsigned gap, FlushKind kind, Addr va,
                               Asid asid);
 
-    std::uint64_t cycles() const;   // RTL clock cycles so far
+    std::uint64_t cycles() const; // RTL clock cycles so far
+
+  private:
+    Cycles last_lookup_cycles_ = 0;
+
+  public:
     unsigned lastHitWay() const;    // way of the last lookup hit
     unsigned lastRefillWay() const; // way the last written refill went to
     const RtlTlbEvents& events() const { return events_; }

@@ -34,6 +34,9 @@ class TlbInterface {
     virtual bool lookup(Addr va, Asid asid, TlbEntry& out) = 0;
     virtual void fill(const TlbEntry& entry) = 0;
     virtual void invalidate(FlushKind kind, Addr va, Asid asid) = 0;
+    // Cycles the last lookup took: the configured latency for the C++ model; the RTL counts its
+    // own clock, so that with impl: rtl the timing comes from the design.
+    virtual Cycles lookupCycles() const { return config_.latency_cycles; }
     const TlbConfig& config() const { return config_; }
     Asid maskAsid(Asid asid) const {
         return config_.asid_bits >= 16 ? asid

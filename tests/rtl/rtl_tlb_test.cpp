@@ -76,6 +76,10 @@ TEST(RtlTlb, CountsClockCyclesPerOperation) {
     TlbEntry out;
     t.lookup(0x1000, 1, out);
     EXPECT_EQ(t.cycles() - start, RtlTlb::kLookupCycles);
+    // What the Mmu charges for the lookup: the RTL's own cycles, not the configured latency
+    // (x86Config leaves latency_cycles at its default, 0).
+    EXPECT_EQ(t.lookupCycles(), RtlTlb::kLookupCycles);
+    EXPECT_EQ(t.config().latency_cycles, 0u);
     t.fill(page(1, 7, 1));
     EXPECT_EQ(t.cycles() - start, RtlTlb::kLookupCycles + RtlTlb::kRefillCycles);
     t.invalidate(FlushKind::All, 0, 0);
