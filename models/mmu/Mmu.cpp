@@ -20,6 +20,7 @@ Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat&
         level.latency_cycles = c.latency_cycles;
         level.latency = clock.cycles(c.latency_cycles);
         level.clock = &clock;
+        level.model = dynamic_cast<Tlb*>(level.tlb.get());
     };
     build(l1i_, config.l1i);
     build(l1d_, config.l1d);
@@ -30,10 +31,17 @@ bool Mmu::Level::lookup(Addr va, Asid asid, TlbEntry& out, TranslationExtension&
                         sc_core::sc_time& delay) {
     if (!tlb) return false;
     ++accesses;
-    const bool hit = tlb->lookup(va, asid, out);
-    const Cycles cycles = tlb->lookupCycles();
-    delay += cycles == latency_cycles ? latency : clock->cycles(cycles);
-    ext.tlb_cycles += cycles;
+    bool hit;
+    if (model) {
+        hit = model->lookup(va, asid, out);
+        delay += latency;
+        ext.tlb_cycles += latency_cycles;
+    } else {
+        hit = tlb->lookup(va, asid, out);
+        const Cycles cycles = tlb->lookupCycles();
+        delay += clock->cycles(cycles);
+        ext.tlb_cycles += cycles;
+    }
     if (hit)
         ++hits;
     else

@@ -57,6 +57,9 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
         sc_core::sc_time latency;
         Cycles latency_cycles = 0;
         const Clock* clock = nullptr;
+        // The C++ model when this level is one: called directly (Tlb is final), timed by the
+        // configured latency. Otherwise (RTL) through the interface, timed by its own clock.
+        Tlb* model = nullptr;
         std::uint64_t accesses = 0, hits = 0, misses = 0;
         bool lookup(Addr va, Asid asid, TlbEntry& out, TranslationExtension& ext,
                     sc_core::sc_time& delay);
