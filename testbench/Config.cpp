@@ -114,11 +114,16 @@ Config::Item* Config::find(const std::string& key) {
 }
 
 void Config::fail(const Item& item, const std::string& key, const std::string& what) const {
-    std::string value;
-    if (item.node.IsScalar()) value = " '" + item.node.Scalar() + "'";
-    throw InputError(
-        item.where + ": " + key + ": " + what + ", got" +
-        (value.empty() ? " a " + std::string(item.node.IsSequence() ? "list" : "mapping") : value));
+    std::string got;
+    if (item.node.IsScalar())
+        got = "'" + item.node.Scalar() + "'";
+    else if (item.node.IsSequence())
+        got = "a list";
+    else if (item.node.IsMap())
+        got = "a mapping";
+    else
+        got = "an empty value";
+    throw InputError(item.where + ": " + key + ": " + what + ", got " + got);
 }
 
 template <class T> void Config::record(const std::string& key, const T& value) {
@@ -189,9 +194,9 @@ std::string Config::getString(const std::string& key, const std::string& def,
         std::string list;
         for (const auto& a : allowed)
             list += (list.empty() ? "" : ", ") + a;
-        if (!it->node.IsScalar())
+        if (!it->node.IsScalar() && !it->node.IsNull())
             fail(*it, key, allowed.empty() ? "expected a string" : "expected one of " + list);
-        v = it->node.Scalar();
+        v = it->node.IsNull() ? "" : it->node.Scalar();
         if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end())
             fail(*it, key, "expected one of " + list);
     }
@@ -232,8 +237,8 @@ std::uint64_t Config::getSize(const std::string& key, std::uint64_t def) {
 std::string Config::getPath(const std::string& key, const std::string& def) {
     std::string v = def;
     if (Item* it = find(key)) {
-        if (!it->node.IsScalar()) fail(*it, key, "expected a file path");
-        v = it->node.Scalar();
+        if (!it->node.IsScalar() && !it->node.IsNull()) fail(*it, key, "expected a file path");
+        v = it->node.IsNull() ? "" : it->node.Scalar(); // `key:` or --set key= : no file
         if (!v.empty() && v[0] != '/' && it->base_dir != ".") v = it->base_dir + "/" + v;
     }
     record(key, v);

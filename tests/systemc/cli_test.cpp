@@ -102,6 +102,13 @@ TEST_F(Cli, BadOverride) {
     expectError("cores: 1\n", "--set nope: expected key=value", 2, "--set nope");
 }
 
+TEST_F(Cli, EmptyValueIsNamedAsSuch) {
+    expectError("cores: 1\n",
+                "--set cores: cores: expected an integer in [1, 256], got an empty value", 2,
+                "--set cores=");
+    expectError("cores:\n", "CFG:1: cores: expected an integer in [1, 256], got an empty value");
+}
+
 TEST_F(Cli, MissingConfig) {
     const Result r = run("--config " + dir_ + "/absent.yaml");
     EXPECT_EQ(r.exit_code, 2);
