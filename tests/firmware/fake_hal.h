@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hal.h"
+#include "mmu/PageTableWalk.h"
 
 namespace fakehal {
 
@@ -77,5 +78,19 @@ class FakeHal {
 
 // The one instance the C entry points of hal.h use.
 FakeHal& hal();
+
+// The walker reads what the firmware wrote, straight from the fake's memory (not counted as
+// firmware HAL traffic).
+class HalPteMemory : public tlmmu::PteMemory {
+  public:
+    bool readPte(tlmmu::Addr pa, unsigned bytes, std::uint64_t& value) override {
+        value = hal().read(pa, bytes);
+        return true;
+    }
+    bool writePte(tlmmu::Addr pa, unsigned bytes, std::uint64_t value) override {
+        hal().write(pa, value, bytes);
+        return true;
+    }
+};
 
 } // namespace fakehal

@@ -18,6 +18,7 @@
 namespace {
 
 using fakehal::hal;
+using fakehal::HalPteMemory;
 using tlmmu::AccessType;
 using tlmmu::FaultKind;
 using tlmmu::Privilege;
@@ -27,20 +28,6 @@ using tlmmu::WalkResult;
 std::uint64_t lowMask(unsigned bits) {
     return bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
 }
-
-// The walker reads what the firmware wrote, straight from the fake's memory (not counted as
-// firmware HAL traffic).
-class HalPteMemory : public tlmmu::PteMemory {
-  public:
-    bool readPte(tlmmu::Addr pa, unsigned bytes, std::uint64_t& value) override {
-        value = hal().read(pa, bytes);
-        return true;
-    }
-    bool writePte(tlmmu::Addr pa, unsigned bytes, std::uint64_t value) override {
-        hal().write(pa, value, bytes);
-        return true;
-    }
-};
 
 using tlmmu::test::caseName;
 using tlmmu::test::FormatCase;

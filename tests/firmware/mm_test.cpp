@@ -16,23 +16,12 @@
 namespace {
 
 using fakehal::hal;
+using fakehal::HalPteMemory;
 using tlmmu::AccessType;
 using tlmmu::FaultKind;
 using tlmmu::Privilege;
 using tlmmu::PteFormat;
 using tlmmu::WalkResult;
-
-class HalPteMemory : public tlmmu::PteMemory {
-  public:
-    bool readPte(tlmmu::Addr pa, unsigned bytes, std::uint64_t& value) override {
-        value = hal().read(pa, bytes);
-        return true;
-    }
-    bool writePte(tlmmu::Addr pa, unsigned bytes, std::uint64_t value) override {
-        hal().write(pa, value, bytes);
-        return true;
-    }
-};
 
 struct FormatCase {
     const char* name;
