@@ -130,23 +130,47 @@ template <class T> void Config::record(const std::string& key, const T& value) {
     resolved_[Stats::pointer(key)] = value;
 }
 
+std::optional<std::uint64_t> parseUint(const std::string& s) {
+    if (s.empty() || s[0] == '-') return std::nullopt; // stoull would wrap a negative
+    try {
+        std::size_t used = 0;
+        const std::uint64_t v = std::stoull(s, &used, 0);
+        if (used == s.size()) return v;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> parseSize(const std::string& s) {
+    if (s.empty() || s[0] == '-') return std::nullopt;
+    std::size_t used = 0;
+    std::uint64_t v = 0;
+    try {
+        v = std::stoull(s, &used, 0);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    static const std::pair<const char*, unsigned> units[] = {
+        {"", 0},     {"B", 0},  {"K", 10},  {"KB", 10},  {"KiB", 10}, {"M", 20},  {"MB", 20},
+        {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40},   {"TB", 40}, {"TiB", 40}};
+    const std::string suffix = s.substr(used);
+    for (const auto& [name, shift] : units)
+        if (suffix == name) {
+            if (shift && v > (UINT64_MAX >> shift)) return std::nullopt;
+            return v << shift;
+        }
+    return std::nullopt;
+}
+
 std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::uint64_t min,
                               std::uint64_t max) {
     std::uint64_t v = def;
     if (Item* it = find(key)) {
         const std::string range =
             "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
-        if (!it->node.IsScalar()) fail(*it, key, "expected " + range);
-        const std::string& s = it->node.Scalar();
-        try {
-            std::size_t used = 0;
-            if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
-            v = std::stoull(s, &used, 0);
-            if (used != s.size()) throw std::invalid_argument(s);
-        } catch (const std::exception&) {
-            fail(*it, key, "expected " + range);
-        }
-        if (v < min || v > max) fail(*it, key, "expected " + range);
+        const auto parsed = it->node.IsScalar() ? parseUint(it->node.Scalar()) : std::nullopt;
+        if (!parsed || *parsed < min || *parsed > max) fail(*it, key, "expected " + range);
+        v = *parsed;
     }
     record(key, v);
     return v;
@@ -207,28 +231,9 @@ std::string Config::getString(const std::string& key, const std::string& def,
 std::uint64_t Config::getSize(const std::string& key, std::uint64_t def) {
     std::uint64_t v = def;
     if (Item* it = find(key)) {
-        const char* what = "expected a byte size such as 4096, 64KiB, 4GiB";
-        if (!it->node.IsScalar()) fail(*it, key, what);
-        const std::string& s = it->node.Scalar();
-        std::size_t used = 0;
-        try {
-            if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
-            v = std::stoull(s, &used, 0);
-        } catch (const std::exception&) {
-            fail(*it, key, what);
-        }
-        std::string suffix = s.substr(used);
-        static const std::pair<const char*, unsigned> units[] = {
-            {"", 0},     {"B", 0},  {"K", 10},  {"KB", 10},  {"KiB", 10}, {"M", 20},  {"MB", 20},
-            {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40},   {"TB", 40}, {"TiB", 40}};
-        bool ok = false;
-        for (const auto& [name, shift] : units)
-            if (suffix == name) {
-                if (shift && v > (UINT64_MAX >> shift)) fail(*it, key, "size too large");
-                v <<= shift;
-                ok = true;
-            }
-        if (!ok) fail(*it, key, what);
+        const auto parsed = it->node.IsScalar() ? parseSize(it->node.Scalar()) : std::nullopt;
+        if (!parsed) fail(*it, key, "expected a byte size such as 4096, 64KiB, 4GiB");
+        v = *parsed;
     }
     record(key, v);
     return v;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,11 @@
 #include <yaml-cpp/yaml.h>
 
 namespace tlmmu {
+
+// A non-negative integer (decimal, 0x hex, 0 octal), all of the text.
+std::optional<std::uint64_t> parseUint(const std::string& text);
+// A byte size: an integer, or one with a K/M/G/T[i][B] suffix ("4GiB", "512M").
+std::optional<std::uint64_t> parseSize(const std::string& text);
 
 // Parses a YAML file (or text from `origin`); syntax errors become InputError "FILE:LINE: ...".
 YAML::Node loadYamlFile(const std::string& path);

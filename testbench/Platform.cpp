@@ -28,7 +28,6 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     interconnect_->initiator_socket.bind(invalidation_->register_socket);
     interconnect_->map(kInvalidationBase, InvalidationController::kRegisterBytes, 1,
                        "invalidation");
-    HostHal::setInvalidationController(kInvalidationBase);
     if (config.memory.size > kSwapBase)
         throw InputError("memory.size: at most " + std::to_string(kSwapBase >> 30) + "GiB");
     frames_ = std::make_unique<FrameLayout>(format_, config.memory.size, config.page_size,
@@ -72,6 +71,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cc.prefault = config.prefault;
         cc.page_shift = format_.pageShift();
         cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, os));
+        cores_[i]->setInvalidationController(kInvalidationBase);
         cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
         cores_[i]->data_socket.bind(interconnect_->target_socket);
         mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);

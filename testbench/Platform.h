@@ -35,12 +35,6 @@ class Platform {
     std::string error() const;
     void printSummary(std::ostream& out) const;
 
-    Core& core(unsigned i) { return *cores_[i]; }
-    Mmu& mmu(unsigned i) { return *mmus_[i]; }
-    Memory& memory() { return *memory_; }
-    const Task& task(std::size_t i) const { return *tasks_[i]; }
-    std::size_t tasks() const { return tasks_.size(); }
-
   private:
     std::unique_ptr<Workload> makeWorkload(unsigned core) const;
     void registerTaskStats(const Task& task);

@@ -28,8 +28,7 @@ class Reader {
         throw InputError(file_ + ":" + std::to_string(at.Mark().line + 1) + ": " + path + ": " +
                          what);
     }
-    // Reads a scalar through a one-key Config so that numbers and sizes parse as in the
-    // system configuration ("64KiB", "0x400000").
+    // Numbers and sizes parse as in the system configuration ("64KiB", "0x400000").
     std::uint64_t size(const YAML::Node& map, const char* key, const std::string& path) const {
         return number(map, key, path, true);
     }
@@ -62,16 +61,13 @@ class Reader {
                          bool size) const {
         const YAML::Node n = map[key];
         if (!n) fail(map, path + "." + key, "missing");
-        YAML::Node wrapper;
-        wrapper[key] = n;
-        Config c =
-            Config::fromNode(wrapper, file_ + ":" + std::to_string(n.Mark().line + 1) + "#", "");
-        try {
-            return size ? c.getSize(key, 0) : c.getUint(key, 0);
-        } catch (const InputError&) {
+        const auto v = !n.IsScalar() ? std::nullopt
+                       : size        ? parseSize(n.Scalar())
+                                     : parseUint(n.Scalar());
+        if (!v)
             fail(n, path + "." + key,
                  size ? "expected a byte size such as 4096 or 64KiB" : "expected an integer");
-        }
+        return *v;
     }
     std::string file_;
 };

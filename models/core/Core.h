@@ -64,7 +64,8 @@ class Core : public sc_core::sc_module {
     void addTask(Task* task);
     // A pending task of this core became runnable (another core forked it), or was cancelled.
     void wake() { task_ready_.notify(sc_core::SC_ZERO_TIME); }
-    HostHal& hal() { return hal_; }
+    // Where this core's firmware reaches other cores' TLBs (InvalidationController's base).
+    void setInvalidationController(Addr base) { hal_.setInvalidationController(base); }
     void registerStats(Stats& stats, const std::string& prefix) const;
 
     std::uint64_t instructions() const { return instructions_; }

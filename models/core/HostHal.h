@@ -37,7 +37,7 @@ class HostHal {
     void tlbInvalidate(unsigned kind, std::uint64_t va, std::uint16_t asid);
     // Through the InvalidationController at `controller` (its MMIO base; 0: none present).
     void tlbInvalidateCore(unsigned core, unsigned kind, std::uint64_t va, std::uint16_t asid);
-    static void setInvalidationController(std::uint64_t base) { controller_ = base; }
+    void setInvalidationController(std::uint64_t base) { controller_ = base; }
     void setRoot(std::uint64_t root, std::uint16_t asid);
     void tlbWrite(std::uint64_t vpn, std::uint64_t ppn, std::uint16_t asid, std::uint8_t level,
                   std::uint8_t flags);
@@ -55,7 +55,7 @@ class HostHal {
     bool timed_ = true;
     sc_core::sc_time delay_;
     std::vector<unsigned char> buffer_;
-    static inline std::uint64_t controller_ = 0;
+    std::uint64_t controller_ = 0;   // InvalidationController's MMIO base, 0 = none
     tlm::tlm_generic_payload trans_; // reused: a payload allocates its extension array
 };
 

@@ -62,15 +62,12 @@ class Tlb final : public TlbInterface {
     }
 
   private:
-    bool matches(const TlbEntry& e, std::uint64_t vpn, Asid asid) const {
-        const std::uint64_t mask =
-            ~((std::uint64_t{1} << config_.geometry.levelVpnBits(e.level)) - 1);
-        return e.vpn == (vpn & mask) && (e.global() || e.asid == asid);
-    }
+    // The entry maps base page vpn (compared at the entry's own page size).
     bool coversVa(const TlbEntry& e, std::uint64_t vpn) const {
-        const std::uint64_t mask =
-            ~((std::uint64_t{1} << config_.geometry.levelVpnBits(e.level)) - 1);
-        return e.vpn == (vpn & mask);
+        return e.vpn == (vpn & ~((std::uint64_t{1} << config_.geometry.levelVpnBits(e.level)) - 1));
+    }
+    bool matches(const TlbEntry& e, std::uint64_t vpn, Asid asid) const {
+        return coversVa(e, vpn) && (e.global() || e.asid == asid);
     }
 
     SetAssocArray<TlbEntry> array_;

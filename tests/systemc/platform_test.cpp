@@ -12,6 +12,17 @@
 namespace tlmmu::test {
 namespace {
 
+// 8192 instructions, one 8-byte load each, streaming over 64 KiB: 16 data pages and 1 code
+// page, all of which fit in the TLBs. `extra` settings come first.
+std::vector<std::string> stream16Pages(std::vector<std::string> extra) {
+    for (const char* k :
+         {"workload.synthetic.pattern=stream", "workload.synthetic.footprint=64KiB",
+          "workload.synthetic.instructions=8192", "workload.synthetic.refs_per_instruction=1",
+          "workload.synthetic.write_fraction=0"})
+        extra.push_back(k);
+    return extra;
+}
+
 // Seed 002: cycles/instructions - 1 = (1 + alpha) * m * 600 when every translation miss costs a
 // 4-level walk of 150-cycle reads and everything else costs only the base CPI.
 TEST(Platform, SeedCpiArithmetic) {
@@ -48,14 +59,7 @@ TEST(Platform, SeedCpiArithmetic) {
 
 // 16 data pages and 1 code page, all fitting in the TLBs: 17 walks of 4 reads, exactly.
 TEST(Platform, ExactCyclesStreamNoPwc) {
-    const auto s =
-        runSystem(makeSystem(kSeedSystem, {
-                                              "workload.synthetic.pattern=stream",
-                                              "workload.synthetic.footprint=64KiB",
-                                              "workload.synthetic.instructions=8192",
-                                              "workload.synthetic.refs_per_instruction=1",
-                                              "workload.synthetic.write_fraction=0",
-                                          }));
+    const auto s = runSystem(makeSystem(kSeedSystem, stream16Pages({})));
     const auto& c = s["cores"][0];
     EXPECT_EQ(c["tlb"]["l1i"]["misses"], 1u);
     EXPECT_EQ(c["tlb"]["l1d"]["misses"], 16u);
@@ -69,18 +73,9 @@ TEST(Platform, ExactCyclesStreamNoPwc) {
 // 4 levels; the first data walk finds the PML4 and PDPT entries cached (the code and data share
 // them) and reads 2; the other 15 data pages share the PD entry and read only their PTE.
 TEST(Platform, ExactCyclesStreamWithL2AndPwc) {
-    const auto s =
-        runSystem(makeSystem(kSeedSystem, {
-                                              "tlb.l2.entries=1024",
-                                              "tlb.l2.ways=4",
-                                              "tlb.l2.latency_cycles=7",
-                                              "walker.pwc.entries=8",
-                                              "workload.synthetic.pattern=stream",
-                                              "workload.synthetic.footprint=64KiB",
-                                              "workload.synthetic.instructions=8192",
-                                              "workload.synthetic.refs_per_instruction=1",
-                                              "workload.synthetic.write_fraction=0",
-                                          }));
+    const auto s = runSystem(makeSystem(
+        kSeedSystem, stream16Pages({"tlb.l2.entries=1024", "tlb.l2.ways=4",
+                                    "tlb.l2.latency_cycles=7", "walker.pwc.entries=8"})));
     const auto& c = s["cores"][0];
     EXPECT_EQ(c["tlb"]["l2"]["accesses"], 17u);
     EXPECT_EQ(c["tlb"]["l2"]["misses"], 17u);
@@ -93,15 +88,7 @@ TEST(Platform, ExactCyclesStreamWithL2AndPwc) {
 // Without prefault every page is mapped by the firmware on first touch: 17 not-present faults,
 // each walk repeated after the handler, and the hardware sets A on the fresh PTEs.
 TEST(Platform, DemandPagingMapsOnFirstTouch) {
-    const auto s =
-        runSystem(makeSystem(kSeedSystem, {
-                                              "workload.prefault=false",
-                                              "workload.synthetic.pattern=stream",
-                                              "workload.synthetic.footprint=64KiB",
-                                              "workload.synthetic.instructions=8192",
-                                              "workload.synthetic.refs_per_instruction=1",
-                                              "workload.synthetic.write_fraction=0",
-                                          }));
+    const auto s = runSystem(makeSystem(kSeedSystem, stream16Pages({"workload.prefault=false"})));
     const auto& c = s["cores"][0];
     EXPECT_EQ(c["faults"]["not_present"], 17u);
     EXPECT_EQ(s["firmware"]["demand_faults"], 17u);
@@ -243,11 +230,8 @@ TEST(Platform, RealProgramTraceMatchesReferenceTlb) {
 
 // Two cores run their own processes; each has its own address space and ASID.
 TEST(Platform, TwoCoresHaveSeparateAddressSpaces) {
-    const auto s = runSystem(makeSystem(
-        kSeedSystem,
-        {"cores=2", "workload.prefault=false", "workload.synthetic.pattern=stream",
-         "workload.synthetic.footprint=64KiB", "workload.synthetic.instructions=8192",
-         "workload.synthetic.refs_per_instruction=1", "workload.synthetic.write_fraction=0"}));
+    const auto s =
+        runSystem(makeSystem(kSeedSystem, stream16Pages({"cores=2", "workload.prefault=false"})));
     for (unsigned i = 0; i < 2; ++i)
         EXPECT_EQ(s["cores"][i]["faults"]["not_present"], 17u);
     EXPECT_EQ(s["memory"]["page_table_bytes"], 2u * 5 * 4096);
@@ -263,16 +247,8 @@ namespace {
 // workload.page_size=2MiB: the firmware maps 2 MiB superpages, so the stream's 16 data pages are
 // one TLB entry, and no last-level table exists (root, PDPT, PD only).
 TEST(Platform, SuperpageMappingsNeedFewerTablesAndMisses) {
-    const auto s =
-        runSystem(makeSystem(kSeedSystem, {
-                                              "workload.prefault=false",
-                                              "workload.page_size=2MiB",
-                                              "workload.synthetic.pattern=stream",
-                                              "workload.synthetic.footprint=64KiB",
-                                              "workload.synthetic.instructions=8192",
-                                              "workload.synthetic.refs_per_instruction=1",
-                                              "workload.synthetic.write_fraction=0",
-                                          }));
+    const auto s = runSystem(makeSystem(
+        kSeedSystem, stream16Pages({"workload.prefault=false", "workload.page_size=2MiB"})));
     const auto& c = s["cores"][0];
     EXPECT_EQ(c["faults"]["not_present"], 2u); // one code, one data superpage
     EXPECT_EQ(c["tlb"]["l1d"]["misses"], 2u);  // the fault's walk and its retry
