@@ -1,45 +1,94 @@
-/* The OS memory manager (issue 3): processes, VMAs, demand paging, protection faults,
- * copy-on-write fork, shared memory, swapping, ASIDs and context switches, software TLB refill.
- * Freestanding C11; hardware only through hal.h. Builds on frames.h, pagetable.h, kernel.h.
+/* The firmware's memory manager: the one OS kernel of every run (with or without a scenario).
+ * Freestanding C11; hardware only through hal.h. Shaped like Linux's mm:
  *
- * Conventions: functions return 0 or a negative FW_ERR_* (fw_errors.h). Processes are named by a
- * pid >= 1. Addresses and lengths passed in must be base-page aligned (FW_ERR_INVAL otherwise).
- * All data structures live in struct fw_mm (fixed-size tables, no allocator). */
+ *   struct fw_kernel  the whole firmware state (frame allocator, page-table format, address
+ *                     spaces, tasks, ASIDs per core, swap, shared memory, statistics);
+ *   struct fw_mm      one address space (mm_struct): root table, VMAs, ASID per core, cpu_mask
+ *                     (bit c: core c may cache its translations), the tasks using it, its stats;
+ *   struct fw_task    a schedulable task (thread): tid, its mm, its core.
+ *
+ * A pid (>= 1) names an address space (process), a tid (>= 1) names a task. A process has
+ * 1..n tasks sharing its mm; the last task to exit releases the mm. Pids and tids are slots of
+ * fixed tables, handed out round robin, so that a dead process's statistics stay readable until
+ * its pid is reused.
+ *
+ * Sources (firmware/kernel/): pagetable.c (every page-table walk, map, lookup, split, table
+ * free), frames.c (frame allocator), memory.c (fault handlers, prefault), mmap.c (VMAs, unmap,
+ * discard), mprotect.c, fork.c (fork, exit), rmap.c (reverse map), vmscan.c (clock reclaim),
+ * swapfile.c (slots and the swap device), shmem.c, tlb.c (the one TLB-maintenance entry point
+ * and the mmu_gather), refill.c (software TLB refill), sched.c (context switch, ASIDs),
+ * errors.c (error and kill-reason strings), init.c (init and inspection). Private declarations:
+ * kernel/internal.h.
+ *
+ * Conventions: functions return 0 (FW_OK) or a negative FW_ERR_* of fw_errors.h (fw_strerror
+ * gives its words). `core` is always the core that runs the firmware call (the one whose TLB a
+ * local flush reaches); other cores are reached with hal_tlb_invalidate_core. Every range must be
+ * aligned to the base page (and, for fw_vma_map, to the VMA's page size), non-empty, canonical
+ * and not wrap. The kernel has no allocator: fixed tables (FW_MAX_*) plus caller memory passed at
+ * init. All page-table reads/writes are hal_read_phys / hal_write_phys of the format's PTE size.
+ *
+ * Superpages: a VMA with page_level L > 0 maps, on a demand fault (or prefault), one leaf at
+ * level L covering the huge page around the address (no table below it), taken from
+ * frames_alloc_block and zeroed by ONE hal_zero_frame of the whole size, provided the huge page
+ * lies entirely inside the VMA, its slot is empty (no table below it) and the memory limit
+ * allows it; otherwise the fault maps a base page (a "fallback", counted). A huge leaf is split
+ * into leaves one level down (recursively, as far as needed) when an unmap, protect, discard,
+ * COW write or swap-out touches part of it; the split table carries the same flags (A/D kept)
+ * and the change is flushed like any other translation change. The clock reclaim evicts base
+ * pages only: a huge page it picks with A clear is split first (with A set it gets its second
+ * chance whole). Shared-memory VMAs are base pages only. */
 #ifndef TLMMU_MM_H
 #define TLMMU_MM_H
 
 #include <stdint.h>
 
-#include "kernel/kernel.h"
+#include "arch/pte_format.h"
+#include "hal.h"
+#include "kernel/frames.h"
+#include "kernel/fw_errors.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define FW_MAX_PROCESSES 64
-#define FW_MAX_VMAS 32 /* per process, guard VMAs included */
-#define FW_MAX_SHM 16
-#define FW_MAX_CORES 64
-#define FW_SHM_MAX_PAGES 256 /* pages per shared-memory object */
+/* ---- fixed limits (FW_ERR_LIMIT when one is reached) ----------------------------------------- */
+#define FW_MAX_PROCESSES 64  /* live address spaces (pids 1..64) */
+#define FW_MAX_TASKS 128     /* live tasks (tids 1..128) */
+#define FW_MAX_VMAS 32       /* per address space, guard VMAs included */
+#define FW_MAX_SHM 16        /* shared-memory objects (ids 0..15) */
+#define FW_MAX_CORES 64      /* cores (cpu_mask is one uint64_t) */
+#define FW_SHM_MAX_PAGES 256 /* base pages per shared-memory object */
+#define FW_MAX_LEVELS PTE_MAX_LEVELS /* size of the per-level statistics arrays */
+/* A range flush of more pages than this flushes the whole ASID (or the whole TLB without
+ * ASIDs) instead (Linux's tlb_single_page_flush_ceiling); fw_kernel_config.flush_ceiling_pages
+ * overrides it. */
+#define FW_FLUSH_CEILING_PAGES 33
+
+/* ---- enums shared with the simulator ----------------------------------------------------------
+ * Same order and values as tlmmu::AccessType and tlmmu::FaultKind (models/common/Types.h), so
+ * the simulator converts with a plain cast. */
+enum fw_access { FW_ACCESS_READ, FW_ACCESS_WRITE, FW_ACCESS_EXECUTE };
+enum fw_fault_kind {
+    FW_FAULT_NONE,
+    FW_FAULT_NOT_PRESENT,
+    FW_FAULT_PERMISSION,
+    FW_FAULT_RESERVED_BITS,
+    FW_FAULT_MISALIGNED_SUPERPAGE,
+    FW_FAULT_BUS_ERROR,
+    FW_FAULT_NON_CANONICAL,
+};
 
 enum fw_prot { FW_PROT_R = 1, FW_PROT_W = 2, FW_PROT_X = 4 };
 
 enum fw_vma_kind {
-    FW_VMA_ANON,   /* private, zero-filled on first touch, copied on write after fork */
-    FW_VMA_SHARED, /* frames of a shared-memory object (shm_id), writable by all mappers */
-    FW_VMA_STACK,  /* like ANON, plus one guard page (no permissions) right below start */
+    FW_VMA_ANON,     /* private, zero-filled on first touch, copied on write after fork */
+    FW_VMA_SHARED,   /* frames of a shared-memory object (shm_id), base pages only */
+    FW_VMA_STACK,    /* like ANON, plus one guard page (of the VMA's page size, no rights)
+                      * right below start: any touch of it kills */
+    FW_VMA_IMPLICIT, /* the one region of a run without a scenario: private anonymous, and the
+                      * only kind that may be writable and executable at once (a trace has no
+                      * sections) */
 };
-
-/* Swap device registers (MMIO through hal_write_phys/hal_read_phys at swap_mmio + offset).
- * Writing COMMAND performs the transfer before the write returns (the write's time includes the
- * device latency): WRITE copies `LENGTH` bytes at FRAME to slot SLOT, READ the other way. */
-#define SWAP_REG_SLOT 0x00
-#define SWAP_REG_FRAME 0x08
-#define SWAP_REG_LENGTH 0x10
-#define SWAP_REG_COMMAND 0x18 /* 1 = write frame to slot (swap out), 2 = read slot to frame */
-#define SWAP_REG_STATUS 0x20  /* 0 = ok, else error */
-#define SWAP_CMD_WRITE 1
-#define SWAP_CMD_READ 2
 
 enum fw_fault_class {
     FW_FAULT_CLASS_NONE,
@@ -48,9 +97,10 @@ enum fw_fault_class {
     FW_FAULT_CLASS_SWAP_IN,     /* major fault: page read back from swap */
     FW_FAULT_CLASS_SPURIOUS,    /* already fixed (e.g. by another core); retried as is */
     FW_FAULT_CLASS_PROTECTION,  /* illegal: the process is killed */
+    FW_FAULT_CLASSES
 };
 
-/* Why a process was killed (FW_FAULT_CLASS_PROTECTION). */
+/* Why a process was killed (FW_FAULT_CLASS_PROTECTION). fw_kill_reason_str gives words. */
 enum fw_kill_reason {
     FW_KILL_NONE,
     FW_KILL_NO_VMA,       /* address outside every VMA */
@@ -65,104 +115,226 @@ enum fw_kill_reason {
 struct fw_fault_result {
     enum fw_fault_class cls;
     enum fw_kill_reason reason;
+    unsigned level; /* level of the leaf the fault mapped or fixed (0 = base page) */
 };
 
+/* ---- statistics ------------------------------------------------------------------------------
+ * "Leaves" are PTEs that hold a data frame (present, or parked PROT_NONE); a leaf at level l
+ * maps 2^(l * index_bits) base frames. */
 struct fw_process_stats {
-    uint64_t faults[6]; /* by enum fw_fault_class */
-    uint64_t pages_copied;
-    uint64_t swap_outs; /* pages of this process written to swap */
+    uint64_t faults[FW_FAULT_CLASSES];             /* by enum fw_fault_class */
+    uint64_t demand_faults_by_level[FW_MAX_LEVELS]; /* demand-zero faults by the level mapped */
+    uint64_t leaves_by_level[FW_MAX_LEVELS];        /* leaves mapped now, by level */
+    uint64_t splits;         /* huge leaves split into next-level leaves */
+    uint64_t huge_fallbacks; /* faults in a huge VMA that mapped a base page instead */
+    uint64_t pages_copied;   /* COW copies (base pages) */
+    uint64_t swap_outs;      /* pages of this process written to swap */
     uint64_t swap_ins;
     uint64_t frames_in_use; /* data frames mapped by this process (shared ones counted too) */
     uint64_t frames_peak;
-    uint64_t context_switches; /* times switched to */
-    uint64_t tlb_flushes;      /* full or ASID flushes done for it */
+    uint64_t context_switches; /* times one of its tasks was switched to */
+    uint64_t tlb_flushes;      /* whole-ASID / whole-TLB flushes done for it */
     uint64_t fault_cycles;     /* not kept by the firmware: the host fills it */
 };
 
-/* Reverse map, one per frame of the allocator (caller memory, see fw_mm_config.rmap): which
- * process maps a private data frame at which VA, so that the clock algorithm can find the PTE
- * of a frame it picks. A frame shared by fork sits at the same VA in every sharer, so va stays
- * right; pid becomes -1 (found again by a walk of each process) when the recorded owner lets go
- * of a frame that others still map. */
+struct fw_kernel_stats {
+    uint64_t faults[FW_FAULT_CLASSES];
+    uint64_t demand_faults;                         /* sum of demand_faults_by_level */
+    uint64_t demand_faults_by_level[FW_MAX_LEVELS];
+    uint64_t leaves_by_level[FW_MAX_LEVELS];
+    uint64_t frames_mapped; /* data frames ever mapped by a fault or prefault (huge: all) */
+    uint64_t splits;
+    uint64_t huge_fallbacks;
+    uint64_t tables_in_use;    /* page-table pages of all address spaces, roots included */
+    uint64_t data_frames;      /* data frames allocated now (private, shared, shm objects) */
+    uint64_t data_frames_peak;
+    uint64_t swap_slots_in_use;
+    uint64_t swap_outs;
+    uint64_t swap_ins;
+    uint64_t flush_pages;  /* by-VA invalidations issued (local and remote) */
+    uint64_t flush_full;   /* whole-ASID or whole-TLB invalidations issued (local and remote) */
+    uint64_t flush_remote; /* hal_tlb_invalidate_core calls */
+};
+
+/* ---- configuration and init ------------------------------------------------------------------ */
+
+/* Reverse map, one per frame of the allocator (caller memory): which address space maps a
+ * private data frame at which VA, so that the clock algorithm can find the PTE of a frame it
+ * picks (the frames of a huge leaf each hold their own VA). A frame shared by fork sits at the
+ * same VA in every sharer; pid becomes -1 (found again by a walk of each mm) when the recorded
+ * owner lets go of a frame that others still map. */
 struct fw_frame_rmap {
     uint64_t va;
     int32_t pid;    /* owner of a private frame; -1 unknown (one of the fork sharers); 0 none */
     uint32_t flags; /* internal: private data / shared-memory data / neither */
 };
 
-struct fw_mm_config {
-    struct fw_kernel_config kernel; /* format, frames, page_level (0 only for now), costs */
-    unsigned asid_bits;             /* 0: no ASIDs, the TLB is flushed at every switch */
-    unsigned cores;
+struct fw_kernel_config {
+    struct pte_format format;
+    hal_paddr_t frames_base;     /* aligned to the base page size */
+    uint32_t frame_count;        /* frames of 2^page_shift bytes, below 2^30 */
+    uint32_t* frame_meta;        /* frame_count words of caller memory for the allocator */
+    struct fw_frame_rmap* rmap;  /* frame_count entries of caller memory (any content) */
+    unsigned asid_bits;          /* 0..16; 0: untagged TLB, flushed at every switch */
+    unsigned cores;              /* 1..FW_MAX_CORES */
     uint32_t memory_limit_frames; /* 0 = none; else data frames in use never exceed it */
-    hal_paddr_t swap_mmio;        /* swap device register base; 0 = no swap device */
-    uint64_t swap_slots;
-    uint64_t switch_cycles;     /* bookkeeping cost of a context switch */
-    uint64_t fork_cycles;       /* bookkeeping cost of a fork, plus page-table work */
-    struct fw_frame_rmap* rmap; /* kernel.frame_count entries of caller memory (any content) */
+    hal_paddr_t swap_mmio;       /* swap device registers (swap_device.h); 0 = no swap */
+    uint64_t swap_slots;         /* slots of 2^page_shift bytes */
+    uint64_t fault_entry_cycles; /* trap entry + handler prologue, charged once per fault */
+    uint64_t fault_exit_cycles;  /* handler epilogue + trap return */
+    uint64_t switch_cycles;      /* bookkeeping cost of a context switch */
+    uint64_t fork_cycles;        /* bookkeeping cost of a fork, plus its page-table work */
+    unsigned flush_ceiling_pages; /* 0 = FW_FLUSH_CEILING_PAGES */
 };
 
-struct fw_mm; /* defined in mm.c; callers allocate fw_mm_size() bytes, 8-byte aligned */
+struct fw_kernel; /* opaque: callers allocate fw_kernel_size() bytes, 8-byte aligned */
 
-/* Size of struct fw_mm, for callers that allocate it (it is large: fixed tables). */
-uint64_t fw_mm_size(void);
-/* swap_slot_bitmap: (swap_slots + 63) / 64 words of caller memory for the slot bitmap (cleared
- * here), NULL when swap_mmio is 0. config->rmap is required. kernel.page_level must be 0
- * (FW_ERR_UNSUPPORTED otherwise: superpages are not managed yet). With a swap device one frame is
- * reserved at init as the bounce buffer that copies a swapped-out page's slot at fork. */
-int fw_mm_init(struct fw_mm* mm, const struct fw_mm_config* config, uint64_t* swap_slot_bitmap);
+uint64_t fw_kernel_size(void);
 
-int fw_process_create(struct fw_mm* mm, unsigned core, int* pid);
-/* COW fork: the child gets a copy of the parent's VMAs and page tables with every private
- * writable page read-only in both (frame refcounts +1); shared VMAs stay shared. */
-int fw_process_fork(struct fw_mm* mm, int parent, unsigned child_core, int* child);
-/* Frees every frame (refcount -1), table, swap slot and the ASID. */
-int fw_process_exit(struct fw_mm* mm, int pid);
+/* swap_slot_bitmap: (swap_slots + 63) / 64 words of caller memory (cleared here), NULL when
+ * swap_mmio is 0. rmap and frame_meta are required. FW_ERR_INVAL for a bad frame range, cores,
+ * asid_bits or a missing buffer. With a swap device one frame is reserved at init as the bounce
+ * buffer that copies a swapped-out page's slot at fork (FW_ERR_NOMEM if there is none). */
+int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* config,
+                   uint64_t* swap_slot_bitmap);
 
-/* W and X together -> FW_ERR_WX; overlap with an existing VMA (guard included) ->
- * FW_ERR_OVERLAP; shm_id is used by FW_VMA_SHARED only (len <= the object's size). */
-int fw_vma_map(struct fw_mm* mm, int pid, uint64_t start, uint64_t len, unsigned prot,
-               enum fw_vma_kind kind, int shm_id);
-/* Unmaps [start, start+len) (may split VMAs), frees the pages, invalidates the local TLB. */
-int fw_vma_unmap(struct fw_mm* mm, int pid, uint64_t start, uint64_t len);
-/* W and X together -> FW_ERR_WX. Updates the PTEs and invalidates the local TLB. */
-int fw_vma_protect(struct fw_mm* mm, int pid, uint64_t start, uint64_t len, unsigned prot);
-/* len: at most FW_SHM_MAX_PAGES pages. Frames are allocated on first touch; each frame's
- * refcount is one for the object plus one per process that maps it, so the contents live as long
- * as the object does, mapped or not. */
-int fw_shm_create(struct fw_mm* mm, uint64_t len, int* shm_id);
-/* Frees the object's frames that no process maps; FW_ERR_BUSY while a VMA still maps it. */
-int fw_shm_destroy(struct fw_mm* mm, int shm_id);
+/* ---- processes and tasks --------------------------------------------------------------------- */
 
-/* Makes pid the running process of `core`: allocates or recycles an ASID (flushing the
- * recycled ASID's entries), writes the root with hal_set_root, and with asid_bits == 0 flushes
- * the whole TLB. */
-int fw_switch_to(struct fw_mm* mm, unsigned core, int pid);
+/* A new address space (zeroed root, no VMAs, no ASID yet) and its first task, to run on core.
+ * FW_ERR_INVAL (core), FW_ERR_LIMIT (no pid or tid left), FW_ERR_NOMEM (no frame for the root).
+ * Nothing is installed: fw_switch_to does that. */
+int fw_process_create(struct fw_kernel* k, unsigned core, int* pid, int* tid);
 
-/* The translation-fault handler for the process running on `core`. Returns 0 with result->cls
- * telling what was done (the access is retried), or with cls PROTECTION and the process killed
- * (its frames freed; the host stops running it). */
-int fw_fault(struct fw_mm* mm, unsigned core, int pid, uint64_t va, enum fw_access access,
+/* Another task sharing pid's address space, to run on core. FW_ERR_INVAL (pid, core),
+ * FW_ERR_LIMIT. */
+int fw_thread_create(struct fw_kernel* k, int pid, unsigned core, int* tid);
+
+/* COW fork, run on `core`: the child gets a copy of the parent's VMAs and page tables with
+ * every private writable leaf (huge ones included, kept huge) read-only in both (frame
+ * refcounts +1); shared VMAs stay shared; a swapped-out page is copied to a new slot. The
+ * parent's translations are flushed (fw_flush_tlb_mm) where they may be cached. The child has
+ * one task, on child_core. Charges fork_cycles. FW_ERR_INVAL, FW_ERR_LIMIT, FW_ERR_NOMEM (the
+ * child is released again; the parent keeps working, its COW faults fix its read-only PTEs). */
+int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned child_core,
+                    int* child_pid, int* child_tid);
+
+/* Ends task tid (run on `core`). The last task of an address space releases it: every frame
+ * (refcount -1), swap slot, table and ASID goes back (through the gather); its stats stay
+ * readable until the pid is reused. FW_ERR_INVAL for a tid that is not live. */
+int fw_task_exit(struct fw_kernel* k, unsigned core, int tid);
+
+/* ---- VMAs ------------------------------------------------------------------------------------ */
+
+struct fw_vma_desc {
+    uint64_t start;
+    uint64_t len;
+    unsigned prot; /* FW_PROT_* */
+    enum fw_vma_kind kind;
+    int shm_id;          /* FW_VMA_SHARED only: the object (len <= its size) */
+    unsigned page_level; /* 0 = base pages, else a level where the format allows leaves */
+};
+
+/* Adds a VMA to pid (no frame is allocated: pages come on first touch). FW_ERR_INVAL: bad pid,
+ * kind, prot bits, page_level (not a leaf level of the format, or > 0 for SHARED), a range not
+ * aligned to the VMA's page size, W without R, or a shm object that is missing / too small;
+ * FW_ERR_WX: W and X together (every kind but IMPLICIT); FW_ERR_OVERLAP: overlaps a VMA (guard
+ * pages included); FW_ERR_LIMIT: FW_MAX_VMAS. */
+int fw_vma_map(struct fw_kernel* k, unsigned core, int pid, const struct fw_vma_desc* desc);
+
+/* munmap: removes [start, start+len) from pid's VMAs (splitting VMAs at the ends), splits huge
+ * leaves that straddle the ends, clears the PTEs, flushes the range on every core that may cache
+ * it, then frees the frames and swap slots (the gather). Holes are fine. Empty tables stay
+ * (reused by later mappings, freed at exit). FW_ERR_INVAL, FW_ERR_LIMIT (VMA table full). */
+int fw_vma_unmap(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len);
+
+/* mprotect: the range must be covered by VMAs, without holes or guard pages
+ * (FW_ERR_NOT_MAPPED otherwise). Splits VMAs and straddling huge leaves, rewrites the PTEs (A/D
+ * kept; a private frame still shared after fork stays read-only; prot 0 parks the frame in a
+ * PROT_NONE entry, huge leaves being split to base pages first) and flushes what changed.
+ * FW_ERR_WX / FW_ERR_INVAL as fw_vma_map (for the kind of each VMA in the range). */
+int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len,
+                   unsigned prot);
+
+/* madvise(MADV_DONTNEED): the pages of [start, start+len) are dropped (frames and swap slots
+ * freed after the flush, huge leaves straddling the ends split), the VMAs stay: the next touch
+ * is a demand-zero fault (of a shared VMA: the object's page again). Holes are fine. */
+int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len);
+
+/* ---- shared memory --------------------------------------------------------------------------- */
+
+/* An object of len bytes (base-page multiple, at most FW_SHM_MAX_PAGES pages). Frames are
+ * allocated on first touch; each frame's refcount is one for the object plus one per mapping
+ * PTE, so the contents live as long as the object does, mapped or not. FW_ERR_INVAL,
+ * FW_ERR_LIMIT. */
+int fw_shm_create(struct fw_kernel* k, uint64_t len, int* shm_id);
+/* Frees the object's frames that nobody maps; FW_ERR_BUSY while a VMA still maps it. */
+int fw_shm_destroy(struct fw_kernel* k, int shm_id);
+
+/* ---- scheduling ------------------------------------------------------------------------------ */
+
+/* Makes tid the running task of `core` (the task moves there if it was elsewhere): with ASIDs,
+ * allocates or recycles an ASID for its mm on that core (a recycled ASID is flushed first, and
+ * its previous mm loses that core from its cpu_mask); writes the root with hal_set_root; sets
+ * the core in the mm's cpu_mask. With asid_bits 0 every switch flushes the whole TLB and the
+ * previous mm of that core loses it from its cpu_mask. Charges switch_cycles. */
+int fw_switch_to(struct fw_kernel* k, unsigned core, int tid);
+
+/* ---- faults and TLB refill ------------------------------------------------------------------- */
+
+/* The translation-fault handler for task tid running on `core`. Returns 0 with result->cls
+ * telling what was done (the access is then retried), or cls PROTECTION with result->reason:
+ * the process (every task of it) is killed and released; the host stops running its tasks.
+ * Fault kinds other than NOT_PRESENT / PERMISSION kill with FW_KILL_BAD_PTE. Charges the fault
+ * entry and exit cycles once. FW_ERR_INVAL (tid, core, kind NONE): nothing done or charged. */
+int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,
              enum fw_fault_kind kind, struct fw_fault_result* result);
 
-/* Software-managed TLB refill: walks pid's table in software (hal_read_phys) and writes the
- * entry with hal_tlb_write. Returns 0, or FW_ERR_FAULT when the walk finds no valid
- * translation allowing the access (the caller then takes fw_fault). */
-int fw_tlb_refill(struct fw_mm* mm, unsigned core, int pid, uint64_t va, enum fw_access access);
+/* Boot work, no fault cost: maps va's page (at its VMA's page size, or a base page where a huge
+ * one cannot go) with A set, and D too if the VMA is writable; 0 if it is mapped already (or the
+ * VMA allows no access). FW_ERR_NOT_MAPPED outside every VMA (or on a guard page),
+ * FW_ERR_INVAL (pid, non-canonical va), FW_ERR_NOMEM. */
+int fw_prefault(struct fw_kernel* k, int pid, uint64_t va);
 
-/* Stats of a live process, or of an exited / killed one until its pid is reused; NULL for a
- * pid never created. */
-const struct fw_process_stats* fw_process_stats(const struct fw_mm* mm, int pid);
+/* Software-managed TLB refill: walks the mm of tid in software (hal_read_phys) and writes the
+ * entry (with the mm's ASID on `core`) with hal_tlb_write, setting A (and D for a write) in the
+ * PTE as a hardware walker would. Returns 0, or FW_ERR_FAULT when no valid user translation
+ * allows the access (the caller then takes fw_fault). FW_ERR_INVAL (tid, core). */
+int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va,
+                  enum fw_access access);
+
+/* ---- inspection ------------------------------------------------------------------------------ */
+
+/* Stats of a live process, or of an exited / killed one until its pid is reused; NULL for a pid
+ * never created. */
+const struct fw_process_stats* fw_process_stats(const struct fw_kernel* k, int pid);
 /* Why pid was killed (FW_KILL_NONE if it was not). */
-enum fw_kill_reason fw_process_killed(const struct fw_mm* mm, int pid);
-/* Root table of a live process (0 otherwise), and its ASID on `core` (0: none held there). */
-hal_paddr_t fw_process_root(const struct fw_mm* mm, int pid);
-uint16_t fw_process_asid(const struct fw_mm* mm, int pid, unsigned core);
-/* The kernel inside (frame allocator, format), for inspection by the host and tests. */
-struct fw_kernel* fw_mm_kernel(struct fw_mm* mm);
-uint64_t fw_mm_swap_slots_in_use(const struct fw_mm* mm);
-uint64_t fw_mm_tables_in_use(const struct fw_mm* mm); /* page-table pages of all processes */
-uint64_t fw_mm_frames_in_use(const struct fw_mm* mm); /* data frames */
+enum fw_kill_reason fw_process_killed(const struct fw_kernel* k, int pid);
+/* Root table of a live process (0 otherwise). */
+hal_paddr_t fw_process_root(const struct fw_kernel* k, int pid);
+/* Its ASID on `core` (0: none held there, or asid_bits 0). */
+uint16_t fw_process_asid(const struct fw_kernel* k, int pid, unsigned core);
+/* Cores that may cache its translations (bit per core); 0 for a dead pid. */
+uint64_t fw_process_cpu_mask(const struct fw_kernel* k, int pid);
+/* Live tasks of pid (0 when dead). */
+unsigned fw_process_tasks(const struct fw_kernel* k, int pid);
+/* The pid of a live task (FW_ERR_INVAL otherwise), and its core. */
+int fw_task_pid(const struct fw_kernel* k, int tid);
+int fw_task_core(const struct fw_kernel* k, int tid);
+
+const struct fw_kernel_stats* fw_kernel_stats(const struct fw_kernel* k);
+uint64_t fw_tables_in_use(const struct fw_kernel* k);     /* page-table pages, all processes */
+uint64_t fw_frames_in_use(const struct fw_kernel* k);     /* data frames */
+uint64_t fw_swap_slots_in_use(const struct fw_kernel* k);
+const struct pte_format* fw_kernel_format(const struct fw_kernel* k);
+/* The frame allocator, for inspection (frame_refcount, in_use, peak). */
+const struct fw_frames* fw_kernel_frames(const struct fw_kernel* k);
+
+/* ---- errors by name -------------------------------------------------------------------------- */
+
+/* Words for 0 and every FW_ERR_* (limits named with their FW_MAX_* values); "unknown firmware
+ * error" otherwise. */
+const char* fw_strerror(int rc);
+const char* fw_kill_reason_str(enum fw_kill_reason reason);
 
 #ifdef __cplusplus
 }
