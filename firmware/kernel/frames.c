@@ -175,3 +175,20 @@ uint32_t frame_refcount(const struct fw_frames* f, hal_paddr_t pa) {
     }
     return is_refcount(word) ? word : 0;
 }
+
+unsigned frames_block_order(const struct fw_frames* f, hal_paddr_t pa) {
+    uint32_t index = frame_index(f, pa);
+    if (index == NO_FRAME || !is_refcount(f->meta[index])) return 0;
+    return block_order(f, index);
+}
+
+unsigned frames_split_block(struct fw_frames* f, hal_paddr_t pa) {
+    uint32_t index = frame_index(f, pa);
+    if (index == NO_FRAME || !is_refcount(f->meta[index])) return 0;
+    unsigned order = block_order(f, index);
+    if (order == 0) return 0;
+    uint32_t frames = (uint32_t)1 << order;
+    for (uint32_t i = index + 1; i < index + frames; ++i)
+        f->meta[i] = f->meta[index];
+    return order;
+}

@@ -44,6 +44,14 @@ hal_paddr_t frames_alloc_block(struct fw_frames* f, unsigned order);
 int64_t frame_get(struct fw_frames* f, hal_paddr_t pa);
 int64_t frame_put(struct fw_frames* f, hal_paddr_t pa);
 
+/* Order of the block headed at pa (0 for a single frame, a tail, or a free frame). */
+unsigned frames_block_order(const struct fw_frames* f, hal_paddr_t pa);
+
+/* Splits the block headed at pa into single frames, each with its own refcount equal to the
+ * head's (a huge mapping split into smaller ones). Returns the block's order (0: pa heads no
+ * block, nothing done). */
+unsigned frames_split_block(struct fw_frames* f, hal_paddr_t pa);
+
 /* Refcount of the frame holding pa (a superpage tail reports its head's count); 0 if free or
  * outside the range. */
 uint32_t frame_refcount(const struct fw_frames* f, hal_paddr_t pa);

@@ -1,0 +1,294 @@
+/* Private declarations shared by the memory manager's sources (see mm.h for the public API and
+ * the file map). Freestanding C11; also includable from C++ tests (inspection of the tables). */
+#ifndef TLMMU_FW_INTERNAL_H
+#define TLMMU_FW_INTERNAL_H
+
+#include <stdint.h>
+
+#include "kernel/mm.h"
+#include "swap_device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RMAP_PRIVATE 1u /* private data frame (anonymous / stack / implicit, maybe COW-shared) */
+#define RMAP_SHARED 2u  /* frame of a shared-memory object */
+#define PID_UNKNOWN (-1)
+
+/* ---- the state -------------------------------------------------------------------------------- */
+
+struct fw_vma {
+    uint64_t start; /* [start, end), base-page aligned */
+    uint64_t end;
+    uint64_t pgoff; /* FW_VMA_SHARED: page index in the object of `start` */
+    int32_t shm_id;
+    uint8_t prot;
+    uint8_t kind;
+    uint8_t guard;      /* the no-access page below a stack: any touch kills */
+    uint8_t page_level; /* leaf level of demand faults (0 = base pages) */
+};
+
+struct fw_mm {
+    int live;
+    int used; /* ever created: its stats stay readable after exit until the slot is reused */
+    int pid;
+    unsigned users; /* live tasks using it */
+    hal_paddr_t root;
+    unsigned nvmas;
+    struct fw_vma vmas[FW_MAX_VMAS]; /* sorted by start, disjoint */
+    struct fw_process_stats stats;
+    enum fw_kill_reason killed;
+    uint64_t cpu_mask;                 /* cores that may cache its translations */
+    uint16_t asid[FW_MAX_CORES];       /* 0: no ASID on that core */
+    uint64_t asid_stamp[FW_MAX_CORES]; /* last switch to it on that core, for LRU recycling */
+};
+
+struct fw_task {
+    int live;
+    struct fw_mm* mm;
+    unsigned core;
+};
+
+struct fw_shm_obj {
+    int live;
+    uint64_t pages;
+    hal_paddr_t frame[FW_SHM_MAX_PAGES]; /* 0 until first touch */
+};
+
+struct fw_kernel {
+    struct pte_format format;
+    struct fw_frames frames;
+    struct fw_kernel_stats stats;
+    unsigned asid_bits;
+    unsigned cores;
+    uint32_t asid_max;
+    uint32_t limit;
+    unsigned flush_ceiling;
+    uint64_t fault_entry_cycles;
+    uint64_t fault_exit_cycles;
+    uint64_t switch_cycles;
+    uint64_t fork_cycles;
+    /* swap (swapfile.c) */
+    hal_paddr_t swap_mmio;
+    uint64_t swap_slots;
+    uint64_t* swap_bitmap;
+    uint64_t swap_cursor;
+    hal_paddr_t bounce; /* reserved frame for slot-to-slot copies at fork */
+    /* reverse map and clock (rmap.c, vmscan.c) */
+    struct fw_frame_rmap* rmap;
+    uint32_t clock_hand;
+    /* scheduling (sched.c) */
+    uint64_t stamp;
+    struct fw_mm* active_mm[FW_MAX_CORES]; /* the mm whose root is installed on the core */
+    /* ASIDs below asid_next were never handed out on that core since boot, so they need no
+     * flush; once it passes asid_max every allocation flushes the ASID it takes. */
+    uint32_t asid_next[FW_MAX_CORES];
+    uint32_t asid_cursor[FW_MAX_CORES];
+    int pid_cursor;
+    int tid_cursor;
+    struct fw_mm mms[FW_MAX_PROCESSES];
+    struct fw_task tasks[FW_MAX_TASKS];
+    struct fw_shm_obj shm[FW_MAX_SHM];
+};
+
+/* ---- small helpers (init.c) ------------------------------------------------------------------- */
+
+void fw_memset(void* dst, unsigned char value, uint64_t bytes);
+struct fw_mm* mm_of(struct fw_kernel* k, int pid);     /* live mm or NULL */
+struct fw_task* task_of(struct fw_kernel* k, int tid); /* live task or NULL */
+struct fw_mm* mm_alloc(struct fw_kernel* k);           /* zeroed, live, used; NULL if full */
+struct fw_task* task_alloc(struct fw_kernel* k, struct fw_mm* mm, unsigned core);
+int tid_of(const struct fw_kernel* k, const struct fw_task* t);
+
+static inline uint64_t page_bytes(const struct fw_kernel* k) {
+    return (uint64_t)1 << k->format.page_shift;
+}
+static inline unsigned level_shift(const struct fw_kernel* k, unsigned level) {
+    return pte_level_shift(&k->format, level);
+}
+static inline uint64_t level_bytes(const struct fw_kernel* k, unsigned level) {
+    return (uint64_t)1 << pte_level_shift(&k->format, level);
+}
+/* Base frames of a leaf at `level`, as a block order. */
+static inline unsigned level_order(const struct fw_kernel* k, unsigned level) {
+    return level * k->format.index_bits;
+}
+
+/* ---- page tables (pagetable.c) ---------------------------------------------------------------- */
+
+uint64_t pt_read(const struct fw_kernel* k, hal_paddr_t slot);
+void pt_write(const struct fw_kernel* k, hal_paddr_t slot, uint64_t raw);
+
+/* A zeroed table frame (zeroed before anything links to it), counted in tables_in_use. With
+ * may_reclaim, data pages are evicted while no frame is free. 0 when none. */
+hal_paddr_t pt_alloc_table(struct fw_kernel* k, unsigned core, int may_reclaim);
+void pt_free_table(struct fw_kernel* k, hal_paddr_t table); /* after every flush */
+
+/* The result of a walk: the PTE's address, its raw value and its level. */
+struct pt_slot {
+    hal_paddr_t slot;
+    uint64_t raw;
+    unsigned level;
+};
+
+#define PT_CREATE 1u    /* allocate missing tables down to stop_level */
+#define PT_NORECLAIM 2u /* with PT_CREATE: do not evict pages to get a table frame */
+
+/* THE page-table walk: from the root toward va, down to level stop_level at most. Returns 0
+ * with *out the entry at stop_level (any content), or the leaf met above it (raw decodes as a
+ * leaf, out->level > stop_level). A missing table above stop_level: with PT_CREATE a zeroed one
+ * is linked in (FW_ERR_NOMEM when none), else FW_ERR_NOT_MAPPED with *out the invalid entry
+ * (whose span is empty). FW_ERR_CORRUPT for a reserved entry above stop_level (or a non-zero
+ * invalid one when creating), FW_ERR_INVAL for a non-canonical va. */
+int pt_walk(struct fw_kernel* k, hal_paddr_t root, uint64_t va, unsigned stop_level,
+            unsigned flags, unsigned core, struct pt_slot* out);
+
+/* Software lookup of the present leaf covering va (any level): 0 with raw, level and (if pte_pa
+ * is not NULL) the PTE's address; FW_ERR_NOT_MAPPED (walk ends on an invalid or software
+ * entry, *level its level), FW_ERR_CORRUPT, FW_ERR_INVAL (non-canonical). */
+int pt_lookup(struct fw_kernel* k, hal_paddr_t root, uint64_t va, uint64_t* raw, unsigned* level,
+              hal_paddr_t* pte_pa);
+
+/* Maps [va, va + leaf size) to pa with a leaf at `level` and PTE_F_* flags, creating tables
+ * (no reclaim). FW_ERR_INVAL (level, alignment, canonical, pa width), FW_ERR_NOMEM (tables
+ * already created stay), FW_ERR_EXISTS (a valid entry in the slot, or a leaf above covers it),
+ * FW_ERR_CORRUPT. */
+int pt_map(struct fw_kernel* k, hal_paddr_t root, uint64_t va, hal_paddr_t pa, unsigned level,
+           unsigned flags);
+
+/* Range visit: calls fn for every non-zero leaf-level entry of mm in [lo, hi): present leaves of
+ * any level (va = the leaf's base, which may lie below lo for a huge leaf straddling lo) and
+ * software entries at level 0; spans without tables are skipped. Stops at the first error. */
+typedef int (*pt_visit_fn)(struct fw_kernel* k, struct fw_mm* mm, uint64_t va,
+                           const struct pt_slot* s, void* ctx);
+int pt_visit(struct fw_kernel* k, struct fw_mm* mm, uint64_t lo, uint64_t hi, pt_visit_fn fn,
+             void* ctx);
+
+struct fw_mmu_gather;
+/* Splits the huge leaf covering va (if any) until the leaf covering va is at level <= target:
+ * a zeroed table of next-level leaves with the same flags replaces it, the change is flushed
+ * through tlb.c, the frame block is split into single frames (frames_split_block). FW_OK also
+ * when nothing is mapped there. FW_ERR_NOMEM when no table frame is left. */
+int pt_split(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t va, unsigned target,
+             int may_reclaim);
+/* Splits the huge leaves straddling addr (a huge leaf with addr strictly inside it). */
+int pt_split_at(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t addr);
+
+/* Frees the table tree under `table` at `level` into the gather (leaves must be released). */
+void pt_free_tables(struct fw_kernel* k, struct fw_mmu_gather* g, hal_paddr_t table,
+                    unsigned level);
+
+/* ---- TLB maintenance (tlb.c) ------------------------------------------------------------------ */
+
+struct fw_flush_info {
+    struct fw_mm* mm;
+    uint64_t start;
+    uint64_t end;
+    unsigned stride_shift;
+    int full; /* the whole address space */
+};
+
+/* Flushes mm's translations of [start, end) (one invalidation per 2^stride_shift bytes, or
+ * the ASID / everything past the ceiling) on `core` (hal_tlb_invalidate) and on every other
+ * core of mm->cpu_mask (hal_tlb_invalidate_core). */
+void fw_flush_tlb_mm_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
+                           uint64_t end, unsigned stride_shift);
+void fw_flush_tlb_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* Only the calling core (a stale entry that the hardware reported as a fault). */
+void fw_flush_tlb_local_page(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t va);
+
+#define FW_GATHER_FRAMES 64
+#define FW_GATHER_TABLES 32
+
+struct fw_gather_frame {
+    hal_paddr_t pa;
+    unsigned order; /* a leaf of 2^order frames (block head, or frames split since) */
+};
+
+/* mmu_gather: PTEs are cleared first, translations flushed, and only then frames and tables
+ * freed. When a batch is full or the page size changes, the pending work is done early. */
+struct fw_mmu_gather {
+    struct fw_kernel* k;
+    struct fw_mm* mm;
+    unsigned core;
+    int fullmm; /* the mm is being torn down: its ASIDs die with it, nobody runs it */
+    uint64_t start, end; /* pending range (start >= end: none) */
+    unsigned stride_shift;
+    unsigned nframes;
+    struct fw_gather_frame frames[FW_GATHER_FRAMES];
+    unsigned ntables;
+    hal_paddr_t tables[FW_GATHER_TABLES];
+};
+
+void tlb_gather_mmu(struct fw_mmu_gather* g, struct fw_kernel* k, unsigned core, struct fw_mm* mm,
+                    int fullmm);
+/* A translation of [va, va + 2^shift) was removed or narrowed. */
+void tlb_flush_pte_range(struct fw_mmu_gather* g, uint64_t va, unsigned shift);
+/* A reference to drop (frame_put) once the flush is done: a leaf of 2^order frames. */
+void tlb_remove_frame(struct fw_mmu_gather* g, hal_paddr_t pa, unsigned order);
+void tlb_remove_table(struct fw_mmu_gather* g, hal_paddr_t table);
+void tlb_flush_mmu_tlbonly(struct fw_mmu_gather* g); /* flush the pending range, free nothing */
+void tlb_flush_mmu(struct fw_mmu_gather* g);         /* flush, then free */
+void tlb_finish_mmu(struct fw_mmu_gather* g);        /* the same, at the end */
+
+/* ---- frames, rmap (rmap.c) -------------------------------------------------------------------- */
+
+/* A data frame (refcount 1) or block of 2^order frames, evicting pages while the memory limit or
+ * the allocator says no (order 0 only; a block never evicts: 0 when none is free or the limit
+ * would be passed). Counted in data_frames. The caller sets the reverse map. */
+hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order);
+void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint64_t va,
+              uint32_t flags);
+/* mm (or a shm object, mm NULL) lets go of a leaf of 2^order frames at pa: reverse map and
+ * stats now, the reference into the gather (dropped after the flush). */
+void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa, unsigned order);
+/* Drops the reference now (put the block head if the range is still a block, else each frame),
+ * freeing what reaches 0 (data_frames, reverse map). Used by the gather after its flush. */
+void put_data_frames(struct fw_kernel* k, hal_paddr_t pa, unsigned order);
+/* The live mm that maps frame ppn at r->va (and its slot), or NULL. */
+struct fw_mm* rmap_find_owner(struct fw_kernel* k, struct fw_frame_rmap* r, uint64_t ppn,
+                              struct pt_slot* s);
+int is_managed_frame(const struct fw_kernel* k, hal_paddr_t pa);
+uint32_t frame_index_of(const struct fw_kernel* k, hal_paddr_t pa);
+
+void mm_add_frames(struct fw_mm* mm, uint64_t frames); /* per-process frames_in_use, peak */
+/* Stats of a leaf of `level` mapped (+1) or gone (-1). */
+void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta);
+
+/* ---- reclaim and swap (vmscan.c, swapfile.c) -------------------------------------------------- */
+
+int evict_one(struct fw_kernel* k, unsigned core); /* FW_OK, or FW_ERR_NOMEM: nothing to evict */
+int swap_init(struct fw_kernel* k, const struct fw_kernel_config* c, uint64_t* bitmap);
+void swap_io(struct fw_kernel* k, uint64_t command, uint64_t slot, hal_paddr_t frame);
+int slot_alloc(struct fw_kernel* k, uint64_t* slot);
+void slot_free(struct fw_kernel* k, uint64_t slot);
+
+/* ---- VMAs (mmap.c) ---------------------------------------------------------------------------- */
+
+int vma_find(const struct fw_mm* mm, uint64_t va); /* index or -1 */
+int vma_check_range(const struct fw_kernel* k, uint64_t start, uint64_t len);
+int vma_check_prot(unsigned prot, enum fw_vma_kind kind);
+/* Splits the VMAs at start and end (FW_ERR_LIMIT if the table cannot take it; nothing done). */
+int vma_split_range(struct fw_kernel* k, struct fw_mm* mm, uint64_t start, uint64_t end);
+int vma_is_private(const struct fw_vma* v);
+unsigned prot_flags(const struct fw_kernel* k, unsigned prot); /* PTE_F_* of a present leaf */
+/* Clears every leaf of mm in [lo, hi) into the gather (frames, swap slots); huge leaves must
+ * not straddle the ends (split first). */
+int zap_range(struct fw_mmu_gather* g, uint64_t lo, uint64_t hi);
+
+/* ---- shared memory (shmem.c) ------------------------------------------------------------------ */
+struct fw_shm_obj* shm_of(struct fw_kernel* k, int shm_id);
+
+/* ---- exit (fork.c) ---------------------------------------------------------------------------- */
+/* Everything the mm owns goes back (frames, slots, tables, ASIDs); its tasks die with it. */
+void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+
+/* ---- faults (memory.c) ------------------------------------------------------------------------ */
+unsigned access_flag(enum fw_access access);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,344 @@
+/* The fault handlers (fw_fault): demand zero (base and huge pages), copy-on-write, swap-in,
+ * spurious faults, protection faults; and fw_prefault. Freestanding C11. */
+#include "kernel/internal.h"
+
+unsigned access_flag(enum fw_access access) {
+    return access == FW_ACCESS_WRITE ? PTE_F_W : access == FW_ACCESS_EXECUTE ? PTE_F_X : PTE_F_R;
+}
+
+struct fault_state {
+    struct fw_kernel* k;
+    struct fw_mm* mm;
+    unsigned core;
+    uint64_t va;
+    const struct fw_vma* vma;
+    struct fw_fault_result* result;
+    int prefault; /* boot work: A (and D) set, no fault statistics */
+};
+
+static void protection(struct fault_state* s, enum fw_kill_reason reason) {
+    s->result->cls = FW_FAULT_CLASS_PROTECTION;
+    s->result->reason = reason;
+}
+
+static void out_of_memory(struct fault_state* s) {
+    protection(s, FW_KILL_OUT_OF_MEMORY);
+}
+
+/* PTE_F_* of a new leaf: A/D clear so that the hardware (or the software refill) marks the
+ * first access and the first write; set by a prefault. */
+static unsigned new_leaf_flags(const struct fault_state* s) {
+    unsigned flags = prot_flags(s->k, s->vma->prot);
+    if (s->prefault) flags |= PTE_F_A | ((flags & PTE_F_W) ? PTE_F_D : 0u);
+    return flags;
+}
+
+static void map_new_leaf(struct fault_state* s, hal_paddr_t slot, hal_paddr_t pa, unsigned level) {
+    struct fw_kernel* k = s->k;
+    const struct pte_format* fmt = &k->format;
+    pt_write(k, slot, pte_encode_leaf(fmt, pa >> fmt->page_shift, new_leaf_flags(s), level));
+    uint64_t frames = (uint64_t)1 << level_order(k, level);
+    count_leaf(k, s->mm, level, 1);
+    mm_add_frames(s->mm, frames);
+    s->result->level = level;
+}
+
+static void count_demand(struct fault_state* s, unsigned level) {
+    struct fw_kernel* k = s->k;
+    k->stats.frames_mapped += (uint64_t)1 << level_order(k, level);
+    s->result->cls = FW_FAULT_CLASS_DEMAND_ZERO;
+    if (s->prefault) return;
+    ++k->stats.demand_faults;
+    ++k->stats.demand_faults_by_level[level];
+    ++s->mm->stats.demand_faults_by_level[level];
+}
+
+static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
+    struct fw_kernel* k = s->k;
+    uint64_t page_va = s->va & ~(page_bytes(k) - 1);
+    if (s->vma->kind == FW_VMA_SHARED) {
+        struct fw_shm_obj* o = shm_of(k, s->vma->shm_id);
+        uint64_t page = s->vma->pgoff + ((page_va - s->vma->start) >> k->format.page_shift);
+        if (o == 0 || page >= o->pages) {
+            protection(s, FW_KILL_NO_VMA);
+            return;
+        }
+        if (o->frame[page] == 0) {
+            hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+            if (pa == 0) {
+                out_of_memory(s);
+                return;
+            }
+            hal_zero_frame(pa, page_bytes(k));
+            rmap_set(k, pa, 0, 0, 0, RMAP_SHARED);
+            o->frame[page] = pa; /* the object's own reference */
+        }
+        frame_get(&k->frames, o->frame[page]);
+        map_new_leaf(s, slot, o->frame[page], 0);
+        count_demand(s, 0);
+        return;
+    }
+    hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+    if (pa == 0) {
+        out_of_memory(s);
+        return;
+    }
+    hal_zero_frame(pa, page_bytes(k));
+    rmap_set(k, pa, 0, s->mm->pid, page_va, RMAP_PRIVATE);
+    map_new_leaf(s, slot, pa, 0);
+    count_demand(s, 0);
+}
+
+/* A huge demand-zero page at `level` in the empty slot: one block, zeroed in one operation.
+ * 0 when done, else the caller falls back to a base page. */
+static int demand_zero_huge(struct fault_state* s, hal_paddr_t slot, unsigned level) {
+    struct fw_kernel* k = s->k;
+    uint64_t size = level_bytes(k, level);
+    uint64_t base = s->va & ~(size - 1);
+    if (base < s->vma->start || base + size - 1 > s->vma->end - 1) return -1;
+    unsigned order = level_order(k, level);
+    hal_paddr_t pa = alloc_data_frames(k, s->core, order);
+    if (pa == 0) return -1;
+    hal_zero_frame(pa, size);
+    rmap_set(k, pa, order, s->mm->pid, base, RMAP_PRIVATE);
+    map_new_leaf(s, slot, pa, level);
+    count_demand(s, level);
+    return 0;
+}
+
+static void swap_in(struct fault_state* s, hal_paddr_t slot, uint64_t swap_slot) {
+    struct fw_kernel* k = s->k;
+    hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+    if (pa == 0) {
+        out_of_memory(s);
+        return;
+    }
+    swap_io(k, SWAP_CMD_READ, swap_slot, pa);
+    slot_free(k, swap_slot);
+    rmap_set(k, pa, 0, s->mm->pid, s->va & ~(page_bytes(k) - 1), RMAP_PRIVATE);
+    map_new_leaf(s, slot, pa, 0);
+    ++s->mm->stats.swap_ins;
+    ++k->stats.swap_ins;
+    s->result->cls = FW_FAULT_CLASS_SWAP_IN;
+}
+
+static void present_fault(struct fault_state* s, struct pt_slot* sl, enum fw_access access);
+
+/* Write to a present read-only leaf of a writable private VMA. */
+static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_decoded* d,
+                enum fw_access access) {
+    struct fw_kernel* k = s->k;
+    const struct pte_format* fmt = &k->format;
+    hal_paddr_t old = d->ppn << fmt->page_shift;
+    uint64_t page_va = s->va & ~(page_bytes(k) - 1);
+    if (sl->level > 0) {
+        unsigned order = level_order(k, sl->level);
+        if (frames_block_order(&k->frames, old) == order && frame_refcount(&k->frames, old) == 1) {
+            /* Ours alone, still one block: writable whole. */
+            pt_write(k, sl->slot, pte_encode_leaf(fmt, d->ppn, (d->flags | PTE_F_W) & ~PTE_F_V,
+                                                  sl->level));
+            fw_flush_tlb_local_page(k, s->core, s->mm, s->va);
+            rmap_set(k, old, order, s->mm->pid, s->va & ~(level_bytes(k, sl->level) - 1),
+                     RMAP_PRIVATE);
+            s->result->cls = FW_FAULT_CLASS_COW;
+            s->result->level = sl->level;
+            return;
+        }
+        /* Shared: split down to the base page, copy only that one. */
+        if (pt_split(k, s->core, s->mm, s->va, 0, 1) != FW_OK ||
+            pt_walk(k, s->mm->root, s->va, 0, 0, 0, sl) != FW_OK || sl->level != 0) {
+            out_of_memory(s);
+            return;
+        }
+        present_fault(s, sl, access);
+        return;
+    }
+    if (frame_refcount(&k->frames, old) > 1) {
+        hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+        if (pa == 0) {
+            out_of_memory(s);
+            return;
+        }
+        hal_copy_frame(pa, old, page_bytes(k));
+        rmap_set(k, pa, 0, s->mm->pid, page_va, RMAP_PRIVATE);
+        struct fw_mmu_gather g;
+        tlb_gather_mmu(&g, k, s->core, s->mm, 0);
+        pt_write(k, sl->slot, pte_encode_leaf(fmt, pa >> fmt->page_shift,
+                                              prot_flags(k, s->vma->prot), 0));
+        tlb_flush_pte_range(&g, page_va, fmt->page_shift);
+        rmap_remove_leaf(&g, s->mm, old, 0);
+        mm_add_frames(s->mm, 1);
+        tlb_finish_mmu(&g);
+        ++s->mm->stats.pages_copied;
+    } else {
+        /* The last sharer: the frame is ours alone now, no copy needed. */
+        pt_write(k, sl->slot, pte_encode_leaf(fmt, d->ppn, (d->flags | PTE_F_W) & ~PTE_F_V, 0));
+        fw_flush_tlb_local_page(k, s->core, s->mm, page_va);
+        rmap_set(k, old, 0, s->mm->pid, page_va, RMAP_PRIVATE);
+    }
+    s->result->cls = FW_FAULT_CLASS_COW;
+    s->result->level = 0;
+}
+
+static void present_fault(struct fault_state* s, struct pt_slot* sl, enum fw_access access) {
+    struct fw_kernel* k = s->k;
+    const struct pte_format* fmt = &k->format;
+    struct pte_decoded d;
+    pte_decode(fmt, sl->raw, sl->level, &d, 0);
+    if (d.kind != PTE_KIND_LEAF) {
+        protection(s, FW_KILL_BAD_PTE);
+        return;
+    }
+    s->result->level = sl->level;
+    unsigned need = access_flag(access);
+    if ((d.flags & PTE_F_U) && (d.flags & need)) {
+        /* The PTE allows it: another core fixed it first, a stale TLB entry, or a walker
+         * without hardware A/D that needs them set. */
+        unsigned ad = PTE_F_A | (access == FW_ACCESS_WRITE ? PTE_F_D : 0u);
+        if ((d.flags & ad) != ad) pt_write(k, sl->slot, pte_set_flags(fmt, sl->raw, ad));
+        fw_flush_tlb_local_page(k, s->core, s->mm, s->va);
+        s->result->cls = FW_FAULT_CLASS_SPURIOUS;
+        return;
+    }
+    if (access == FW_ACCESS_WRITE && vma_is_private(s->vma)) {
+        cow(s, sl, &d, access);
+        return;
+    }
+    /* The VMA allows what the PTE does not (should not happen): bring the PTE in line. */
+    pt_write(k, sl->slot,
+             pte_encode_leaf(fmt, d.ppn,
+                             prot_flags(k, s->vma->prot) | (d.flags & (PTE_F_A | PTE_F_D)),
+                             sl->level));
+    fw_flush_tlb_local_page(k, s->core, s->mm, s->va);
+    s->result->cls = FW_FAULT_CLASS_SPURIOUS;
+}
+
+/* Maps or fixes the page at s->va (the VMA allows the access). */
+static void handle_page(struct fault_state* s, enum fw_access access) {
+    struct fw_kernel* k = s->k;
+    const struct pte_format* fmt = &k->format;
+    unsigned want = s->vma->page_level;
+    struct pt_slot sl;
+    int status = pt_walk(k, s->mm->root, s->va, want, PT_CREATE, s->core, &sl);
+    if (status != FW_OK) {
+        protection(s, status == FW_ERR_NOMEM ? FW_KILL_OUT_OF_MEMORY : FW_KILL_BAD_PTE);
+        return;
+    }
+    if (sl.level > 0) {
+        struct pte_decoded d;
+        pte_decode(fmt, sl.raw, sl.level, &d, 0);
+        if (d.kind == PTE_KIND_LEAF) {
+            if (s->prefault) {
+                s->result->level = sl.level;
+                return;
+            }
+            present_fault(s, &sl, access);
+            return;
+        }
+        if (sl.raw == 0 && demand_zero_huge(s, sl.slot, sl.level) == 0) return;
+        if (d.kind != PTE_KIND_TABLE && sl.raw != 0) {
+            protection(s, FW_KILL_BAD_PTE);
+            return;
+        }
+        /* A table below already (a split huge page), or no block / not inside the VMA: base
+         * pages here. */
+        ++s->mm->stats.huge_fallbacks;
+        ++k->stats.huge_fallbacks;
+        status = pt_walk(k, s->mm->root, s->va, 0, PT_CREATE, s->core, &sl);
+        if (status != FW_OK) {
+            protection(s, status == FW_ERR_NOMEM ? FW_KILL_OUT_OF_MEMORY : FW_KILL_BAD_PTE);
+            return;
+        }
+        if (sl.level > 0) { /* cannot happen: the slot was free or a table */
+            protection(s, FW_KILL_BAD_PTE);
+            return;
+        }
+    }
+    uint64_t value = 0;
+    if (sl.raw == 0) {
+        demand_zero(s, sl.slot);
+    } else if (s->prefault) {
+        return; /* mapped already (present, swapped out or parked) */
+    } else if (pte_decode_swap(fmt, sl.raw, &value)) {
+        swap_in(s, sl.slot, value);
+    } else if (pte_decode_protnone(fmt, sl.raw, &value)) {
+        /* Parked while the VMA had no rights; it has some now (protect rewrites these, so this
+         * is only a safety net). */
+        pt_write(k, sl.slot, pte_encode_leaf(fmt, value, prot_flags(k, s->vma->prot) & ~PTE_F_W, 0));
+        s->result->cls = FW_FAULT_CLASS_SPURIOUS;
+    } else {
+        present_fault(s, &sl, access);
+    }
+}
+
+static void handle_fault(struct fault_state* s, enum fw_access access, enum fw_fault_kind kind) {
+    const struct pte_format* fmt = &s->k->format;
+    if (kind != FW_FAULT_NOT_PRESENT && kind != FW_FAULT_PERMISSION) {
+        protection(s, FW_KILL_BAD_PTE);
+        return;
+    }
+    if (!pte_va_canonical(fmt, s->va)) {
+        protection(s, FW_KILL_BAD_PTE);
+        return;
+    }
+    int i = vma_find(s->mm, s->va);
+    if (i < 0) {
+        protection(s, FW_KILL_NO_VMA);
+        return;
+    }
+    s->vma = &s->mm->vmas[i];
+    if (s->vma->guard) {
+        protection(s, FW_KILL_GUARD_PAGE);
+        return;
+    }
+    unsigned prot = s->vma->prot;
+    if (access == FW_ACCESS_WRITE && !(prot & FW_PROT_W)) {
+        protection(s, FW_KILL_WRITE_RO);
+        return;
+    }
+    if (access == FW_ACCESS_EXECUTE && !(prot & FW_PROT_X)) {
+        protection(s, FW_KILL_EXEC_NX);
+        return;
+    }
+    if (access == FW_ACCESS_READ && !(prot & FW_PROT_R)) {
+        protection(s, FW_KILL_READ_NR);
+        return;
+    }
+    handle_page(s, access);
+}
+
+int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,
+             enum fw_fault_kind kind, struct fw_fault_result* result) {
+    result->cls = FW_FAULT_CLASS_NONE;
+    result->reason = FW_KILL_NONE;
+    result->level = 0;
+    struct fw_task* t = task_of(k, tid);
+    if (t == 0 || core >= k->cores || kind == FW_FAULT_NONE) return FW_ERR_INVAL;
+    struct fw_mm* mm = t->mm;
+    hal_charge_cycles(k->fault_entry_cycles);
+    struct fault_state s = {k, mm, core, va, 0, result, 0};
+    handle_fault(&s, access, kind);
+    ++mm->stats.faults[result->cls];
+    ++k->stats.faults[result->cls];
+    if (result->cls == FW_FAULT_CLASS_PROTECTION) {
+        mm->killed = result->reason;
+        release_mm(k, core, mm); /* like exit of every task: the host stops running them */
+    }
+    hal_charge_cycles(k->fault_exit_cycles);
+    return FW_OK;
+}
+
+int fw_prefault(struct fw_kernel* k, int pid, uint64_t va) {
+    struct fw_mm* mm = mm_of(k, pid);
+    if (mm == 0 || !pte_va_canonical(&k->format, va)) return FW_ERR_INVAL;
+    int i = vma_find(mm, va);
+    if (i < 0 || mm->vmas[i].guard) return FW_ERR_NOT_MAPPED;
+    if (mm->vmas[i].prot == 0) return FW_OK;
+    struct fw_fault_result result = {FW_FAULT_CLASS_NONE, FW_KILL_NONE, 0};
+    /* Boot work runs on no particular core: core 0 only matters for reclaim's flushes. */
+    struct fault_state s = {k, mm, 0, va, &mm->vmas[i], &result, 1};
+    handle_page(&s, FW_ACCESS_READ);
+    if (result.cls == FW_FAULT_CLASS_PROTECTION)
+        return result.reason == FW_KILL_OUT_OF_MEMORY ? FW_ERR_NOMEM : FW_ERR_CORRUPT;
+    return FW_OK;
+}

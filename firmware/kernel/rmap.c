@@ -1,0 +1,127 @@
+/* Reverse map and data-frame accounting: which address space maps a private frame at which VA
+ * (for the clock reclaim), data frames allocated and dropped, leaves counted by level.
+ * Freestanding C11. */
+#include "kernel/internal.h"
+
+int is_managed_frame(const struct fw_kernel* k, hal_paddr_t pa) {
+    const struct fw_frames* f = &k->frames;
+    return pa >= f->base && ((pa - f->base) >> k->format.page_shift) < f->count;
+}
+
+uint32_t frame_index_of(const struct fw_kernel* k, hal_paddr_t pa) {
+    return (uint32_t)((pa - k->frames.base) >> k->format.page_shift);
+}
+
+static void account_data(struct fw_kernel* k, uint64_t frames) {
+    k->stats.data_frames += frames;
+    if (k->stats.data_frames > k->stats.data_frames_peak)
+        k->stats.data_frames_peak = k->stats.data_frames;
+}
+
+hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order) {
+    uint64_t n = (uint64_t)1 << order;
+    hal_paddr_t pa = 0;
+    if (order == 0) {
+        while (k->limit != 0 && k->stats.data_frames >= k->limit)
+            if (evict_one(k, core) != FW_OK) return 0;
+        pa = frames_alloc(&k->frames);
+        while (pa == 0 && evict_one(k, core) == FW_OK)
+            pa = frames_alloc(&k->frames);
+    } else {
+        if (k->limit != 0 && k->stats.data_frames + n > k->limit) return 0;
+        pa = frames_alloc_block(&k->frames, order);
+    }
+    if (pa == 0) return 0;
+    account_data(k, n);
+    return pa;
+}
+
+void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint64_t va,
+              uint32_t flags) {
+    uint32_t first = frame_index_of(k, pa);
+    uint64_t n = (uint64_t)1 << order;
+    for (uint64_t i = 0; i < n; ++i) {
+        struct fw_frame_rmap* r = &k->rmap[first + i];
+        r->va = va + (i << k->format.page_shift);
+        r->pid = pid;
+        r->flags = flags;
+    }
+}
+
+void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta) {
+    k->stats.leaves_by_level[level] += (uint64_t)(int64_t)delta;
+    if (mm != 0) mm->stats.leaves_by_level[level] += (uint64_t)(int64_t)delta;
+}
+
+void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa, unsigned order) {
+    struct fw_kernel* k = g->k;
+    uint64_t n = (uint64_t)1 << order;
+    if (!is_managed_frame(k, pa) || !is_managed_frame(k, pa + ((n - 1) << k->format.page_shift)))
+        hal_panic("mm: PTE maps a frame outside the allocator");
+    if (mm != 0) {
+        uint32_t first = frame_index_of(k, pa);
+        for (uint64_t i = 0; i < n; ++i) {
+            struct fw_frame_rmap* r = &k->rmap[first + i];
+            /* Others still map it (fork): at the same va, found again by a walk. */
+            if (r->pid == mm->pid &&
+                frame_refcount(&k->frames, pa + (i << k->format.page_shift)) > 1)
+                r->pid = PID_UNKNOWN;
+        }
+        mm->stats.frames_in_use = mm->stats.frames_in_use > n ? mm->stats.frames_in_use - n : 0;
+    }
+    tlb_remove_frame(g, pa, order);
+}
+
+static void put_one(struct fw_kernel* k, hal_paddr_t pa, uint64_t frames) {
+    int64_t left = frame_put(&k->frames, pa);
+    if (left < 0) hal_panic("mm: dropping a frame that is not allocated");
+    if (left != 0) return;
+    k->stats.data_frames -= frames;
+    uint32_t first = frame_index_of(k, pa);
+    for (uint64_t i = 0; i < frames; ++i) {
+        k->rmap[first + i].pid = 0;
+        k->rmap[first + i].flags = 0;
+    }
+}
+
+void put_data_frames(struct fw_kernel* k, hal_paddr_t pa, unsigned order) {
+    if (order == 0 || frames_block_order(&k->frames, pa) == order) {
+        put_one(k, pa, (uint64_t)1 << order);
+        return;
+    }
+    /* Split since it was mapped: every frame has its own count. */
+    uint64_t n = (uint64_t)1 << order;
+    for (uint64_t i = 0; i < n; ++i)
+        put_one(k, pa + (i << k->format.page_shift), 1);
+}
+
+/* The leaf of mm covering va, if it maps base frame ppn there. */
+static int maps_frame(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, uint64_t ppn,
+                      struct pt_slot* s) {
+    if (pt_walk(k, mm->root, va, 0, 0, 0, s) != FW_OK || s->raw == 0) return 0;
+    struct pte_decoded d;
+    pte_decode(&k->format, s->raw, s->level, &d, 0);
+    if (d.kind != PTE_KIND_LEAF) return 0;
+    uint64_t offset = (va & (level_bytes(k, s->level) - 1)) >> k->format.page_shift;
+    return d.ppn + offset == ppn;
+}
+
+struct fw_mm* rmap_find_owner(struct fw_kernel* k, struct fw_frame_rmap* r, uint64_t ppn,
+                              struct pt_slot* s) {
+    struct fw_mm* mm = r->pid > 0 ? mm_of(k, r->pid) : 0;
+    if (mm != 0 && maps_frame(k, mm, r->va, ppn, s)) return mm;
+    for (int i = 0; i < FW_MAX_PROCESSES; ++i) {
+        mm = &k->mms[i];
+        if (mm->live && maps_frame(k, mm, r->va, ppn, s)) {
+            r->pid = mm->pid;
+            return mm;
+        }
+    }
+    return 0;
+}
+
+void mm_add_frames(struct fw_mm* mm, uint64_t frames) {
+    mm->stats.frames_in_use += frames;
+    if (mm->stats.frames_in_use > mm->stats.frames_peak)
+        mm->stats.frames_peak = mm->stats.frames_in_use;
+}

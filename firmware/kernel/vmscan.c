@@ -1,0 +1,59 @@
+/* Page reclaim: the clock (second chance) over the frames, evicting private base pages mapped by
+ * exactly one address space to swap. A huge page the hand meets with A set gets its second
+ * chance whole (A cleared, the hand jumps past it); with A clear it is split into base pages
+ * and the base page under the hand goes. Freestanding C11. */
+#include "kernel/internal.h"
+
+int evict_one(struct fw_kernel* k, unsigned core) {
+    if (k->swap_mmio == 0 || k->rmap == 0) return FW_ERR_NOMEM;
+    const struct pte_format* fmt = &k->format;
+    uint32_t count = k->frames.count;
+    for (uint64_t n = 0; n < 2 * (uint64_t)count + 1; ++n) {
+        uint32_t idx = k->clock_hand;
+        k->clock_hand = idx + 1 == count ? 0 : idx + 1;
+        struct fw_frame_rmap* r = &k->rmap[idx];
+        if (!(r->flags & RMAP_PRIVATE)) continue;
+        hal_paddr_t pa = k->frames.base + ((hal_paddr_t)idx << fmt->page_shift);
+        if (frame_refcount(&k->frames, pa) != 1) continue;
+        uint64_t ppn = pa >> fmt->page_shift;
+        struct pt_slot s;
+        struct fw_mm* owner = rmap_find_owner(k, r, ppn, &s);
+        if (owner == 0) continue; /* a PROT_NONE page (kept resident) */
+        struct pte_decoded d;
+        pte_decode(fmt, s.raw, s.level, &d, 0);
+        uint64_t size = level_bytes(k, s.level);
+        uint64_t base = r->va & ~(size - 1);
+        if (d.flags & PTE_F_A) {
+            pt_write(k, s.slot, pte_encode_leaf(fmt, d.ppn, d.flags & ~(PTE_F_A | PTE_F_V), s.level));
+            fw_flush_tlb_mm_range(k, core, owner, base, base + size, level_shift(k, s.level));
+            if (s.level > 0) {
+                uint32_t next = frame_index_of(k, d.ppn << fmt->page_shift) +
+                                ((uint32_t)1 << level_order(k, s.level));
+                k->clock_hand = next >= count ? 0 : next;
+            }
+            continue;
+        }
+        if (s.level > 0) {
+            /* No reclaim for the split's table: this is reclaim already. */
+            if (pt_split(k, core, owner, r->va, 0, 0) != FW_OK) continue;
+            if (rmap_find_owner(k, r, ppn, &s) != owner || s.level != 0) continue;
+        }
+        uint64_t swap_slot = 0;
+        if (slot_alloc(k, &swap_slot) != FW_OK) return FW_ERR_NOMEM;
+        /* Unmap and flush first, then write: the page cannot change once no translation
+         * reaches it on any core; the frame goes back only after the write. */
+        struct fw_mmu_gather g;
+        tlb_gather_mmu(&g, k, core, owner, 0);
+        pt_write(k, s.slot, pte_encode_swap(fmt, swap_slot));
+        tlb_flush_pte_range(&g, r->va & ~(page_bytes(k) - 1), fmt->page_shift);
+        count_leaf(k, owner, 0, -1);
+        rmap_remove_leaf(&g, owner, pa, 0);
+        tlb_flush_mmu_tlbonly(&g);
+        swap_io(k, SWAP_CMD_WRITE, swap_slot, pa);
+        ++owner->stats.swap_outs;
+        ++k->stats.swap_outs;
+        tlb_finish_mmu(&g);
+        return FW_OK;
+    }
+    return FW_ERR_NOMEM;
+}
