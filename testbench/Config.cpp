@@ -162,6 +162,14 @@ std::optional<std::uint64_t> parseSize(const std::string& s) {
     return std::nullopt;
 }
 
+std::string formatSize(std::uint64_t bytes) {
+    static const char* const units[] = {"", "KiB", "MiB", "GiB", "TiB"};
+    unsigned u = 0;
+    while (u + 1 < 5 && bytes != 0 && bytes % 1024 == 0)
+        bytes /= 1024, ++u;
+    return std::to_string(bytes) + units[u];
+}
+
 std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::uint64_t min,
                               std::uint64_t max) {
     std::uint64_t v = def;

@@ -18,6 +18,8 @@ namespace tlmmu {
 std::optional<std::uint64_t> parseUint(const std::string& text);
 // A byte size: an integer, or one with a K/M/G/T[i][B] suffix ("4GiB", "512M").
 std::optional<std::uint64_t> parseSize(const std::string& text);
+// The shortest exact spelling parseSize reads back: "4KiB", "2MiB", "1536".
+std::string formatSize(std::uint64_t bytes);
 
 // Parses a YAML file (or text from `origin`); syntax errors become InputError "FILE:LINE: ...".
 YAML::Node loadYamlFile(const std::string& path);

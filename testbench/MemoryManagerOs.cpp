@@ -1,178 +1,368 @@
 #include "MemoryManagerOs.h"
 
+#include <algorithm>
+#include <sstream>
+#include <unordered_set>
+
+#include "Config.h"
+#include "core/HostHal.h"
+
 namespace tlmmu {
 
 namespace {
-const char* killReason(fw_kill_reason r) {
-    switch (r) {
-    case FW_KILL_NONE:
-        return "not killed";
-    case FW_KILL_NO_VMA:
-        return "access outside every VMA";
-    case FW_KILL_GUARD_PAGE:
-        return "guard page";
-    case FW_KILL_WRITE_RO:
-        return "write to a read-only mapping";
-    case FW_KILL_EXEC_NX:
-        return "instruction fetch from a non-executable mapping";
-    case FW_KILL_READ_NR:
-        return "read of a mapping without read permission";
-    case FW_KILL_BAD_PTE:
-        return "bad page-table entry";
-    case FW_KILL_OUT_OF_MEMORY:
-        return "out of memory";
-    }
-    return "?";
-}
-
-using ProcessStats = struct fw_process_stats;
+// Memory below 1 MiB stays free, so that physical address 0 is never a frame.
+constexpr std::uint64_t kReservedBytes = std::uint64_t{1} << 20;
 
 const char* const kFaultClassNames[] = {"none",    "demand_zero", "cow",
                                         "swap_in", "spurious",    "protection"};
+static_assert(sizeof kFaultClassNames / sizeof *kFaultClassNames == FW_FAULT_CLASSES);
 
-void check(int rc, const char* what) {
-    if (rc) hal_panic(fwError(what, rc).c_str());
+std::string hex(Addr a) {
+    std::ostringstream s;
+    s << "0x" << std::hex << a;
+    return s.str();
 }
 } // namespace
 
-MemoryManagerOs::MemoryManagerOs(FrameLayout& layout, const MemoryManagerConfig& config,
+std::string fwError(const std::string& what, int rc) {
+    return what + ": " + fw_strerror(rc);
+}
+
+MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const MemoryManagerConfig& config,
                                  const Scenario& scenario)
-    : scenario_(scenario), storage_(new std::uint64_t[(fw_mm_size() + 7) / 8]()),
-      rmap_(layout.config.frame_count), swap_bitmap_((config.swap_slots + 63) / 64 + 1),
-      table_bytes_(std::uint64_t{1} << layout.config.format.page_shift) {
-    if (layout.config.page_level != 0)
-        throw InputError("workload.page_size: a scenario's memory manager maps base pages only");
-    fw_mm_config c{};
-    c.kernel = layout.config;
+    : format_(format), config_(config), scenario_(scenario), cores_(config.cores) {
+    const std::uint64_t frame_bytes = format.tableBytes();
+    std::uint64_t count = (config.memory_size - kReservedBytes) / frame_bytes;
+    if (config.frames) {
+        if (config.frames > count)
+            throw InputError("firmware.frames: " + std::to_string(config.frames) +
+                             " frames do not fit in memory.size (at most " +
+                             std::to_string(count) + ")");
+        count = config.frames;
+    }
+    if (count >= (std::uint64_t{1} << 30))
+        throw InputError("memory.size: the firmware manages fewer than 2^30 frames (set "
+                         "firmware.frames to use part of the memory)");
+    frame_meta_.assign(count, 0);
+    rmap_.resize(count);
+    swap_bitmap_.assign((config.swap_slots + 63) / 64 + 1, 0);
+    storage_.reset(new std::uint64_t[(fw_kernel_size() + 7) / 8]());
+    fw_kernel_config c{};
+    c.format = format.raw();
+    c.frames_base = kReservedBytes;
+    c.frame_count = static_cast<std::uint32_t>(count);
+    c.frame_meta = frame_meta_.data();
+    c.rmap = rmap_.data();
     c.asid_bits = config.asid_bits;
     c.cores = config.cores;
     c.memory_limit_frames = static_cast<std::uint32_t>(config.memory_limit_frames);
     c.swap_mmio = config.swap_mmio;
     c.swap_slots = config.swap_slots;
+    c.fault_entry_cycles = config.fault_entry_cycles;
+    c.fault_exit_cycles = config.fault_exit_cycles;
     c.switch_cycles = config.switch_cycles;
     c.fork_cycles = config.fork_cycles;
-    c.rmap = rmap_.data();
-    if (const int rc = fw_mm_init(mm(), &c, swap_bitmap_.data()))
-        throw InputError("firmware: " + fwError("fw_mm_init", rc));
+    if (const int rc = fw_kernel_init(k(), &c, config.swap_mmio ? swap_bitmap_.data() : nullptr))
+        throw InputError(fwError("firmware initialisation", rc));
+
+    // One task per process; a forked one waits for its parent's fork event.
+    for (std::size_t i = 0; i < scenario.processes.size(); ++i) {
+        const ScenarioProcess& p = scenario.processes[i];
+        auto t = std::make_unique<OsTask>();
+        t->name = p.name;
+        t->core = p.core;
+        t->process = i;
+        t->workload = scenario.makeWorkload(i);
+        t->events = p.events;
+        t->checked.enabled = p.checked;
+        t->checked.salt = static_cast<std::uint32_t>(i + 1);
+        tasks_.push_back(std::move(t));
+    }
+    std::vector<std::shared_ptr<DataShadow>> shared_shadows;
+    for (std::size_t i = 0; i < scenario.shared.size(); ++i)
+        shared_shadows.push_back(std::make_shared<DataShadow>());
+    for (auto& t : tasks_) {
+        const ScenarioProcess& p = scenario.processes[t->process];
+        if (p.forked_from.empty()) t->checked.shadow = std::make_shared<DataShadow>(); // else: fork
+        for (const ScenarioVma& v : p.vmas)
+            if (v.shm >= 0) t->checked.shared.push_back({v.start, v.size, shared_shadows[v.shm]});
+        for (const TaskEvent& e : t->events)
+            if (e.kind == TaskEvent::Kind::Fork) tasks_[e.child]->parent = t.get();
+        cores_[t->core].queue.push_back(t.get());
+    }
 }
 
 MemoryManagerOs::~MemoryManagerOs() = default;
+
+// A firmware error the OS cannot recover from stops the run with the firmware's words.
+void MemoryManagerOs::check(int rc, const std::string& what) const {
+    if (rc) throw FirmwarePanic(fwError(what, rc));
+}
 
 void MemoryManagerOs::createShared() {
     if (shared_created_) return;
     shared_created_ = true;
     for (const ScenarioShared& s : scenario_.shared) {
         int id = -1;
-        check(fw_shm_create(mm(), s.size, &id), ("creating shared object " + s.name).c_str());
+        check(fw_shm_create(k(), s.size, &id), "creating shared object " + s.name);
         shm_ids_.push_back(id);
     }
 }
 
-void MemoryManagerOs::start(Task& task) {
+void MemoryManagerOs::start(OsTask& task) {
     createShared();
-    const ScenarioProcess& p = scenario_.processes[process_of_.at(&task)];
-    check(fw_process_create(mm(), task.core, &task.pid), ("creating process " + p.name).c_str());
-    for (const ScenarioVma& v : p.vmas)
-        check(fw_vma_map(mm(), task.pid, v.start, v.size, v.prot, static_cast<fw_vma_kind>(v.kind),
-                         v.shm >= 0 ? shm_ids_[v.shm] : -1),
-              ("mapping a VMA of " + p.name).c_str());
-}
-
-void MemoryManagerOs::prefault(Task& task, Addr va) {
-    // Only what the process may touch: an illegal address must still fault during the run.
-    const ScenarioProcess& p = scenario_.processes[process_of_.at(&task)];
-    for (const ScenarioVma& v : p.vmas)
-        if (va >= v.start && va - v.start < v.size) {
-            fw_fault_result r{};
-            check(fw_fault(mm(), task.core, task.pid, va, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r),
-                  "prefault");
-            return;
-        }
-}
-
-void MemoryManagerOs::switchTo(Task& task) {
-    check(fw_switch_to(mm(), task.core, task.pid), "context switch");
-}
-
-OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, AccessType access,
-                                                     FaultKind kind) {
-    const auto fa = static_cast<fw_access>(access);
-    if (kind == FaultKind::TlbMiss) {
-        // Software-managed TLB: the refill handler walks the table; only if it finds nothing
-        // that permits the access is this a page fault.
-        const int rc = fw_tlb_refill(mm(), task.core, task.pid, va, fa);
-        if (rc == 0) return {};
-        if (rc != FW_ERR_FAULT) check(rc, "TLB refill");
-        kind = FaultKind::NotPresent;
+    const ScenarioProcess& p = scenario_.processes[task.process];
+    check(fw_process_create(k(), task.core, &task.pid, &task.tid), "creating process " + p.name);
+    for (const ScenarioVma& v : p.vmas) {
+        fw_vma_desc d{};
+        d.start = v.start;
+        d.len = v.size;
+        d.prot = v.prot;
+        d.kind = static_cast<fw_vma_kind>(v.kind);
+        d.shm_id = v.shm >= 0 ? shm_ids_[v.shm] : -1;
+        d.page_level = v.page_level;
+        check(fw_vma_map(k(), task.core, task.pid, &d),
+              "mapping a VMA of " + p.name + " at " + hex(v.start));
     }
-    fw_fault_result r{};
-    check(fw_fault(mm(), task.core, task.pid, va, fa, static_cast<fw_fault_kind>(kind), &r),
-          "fault handler");
-    notePeaks();
-    if (r.cls != FW_FAULT_CLASS_PROTECTION) return {};
-    return {true, killReason(r.reason)};
+    task.state = Task::State::Runnable;
+    task.os_stop = task.events.empty() ? ~std::uint64_t{0} : task.events.front().at;
 }
 
-void MemoryManagerOs::event(Task& task, const TaskEvent& e) {
-    const ScenarioProcess& p = scenario_.processes[process_of_.at(&task)];
-    const std::string what = "process " + p.name + " event at instruction " + std::to_string(e.at);
+std::string MemoryManagerOs::outsideAddressSpace(const OsTask& task, Addr va) const {
+    return task.workload->where() + ": address " + hex(va) + " is outside " +
+           format_.describeVaSpace() + " (user addresses are below " + hex(format_.userSpan()) +
+           ")";
+}
+
+// Maps every page the task's workload touches (its first max_instructions), A/D set, before
+// the run. Only what the process may touch: an illegal address must still fault in the run.
+void MemoryManagerOs::prefault(OsTask& task) {
+    const Addr page = format_.tableBytes();
+    std::unordered_set<Addr> seen; // each page once: the firmware walks per call
+    auto each_page = [&](Addr va, std::uint32_t size) {
+        const Addr last = va + std::max<std::uint32_t>(size, 1) - 1;
+        for (Addr p = va & ~(page - 1);; p += page) {
+            if (seen.insert(p).second) {
+                const int rc = fw_prefault(k(), task.pid, p);
+                if (rc == FW_ERR_NOT_MAPPED || rc == FW_ERR_INVAL) {
+                    if (config_.implicit)
+                        throw InputError(outsideAddressSpace(task, std::max(p, va)));
+                } else {
+                    check(rc, "prefaulting " + hex(p) + " of process " + task.name);
+                }
+            }
+            if (last - p < page || p + page < p) break;
+        }
+    };
+    Instruction insn;
+    std::uint64_t n = 0;
+    while ((!config_.max_instructions || n < config_.max_instructions) &&
+           task.workload->next(insn)) {
+        if (insn.size) ++n, each_page(insn.pc, insn.size);
+        for (unsigned i = 0; i < insn.num_refs; ++i)
+            each_page(insn.refs[i].addr, insn.refs[i].size);
+    }
+    task.workload->rewind();
+}
+
+void MemoryManagerOs::boot(unsigned core) {
+    for (OsTask* t : cores_[core].queue)
+        if (!t->parent) start(*t);
+    if (config_.prefault)
+        for (OsTask* t : cores_[core].queue)
+            if (!t->parent) prefault(*t);
+    notePeaks();
+}
+
+// Round robin over the core's runnable tasks, starting after the one it ran last.
+OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
+    CoreState& c = cores_[core];
+    OsTask* chosen = nullptr;
+    for (std::size_t i = 0; i < c.queue.size() && !chosen; ++i) {
+        OsTask* t = c.queue[(c.next + i) % c.queue.size()];
+        if (t->state == Task::State::Runnable && t != c.current) {
+            chosen = t;
+            c.next = (c.next + i + 1) % c.queue.size();
+        }
+    }
+    if (!chosen && c.current && c.current->state == Task::State::Runnable) chosen = c.current;
+    if (chosen && chosen != c.current) {
+        check(fw_switch_to(k(), core, chosen->tid), "switching to " + chosen->name);
+        c.current = chosen;
+    }
+    return {chosen, config_.time_slice_cycles};
+}
+
+bool MemoryManagerOs::finished(unsigned core) const {
+    return std::none_of(cores_[core].queue.begin(), cores_[core].queue.end(),
+                        [](const OsTask* t) { return t->state != Task::State::Done; });
+}
+
+void MemoryManagerOs::atInstruction(Task& task) {
+    auto& t = static_cast<OsTask&>(task);
+    while (t.state == Task::State::Runnable && t.next_event < t.events.size() &&
+           t.events[t.next_event].at <= t.instructions)
+        event(t, t.events[t.next_event++]);
+    t.os_stop = t.next_event < t.events.size() ? t.events[t.next_event].at : ~std::uint64_t{0};
+}
+
+void MemoryManagerOs::wake(OsTask& task) {
+    // The other core must see the change at this core's time: catch up first.
+    if (task.core != HostHal::current().coreId()) HostHal::current().sync();
+    cores_[task.core].runnable.notify(sc_core::SC_ZERO_TIME);
+}
+
+void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
+    const unsigned core = HostHal::current().coreId();
+    const std::string what =
+        "process " + t.name + ", event at instruction " + std::to_string(e.at);
     int rc = 0;
     switch (e.kind) {
-    case TaskEvent::Kind::Fork:
-        rc = fw_process_fork(mm(), task.pid, e.child->core, &e.child->pid);
+    case TaskEvent::Kind::Fork: {
+        OsTask& child = *tasks_[e.child];
+        rc = fw_process_fork(k(), core, t.pid, child.core, &child.pid, &child.tid);
+        if (rc) break;
+        // The child sees what the parent wrote before the fork, then its own writes.
+        if (t.checked.shadow) child.checked.shadow = std::make_shared<DataShadow>(*t.checked.shadow);
+        child.checked.shared = t.checked.shared;
+        child.state = Task::State::Runnable;
+        child.os_stop = child.events.empty() ? ~std::uint64_t{0} : child.events.front().at;
+        wake(child);
         break;
-    case TaskEvent::Kind::Map:
-        rc = fw_vma_map(mm(), task.pid, e.start, e.size, e.prot,
-                        static_cast<fw_vma_kind>(e.vma_kind), -1);
+    }
+    case TaskEvent::Kind::Map: {
+        fw_vma_desc d{};
+        d.start = e.start;
+        d.len = e.size;
+        d.prot = e.prot;
+        d.kind = static_cast<fw_vma_kind>(e.vma_kind);
+        d.shm_id = -1;
+        d.page_level = e.page_level;
+        rc = fw_vma_map(k(), core, t.pid, &d);
         break;
+    }
     case TaskEvent::Kind::Unmap:
-        rc = fw_vma_unmap(mm(), task.pid, e.start, e.size);
+        rc = fw_vma_unmap(k(), core, t.pid, e.start, e.size);
+        if (!rc) t.checked.forget(e.start, e.size);
         break;
     case TaskEvent::Kind::Protect:
-        rc = fw_vma_protect(mm(), task.pid, e.start, e.size, e.prot);
+        rc = fw_vma_protect(k(), core, t.pid, e.start, e.size, e.prot);
+        break;
+    case TaskEvent::Kind::Discard:
+        rc = fw_vma_discard(k(), core, t.pid, e.start, e.size);
+        if (!rc) t.checked.forget(e.start, e.size);
         break;
     case TaskEvent::Kind::Exit:
-        break; // finished() releases everything
+        finish(t, true);
+        break;
     }
     notePeaks();
     if (rc == FW_ERR_OVERLAP) throw InputError(what + ": the mapping overlaps an existing VMA");
     if (rc == FW_ERR_NOT_MAPPED) throw InputError(what + ": the range is not (wholly) mapped");
-    if (rc) throw InputError(what + ": " + fwError("the firmware", rc));
+    if (rc) throw InputError(fwError(what, rc));
 }
 
-void MemoryManagerOs::finished(Task& task) {
-    if (task.pid <= 0) return; // never created (its parent ended before forking it)
-    final_stats_[&task] = *fw_process_stats(mm(), task.pid);
-    final_stats_[&task].fault_cycles = task.fault_cycles;
-    if (fw_process_killed(mm(), task.pid) == FW_KILL_NONE)
-        check(fw_process_exit(mm(), task.pid), "process exit");
+// The task is done: it exited, its stream ended, or it was killed. Children it would still have
+// forked never come to be.
+void MemoryManagerOs::finish(OsTask& t, bool timed) {
+    if (t.state == Task::State::Done) return;
+    t.state = Task::State::Done;
+    if (t.pid > 0) {
+        final_stats_[&t] = *fw_process_stats(k(), t.pid);
+        final_stats_[&t].fault_cycles = t.fault_cycles;
+        if (!t.killed)
+            check(fw_task_exit(k(), HostHal::current().coreId(), t.tid), "exit of " + t.name);
+    }
+    for (std::size_t i = t.next_event; i < t.events.size(); ++i)
+        if (t.events[i].kind == TaskEvent::Kind::Fork) {
+            OsTask& child = *tasks_[t.events[i].child];
+            child.state = Task::State::Done;
+            if (timed)
+                wake(child);
+            else
+                cores_[child.core].runnable.notify(sc_core::SC_ZERO_TIME);
+        }
+}
+
+void MemoryManagerOs::exit(Task& task) {
+    finish(static_cast<OsTask&>(task), false);
+}
+
+OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, AccessType access,
+                                                     FaultKind kind) {
+    auto& t = static_cast<OsTask&>(task);
+    const unsigned core = HostHal::current().coreId();
+    const auto fa = static_cast<fw_access>(access);
+    if (kind == FaultKind::TlbMiss) {
+        // Software-managed TLB: the refill handler walks the table; only if it finds nothing
+        // that permits the access is this a page fault.
+        const int rc = fw_tlb_refill(k(), core, t.tid, va, fa);
+        if (rc == 0) return {};
+        if (rc != FW_ERR_FAULT) check(rc, "TLB refill for " + t.name + " at " + hex(va));
+        kind = FaultKind::NotPresent;
+    }
+    fw_fault_result r{};
+    check(fw_fault(k(), core, t.tid, va, fa, static_cast<fw_fault_kind>(kind), &r),
+          "fault handler for " + t.name + " at " + hex(va));
+    notePeaks();
+    if (r.cls != FW_FAULT_CLASS_PROTECTION) return {};
+    // The firmware killed the process (every task of it) and released its memory.
+    std::string report = fw_kill_reason_str(r.reason);
+    const bool outside = (r.reason == FW_KILL_NO_VMA || r.reason == FW_KILL_BAD_PTE) &&
+                         (va >= format_.userSpan() || kind == FaultKind::NonCanonical);
+    if (config_.implicit && outside) report = outsideAddressSpace(t, va);
+    for (auto& other : tasks_)
+        if (other->pid == t.pid && other->state != Task::State::Done) {
+            other->killed = true;
+            finish(*other, true);
+        }
+    // A run without a scenario is its trace: a process killed means the trace was not run.
+    if (config_.implicit && error_.empty()) error_ = "process " + t.name + " killed: " + report;
+    return {true, report};
 }
 
 std::uint64_t MemoryManagerOs::pageTableBytes() const {
-    return fw_mm_tables_in_use(mm()) * table_bytes_;
+    return fw_tables_in_use(k()) * format_.tableBytes();
 }
 
-struct fw_process_stats MemoryManagerOs::statsOf(const Task& task) const {
+void MemoryManagerOs::notePeaks() {
+    frames_peak_ = std::max(frames_peak_, fw_frames_in_use(k()));
+    table_bytes_peak_ = std::max(table_bytes_peak_, pageTableBytes());
+}
+
+ProcessStats MemoryManagerOs::statsOf(const OsTask& task) const {
     auto it = final_stats_.find(&task);
     if (it != final_stats_.end()) return it->second;
-    if (task.pid > 0) return *fw_process_stats(mm(), task.pid);
+    if (task.pid > 0)
+        if (const ProcessStats* s = fw_process_stats(k(), task.pid)) return *s;
     return {};
 }
 
-void MemoryManagerOs::registerStats(Stats& stats, const std::string& prefix,
-                                    std::vector<const Task*> tasks) {
+void MemoryManagerOs::registerFirmwareStats(Stats& stats, const std::string& prefix,
+                                            std::vector<const OsTask*> tasks) {
     // Sums a field over the tasks, read when the statistics are written.
     auto sum = [this, tasks](auto field) {
         return [this, tasks, field] {
             std::uint64_t n = 0;
-            for (const Task* t : tasks)
+            for (const OsTask* t : tasks)
                 n += field(statsOf(*t));
             return n;
         };
     };
-    for (unsigned c = 1; c < 6; ++c)
+    for (unsigned c = 1; c < FW_FAULT_CLASSES; ++c)
         stats.derived(prefix + ".faults." + kFaultClassNames[c],
                       sum([c](const ProcessStats& s) { return s.faults[c]; }));
+    for (unsigned l = 0; l < format_.levels(); ++l) {
+        if (!format_.leafAllowed(l)) continue;
+        const std::string size = formatSize(std::uint64_t{1} << format_.levelShift(l));
+        stats.derived(prefix + ".demand_faults_by_page_size." + size,
+                      sum([l](const ProcessStats& s) { return s.demand_faults_by_level[l]; }));
+        stats.derived(prefix + ".mapped_by_page_size." + size,
+                      sum([l](const ProcessStats& s) { return s.leaves_by_level[l]; }));
+    }
+    stats.derived(prefix + ".huge_splits", sum([](const ProcessStats& s) { return s.splits; }));
+    stats.derived(prefix + ".huge_fallbacks",
+                  sum([](const ProcessStats& s) { return s.huge_fallbacks; }));
     stats.derived(prefix + ".pages_copied",
                   sum([](const ProcessStats& s) { return s.pages_copied; }));
     stats.derived(prefix + ".swap_outs", sum([](const ProcessStats& s) { return s.swap_outs; }));
@@ -186,9 +376,26 @@ void MemoryManagerOs::registerStats(Stats& stats, const std::string& prefix,
                       sum([](const ProcessStats& s) { return s.frames_peak; }));
 }
 
-void MemoryManagerOs::notePeaks() {
-    frames_peak_ = std::max(frames_peak_, framesInUse());
-    table_bytes_peak_ = std::max(table_bytes_peak_, pageTableBytes());
+void MemoryManagerOs::registerStats(Stats& stats) {
+    for (const auto& t : tasks_)
+        registerFirmwareStats(stats, "processes." + t->name + ".firmware", {t.get()});
+    for (unsigned c = 0; c < cores_.size(); ++c)
+        registerFirmwareStats(stats, "cores[" + std::to_string(c) + "].firmware",
+                              {cores_[c].queue.begin(), cores_[c].queue.end()});
+    const struct fw_kernel_stats* ks = fw_kernel_stats(k());
+    stats.derived("memory.page_table_bytes", [this] { return pageTableBytes(); });
+    stats.derived("memory.page_table_bytes_peak", [this] { return table_bytes_peak_; });
+    stats.derived("firmware.frames_in_use", [this] { return fw_frames_in_use(k()); });
+    stats.derived("firmware.frames_peak", [this] { return frames_peak_; });
+    stats.counter("firmware.demand_faults", &ks->demand_faults);
+    stats.counter("firmware.frames_mapped", &ks->frames_mapped);
+    stats.counter("firmware.huge_splits", &ks->splits);
+    stats.counter("firmware.huge_fallbacks", &ks->huge_fallbacks);
+    stats.counter("firmware.swap_outs", &ks->swap_outs);
+    stats.counter("firmware.swap_ins", &ks->swap_ins);
+    stats.counter("firmware.flush.pages", &ks->flush_pages);
+    stats.counter("firmware.flush.full", &ks->flush_full);
+    stats.counter("firmware.flush.remote", &ks->flush_remote);
 }
 
 } // namespace tlmmu

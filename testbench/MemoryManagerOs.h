@@ -1,14 +1,20 @@
-// The cores' OperatingSystem over the firmware memory manager (firmware/kernel/mm.h), for runs
-// described by a scenario: processes with VMAs, fork, shared memory, swapping, ASIDs.
+// The operating system of every run: the firmware memory manager (firmware/kernel/mm.h) under
+// the cores, and the policy the firmware leaves to its host: which task each core runs (round
+// robin with time slices), the scenario's events, process lifetimes, prefaulting. A run
+// without a scenario is described as one (Platform: one process per core, each with one
+// implicit region).
 #pragma once
 
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "FirmwareBinding.h"
 #include "Scenario.h"
 #include "common/Stats.h"
+#include "core/OperatingSystem.h"
+#include "core/Task.h"
+#include "mmu/PteFormat.h"
 
 extern "C" {
 #include "kernel/mm.h"
@@ -16,54 +22,100 @@ extern "C" {
 
 namespace tlmmu {
 
+// The firmware's per-process statistics (the C struct shares its name with a function).
+using ProcessStats = struct fw_process_stats;
+
+// "WHAT: the firmware's words for rc".
+std::string fwError(const std::string& what, int rc);
+
 struct MemoryManagerConfig {
+    std::uint64_t memory_size = 0;
+    std::uint64_t frames = 0; // data + table frames the firmware manages (0: all memory above 1 MiB)
     unsigned asid_bits = 16;
     unsigned cores = 1;
     std::uint64_t memory_limit_frames = 0;
     Addr swap_mmio = 0; // 0: no swap device
     std::uint64_t swap_slots = 0;
-    std::uint64_t switch_cycles = 0;
-    std::uint64_t fork_cycles = 0;
+    std::uint64_t fault_entry_cycles = 0, fault_exit_cycles = 0;
+    std::uint64_t switch_cycles = 0, fork_cycles = 0;
+    std::uint64_t time_slice_cycles = 0; // 0: a task runs until it ends
+    bool prefault = false;
+    std::uint64_t max_instructions = 0; // per core; bounds prefaulting
+    bool implicit = false; // the processes are the implicit ones of a run without a scenario
+};
+
+// A task with what the OS keeps about it.
+struct OsTask : Task {
+    std::size_t process = 0; // index in the scenario
+    std::vector<TaskEvent> events;
+    std::size_t next_event = 0;
+    OsTask* parent = nullptr; // the task whose fork creates this one (null: created at boot)
+    bool killed = false;
 };
 
 class MemoryManagerOs final : public OperatingSystem {
   public:
-    MemoryManagerOs(FrameLayout& layout, const MemoryManagerConfig& config,
+    MemoryManagerOs(const PteFormat& format, const MemoryManagerConfig& config,
                     const Scenario& scenario);
     ~MemoryManagerOs() override;
-    // Which scenario process a task is (set by the platform before the run).
-    void bind(Task& task, std::size_t process) { process_of_[&task] = process; }
 
-    void start(Task& task) override;
-    void prefault(Task& task, Addr va) override;
-    void switchTo(Task& task) override;
+    // One task per scenario process, in the scenario's order.
+    const std::vector<std::unique_ptr<OsTask>>& tasks() const { return tasks_; }
+
+    void boot(unsigned core) override;
+    Dispatch schedule(unsigned core) override;
+    bool finished(unsigned core) const override;
+    const sc_core::sc_event& runnable(unsigned core) const override {
+        return cores_[core].runnable;
+    }
+    void atInstruction(Task& task) override;
     FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) override;
-    void event(Task& task, const TaskEvent& event) override;
-    void finished(Task& task) override;
+    void exit(Task& task) override;
 
-    // The firmware's statistics summed over `tasks`, under `prefix` (a process, or a core).
-    void registerStats(Stats& stats, const std::string& prefix, std::vector<const Task*> tasks);
-    struct fw_process_stats statsOf(const Task& task) const;
+    // The firmware's statistics: per process, per core (its processes summed) and kernel-wide.
+    void registerStats(Stats& stats);
+    // A failure of the run the OS saw (a process of a run without a scenario was killed: the
+    // trace could not be simulated), empty if none.
+    std::string error() const { return error_; }
     std::uint64_t pageTableBytes() const;
-    std::uint64_t framesInUse() const { return fw_mm_frames_in_use(mm()); }
     std::uint64_t framesPeak() const { return frames_peak_; }
     std::uint64_t pageTableBytesPeak() const { return table_bytes_peak_; }
 
   private:
-    fw_mm* mm() const { return reinterpret_cast<fw_mm*>(storage_.get()); }
-    void createShared(); // the scenario's shared objects, on first use (needs the HAL)
+    struct CoreState {
+        std::vector<OsTask*> queue;
+        std::size_t next = 0;
+        OsTask* current = nullptr; // whose address space the core holds
+        sc_core::sc_event runnable;
+    };
+    fw_kernel* k() const { return reinterpret_cast<fw_kernel*>(storage_.get()); }
+    void check(int rc, const std::string& what) const;
+    void createShared();
+    void start(OsTask& task);
+    void prefault(OsTask& task);
+    void event(OsTask& task, const TaskEvent& e);
+    void finish(OsTask& task, bool timed);
+    void wake(OsTask& task);
+    std::string outsideAddressSpace(const OsTask& task, Addr va) const;
     void notePeaks();
+    ProcessStats statsOf(const OsTask& task) const;
+    void registerFirmwareStats(Stats& stats, const std::string& prefix,
+                               std::vector<const OsTask*> tasks);
 
+    const PteFormat& format_;
+    MemoryManagerConfig config_;
     const Scenario& scenario_;
-    std::unique_ptr<std::uint64_t[]> storage_; // struct fw_mm, fixed tables
+    std::vector<std::uint32_t> frame_meta_;
     std::vector<fw_frame_rmap> rmap_;
     std::vector<std::uint64_t> swap_bitmap_;
+    std::unique_ptr<std::uint64_t[]> storage_; // struct fw_kernel
     std::vector<int> shm_ids_;
     bool shared_created_ = false;
-    std::uint64_t table_bytes_;
+    std::vector<std::unique_ptr<OsTask>> tasks_;
+    mutable std::vector<CoreState> cores_;
+    std::map<const OsTask*, ProcessStats> final_stats_; // kept when the pid is reused
     std::uint64_t frames_peak_ = 0, table_bytes_peak_ = 0;
-    std::map<const Task*, std::size_t> process_of_;
-    std::map<const Task*, struct fw_process_stats> final_stats_; // kept when the pid is reused
+    std::string error_;
 };
 
 } // namespace tlmmu

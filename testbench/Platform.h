@@ -6,7 +6,6 @@
 #include <ostream>
 #include <vector>
 
-#include "FirmwareBinding.h"
 #include "MemoryManagerOs.h"
 #include "Scenario.h"
 #include "SystemConfig.h"
@@ -36,9 +35,8 @@ class Platform {
     void printSummary(std::ostream& out) const;
 
   private:
-    std::unique_ptr<Workload> makeWorkload(unsigned core) const;
+    Scenario implicitScenario() const;
     void registerTaskStats(const Task& task);
-    void buildScenarioTasks();
 
     SystemConfig config_;
     PteFormat format_;
@@ -46,16 +44,12 @@ class Platform {
     Stats stats_;
     std::unique_ptr<Memory> memory_;
     std::unique_ptr<Interconnect> interconnect_;
-    std::unique_ptr<FrameLayout> frames_;
-    std::unique_ptr<FirmwareKernel> firmware_; // without a scenario
-    std::unique_ptr<Scenario> scenario_;       // with one
-    std::unique_ptr<MemoryManagerOs> mm_;
+    std::unique_ptr<Scenario> scenario_; // the file's, or the implicit one without a file
+    std::unique_ptr<MemoryManagerOs> os_;
     std::unique_ptr<SwapDevice> swap_;
     std::unique_ptr<InvalidationController> invalidation_;
     std::vector<std::unique_ptr<Mmu>> mmus_;
     std::vector<std::unique_ptr<Core>> cores_;
-    std::unique_ptr<OperatingSystem> os_;
-    std::vector<std::unique_ptr<Task>> tasks_;
 };
 
 } // namespace tlmmu

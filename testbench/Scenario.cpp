@@ -93,15 +93,44 @@ unsigned parseProt(const Reader& r, const YAML::Node& vma, const std::string& pa
     return prot;
 }
 
-// [start, end) of a VMA, its guard page included.
-std::pair<Addr, Addr> extent(const ScenarioVma& v, std::uint64_t page) {
+// [start, end) of a VMA, its guard page (one of the VMA's pages) included.
+std::pair<Addr, Addr> extent(const ScenarioVma& v, const PteFormat& format) {
+    const std::uint64_t page = std::uint64_t{1} << format.levelShift(v.page_level);
     return {v.kind == FW_VMA_STACK ? v.start - page : v.start, v.start + v.size};
+}
+
+// `page_size:` of a VMA or map event: the level whose leaves have that size.
+unsigned pageLevel(const Reader& r, const YAML::Node& map, const std::string& path,
+                   const PteFormat& format) {
+    if (!map["page_size"]) return 0;
+    const std::uint64_t size = r.size(map, "page_size", path);
+    std::string allowed;
+    for (unsigned l = 0; l < format.levels(); ++l) {
+        if (!format.leafAllowed(l)) continue;
+        const std::uint64_t bytes = std::uint64_t{1} << format.levelShift(l);
+        if (bytes == size) return l;
+        allowed += (allowed.empty() ? "" : ", ") + formatSize(bytes);
+    }
+    r.fail(map["page_size"], path + ".page_size",
+           formatSize(size) + " is not a page size of " + format.name() + " (allowed: " +
+               allowed + ")");
+}
+
+// start and size aligned to the page size of `level`, size non-zero.
+void checkAligned(const Reader& r, const YAML::Node& at, const std::string& path, Addr start,
+                  std::uint64_t size, unsigned level, const PteFormat& format) {
+    const std::uint64_t page = std::uint64_t{1} << format.levelShift(level);
+    if (start % page || size == 0 || size % page)
+        r.fail(at, path,
+               "start and size must be non-zero multiples of the page size (" +
+                   formatSize(page) + ")");
 }
 
 } // namespace
 
-Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64_t page,
+Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFormat& format,
                             std::uint64_t seed) {
+    const std::uint64_t page = format.tableBytes();
     const YAML::Node root = loadYamlFile(path);
     Reader r(path);
     Scenario s;
@@ -152,14 +181,13 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
             if (!vmas.IsSequence()) r.fail(vmas, p + ".vmas", "expected a list");
             for (std::size_t j = 0; j < vmas.size(); ++j) {
                 const std::string vp = p + ".vmas[" + std::to_string(j) + "]";
-                r.onlyKeys(vmas[j], vp, {"start", "size", "prot", "kind", "shared"});
+                r.onlyKeys(vmas[j], vp,
+                           {"start", "size", "prot", "kind", "shared", "page_size"});
                 ScenarioVma v;
                 v.start = r.uint(vmas[j], "start", vp);
                 v.size = r.size(vmas[j], "size", vp);
-                if (v.start % page || v.size == 0 || v.size % page)
-                    r.fail(vmas[j], vp,
-                           "start and size must be non-zero multiples of the page size (" +
-                               std::to_string(page) + ")");
+                v.page_level = pageLevel(r, vmas[j], vp, format);
+                checkAligned(r, vmas[j], vp, v.start, v.size, v.page_level, format);
                 v.prot = parseProt(r, vmas[j], vp);
                 v.kind = FW_VMA_ANON;
                 if (vmas[j]["kind"]) {
@@ -178,6 +206,9 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
                                "unknown shared object '" + o + "'");
                     if (v.kind == FW_VMA_STACK)
                         r.fail(vmas[j]["kind"], vp + ".kind", "a shared VMA cannot be a stack");
+                    if (v.page_level != 0)
+                        r.fail(vmas[j]["page_size"], vp + ".page_size",
+                               "a shared VMA maps base pages only");
                     if (v.size > s.shared[it->second].size)
                         r.fail(vmas[j]["size"], vp + ".size",
                                "larger than shared object '" + o + "'");
@@ -185,7 +216,7 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
                     v.shm = it->second;
                 }
                 for (std::size_t k = 0; k < proc.vmas.size(); ++k) {
-                    const auto a = extent(proc.vmas[k], page), b = extent(v, page);
+                    const auto a = extent(proc.vmas[k], format), b = extent(v, format);
                     if (a.first < b.second && b.first < a.second)
                         r.fail(vmas[j], vp,
                                "overlaps " + p + ".vmas[" + std::to_string(k) +
@@ -214,13 +245,13 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
             for (std::size_t j = 0; j < events.size(); ++j) {
                 const YAML::Node e = events[j];
                 const std::string ep = p + ".events[" + std::to_string(j) + "]";
-                r.onlyKeys(e, ep, {"at", "fork", "map", "unmap", "protect", "exit"});
+                r.onlyKeys(e, ep, {"at", "fork", "map", "unmap", "protect", "discard", "exit"});
                 TaskEvent ev;
                 ev.at = r.uint(e, "at", ep);
                 if (ev.at < last)
                     r.fail(e["at"], ep + ".at", "events must be in instruction order");
                 last = ev.at;
-                int child = -1, kinds = 0;
+                int kinds = 0;
                 if (e["fork"]) {
                     ++kinds;
                     ev.kind = TaskEvent::Kind::Fork;
@@ -232,25 +263,30 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
                     if (!cn["forked_from"] || cn["forked_from"].Scalar() != proc.name)
                         r.fail(e["fork"], ep + ".fork",
                                "process '" + c + "' must say forked_from: " + proc.name);
-                    child = it->second;
+                    ev.child = it->second;
                 }
-                for (const char* k : {"map", "unmap", "protect"}) {
+                for (const char* k : {"map", "unmap", "protect", "discard"}) {
                     if (!e[k]) continue;
                     ++kinds;
+                    const std::string name = k;
                     const std::string kp = ep + "." + k;
                     const YAML::Node m = e[k];
-                    if (std::string(k) == "unmap")
+                    if (name == "unmap" || name == "discard")
                         r.onlyKeys(m, kp, {"start", "size"});
+                    else if (name == "protect")
+                        r.onlyKeys(m, kp, {"start", "size", "prot"});
                     else
-                        r.onlyKeys(m, kp, {"start", "size", "prot", "kind"});
-                    ev.kind = std::string(k) == "map"     ? TaskEvent::Kind::Map
-                              : std::string(k) == "unmap" ? TaskEvent::Kind::Unmap
-                                                          : TaskEvent::Kind::Protect;
+                        r.onlyKeys(m, kp, {"start", "size", "prot", "kind", "page_size"});
+                    ev.kind = name == "map"       ? TaskEvent::Kind::Map
+                              : name == "unmap"   ? TaskEvent::Kind::Unmap
+                              : name == "discard" ? TaskEvent::Kind::Discard
+                                                  : TaskEvent::Kind::Protect;
                     ev.start = r.uint(m, "start", kp);
                     ev.size = r.size(m, "size", kp);
-                    if (ev.start % page || ev.size == 0 || ev.size % page)
-                        r.fail(m, kp, "start and size must be non-zero multiples of the page size");
-                    if (ev.kind != TaskEvent::Kind::Unmap) ev.prot = parseProt(r, m, kp);
+                    ev.page_level = pageLevel(r, m, kp, format);
+                    checkAligned(r, m, kp, ev.start, ev.size, ev.page_level, format);
+                    if (ev.kind == TaskEvent::Kind::Map || ev.kind == TaskEvent::Kind::Protect)
+                        ev.prot = parseProt(r, m, kp);
                     ev.vma_kind = FW_VMA_ANON;
                     if (m["kind"]) {
                         const std::string kind = r.string(m, "kind", kp);
@@ -263,9 +299,9 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
                     ++kinds;
                     ev.kind = TaskEvent::Kind::Exit;
                 }
-                if (kinds != 1) r.fail(e, ep, "exactly one of fork, map, unmap, protect, exit");
+                if (kinds != 1)
+                    r.fail(e, ep, "exactly one of fork, map, unmap, protect, discard, exit");
                 proc.events.push_back(ev);
-                proc.event_child.push_back(child);
             }
         }
         s.processes.push_back(std::move(proc));
@@ -275,8 +311,8 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
         if (s.processes[i].forked_from.empty()) continue;
         int forks = 0;
         for (const auto& q : s.processes)
-            for (int c : q.event_child)
-                forks += c == static_cast<int>(i);
+            for (const TaskEvent& e : q.events)
+                forks += e.kind == TaskEvent::Kind::Fork && e.child == static_cast<int>(i);
         if (forks != 1)
             r.fail(procs[i], "processes[" + std::to_string(i) + "]",
                    "forked_from " + s.processes[i].forked_from +

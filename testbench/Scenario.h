@@ -12,10 +12,12 @@
 //         - {start: 0x10000000, size: 4MiB, prot: rw}
 //         - {start: 0x7ff00000, size: 1MiB, prot: rw, kind: stack}   # guard page below
 //         - {start: 0x20000000, size: 64KiB, prot: rw, shared: buf}
+//         - {start: 0x40000000, size: 8MiB, prot: rw, page_size: 2MiB}      # huge pages
 //       workload: {pattern: random, footprint: 4MiB, instructions: 100000}  # or format: lackey,
 //       trace: F events:
 //         - {at: 50000, fork: child}
 //         - {at: 60000, protect: {start: 0x10000000, size: 4KiB, prot: r}}
+//         - {at: 70000, discard: {start: 0x10000000, size: 64KiB}}      # madvise(DONTNEED)
 //         - {at: 90000, exit: true}
 //     - name: child            # created by parent's fork: no vmas of its own (it inherits them)
 //       core: 1
@@ -27,17 +29,31 @@
 #include <string>
 #include <vector>
 
-#include "core/Task.h"
+#include "mmu/PteFormat.h"
 #include "workload/SyntheticWorkload.h"
 
 namespace tlmmu {
 
+// What a task does at an instruction count (OS work, in firmware time).
+struct TaskEvent {
+    enum class Kind : std::uint8_t { Fork, Map, Unmap, Protect, Discard, Exit };
+    std::uint64_t at = 0; // after this many of the task's instructions
+    Kind kind = Kind::Exit;
+    int child = -1; // Fork: index of the forked process
+    Addr start = 0; // Map, Unmap, Protect, Discard
+    std::uint64_t size = 0;
+    unsigned prot = 0;       // FW_PROT_* (Map, Protect)
+    int vma_kind = 0;        // fw_vma_kind (Map)
+    unsigned page_level = 0; // Map: level of its pages (0 = base pages)
+};
+
 struct ScenarioVma {
     Addr start = 0;
     std::uint64_t size = 0;
-    unsigned prot = 0; // FW_PROT_*
-    int kind = 0;      // fw_vma_kind
-    int shm = -1;      // index into Scenario::shared
+    unsigned prot = 0;       // FW_PROT_*
+    int kind = 0;            // fw_vma_kind
+    int shm = -1;            // index into Scenario::shared
+    unsigned page_level = 0; // level of its pages (0 = base pages; page_size: in the file)
 };
 
 struct ScenarioProcess {
@@ -49,8 +65,7 @@ struct ScenarioProcess {
     std::string trace;
     SyntheticParams synthetic;
     bool checked = false;          // stores write known values, loads are verified (Core)
-    std::vector<TaskEvent> events; // child pointers filled by the platform (child_index)
-    std::vector<int> event_child;  // per event: index of the forked process, or -1
+    std::vector<TaskEvent> events; // in instruction order
 };
 
 struct ScenarioShared {
@@ -62,8 +77,9 @@ struct Scenario {
     std::vector<ScenarioShared> shared;
     std::vector<ScenarioProcess> processes;
 
-    // page_size: the base page (VMAs must be aligned to it); cores: how many exist.
-    static Scenario fromFile(const std::string& path, unsigned cores, std::uint64_t page_size,
+    // VMAs must be aligned to their page size, a base page of `format` unless they say
+    // page_size; cores: how many exist.
+    static Scenario fromFile(const std::string& path, unsigned cores, const PteFormat& format,
                              std::uint64_t seed);
     // The workload of process i (opens its trace).
     std::unique_ptr<Workload> makeWorkload(std::size_t i) const;

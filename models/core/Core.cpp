@@ -4,15 +4,13 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
-#include <unordered_set>
 
 namespace tlmmu {
 
 Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& clock,
            OperatingSystem& os)
     : sc_module(name), translate_socket("translate_socket"), data_socket("data_socket"),
-      config_(config), clock_(clock), os_(os),
-      hal_(data_socket, translate_socket, clock, config.id),
+      config_(config), os_(os), time_(clock), hal_(data_socket, translate_socket, time_, config.id),
       base_whole_(static_cast<std::uint64_t>(std::llround(config.base_cpi * 1e6)) / 1000000),
       base_micro_(static_cast<std::uint64_t>(std::llround(config.base_cpi * 1e6)) % 1000000) {
     data_socket.register_invalidate_direct_mem_ptr(this, &Core::invalidate_direct_mem_ptr);
@@ -29,157 +27,70 @@ Core::~Core() {
     translation_.clear_extension(&ext_);
 }
 
-void Core::addTask(Task* task) {
-    task->home = this;
-    tasks_.push_back(task);
-}
-
-void Core::charge(std::uint64_t& category, std::uint64_t cycles) {
+void Core::account(std::uint64_t& category, std::uint64_t cycles) {
     category += cycles;
     cycles_ += cycles;
-    local_cycles_ += cycles;
     if (running_) running_->cycles += cycles;
 }
 
-// Runs firmware with time; what it takes is charged to `category`.
+// Runs firmware with time (it advances the core's local time itself); what it takes is
+// accounted to `category`.
 template <class Fn> std::uint64_t Core::timedFirmware(std::uint64_t& category, Fn&& fn) {
-    const std::uint64_t cycles = clock_.toCycles(hal_.run(std::forward<Fn>(fn), true));
-    charge(category, cycles);
+    const std::uint64_t cycles = hal_.run(std::forward<Fn>(fn), true);
+    account(category, cycles);
     return cycles;
-}
-
-// Temporal decoupling, Accellera's quantum-keeper pattern with the local time kept in cycles:
-// the core runs ahead of simulated time by up to one global quantum, then yields.
-void Core::sync() {
-    qk_.set(clock_.cycles(local_cycles_));
-    qk_.sync();
-    local_cycles_ = 0;
-}
-
-void Core::prefault(Task& task) {
-    Instruction insn;
-    const Addr page = Addr{1} << config_.page_shift;
-    std::unordered_set<Addr> seen; // each page once: the firmware walks per call
-    auto each_page = [&](Addr va, std::uint32_t size) {
-        for (Addr p = va & ~(page - 1); p < va + std::max<std::uint32_t>(size, 1); p += page)
-            if (seen.insert(p).second) os_.prefault(task, p);
-    };
-    hal_.run(
-        [&] {
-            std::uint64_t n = 0;
-            while ((!config_.max_instructions || n < config_.max_instructions) &&
-                   task.workload->next(insn)) {
-                if (insn.size) ++n, each_page(insn.pc, insn.size);
-                for (unsigned i = 0; i < insn.num_refs; ++i)
-                    each_page(insn.refs[i].addr, insn.refs[i].size);
-            }
-        },
-        false);
-    task.workload->rewind();
-}
-
-// Round robin over the runnable tasks, starting after the current one.
-Task* Core::pickNext(Task* current) {
-    for (std::size_t i = 0; i < tasks_.size(); ++i) {
-        Task* t = tasks_[(next_task_ + i) % tasks_.size()];
-        if (t->state == Task::State::Runnable && t != current) {
-            next_task_ = (next_task_ + i + 1) % tasks_.size();
-            return t;
-        }
-    }
-    return current && current->state == Task::State::Runnable ? current : nullptr;
-}
-
-void Core::runEvents(Task& task) {
-    while (task.state == Task::State::Runnable && task.next_event < task.events.size() &&
-           task.events[task.next_event].at <= task.instructions) {
-        const TaskEvent& e = task.events[task.next_event++];
-        timedFirmware(os_cycles_, [&] { os_.event(task, e); });
-        if (e.kind == TaskEvent::Kind::Unmap && task.shadow) task.shadow->clear(e.start, e.size);
-        if (e.kind == TaskEvent::Kind::Fork) {
-            // The child sees what the parent wrote before the fork, then its own writes.
-            if (task.shadow) e.child->shadow = std::make_shared<DataShadow>(*task.shadow);
-            e.child->shared = task.shared;
-            e.child->state = Task::State::Runnable;
-            if (e.child->home != this) sync(); // crossing cores: the other core sees it now
-            e.child->home->wake();
-        }
-        if (e.kind == TaskEvent::Kind::Exit) finish(task);
-    }
-}
-
-// The task ran to its end, exited or was killed: children it would still have forked never
-// come to be.
-void Core::finish(Task& task) {
-    if (task.state == Task::State::Done) return;
-    task.state = Task::State::Done;
-    hal_.run([&] { os_.finished(task); }, false);
-    for (std::size_t i = task.next_event; i < task.events.size(); ++i)
-        if (task.events[i].kind == TaskEvent::Kind::Fork) {
-            task.events[i].child->state = Task::State::Done;
-            task.events[i].child->home->wake();
-        }
 }
 
 void Core::run() {
     try {
-        // Creating the initial processes and prefaulting are boot work: untimed.
-        for (Task* t : tasks_)
-            if (!t->parent) {
-                hal_.run([&] { os_.start(*t); }, false);
-                t->state = Task::State::Runnable;
-            }
-        if (config_.prefault)
-            for (Task* t : tasks_)
-                if (!t->parent) prefault(*t);
-        qk_.reset();
-        quantum_cycles_ =
-            std::max<std::uint64_t>(1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
-        Instruction insn;
-        Task* task = nullptr;
+        // Creating the initial tasks and prefaulting are boot work: untimed.
+        hal_.run([&] { os_.boot(config_.id); }, false);
+        time_.reset();
         while (!config_.max_instructions || instructions_ < config_.max_instructions) {
-            Task* next = pickNext(task);
-            if (!next) {
-                const bool pending = std::any_of(tasks_.begin(), tasks_.end(), [](Task* t) {
-                    return t->state == Task::State::Pending;
-                });
-                if (!pending) break;
-                sync();
-                wait(task_ready_); // a fork on another core will make one runnable
+            OperatingSystem::Dispatch next;
+            const std::uint64_t cycles = hal_.run([&] { next = os_.schedule(config_.id); }, true);
+            // A switch is paid by the task switched to.
+            if (next.task && next.task != running_) ++switches_, running_ = next.task;
+            account(os_cycles_, cycles);
+            if (!next.task) {
+                if (os_.finished(config_.id)) break;
+                time_.sync();
+                wait(os_.runnable(config_.id)); // e.g. a fork on another core
                 continue;
             }
-            if (next != running_) {
-                ++switches_;
-                running_ = next;
-                timedFirmware(os_cycles_, [&] { os_.switchTo(*next); });
-            }
-            task = next;
-            const std::uint64_t slice_end = cycles() + config_.time_slice_cycles;
-            while (task->state == Task::State::Runnable &&
-                   (!config_.max_instructions || instructions_ < config_.max_instructions)) {
-                if (task->next_event < task->events.size()) {
-                    runEvents(*task);
-                    if (task->state != Task::State::Runnable) break;
-                }
-                if (!task->workload->next(insn)) {
-                    finish(*task);
-                    break;
-                }
-                execute(*task, insn);
-                if (local_cycles_ >= quantum_cycles_) sync();
-                if (config_.time_slice_cycles && cycles() >= slice_end) break;
-            }
+            runTask(*next.task, next.slice_cycles);
         }
-        sync(); // simulated time reaches this core's last cycle
+        time_.sync(); // simulated time reaches this core's last cycle
     } catch (const InputError& e) {
         error_ = e.what();
     } catch (const FirmwarePanic& e) {
         error_ = std::string(name()) + ": firmware panic: " + e.what();
+    } catch (const std::runtime_error& e) {
+        error_ = std::string(name()) + ": " + e.what();
+    }
+}
+
+void Core::runTask(Task& task, std::uint64_t slice_cycles) {
+    const std::uint64_t slice_end = slice_cycles ? cycles_ + slice_cycles : ~std::uint64_t{0};
+    Instruction insn;
+    while (task.state == Task::State::Runnable &&
+           (!config_.max_instructions || instructions_ < config_.max_instructions)) {
+        if (task.instructions >= task.os_stop) {
+            timedFirmware(os_cycles_, [&] { os_.atInstruction(task); });
+            if (task.state != Task::State::Runnable) break;
+        }
+        if (!task.workload->next(insn)) {
+            // The stream is over: tearing the process down is not part of the measured run.
+            hal_.run([&] { os_.exit(task); }, false);
+            break;
+        }
+        execute(task, insn);
+        if (time_.needSync()) time_.sync();
+        if (cycles_ >= slice_end) break;
     }
 }
 
 void Core::execute(Task& task, const Instruction& insn) {
-    Addr pa[2];
     if (insn.size) {
         ++instructions_;
         ++task.instructions;
@@ -187,24 +98,46 @@ void Core::execute(Task& task, const Instruction& insn) {
         base_micro_acc_ += base_micro_;
         if (base_micro_acc_ >= 1000000) base_micro_acc_ -= 1000000, ++base;
         charge(base_, base);
-        if (!translateRange(task, insn.pc, insn.size, AccessType::Execute, pa)) return;
+        if (!access(task, insn.pc, insn.size, AccessType::Execute, nullptr)) return;
     }
     for (unsigned i = 0; i < insn.num_refs; ++i) {
         const DataRef& ref = insn.refs[i];
-        const AccessType access = ref.kind == RefKind::Load ? AccessType::Read : AccessType::Write;
-        if (!translateRange(task, ref.addr, ref.size, access, pa)) return;
-        dataAccess(task, ref, pa);
+        const AccessType a = ref.kind == RefKind::Load ? AccessType::Read : AccessType::Write;
+        if (!access(task, ref.addr, ref.size, a, &ref)) return;
     }
 }
 
-bool Core::translateRange(Task& task, Addr va, std::uint32_t size, AccessType access,
-                          Addr* pa_parts) {
-    const Addr first = va >> config_.page_shift;
-    const Addr last = (va + (size ? size - 1 : 0)) >> config_.page_shift;
-    if (!translate(task, va, access, pa_parts[0])) return false;
-    if (last != first) {
-        ++page_crossings_;
-        if (!translate(task, last << config_.page_shift, access, pa_parts[1])) return false;
+// Every base page the reference touches is translated, in address order, and its bytes moved
+// before the next page is translated (so a fault on a later page cannot leave an earlier
+// page's translation stale).
+bool Core::access(Task& task, Addr va, std::uint32_t size, AccessType access, const DataRef* ref) {
+    if (size > 1 && va + (size - 1) < va) {
+        std::ostringstream msg;
+        msg << task.workload->describe() << ": a " << size << "-byte reference at VA 0x"
+            << std::hex << va << " wraps past the top of the address space";
+        throw InputError(msg.str());
+    }
+    const Addr page = Addr{1} << config_.page_shift;
+    Addr pa = 0;
+    if (!translate(task, va, access, pa)) return false;
+    std::uint32_t n = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(size, page - (va & (page - 1))));
+    if (ref) {
+        if (ref->kind == RefKind::Load)
+            ++loads_;
+        else
+            ++stores_;
+        if (config_.data_latency_cycles) charge(data_, config_.data_latency_cycles);
+        ++store_value_; // a store writes a value that changes with every store
+        moveData(task, *ref, va, pa, n, 0);
+    }
+    if (n >= size) return true;
+    ++page_crossings_;
+    for (std::uint32_t done = n; done < size; done += n) {
+        const Addr at = va + done;
+        if (!translate(task, at, access, pa)) return false;
+        n = static_cast<std::uint32_t>(std::min<std::uint64_t>(size - done, page));
+        if (ref) moveData(task, *ref, at, pa, n, done);
     }
     return true;
 }
@@ -247,7 +180,6 @@ bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
                 << toString(kind) << " fault on " << toString(access) << " at VA 0x" << std::hex
                 << va << ")";
             task.kill_report = msg.str();
-            finish(task);
             return false;
         }
     }
@@ -271,80 +203,38 @@ std::uint8_t* Core::dmiPage(Addr pa) {
     return slot.ptr;
 }
 
-void Core::dataAccess(Task& task, const DataRef& ref, const Addr* pa_parts) {
-    if (ref.kind == RefKind::Load)
-        ++loads_;
-    else
-        ++stores_;
-    if (config_.data_latency_cycles) charge(data_, config_.data_latency_cycles);
-    // Move the bytes: loads read memory, stores write a value that changes with every store.
-    ++store_value_;
-    const Addr page = Addr{1} << config_.page_shift;
-    const Addr second_page = (ref.addr | (page - 1)) + 1; // VA where pa_parts[1] begins
-    for (std::uint32_t done = 0; done < ref.size;) {
-        const Addr va = ref.addr + done;
-        const bool first = va < second_page;
-        const Addr pa = first ? pa_parts[0] + done : pa_parts[1] + (va - second_page);
-        // Bytes left in this base page, and in this 4 KiB DMI page.
-        std::uint64_t n = ref.size - done;
-        n = std::min<std::uint64_t>(n, first ? second_page - va : page - (va - second_page));
-        n = std::min<std::uint64_t>(n, 0x1000 - (pa & 0xfff));
+// Moves n bytes of `ref` (those from byte `done` on) at VA va / PA pa, all in one base page:
+// loads read memory, stores write the store value's bytes (byte i of a reference is byte i%8
+// of the value, little-endian).
+void Core::moveData(Task& task, const DataRef& ref, Addr va, Addr pa, std::uint32_t n,
+                    std::uint32_t done) {
+    while (n > 0) {
+        const std::uint32_t m = static_cast<std::uint32_t>(
+            std::min<std::uint64_t>(n, 0x1000 - (pa & 0xfff))); // within one DMI page
         std::uint8_t* host = dmiPage(pa);
         if (!host) {
-            ++data_errors_;
-            return;
+            std::ostringstream msg;
+            msg << "data access of process " << task.name << " at VA 0x" << std::hex << va
+                << " reached PA 0x" << pa << ", where there is no memory";
+            throw std::runtime_error(msg.str());
         }
         std::uint8_t* p = host + (pa & 0xfff);
-        if (task.checked) {
-            checkedAccess(task, ref.kind, va, p, n, done);
-        } else if (done == 0 && n <= 8) {
-            // The common case, one word: the same bytes as the loop below, at memcpy speed
-            // (byte i of a store is byte i of store_value_, little-endian).
+        if (task.checked.enabled) {
+            task.checked.access(ref.kind, va, p, m, done, store_value_, task.instructions);
+        } else if (done == 0 && m <= 8) {
+            // The common case, one word: the same bytes as the loop below, at memcpy speed.
             std::uint64_t v = 0;
             if (ref.kind != RefKind::Store)
-                std::memcpy(&v, p, n), load_xor_ ^= static_cast<std::uint8_t>(v ^ (v >> 32));
-            if (ref.kind != RefKind::Load) std::memcpy(p, &store_value_, n);
+                std::memcpy(&v, p, m), load_xor_ ^= static_cast<std::uint8_t>(v ^ (v >> 32));
+            if (ref.kind != RefKind::Load) std::memcpy(p, &store_value_, m);
         } else {
-            for (std::uint64_t i = 0; i < n; ++i) {
+            for (std::uint32_t i = 0; i < m; ++i) {
                 if (ref.kind != RefKind::Store) load_xor_ ^= p[i];
                 if (ref.kind != RefKind::Load)
                     p[i] = static_cast<std::uint8_t>(store_value_ >> (8 * ((done + i) & 7)));
             }
         }
-        done += static_cast<std::uint32_t>(n);
-    }
-}
-
-// Checked mode: loads are compared with what the process (or the shared object) last stored
-// there, stores write values salted with the task so that another process's data never passes.
-void Core::checkedAccess(Task& task, RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n,
-                         std::uint32_t done) {
-    for (std::uint64_t i = 0; i < n; ++i) {
-        const Addr a = va + i;
-        DataShadow* shadow = task.shadow.get();
-        Addr key = a;
-        for (const auto& w : task.shared)
-            if (a - w.start < w.size) {
-                shadow = w.shadow.get();
-                key = a - w.start;
-                break;
-            }
-        if (kind != RefKind::Store) {
-            ++task.data_checks;
-            const std::uint8_t expected = shadow->get(key);
-            if (p[i] != expected && task.data_mismatches++ == 0) {
-                std::ostringstream msg;
-                msg << "VA 0x" << std::hex << a << " read 0x" << unsigned(p[i]) << ", expected 0x"
-                    << unsigned(expected) << std::dec << " (instruction " << task.instructions
-                    << ")";
-                task.first_mismatch = msg.str();
-            }
-        }
-        if (kind != RefKind::Load) {
-            const std::uint64_t value = (std::uint64_t{task.salt} << 40) ^ store_value_;
-            p[i] = static_cast<std::uint8_t>(value >> (8 * ((done + i) & 7)));
-            shadow->set(key, p[i]);
-        }
+        n -= m, done += m, va += m, pa += m;
     }
 }
 
@@ -371,7 +261,6 @@ void Core::registerStats(Stats& stats, const std::string& prefix) const {
     stats.counter(prefix + ".page_crossings", &page_crossings_);
     stats.counter(prefix + ".loads", &loads_);
     stats.counter(prefix + ".stores", &stores_);
-    stats.counter(prefix + ".data_errors", &data_errors_);
     for (unsigned k = 1; k < faults_.size(); ++k)
         stats.counter(prefix + ".faults." + toString(static_cast<FaultKind>(k)), &faults_[k]);
     stats.histogram(prefix + ".fault_latency", &fault_latency_);

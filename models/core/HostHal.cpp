@@ -15,27 +15,41 @@ HostHal* g_current = nullptr;
 } // namespace
 
 HostHal::HostHal(tlm::tlm_initiator_socket<>& memory, tlm::tlm_initiator_socket<>& mmu,
-                 const Clock& clock, unsigned core_id)
-    : memory_(memory), mmu_(mmu), clock_(clock), core_id_(core_id) {}
+                 LocalTime& time, unsigned core_id)
+    : memory_(memory), mmu_(mmu), time_(time), core_id_(core_id) {}
 
 HostHal& HostHal::current() {
     if (!g_current) throw FirmwarePanic("firmware called the HAL outside HostHal::run");
     return *g_current;
 }
 
-sc_core::sc_time HostHal::run(const std::function<void()>& fn, bool timed) {
+std::uint64_t HostHal::run(const std::function<void()>& fn, bool timed) {
     HostHal* saved = g_current;
+    const bool saved_timed = timed_;
     g_current = this;
     timed_ = timed;
-    delay_ = sc_core::SC_ZERO_TIME;
+    // The firmware continues from the core's local time and hands it back (one local time).
+    const sc_core::sc_time start = time_.now();
+    if (timed) delay_ = time_.clock().cycles(time_.local());
     try {
         fn();
     } catch (...) {
         g_current = saved;
+        timed_ = saved_timed;
         throw;
     }
     g_current = saved;
-    return delay_;
+    timed_ = saved_timed;
+    if (!timed) return 0;
+    time_.setLocal(time_.clock().toCycles(delay_));
+    return time_.clock().toCycles(time_.now() - start);
+}
+
+void HostHal::sync() {
+    if (!timed_) return;
+    time_.setLocal(time_.clock().toCycles(delay_));
+    time_.sync();
+    delay_ = sc_core::SC_ZERO_TIME;
 }
 
 void HostHal::memory(tlm::tlm_command cmd, std::uint64_t pa, unsigned char* data,

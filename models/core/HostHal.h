@@ -1,7 +1,9 @@
 // The simulator's implementation of firmware/include/hal.h: each call the firmware makes is
 // TLM traffic from the core that runs it (data_socket for memory, translate_socket for the
-// Mmu's invalidations and root register). Timed while the core runs; untimed (debug transport,
-// no time) for boot-time work such as prefaulting.
+// Mmu's invalidations and root register). Timed while the core runs: the firmware's time is the
+// core's own local time (LocalTime), so firmware can synchronise with the other cores (sync())
+// and wait in simulated time. Untimed (debug transport, no time) for boot-time work such as
+// prefaulting.
 #pragma once
 
 #include <functional>
@@ -12,6 +14,7 @@
 #include <tlm>
 
 #include "common/Clock.h"
+#include "core/LocalTime.h"
 #include "common/TranslationExtension.h"
 
 namespace tlmmu {
@@ -24,11 +27,16 @@ class HostHal {
   public:
     // The sockets are used only once bound (at simulation time).
     HostHal(tlm::tlm_initiator_socket<>& memory, tlm::tlm_initiator_socket<>& mmu,
-            const Clock& clock, unsigned core_id);
+            LocalTime& time, unsigned core_id);
 
-    // Runs fn with this HAL as the one the firmware's hal_* calls reach. Returns the time the
-    // firmware spent (zero when untimed). hal_panic surfaces as FirmwarePanic.
-    sc_core::sc_time run(const std::function<void()>& fn, bool timed);
+    // Runs fn with this HAL as the one the firmware's hal_* calls reach. Timed: the firmware's
+    // traffic advances the core's local time; returns the cycles it took (synchronisations
+    // included). Untimed: no time passes, returns 0. hal_panic surfaces as FirmwarePanic.
+    std::uint64_t run(const std::function<void()>& fn, bool timed);
+    // Inside a timed run: lets simulated time catch up with this core (the other cores see
+    // what the firmware did so far, e.g. before it wakes a task on another core).
+    void sync();
+    unsigned coreId() const { return core_id_; }
 
     std::uint64_t readPhys(std::uint64_t pa, unsigned bytes);
     void writePhys(std::uint64_t pa, std::uint64_t value, unsigned bytes);
@@ -41,7 +49,9 @@ class HostHal {
     void setRoot(std::uint64_t root, std::uint16_t asid);
     void tlbWrite(std::uint64_t vpn, std::uint64_t ppn, std::uint16_t asid, std::uint8_t level,
                   std::uint8_t flags);
-    void chargeCycles(std::uint64_t cycles) { delay_ += clock_.cycles(cycles); }
+    void chargeCycles(std::uint64_t cycles) {
+        if (timed_) delay_ += time_.clock().cycles(cycles);
+    }
     static HostHal& current();
 
   private:
@@ -50,10 +60,10 @@ class HostHal {
 
     tlm::tlm_initiator_socket<>& memory_;
     tlm::tlm_initiator_socket<>& mmu_;
-    const Clock& clock_;
+    LocalTime& time_;
     unsigned core_id_;
     bool timed_ = true;
-    sc_core::sc_time delay_;
+    sc_core::sc_time delay_; // the core's local time while firmware runs (timed)
     std::vector<unsigned char> buffer_;
     std::uint64_t controller_ = 0;   // InvalidationController's MMIO base, 0 = none
     tlm::tlm_generic_payload trans_; // reused: a payload allocates its extension array

@@ -1,58 +1,36 @@
-// A process as the cores see it: its instruction stream, its position, the scenario's events
-// at instruction counts, and its statistics. The firmware knows it by pid.
+// A task as the cores see it: its instruction stream, how far it got, where the OS wants control
+// back, and its statistics. The OS (testbench/) owns tasks and their policy data; the firmware
+// knows a task by tid and its address space by pid.
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "checker/DataChecker.h"
 #include "common/Types.h"
-#include "core/DataShadow.h"
 #include "workload/Workload.h"
 
 namespace tlmmu {
-
-class Core;
-struct Task;
-
-struct TaskEvent {
-    enum class Kind : std::uint8_t { Fork, Map, Unmap, Protect, Exit };
-    std::uint64_t at = 0; // after this many of the task's instructions
-    Kind kind = Kind::Exit;
-    Task* child = nullptr; // Fork
-    Addr start = 0;        // Map, Unmap, Protect
-    std::uint64_t size = 0;
-    unsigned prot = 0; // FW_PROT_* (Map, Protect)
-    int vma_kind = 0;  // fw_vma_kind (Map)
-    int shm = -1;      // shared-memory object index (Map of a shared VMA)
-};
 
 struct Task {
     enum class State : std::uint8_t { Pending, Runnable, Done };
 
     std::string name;
     unsigned core = 0;
-    Core* home = nullptr;
-    int pid = 0; // firmware's id once created
+    int pid = 0; // the firmware's address space
+    int tid = 0; // the firmware's task
     State state = State::Pending;
     std::unique_ptr<Workload> workload;
-    std::vector<TaskEvent> events; // sorted by `at`
-    std::size_t next_event = 0;
-    Task* parent = nullptr; // the task whose Fork event creates this one (null: created at start)
+    // The core hands control to the OS (OperatingSystem::atInstruction) once the task has run
+    // this many instructions.
+    std::uint64_t os_stop = std::numeric_limits<std::uint64_t>::max();
 
-    // Checked mode: stores write known values, every load is compared with the shadow.
-    bool checked = false;
-    std::uint32_t salt = 0; // makes this task's stored values its own
-    std::shared_ptr<DataShadow> shadow;
-    struct SharedWindow {
-        Addr start;
-        std::uint64_t size;
-        std::shared_ptr<DataShadow> shadow; // the object's, indexed by offset
-    };
-    std::vector<SharedWindow> shared;
-    std::uint64_t data_checks = 0, data_mismatches = 0;
-    std::string first_mismatch;
+    // Checked mode (models/checker): stores write known values, loads are compared.
+    CheckedView checked;
 
     std::uint64_t instructions = 0;
     std::uint64_t cycles = 0; // core cycles spent on it (its instructions, faults, switches in)

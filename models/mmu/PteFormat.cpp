@@ -1,5 +1,6 @@
 #include "mmu/PteFormat.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace tlmmu {
@@ -48,6 +49,18 @@ PteFormat PteFormat::fromName(const std::string& name, const std::string& key, u
     }
     throw InputError(key + ": unknown format '" + name +
                      "' (allowed: sv39, sv48, sv57, x86_64, x86_64_5level, x86_32, generic)");
+}
+
+std::uint64_t PteFormat::userSpan() const {
+    const unsigned bits = std::min(fmt_.va_bits, 63u);
+    const std::uint64_t half = std::uint64_t{1} << (bits - 1);
+    // Without sign extension the address just above the lower half is canonical too.
+    if (fmt_.va_bits < 64 && pte_va_canonical(&fmt_, half)) return std::uint64_t{1} << bits;
+    return half;
+}
+
+std::string PteFormat::describeVaSpace() const {
+    return name_ + "'s " + std::to_string(fmt_.va_bits) + "-bit virtual address space";
 }
 
 PageGeometry PteFormat::geometry() const {

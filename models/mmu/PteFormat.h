@@ -26,6 +26,11 @@ class PteFormat {
     unsigned levelShift(unsigned level) const { return pte_level_shift(&fmt_, level); }
     bool leafAllowed(unsigned level) const { return (fmt_.leaf_level_mask >> level) & 1u; }
     PageGeometry geometry() const;
+    // The user (lower) half of the canonical virtual address space is [0, userSpan()); the whole
+    // space for a format without sign extension (x86_32, generic).
+    std::uint64_t userSpan() const;
+    // "sv39's 39-bit virtual address space", for messages.
+    std::string describeVaSpace() const;
     std::uint64_t tableBytes() const { return std::uint64_t{1} << fmt_.page_shift; }
 
   private:

@@ -61,6 +61,9 @@ class BinaryTrace : public Workload {
     bool next(Instruction& insn) override;
     void rewind() override;
     std::string describe() const override;
+    std::string where() const override {
+        return file_.path() + ": record " + std::to_string(index_ ? index_ - 1 : 0);
+    }
 
     // Records read so far (instructions and continuation records).
     std::uint64_t records() const { return index_; }

@@ -30,6 +30,7 @@ class LackeyTrace : public Workload {
     bool next(Instruction& insn) override;
     void rewind() override;
     std::string describe() const override;
+    std::string where() const override { return file_.path() + ":" + std::to_string(line_); }
 
     // Line number of the last line parsed (1-based; 0 before the first).
     std::uint64_t line() const { return line_; }

@@ -42,6 +42,8 @@ class Workload {
     // Restarts from the beginning (prefault makes a first pass over the workload).
     virtual void rewind() = 0;
     virtual std::string describe() const = 0;
+    // Where the stream is now, for messages about the last instruction read ("FILE:LINE").
+    virtual std::string where() const { return describe(); }
 };
 
 } // namespace tlmmu

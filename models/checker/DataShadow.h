@@ -1,4 +1,4 @@
-// What a process's memory should hold, by address: the core's checked mode writes known values
+// What an address space should hold, by address: the core's checked mode writes known values
 // and compares every load with this (bytes never written read as zero, as demand-zero pages do).
 // A forked child starts from a copy; a shared-memory object has one shadow for all its mappers,
 // indexed by offset. Plain C++.

@@ -1,0 +1,47 @@
+// One local time per core, shared by the core's execution and the firmware it runs (the HAL):
+// Accellera's quantum-keeper pattern with the local offset kept in whole cycles, so that the
+// hot path adds integers and converts to sc_time only when it synchronises.
+#pragma once
+
+#include <cstdint>
+
+#include <systemc>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "common/Clock.h"
+
+namespace tlmmu {
+
+class LocalTime {
+  public:
+    explicit LocalTime(const Clock& clock) : clock_(clock) {}
+    const Clock& clock() const { return clock_; }
+
+    void advance(std::uint64_t cycles) { local_ += cycles; }
+    std::uint64_t local() const { return local_; } // cycles ahead of sc_time_stamp()
+    void setLocal(std::uint64_t cycles) { local_ = cycles; }
+    // This core's time: simulated time plus what it ran ahead.
+    sc_core::sc_time now() const { return sc_core::sc_time_stamp() + clock_.cycles(local_); }
+    bool needSync() const { return local_ >= quantum_; }
+    // Yields to the other cores: simulated time catches up with this core's local time.
+    void sync() {
+        qk_.set(clock_.cycles(local_));
+        qk_.sync();
+        local_ = 0;
+    }
+    // At the start of the run, once the global quantum is set.
+    void reset() {
+        qk_.reset();
+        local_ = 0;
+        quantum_ = std::max<std::uint64_t>(
+            1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
+    }
+
+  private:
+    const Clock& clock_;
+    tlm_utils::tlm_quantumkeeper qk_;
+    std::uint64_t local_ = 0;
+    std::uint64_t quantum_ = 1;
+};
+
+} // namespace tlmmu

@@ -1,0 +1,44 @@
+// The operating system as a processor sees it: what to run, where a trap goes, when a task's
+// stream ends. Policy (scheduling, scenario events, process lifetimes) lives behind this seam,
+// in the binding to the firmware (testbench/); the Core has none. Calls marked timed run inside
+// HostHal::run on the calling core, so their firmware work is simulated time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <systemc>
+
+#include "common/Types.h"
+
+namespace tlmmu {
+
+struct Task;
+
+class OperatingSystem {
+  public:
+    struct FaultOutcome {
+        bool killed = false;
+        std::string report; // why, when killed
+    };
+    struct Dispatch {
+        Task* task = nullptr;           // null: nothing to run on this core now
+        std::uint64_t slice_cycles = 0; // preempt after this many cycles (0: no limit)
+    };
+    virtual ~OperatingSystem() = default;
+    // Untimed boot work of `core` before its run (create its first tasks, prefault).
+    virtual void boot(unsigned core) = 0;
+    // Timed: the task `core` runs next, its address space installed. A null task with
+    // finished(core) false: wait for runnable(core).
+    virtual Dispatch schedule(unsigned core) = 0;
+    virtual bool finished(unsigned core) const = 0;
+    virtual const sc_core::sc_event& runnable(unsigned core) const = 0;
+    // Timed: the task reached Task::os_stop instructions (a scenario event is due).
+    virtual void atInstruction(Task& task) = 0;
+    // Timed: the trap handler for a failed translation (incl. a software TLB refill).
+    virtual FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) = 0;
+    // Timed: the task's instruction stream ended.
+    virtual void exit(Task& task) = 0;
+};
+
+} // namespace tlmmu

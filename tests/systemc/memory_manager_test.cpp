@@ -1,0 +1,243 @@
+// The one memory manager under the whole platform: huge pages beside base pages in one process
+// (per format), splits proven lossless by checked mode, software refill and superpages without a
+// scenario, and errors that name the address and the format. One TEST per process.
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "SystemTestUtil.h"
+#include "mmu/PteFormat.h"
+#include "support/FormatCases.h"
+
+namespace tlmmu::test {
+namespace {
+
+std::string writeFile(const std::string& name, const std::string& text) {
+    const std::string dir = ::testing::TempDir() + "tlmmu_mm_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+std::string formatKeys(const FormatCase& f) {
+    return "mmu: {format: " + std::string(f.name) + ", generic: {page_bits: " +
+           std::to_string(f.page_bits) + ", pte_bytes: " + std::to_string(f.pte_bytes) +
+           ", levels: " + std::to_string(f.levels) + "}}\n";
+}
+
+std::uint64_t u(const nlohmann::json& j) {
+    return j.get<std::uint64_t>();
+}
+
+// Distinct page-table nodes a walk passes through to reach each (va, leaf level): the node at
+// level l holding va's entry is named by va >> levelShift(l + 1).
+std::uint64_t tableNodes(const PteFormat& f, const std::vector<std::pair<Addr, unsigned>>& leaves) {
+    std::set<std::pair<unsigned, Addr>> nodes;
+    for (const auto& [va, leaf] : leaves)
+        for (unsigned l = f.levels() - 1;; --l) {
+            const unsigned shift = f.pageShift() + (l + 1) * f.indexBits();
+            nodes.insert({l, shift >= 64 ? 0 : va >> shift});
+            if (l == leaf) break;
+        }
+    return nodes.size();
+}
+
+// A 4 KiB-page code VMA and a huge-page data VMA (the format's smallest superpage) in one
+// process: the data's demand faults map huge leaves with no table below them.
+class HugeVma : public ::testing::TestWithParam<FormatCase> {};
+
+TEST_P(HugeVma, MapsHugeLeavesBesideBasePages) {
+    const FormatCase& fc = GetParam();
+    const PteFormat f = PteFormat::fromName(fc.name, "mmu.format", fc.page_bits, fc.pte_bytes,
+                                            fc.levels);
+    unsigned level = 1;
+    while (level < f.levels() && !f.leafAllowed(level))
+        ++level;
+    ASSERT_LT(level, f.levels());
+    const std::uint64_t huge = std::uint64_t{1} << f.levelShift(level);
+    const std::uint64_t page = f.tableBytes();
+    const Addr code = 0x400000, data = 4 * huge;
+    const std::string scenario = writeFile("huge.yaml", R"(
+processes:
+  - name: a
+    vmas:
+      - {start: )" + std::to_string(code) + ", size: " + std::to_string(page) + R"(, prot: rx}
+      - {start: )" + std::to_string(data) + ", size: " + std::to_string(2 * huge) +
+                                                          ", prot: rw, page_size: " +
+                                                          std::to_string(huge) + R"(}
+    workload: {pattern: strided, stride: )" + std::to_string(huge / 8) +
+                                                          ", footprint: " + std::to_string(2 * huge) +
+                                                          ", data_base: " + std::to_string(data) +
+                                                          ", code_base: " + std::to_string(code) +
+                                                          ", code_footprint: " + std::to_string(page) +
+                                                          R"(, instructions: 1000, refs_per_instruction: 1, write_fraction: 0.5}
+)");
+    const auto s = runSystem(makeSystem("cores: 1\n" + formatKeys(fc) +
+                                        "workload: {scenario: " + scenario + "}\n"));
+    const auto& fw = s["processes"]["a"]["firmware"];
+    const std::string base_name = formatSize(page), huge_name = formatSize(huge);
+    EXPECT_EQ(u(fw["demand_faults_by_page_size"][base_name]), 1u); // the code page
+    EXPECT_EQ(u(fw["demand_faults_by_page_size"][huge_name]), 2u); // one per huge page
+    EXPECT_EQ(u(fw["faults"]["demand_zero"]), 3u);
+    EXPECT_EQ(u(fw["mapped_by_page_size"][huge_name]), 2u);
+    EXPECT_EQ(u(fw["huge_fallbacks"]), 0u);
+    EXPECT_EQ(u(fw["huge_splits"]), 0u);
+    // Exactly the tables of a base leaf for the code and of two huge leaves for the data.
+    EXPECT_EQ(u(s["memory"]["page_table_bytes_peak"]),
+              tableNodes(f, {{code, 0}, {data, level}, {data + huge, level}}) * page);
+    // The data TLB misses once per huge page and first touch (the faulting walk and the retry),
+    // then 2 huge entries cover every reference.
+    EXPECT_EQ(u(s["cores"][0]["tlb"]["l1d"]["misses"]), 4u);
+    EXPECT_EQ(s["processes"]["a"]["data_mismatches"], 0u);
+    EXPECT_EQ(s["firmware"]["frames_in_use"], 0u); // all returned at exit
+}
+
+bool hasSuperpage(const FormatCase& fc) {
+    const PteFormat f = PteFormat::fromName(fc.name, "mmu.format", fc.page_bits, fc.pte_bytes,
+                                            fc.levels);
+    for (unsigned l = 1; l < f.levels(); ++l)
+        if (f.leafAllowed(l) && f.levelShift(l) <= 30) return true;
+    return false;
+}
+
+std::vector<FormatCase> superpageFormats() {
+    std::vector<FormatCase> v;
+    for (const FormatCase& fc : kAllFormats)
+        if (hasSuperpage(fc)) v.push_back(fc);
+    return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, HugeVma, ::testing::ValuesIn(superpageFormats()), caseName);
+
+// x86-64 with a page-walk cache, derived by hand: the code walk fills the PWC's level-3 and
+// level-2 entries (the same 512 GiB and 1 GiB as the data), so each data walk reads only the
+// level-1 entry, where the huge leaf lives: 1 read for the faulting walk, 1 for the retry.
+TEST(HugeVma, PageWalkCacheSkipsToTheHugeLeaf) {
+    const std::string scenario = writeFile("huge.yaml", R"(
+processes:
+  - name: a
+    vmas:
+      - {start: 0x400000, size: 4KiB, prot: rx}
+      - {start: 0x800000, size: 4MiB, prot: rw, page_size: 2MiB}
+    workload: {pattern: strided, stride: 256KiB, footprint: 4MiB, data_base: 0x800000,
+               code_footprint: 4KiB, instructions: 1000, refs_per_instruction: 1,
+               write_fraction: 0}
+)");
+    const auto s = runSystem(makeSystem("cores: 1\nmmu: {format: x86_64}\n"
+                                        "walker: {pwc: {entries: 32}}\n"
+                                        "workload: {scenario: " +
+                                        scenario + "}\n"));
+    const auto& w = s["cores"][0]["walker"];
+    // Code: 1 read (empty root) + 4 (full walk after the fault); data: 2 x (1 + 1).
+    EXPECT_EQ(u(w["memory_reads"]), 9u);
+}
+
+// Splitting a huge page when one of its base pages is unmapped or protected loses no byte:
+// the checked workload keeps reading back what it wrote in the rest of the huge page.
+class Split : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Split, PartialChangeSplitsAndKeepsEveryByte) {
+    const std::string scenario = writeFile("split.yaml", std::string(R"(
+processes:
+  - name: a
+    vmas:
+      - {start: 0x400000, size: 4KiB, prot: rx}
+      - {start: 0x800000, size: 2MiB, prot: rw, page_size: 2MiB}
+    workload: {pattern: random, footprint: 1MiB, data_base: 0x800000, code_footprint: 4KiB,
+               instructions: 40000, refs_per_instruction: 1, write_fraction: 0.5,
+               checked: true}
+    events:
+      - {at: 20000, )") + GetParam() + R"(: {start: 0x9ff000, size: 4KiB)" +
+                                                           (std::string(GetParam()) == "protect"
+                                                                ? ", prot: r"
+                                                                : "") +
+                                                           R"(}}
+)");
+    const auto s = runSystem(makeSystem("cores: 1\nmmu: {format: x86_64}\n"
+                                        "workload: {scenario: " +
+                                        scenario + "}\n"));
+    const auto& p = s["processes"]["a"];
+    EXPECT_EQ(u(p["firmware"]["huge_splits"]), 1u);
+    EXPECT_EQ(u(p["firmware"]["demand_faults_by_page_size"]["2MiB"]), 1u);
+    EXPECT_EQ(u(p["instructions"]), 40000u);
+    EXPECT_GT(u(p["data_checks"]), 10000u);
+    EXPECT_EQ(u(p["data_mismatches"]), 0u) << p["first_mismatch"];
+    EXPECT_EQ(p["killed"], false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Events, Split, ::testing::Values("unmap", "protect", "discard"));
+
+// Without a scenario: software TLB refill runs the same trace with the same L1 misses as the
+// hardware walker, at a higher cost (the refill handler's trap and timed walk).
+std::string lackeySystem(const std::string& refill) {
+    return "cores: 1\nmmu: {format: x86_64, tlb_refill: " + refill + "}\n"
+           "workload: {format: lackey, trace: " + std::string(TLMMU_SOURCE_DIR) +
+           "/tests/data/lackey_small.txt}\n";
+}
+
+TEST(NoScenario, SoftwareRefillOnATrace) {
+    const auto hw = runSystem(makeSystem(lackeySystem("hardware")));
+    // A second run in this process would need a second elaboration: read the software run's
+    // figures from the program instead.
+    const std::string cfg = writeFile("sw.yaml", lackeySystem("software"));
+    const std::string stats = writeFile("sw.json", "");
+    const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu -q --config " + cfg +
+                            " --stats-json " + stats;
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    const auto sw = nlohmann::json::parse(std::ifstream(stats));
+    const auto& h = hw["cores"][0];
+    const auto& w = sw["cores"][0];
+    EXPECT_GT(u(h["instructions"]), 0u);
+    EXPECT_EQ(w["instructions"], h["instructions"]);
+    for (const char* l : {"l1i", "l1d"}) {
+        EXPECT_EQ(w["tlb"][l]["misses"], h["tlb"][l]["misses"]) << l;
+        EXPECT_EQ(w["tlb"][l]["hits"], h["tlb"][l]["hits"]) << l;
+    }
+    EXPECT_GT(u(w["cycles"]), u(h["cycles"]));
+    EXPECT_GT(u(w["faults"]["tlb_miss"]), 0u);
+    EXPECT_EQ(sw["processes"]["p0"]["killed"], false);
+}
+
+// Without a scenario, workload.page_size maps the implicit region in huge pages.
+TEST(NoScenario, PageSizeMapsHugeLeaves) {
+    const auto s = runSystem(makeSystem(
+        "cores: 1\nmmu: {format: x86_64}\n"
+        "workload: {format: synthetic, page_size: 2MiB, synthetic: {pattern: stream, "
+        "footprint: 4MiB, data_base: 0x10000000, instructions: 20000}}\n"));
+    const auto& fw = s["processes"]["p0"]["firmware"];
+    EXPECT_EQ(u(fw["demand_faults_by_page_size"]["2MiB"]), u(fw["faults"]["demand_zero"]));
+    EXPECT_GE(u(fw["demand_faults_by_page_size"]["2MiB"]), 2u);
+    EXPECT_EQ(u(fw["demand_faults_by_page_size"]["4KiB"]), 0u);
+}
+
+// An address the format cannot translate is named with the trace line and the format's limit,
+// whether found while prefaulting or as a fault during the run; the run fails (exit 1).
+class OutsideVaSpace : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OutsideVaSpace, NamesTraceLineAddressAndFormat) {
+    const std::string trace = writeFile("outside.lackey", "I  00401000,4\n"
+                                                          " L 00601000,8\n"
+                                                          "I  00401004,4\n"
+                                                          " L 6400001000,8\n");
+    const std::string cfg = writeFile(
+        "outside.yaml", "mmu: {format: sv39}\nworkload: {format: lackey, trace: " + trace +
+                            ", prefault: " + (GetParam() ? "true" : "false") + "}\n");
+    const std::string err = writeFile("outside.err", "");
+    const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu -q --config " + cfg +
+                            " 2> " + err;
+    const int status = std::system(cmd.c_str());
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    std::stringstream text;
+    text << std::ifstream(err).rdbuf();
+    EXPECT_NE(text.str().find(trace + ":4: address 0x6400001000 is outside sv39's 39-bit virtual "
+                                      "address space (user addresses are below 0x4000000000)"),
+              std::string::npos)
+        << text.str();
+}
+
+INSTANTIATE_TEST_SUITE_P(Prefault, OutsideVaSpace, ::testing::Bool());
+
+} // namespace
+} // namespace tlmmu::test
