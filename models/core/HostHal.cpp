@@ -120,12 +120,11 @@ void HostHal::tlbInvalidateCore(unsigned core, unsigned kind, std::uint64_t va,
     if (core == core_id_) return tlbInvalidate(kind, va, asid);
     if (!controller_)
         throw FirmwarePanic("remote TLB invalidation without an invalidation controller");
-    using C = InvalidationController;
-    writePhys(controller_ + C::kRegVa, va, 8);
-    writePhys(controller_ + C::kRegAsid, asid, 8);
-    writePhys(controller_ + C::kRegKind, kind, 8);
-    writePhys(controller_ + C::kRegTarget, core, 8);
-    writePhys(controller_ + C::kRegCommand, 1, 8);
+    writePhys(controller_ + INVAL_REG_VA, va, 8);
+    writePhys(controller_ + INVAL_REG_ASID, asid, 8);
+    writePhys(controller_ + INVAL_REG_KIND, kind, 8);
+    writePhys(controller_ + INVAL_REG_TARGET, core, 8);
+    writePhys(controller_ + INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, 8);
 }
 
 void HostHal::setRoot(std::uint64_t root, std::uint16_t asid) {

@@ -1,12 +1,33 @@
 #include "interconnect/InvalidationController.h"
 
-#include <cstring>
-
 namespace tlmmu {
 
 InvalidationController::InvalidationController(sc_core::sc_module_name name)
-    : sc_module(name), register_socket("register_socket"), mmu_socket("mmu_socket") {
+    : sc_module(name), register_socket("register_socket"), mmu_socket("mmu_socket"),
+      regs_(sc_core::sc_object::name(), INVAL_REG_BYTES) {
     register_socket.register_b_transport(this, &InvalidationController::b_transport);
+    register_socket.register_transport_dbg(this, &InvalidationController::transport_dbg);
+    command_.onWrite([this](std::uint64_t value, sc_core::sc_time& delay) {
+        return command(value, delay);
+    });
+}
+
+tlm::tlm_response_status InvalidationController::command(std::uint64_t value,
+                                                         sc_core::sc_time& delay) {
+    const auto refuse = [this](const std::string& why) {
+        return regs_.refuse(tlm::TLM_GENERIC_ERROR_RESPONSE, why);
+    };
+    if (value != INVAL_CMD_INVALIDATE) return refuse("unknown command");
+    if (kind_ > 3) return refuse("KIND " + std::to_string(kind_.get()) + " is no flush kind (0-3)");
+    if (target_ != INVAL_TARGET_ALL && target_ >= mmu_socket.size())
+        return refuse("TARGET " + std::to_string(target_.get()) + " is no core (" +
+                      std::to_string(mmu_socket.size()) + " cores)");
+    if (target_ == INVAL_TARGET_ALL)
+        for (unsigned c = 0; c < mmu_socket.size(); ++c)
+            send(c, delay);
+    else
+        send(static_cast<unsigned>(target_), delay);
+    return tlm::TLM_OK_RESPONSE;
 }
 
 void InvalidationController::send(unsigned core, sc_core::sc_time& delay) {
@@ -23,54 +44,9 @@ void InvalidationController::send(unsigned core, sc_core::sc_time& delay) {
     ++operations_;
 }
 
-void InvalidationController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-    const std::uint64_t offset = trans.get_address();
-    if (trans.get_data_length() != 8 || offset % 8 || offset >= kRegisterBytes) {
-        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
-    }
-    std::uint64_t value = 0;
-    if (trans.is_read()) { // registers read back; COMMAND reads 0 (never busy: done on write)
-        const std::uint64_t regs[] = {va_, asid_, kind_, target_, 0};
-        value = offset / 8 < 5 ? regs[offset / 8] : 0;
-        std::memcpy(trans.get_data_ptr(), &value, 8);
-        trans.set_response_status(tlm::TLM_OK_RESPONSE);
-        return;
-    }
-    std::memcpy(&value, trans.get_data_ptr(), 8);
-    switch (offset) {
-    case kRegVa:
-        va_ = value;
-        break;
-    case kRegAsid:
-        asid_ = value;
-        break;
-    case kRegKind:
-        kind_ = value;
-        break;
-    case kRegTarget:
-        target_ = value;
-        break;
-    case kRegCommand:
-        if (kind_ > 3 || (target_ != kAllCores && target_ >= mmu_socket.size())) {
-            trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-            return;
-        }
-        if (target_ == kAllCores)
-            for (unsigned c = 0; c < mmu_socket.size(); ++c)
-                send(c, delay);
-        else
-            send(static_cast<unsigned>(target_), delay);
-        break;
-    default:
-        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
-    }
-    trans.set_response_status(tlm::TLM_OK_RESPONSE);
-}
-
 void InvalidationController::registerStats(Stats& stats, const std::string& prefix) const {
     stats.counter(prefix + ".operations", &operations_);
+    regs_.registerStats(stats, prefix);
 }
 
 } // namespace tlmmu
