@@ -171,12 +171,26 @@ void MemoryManagerOs::boot(unsigned core) {
     if (config_.prefault)
         for (OsTask* t : cores_[core].queue)
             if (!t->parent) prefault(*t);
+    // Installing the first task is boot work too (a run's cycles are those of its tasks).
+    CoreState& c = cores_[core];
+    for (std::size_t i = 0; i < c.queue.size(); ++i)
+        if (c.queue[i]->state == Task::State::Runnable) {
+            check(fw_switch_to(k(), core, c.queue[i]->tid), "switching to " + c.queue[i]->name);
+            c.current = c.queue[i];
+            c.next = (i + 1) % c.queue.size();
+            c.fresh = true;
+            break;
+        }
     notePeaks();
 }
 
 // Round robin over the core's runnable tasks, starting after the one it ran last.
 OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
     CoreState& c = cores_[core];
+    if (c.fresh) {
+        c.fresh = false;
+        if (c.current->state == Task::State::Runnable) return {c.current, config_.time_slice_cycles};
+    }
     OsTask* chosen = nullptr;
     for (std::size_t i = 0; i < c.queue.size() && !chosen; ++i) {
         OsTask* t = c.queue[(c.next + i) % c.queue.size()];
@@ -285,7 +299,16 @@ void MemoryManagerOs::finish(OsTask& t, bool timed) {
 }
 
 void MemoryManagerOs::exit(Task& task) {
-    finish(static_cast<OsTask&>(task), false);
+    auto& t = static_cast<OsTask&>(task);
+    if (config_.implicit) {
+        // A trace's process does not exit when the trace ends: its address space stays as the
+        // trace left it (page tables and frames are what the statistics describe).
+        final_stats_[&t] = *fw_process_stats(k(), t.pid);
+        final_stats_[&t].fault_cycles = t.fault_cycles;
+        t.state = Task::State::Done;
+        return;
+    }
+    finish(t, false);
 }
 
 OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, AccessType access,

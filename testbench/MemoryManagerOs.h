@@ -86,6 +86,7 @@ class MemoryManagerOs final : public OperatingSystem {
         std::vector<OsTask*> queue;
         std::size_t next = 0;
         OsTask* current = nullptr; // whose address space the core holds
+        bool fresh = false;        // current was installed at boot and has not run yet
         sc_core::sc_event runnable;
     };
     fw_kernel* k() const { return reinterpret_cast<fw_kernel*>(storage_.get()); }

@@ -99,6 +99,8 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
     }
     if (config_.software_refill) {
         ext.fault = FaultKind::TlbMiss;
+        refill_l1_ = &l1;
+        refill_vpn_ = ext.va >> format_.pageShift();
         return;
     }
     WalkRequest req;
@@ -137,10 +139,16 @@ void Mmu::tlbWrite(const TranslationExtension& ext) {
     e.level = ext.level;
     e.flags = ext.flags;
     const Addr va = ext.va << format_.pageShift();
+    // The entry that trapped goes where the walker's fill would put it: the last level and the
+    // L1 that missed; other L1 copies of that VA are replaced by dropping them.
+    const std::uint64_t span_mask = (std::uint64_t{1} << (e.level * format_.indexBits())) - 1;
+    Level* missed = refill_l1_ && (refill_vpn_ & ~span_mask) == ext.va ? refill_l1_ : nullptr;
+    refill_l1_ = nullptr;
     if (l2_.tlb) {
         for (Level* l : {&l1i_, &l1d_})
-            if (l->tlb) l->tlb->invalidate(FlushKind::Va, va, e.asid);
+            if (l->tlb && l != missed) l->tlb->invalidate(FlushKind::Va, va, e.asid);
         l2_.tlb->fill(e);
+        if (missed && missed->tlb) missed->tlb->fill(e);
         return;
     }
     for (Level* l : {&l1i_, &l1d_})

@@ -79,6 +79,10 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
     // Bumped by every invalidation: a walk that saw it change while in flight does not refill
     // (Rocket's PTW rule: an invalidation racing a refill drops the refill).
     std::uint64_t generation_ = 0;
+    // Software refill: the L1 whose miss trapped (null: none pending). The refill fills it as
+    // the walker's fill would, so that the retried access hits there.
+    Level* refill_l1_ = nullptr;
+    Addr refill_vpn_ = 0;
     std::uint64_t dirty_walks_ = 0, dropped_refills_ = 0, invalidations_ = 0;
 };
 

@@ -19,7 +19,7 @@ extern "C" {
 namespace tlmmu::test {
 namespace {
 
-constexpr Addr kPaOffset = 0x100000; // PA = VA + 1 MiB for mapped pages
+constexpr Addr kPaOffset = 0x100000; // PA = low 24 bits of the VA + 1 MiB for mapped pages
 
 // Translates mapped 4 KiB pages at 1 cycle; an unmapped page is a NotPresent fault after a
 // 10-cycle walk. Records every translated page.
@@ -39,7 +39,7 @@ struct FakeMmu : sc_core::sc_module {
         e->walk_cycles = 0;
         if (mapped.count(page)) {
             e->fault = FaultKind::None;
-            e->pa = e->va + kPaOffset;
+            e->pa = (e->va & 0xffffff) + kPaOffset;
         } else {
             e->fault = FaultKind::NotPresent;
             e->walk_cycles = 10;

@@ -101,7 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair(
             R"(    vmas: [{start: 0x400000, size: 64KiB, prot: rx}, {start: 0x10001000, size: 64KiB, prot: rw, kind: stack}]
     workload: {pattern: stream, footprint: 64KiB, data_base: 0x10000000, instructions: 20000, refs_per_instruction: 1})",
-            "guard page")));
+            "touch of a stack guard page")));
 
 // After fork the 4 pages the parent wrote are shared read-only; each is copied exactly once, by
 // whichever process writes it first; the other then finds it unshared and just gets it back
