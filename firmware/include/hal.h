@@ -45,6 +45,34 @@ void hal_tlb_write(const struct hal_tlb_entry* entry);
 /* Firmware bookkeeping work that is not memory traffic, in core cycles. */
 void hal_charge_cycles(uint64_t cycles);
 
+/* ---- cores that wait on each other (shootdowns, locks, acknowledgements) ------------------
+ * Each core runs ahead of the others by up to a quantum (temporal decoupling). What one core
+ * does that another must see at the right simulated time goes through these calls. */
+
+/* Atomic compare-and-swap of `bytes` (4 or 8) at pa, one read-modify-write transaction through
+ * the interconnect (an AMO / locked cmpxchg). Returns the old value; the new one is stored only
+ * if the old equals `expected`. The calling core synchronises first, so that the order of
+ * atomics between cores is their order in simulated time. */
+uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, unsigned bytes);
+
+/* Lets simulated time catch up with the calling core, so that what it writes next is seen by
+ * the other cores no earlier than now (e.g. before an acknowledgement, an IPI). */
+void hal_sync(void);
+
+/* The calling core's time in its cycles (its local time: monotonic, including what it runs
+ * ahead of the others). */
+uint64_t hal_now_cycles(void);
+
+/* One step of a polling loop: `cycles` pass (at least 1), the core synchronises, and an
+ * interrupt that became due meanwhile is taken now if interrupts are enabled: the firmware's
+ * interrupt handler (fw_interrupt) runs inside this call, on this core. */
+void hal_relax(uint64_t cycles);
+
+/* Masks (0) or unmasks (1) the calling core's interrupts; returns the previous state. A core
+ * runs user code with interrupts enabled; the firmware runs with them masked except where it
+ * unmasks them (e.g. while it waits). */
+int hal_irq_enable(int enable);
+
 /* Unrecoverable firmware error: stops the simulation with the message. */
 void hal_panic(const char* message);
 
