@@ -172,6 +172,9 @@ struct fw_mmu_gather;
  * when nothing is mapped there. FW_ERR_NOMEM when no table frame is left. */
 int pt_split(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t va, unsigned target,
              int may_reclaim);
+/* Splits every huge leaf in [lo, hi) (huge leaves must not straddle the ends) down to base
+ * pages. */
+int pt_split_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t lo, uint64_t hi);
 /* Splits the huge leaves straddling addr (a huge leaf with addr strictly inside it). */
 int pt_split_at(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t addr);
 

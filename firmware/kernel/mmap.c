@@ -83,9 +83,9 @@ int vma_check_range(const struct fw_kernel* k, uint64_t start, uint64_t len) {
 
 int vma_check_prot(unsigned prot, enum fw_vma_kind kind) {
     if (prot & ~(unsigned)(FW_PROT_R | FW_PROT_W | FW_PROT_X)) return FW_ERR_INVAL;
+    if ((prot & FW_PROT_W) && (prot & FW_PROT_X) && kind != FW_VMA_IMPLICIT) return FW_ERR_WX;
     /* Write-only cannot be expressed (RISC-V reserves W without R; x86 always allows reads). */
     if ((prot & FW_PROT_W) && !(prot & FW_PROT_R)) return FW_ERR_INVAL;
-    if ((prot & FW_PROT_W) && (prot & FW_PROT_X) && kind != FW_VMA_IMPLICIT) return FW_ERR_WX;
     return FW_OK;
 }
 

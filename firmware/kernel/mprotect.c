@@ -56,13 +56,6 @@ static int protect_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va,
     return FW_OK;
 }
 
-static int split_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const struct pt_slot* s,
-                      void* vctx) {
-    const struct protect_ctx* ctx = (const struct protect_ctx*)vctx;
-    if (s->level == 0) return FW_OK;
-    return pt_split(k, ctx->core, mm, va, 0, 1);
-}
-
 int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len,
                    unsigned prot) {
     struct fw_mm* mm = mm_of(k, pid);
@@ -92,7 +85,7 @@ int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, 
         v->prot = (uint8_t)prot;
         struct protect_ctx ctx = {v, &g, core};
         /* PROT_NONE entries are base pages only. */
-        if (prot == 0) status = pt_visit(k, mm, v->start, v->end, split_leaf, &ctx);
+        if (prot == 0) status = pt_split_range(k, core, mm, v->start, v->end);
         if (status == FW_OK) status = pt_visit(k, mm, v->start, v->end, protect_leaf, &ctx);
     }
     tlb_finish_mmu(&g);

@@ -167,6 +167,26 @@ int pt_split(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t va, 
     }
 }
 
+int pt_split_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t lo, uint64_t hi) {
+    uint64_t va = lo;
+    while (va < hi) {
+        struct pt_slot s;
+        int status = pt_walk(k, mm->root, va, 0, 0, 0, &s);
+        if (status != FW_OK && status != FW_ERR_NOT_MAPPED) return status;
+        uint64_t span = level_bytes(k, s.level);
+        if (status == FW_OK && s.level > 0 && s.raw != 0) {
+            /* One level down, then look at the same address again. */
+            status = pt_split(k, core, mm, va, s.level - 1, 1);
+            if (status != FW_OK) return status;
+            continue;
+        }
+        uint64_t next = (va & ~(span - 1)) + span;
+        if (next <= va) break;
+        va = next;
+    }
+    return FW_OK;
+}
+
 int pt_split_at(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t addr) {
     struct pt_slot s;
     int status = pt_walk(k, mm->root, addr, 0, 0, 0, &s);

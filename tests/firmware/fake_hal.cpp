@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "swap_device.h"
+
 namespace fakehal {
 
 FakeHal& hal() {
@@ -71,20 +73,20 @@ void FakeHal::copy(std::uint64_t dst, std::uint64_t src, std::uint64_t bytes) {
 }
 
 bool FakeHal::mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value) {
-    if (swap.mmio == 0 || pa < swap.mmio || pa >= swap.mmio + 0x100) return false;
+    if (swap.mmio == 0 || pa < swap.mmio || pa >= swap.mmio + SWAP_REG_BYTES) return false;
     if (bytes != 8)
         throw FakeHalPanic("swap register access of " + std::to_string(bytes) + " bytes");
     switch (pa - swap.mmio) {
-    case 0x00:
+    case SWAP_REG_SLOT:
         value = swap.slot;
         break;
-    case 0x08:
+    case SWAP_REG_FRAME:
         value = swap.frame;
         break;
-    case 0x10:
+    case SWAP_REG_LENGTH:
         value = swap.length;
         break;
-    case 0x20:
+    case SWAP_REG_STATUS:
         value = swap.status;
         break;
     default:
@@ -95,29 +97,28 @@ bool FakeHal::mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value) {
 }
 
 bool FakeHal::mmioWrite(std::uint64_t pa, std::uint64_t value, unsigned bytes) {
-    if (swap.mmio == 0 || pa < swap.mmio || pa >= swap.mmio + 0x100) return false;
+    if (swap.mmio == 0 || pa < swap.mmio || pa >= swap.mmio + SWAP_REG_BYTES) return false;
     if (bytes != 8)
         throw FakeHalPanic("swap register access of " + std::to_string(bytes) + " bytes");
     switch (pa - swap.mmio) {
-    case 0x00:
+    case SWAP_REG_SLOT:
         swap.slot = value;
         break;
-    case 0x08:
+    case SWAP_REG_FRAME:
         swap.frame = value;
         break;
-    case 0x10:
+    case SWAP_REG_LENGTH:
         swap.length = value;
         break;
-    case 0x18: {
-        // Commands: 1 = frame -> slot, 2 = slot -> frame (as models/swap/SwapDevice).
-        if ((value != 1 && value != 2) || swap.slot >= swap.slots || swap.length == 0) {
+    case SWAP_REG_COMMAND: {
+        if ((value != SWAP_CMD_WRITE && value != SWAP_CMD_READ) || swap.slot >= swap.slots || swap.length == 0) {
             swap.status = 1;
             ++swap.errors;
             break;
         }
         auto& data = swap.store[swap.slot];
         data.resize(swap.length, 0);
-        if (value == 1) {
+        if (value == SWAP_CMD_WRITE) {
             for (std::uint64_t i = 0; i < swap.length; ++i)
                 data[i] = byteAt(swap.frame + i);
             ++swap.writes;
@@ -145,6 +146,7 @@ uint64_t hal_read_phys(hal_paddr_t pa, unsigned bytes) {
     if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
         throw fakehal::FakeHalPanic("hal_read_phys: bad size " + std::to_string(bytes));
     ++hal().reads;
+    hal().event({fakehal::HalEvent::Read, pa, 0, 0, 0});
     std::uint64_t value = 0;
     if (hal().mmioRead(pa, bytes, value)) return value;
     return hal().read(pa, bytes);
@@ -154,36 +156,45 @@ void hal_write_phys(hal_paddr_t pa, uint64_t value, unsigned bytes) {
     if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
         throw fakehal::FakeHalPanic("hal_write_phys: bad size " + std::to_string(bytes));
     ++hal().writes;
+    hal().event({fakehal::HalEvent::Write, pa, value, 0, 0});
     if (hal().mmioWrite(pa, value, bytes)) return;
     hal().write(pa, value, bytes);
 }
 
 void hal_zero_frame(hal_paddr_t pa, uint64_t bytes) {
     hal().zeroed_bytes += bytes;
+    hal().event({fakehal::HalEvent::Zero, pa, bytes, 0, 0});
     hal().zero(pa, bytes);
 }
 
 void hal_copy_frame(hal_paddr_t dst, hal_paddr_t src, uint64_t bytes) {
     hal().copied_bytes += bytes;
+    hal().event({fakehal::HalEvent::Copy, dst, bytes, 0, 0});
     hal().copy(dst, src, bytes);
 }
 
 void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
     hal().invalidations.push_back({kind, va, asid});
+    hal().event({fakehal::HalEvent::Invalidate, va, asid, 0, kind});
+    if (hal().on_invalidate) hal().on_invalidate();
 }
 
 void hal_tlb_invalidate_core(unsigned core, enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
     hal().remote_invalidations.push_back({core, {kind, va, asid}});
+    hal().event({fakehal::HalEvent::InvalidateCore, va, asid, core, kind});
+    if (hal().on_invalidate) hal().on_invalidate();
 }
 
 void hal_tlb_write(const struct hal_tlb_entry* entry) {
     hal().tlb_writes.push_back(*entry);
+    hal().event({fakehal::HalEvent::TlbWrite, entry->vpn, entry->ppn, 0, 0});
 }
 
 void hal_set_root(hal_paddr_t root, uint16_t asid) {
     hal().root = root;
     hal().root_asid = asid;
     ++hal().set_root_calls;
+    hal().event({fakehal::HalEvent::SetRoot, root, asid, 0, 0});
 }
 
 void hal_charge_cycles(uint64_t cycles) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -17,6 +18,15 @@ namespace fakehal {
 
 struct FakeHalPanic : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// One HAL call, in the order the firmware made it (FakeHal::events, when record_events is set).
+struct HalEvent {
+    enum Kind { Read, Write, Zero, Copy, Invalidate, InvalidateCore, SetRoot, TlbWrite } kind;
+    std::uint64_t addr = 0;  // pa (Read/Write/Zero/Copy dst), va (invalidations), root
+    std::uint64_t value = 0; // value written, bytes zeroed or copied, asid
+    unsigned core = 0;       // target core of InvalidateCore
+    int flush = 0;           // hal_flush_kind of invalidations
 };
 
 struct Invalidation {
@@ -62,6 +72,14 @@ class FakeHal {
     // hal_tlb_invalidate_core: (target core, invalidation)
     std::vector<std::pair<unsigned, Invalidation>> remote_invalidations;
     std::vector<hal_tlb_entry> tlb_writes;
+    bool record_events = false;
+    std::vector<HalEvent> events;
+    // Called at every local or remote invalidation, after it is recorded (tests check what is
+    // still allocated at that moment).
+    std::function<void()> on_invalidate;
+    void event(HalEvent e) {
+        if (record_events) events.push_back(e);
+    }
     FakeSwap swap;
 
     // MMIO of the fake devices: true when pa belongs to one (value read or written).
