@@ -73,6 +73,16 @@ void hal_relax(uint64_t cycles);
  * unmasks them (e.g. while it waits). */
 int hal_irq_enable(int enable);
 
+/* Trace port: the firmware marks points of its work for the host's statistics and timeline (a
+ * real core would write them to a trace buffer). No time passes. */
+enum hal_trace_event {
+    HAL_TRACE_SHOOTDOWN_BEGIN, /* the initiator starts a shootdown; arg: pages (0: whole mm) */
+    HAL_TRACE_SHOOTDOWN_END,   /* every acknowledgement is in; arg: target cores */
+    HAL_TRACE_IPI_HANDLER_BEGIN, /* a core enters its shootdown handler; arg: requests pending */
+    HAL_TRACE_IPI_HANDLER_END,
+};
+void hal_trace(enum hal_trace_event event, uint64_t arg);
+
 /* Unrecoverable firmware error: stops the simulation with the message. */
 void hal_panic(const char* message);
 
