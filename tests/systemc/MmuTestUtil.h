@@ -13,6 +13,17 @@
 
 namespace tlmmu::test {
 
+// One TLB level: LRU, `latency` cycles per lookup (geometry and ASID width set by the Mmu).
+inline TlbConfig tlbLevel(const char* name, unsigned entries, unsigned ways, unsigned latency) {
+    TlbConfig c;
+    c.name = name;
+    c.entries = entries;
+    c.ways = ways;
+    c.replacement = Replacement::Lru;
+    c.latency_cycles = latency;
+    return c;
+}
+
 // Drives one Mmu (bind socket to its translate_socket).
 struct MmuPort : Initiator {
     using Initiator::Initiator;

@@ -47,9 +47,9 @@ struct Bench {
     Stats stats;
     Bench() {
         MmuConfig c;
-        c.l1i = TlbConfig{"l1i", 16, 4, Replacement::Lru, 1};
-        c.l1d = TlbConfig{"l1d", 16, 4, Replacement::Lru, 1};
-        c.l2 = TlbConfig{"l2", 64, 4, Replacement::Lru, 4};
+        c.l1i = tlbLevel("l1i", 16, 4, 1);
+        c.l1d = tlbLevel("l1d", 16, 4, 1);
+        c.l2 = tlbLevel("l2", 64, 4, 4);
         cpu.socket.bind(ic.target_socket);
         ic.initiator_socket.bind(mem.target_socket);
         ic.initiator_socket.bind(controller.register_socket);
@@ -69,9 +69,7 @@ struct Bench {
         tables.map(kPageB, 0x4000'1000, 0, kRwxuAd);
         tables.map(kGlobal, 0x4000'2000, 0, kRwxuAd | PTE_F_G);
     }
-    nlohmann::json stat(const std::string& path) {
-        return stats.toJson().at(Stats::pointer(path));
-    }
+    nlohmann::json stat(const std::string& path) { return stats.toJson().at(Stats::pointer(path)); }
     // Every core runs the address space and caches A, B and the global page.
     void warm() {
         for (auto& p : ports) {
@@ -112,13 +110,14 @@ using Counts = std::vector<std::uint64_t>;
 TEST_F(InvalidationControllerTest, EveryRegisterResetsAndReadsBack) {
     Bench b;
     run([&] {
-        for (std::uint64_t reg : {INVAL_REG_VA, INVAL_REG_ASID, INVAL_REG_KIND, INVAL_REG_TARGET,
-                                  INVAL_REG_COMMAND})
+        for (std::uint64_t reg :
+             {INVAL_REG_VA, INVAL_REG_ASID, INVAL_REG_KIND, INVAL_REG_TARGET, INVAL_REG_COMMAND})
             EXPECT_EQ(b.cpu.read64(kInval + reg), 0u) << "register 0x" << std::hex << reg;
         sc_core::sc_time delay;
         EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_VA, 0xdead'b000, delay), tlm::TLM_OK_RESPONSE);
         EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_ASID, 77, delay), tlm::TLM_OK_RESPONSE);
-        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_KIND, HAL_FLUSH_VA_ASID, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_KIND, HAL_FLUSH_VA_ASID, delay),
+                  tlm::TLM_OK_RESPONSE);
         EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_TARGET, INVAL_TARGET_ALL, delay),
                   tlm::TLM_OK_RESPONSE);
         EXPECT_EQ(b.clock.toCycles(delay), 4u * kIc); // plain registers: the hop only
@@ -217,7 +216,8 @@ TEST_F(InvalidationControllerTest, BadAccessesAreTlmErrorsCounted) {
                   tlm::TLM_ADDRESS_ERROR_RESPONSE);
         EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, delay, 4),
                   tlm::TLM_BURST_ERROR_RESPONSE);
-        EXPECT_EQ(b.cpu.read(kInval + INVAL_REG_TARGET, v, delay, 2), tlm::TLM_BURST_ERROR_RESPONSE);
+        EXPECT_EQ(b.cpu.read(kInval + INVAL_REG_TARGET, v, delay, 2),
+                  tlm::TLM_BURST_ERROR_RESPONSE);
         EXPECT_EQ(b.stat("invalidation.access_errors"), 5u);
         EXPECT_EQ(b.stat("invalidation.last_access_error"),
                   "invalidation: read of 2 bytes at offset 0x18: register TARGET is 8 bytes "

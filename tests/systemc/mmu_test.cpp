@@ -24,9 +24,9 @@ constexpr Addr kData = 0x4000'0000; // data frames (never accessed: the Mmu tran
 
 MmuConfig config(unsigned pwc_entries = 0, bool software_refill = false) {
     MmuConfig c;
-    c.l1i = TlbConfig{"l1i", 4, 4, Replacement::Lru, kL1};
-    c.l1d = TlbConfig{"l1d", 4, 4, Replacement::Lru, kL1};
-    c.l2 = TlbConfig{"l2", 64, 4, Replacement::Lru, kL2};
+    c.l1i = tlbLevel("l1i", 4, 4, kL1);
+    c.l1d = tlbLevel("l1d", 4, 4, kL1);
+    c.l2 = tlbLevel("l2", 64, 4, kL2);
     c.pwc = PwcConfig{pwc_entries, 0};
     c.software_refill = software_refill;
     return c;
@@ -74,7 +74,7 @@ TEST_F(MmuTest, MissWalksAndFillsThenL1Hits) {
         TranslationExtension e = b.port.translate(b.page(0) + 0x123, b.clock, &cycles);
         EXPECT_EQ(e.fault, FaultKind::None);
         EXPECT_EQ(e.pa, kData + 0x123);
-        EXPECT_EQ(e.tlb_cycles, kL1 + kL2);  // both levels missed
+        EXPECT_EQ(e.tlb_cycles, kL1 + kL2);     // both levels missed
         EXPECT_EQ(e.walk_cycles, 3u * kAccess); // sv39, no PWC: three PTE reads
         EXPECT_EQ(cycles, kL1 + kL2 + 3u * kAccess);
         e = b.port.translate(b.page(0) + 0x456, b.clock, &cycles);

@@ -85,7 +85,8 @@ TEST_P(PageWalkerTest, EachLevelCostsOneTimedReadWithoutPwc) {
                 ASSERT_EQ(r.fault, FaultKind::None) << "level " << level;
                 EXPECT_EQ(r.reads, b.format.levels() - level);
                 EXPECT_EQ(r.writes, 0u);
-                EXPECT_EQ(cycles, Cycles{kAccess} * (b.format.levels() - level)) << "level " << level;
+                EXPECT_EQ(cycles, Cycles{kAccess} * (b.format.levels() - level))
+                    << "level " << level;
                 EXPECT_EQ(r.entry.level, level);
                 EXPECT_EQ(r.entry.ppn, pa >> b.format.pageShift());
                 EXPECT_EQ(r.entry.vpn, va >> b.format.pageShift());
@@ -99,7 +100,7 @@ TEST_P(PageWalkerTest, EachLevelCostsOneTimedReadWithoutPwc) {
         EXPECT_EQ(b.stat("walker.cycles"), total);
         EXPECT_EQ(b.stat("walker.latency.count"), walks);
         EXPECT_EQ(b.stat("walker.latency.sum"), total);
-        EXPECT_EQ(b.stat("pwc.hits") + b.stat("pwc.misses"), 0u); // no cache, no lookups
+        EXPECT_EQ(b.stat("pwc.hits") + b.stat("pwc.misses"), 0u);   // no cache, no lookups
         EXPECT_EQ(sc_core::sc_time_stamp(), sc_core::SC_ZERO_TIME); // annotated, not waited
     });
 }
@@ -141,7 +142,7 @@ TEST_P(PageWalkerTest, PwcSkipsTheLevelsItKnowsToTheCycle) {
     run([&] {
         const unsigned n = b.format.levels();
         const Addr first = b.va(1, 1);
-        const Addr neighbour = first + (Addr{1} << b.format.pageShift()); // same leaf table
+        const Addr neighbour = first + (Addr{1} << b.format.pageShift());     // same leaf table
         const Addr other_table = first + (Addr{1} << b.format.levelShift(1)); // same level-2 table
         for (Addr va : {first, neighbour, other_table, b.va(2, 1)})
             b.tables.map(va, 0x4000'0000, 0, kRwxuAd);

@@ -119,7 +119,7 @@ TEST_F(SwapDeviceTest, WriteThenReadRoundTripsWithTheExactTime) {
         EXPECT_EQ(b.stat("swap.reads"), 2u);
         EXPECT_EQ(b.stat("swap.errors"), 0u);
         EXPECT_EQ(b.stat("ic.targets.swap"), 4u * 4 + 3); // 4 commands, 3 register reads
-        EXPECT_EQ(b.stat("ic.targets.memory"), 4u); // one DMA per command
+        EXPECT_EQ(b.stat("ic.targets.memory"), 4u);       // one DMA per command
     });
 }
 
@@ -134,7 +134,8 @@ TEST_F(SwapDeviceTest, TransferTimeFollowsLengthAndTheWaitEndsThere) {
         b.write(SWAP_REG_LENGTH, 64);
         b.write(SWAP_REG_FRAME, 0x40000);
         sc_core::sc_time delay;
-        EXPECT_EQ(b.cpu.write(kSwap + SWAP_REG_COMMAND, SWAP_CMD_READ, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kSwap + SWAP_REG_COMMAND, SWAP_CMD_READ, delay),
+                  tlm::TLM_OK_RESPONSE);
         sc_core::wait(delay);
         EXPECT_EQ(sc_core::sc_time_stamp() - start, b.clock.cycles(kIc + transferCycles(64)));
         EXPECT_EQ(b.bytes(0x40000, 64), b.bytes(0x30000, 64));
@@ -156,7 +157,7 @@ TEST_F(SwapDeviceTest, FailedCommandsSetStatusAndAreCounted) {
         EXPECT_EQ(b.stat("swap.errors"), 4u);
         EXPECT_EQ(b.stat("swap.writes"), 0u);
         EXPECT_EQ(b.command(SWAP_CMD_WRITE, 0, 0x10000, 4096), kIc + transferCycles(4096));
-        EXPECT_EQ(b.read(SWAP_REG_STATUS), 0u); // the status of the last command
+        EXPECT_EQ(b.read(SWAP_REG_STATUS), 0u);      // the status of the last command
         EXPECT_EQ(b.stat("swap.access_errors"), 0u); // bus-wise all of these were fine
     });
 }
