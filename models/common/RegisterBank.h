@@ -134,6 +134,9 @@ class RegisterBank {
 
     // For a write callback: records why it refuses the value and returns `status` to answer with.
     tlm::tlm_response_status refuse(tlm::tlm_response_status status, std::string why);
+    // Inside a callback: the access being served (e.g. to read the initiator's extension, such
+    // as the core that acknowledges an interrupt); null outside one.
+    const tlm::tlm_generic_payload* transaction() const { return current_; }
 
     // Every register to its reset value.
     void reset();
@@ -159,6 +162,7 @@ class RegisterBank {
     std::deque<Register> owned_;                   // add(): stable addresses
     std::uint64_t errors_ = 0;
     std::string last_error_, refusal_;
+    const tlm::tlm_generic_payload* current_ = nullptr;
 };
 
 } // namespace tlmmu

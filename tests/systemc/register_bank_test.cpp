@@ -238,6 +238,23 @@ TEST_F(RegisterBankTest, DeclarationsAreChecked) {
     run([] {});
 }
 
+// A callback sees the access it serves (its extensions, say the initiator's core id).
+TEST_F(RegisterBankTest, CallbacksSeeTheTransactionTheyServe) {
+    Device d;
+    const tlm::tlm_generic_payload* seen = nullptr;
+    d.ro.onRead([&] {
+        seen = d.regs.transaction();
+        return std::uint64_t{0};
+    });
+    run([&] {
+        EXPECT_EQ(d.regs.transaction(), nullptr);
+        Access a(tlm::TLM_READ_COMMAND, 0x08, 8);
+        EXPECT_EQ(a.on(d.regs), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(seen, &a.t);
+        EXPECT_EQ(d.regs.transaction(), nullptr);
+    });
+}
+
 // Registers created at run time (one per core, say), owned by the bank.
 TEST_F(RegisterBankTest, ArraysOfRegistersFromAdd) {
     RegisterBank regs("ipi", 0x100);
