@@ -152,11 +152,16 @@ bool RegisterBank::access(tlm::tlm_generic_payload& trans, sc_core::sc_time* del
 }
 
 void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    current_ = &trans;
     access(trans, &delay);
+    current_ = nullptr;
 }
 
 unsigned RegisterBank::transport_dbg(tlm::tlm_generic_payload& trans) {
-    return access(trans, nullptr) ? trans.get_data_length() : 0;
+    current_ = &trans;
+    const bool ok = access(trans, nullptr);
+    current_ = nullptr;
+    return ok ? trans.get_data_length() : 0;
 }
 
 void RegisterBank::registerStats(Stats& stats, const std::string& prefix) const {

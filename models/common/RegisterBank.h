@@ -3,13 +3,23 @@
 // read/write callbacks, and one RegisterBank decodes every TLM access to them. A device forwards
 // its target socket's b_transport and transport_dbg to the bank; there is no switch per device.
 //
-//   RegisterBank regs{"swap", SWAP_REG_BYTES};
-//   Register slot{regs, "SLOT", SWAP_REG_SLOT};                    // 8 bytes, reset 0, RW
-//   Register status{regs, "STATUS", SWAP_REG_STATUS, 8, 0, Register::Access::ReadOnly};
-//   Register command{regs, "COMMAND", SWAP_REG_COMMAND};
-//   command.onWrite([this](std::uint64_t v, sc_core::sc_time& delay) { ...; return tlm::TLM_OK_RESPONSE; });
-//   ... execute() reads `slot` as a std::uint64_t; `status = 2;` sets it.
-//   Runtime-sized register arrays (one per core): regs.add("PENDING[3]", base + 3 * 8).
+//   RegisterBank regs_{"swap", SWAP_REG_BYTES};                    // members, in this order
+//   Register slot_{regs_, "SLOT", SWAP_REG_SLOT};                  // 8 bytes, reset 0, RW
+//   Register status_{regs_, "STATUS", SWAP_REG_STATUS, 8, 0, Register::Access::ReadOnly};
+//   Register command_{regs_, "COMMAND", SWAP_REG_COMMAND};
+//   // in the constructor: the action of a write (its time is added to the access's delay)
+//   command_.onWrite([this](std::uint64_t v, sc_core::sc_time& delay) {
+//       status_ = execute(v, delay); // a Register reads as its value and is assigned one
+//       return tlm::TLM_OK_RESPONSE;
+//   });
+//   // register arrays sized at run time (one per core), owned by the bank:
+//   for (unsigned c = 0; c < cores; ++c)
+//       regs_.add("PENDING[" + std::to_string(c) + "]", IPI_REG_PENDING + 8 * c)
+//           .onRead([this, c] { return pending_[c]; })
+//           .onWrite([this, c](std::uint64_t v, sc_core::sc_time&) {
+//               pending_[c] &= ~v; // write 1 to clear
+//               return tlm::TLM_OK_RESPONSE;
+//           });
 //
 // Decoding rules (the offset is relative to the device's base, as the Interconnect delivers it):
 // - an access must cover exactly one register: it starts at the register's first byte and is as
@@ -124,8 +134,12 @@ class RegisterBank {
 
     // For a write callback: records why it refuses the value and returns `status` to answer with.
     tlm::tlm_response_status refuse(tlm::tlm_response_status status, std::string why);
+    // Inside a callback: the access being served (e.g. to read the initiator's extension, such
+    // as the core that acknowledges an interrupt); null outside one.
+    const tlm::tlm_generic_payload* transaction() const { return current_; }
 
-    void reset(); // every register to its reset value
+    // Every register to its reset value.
+    void reset();
     const Register* find(std::uint64_t offset) const; // the register starting at offset, or null
     const std::string& name() const { return name_; }
     std::uint64_t windowBytes() const { return window_; }
@@ -148,6 +162,7 @@ class RegisterBank {
     std::deque<Register> owned_;                   // add(): stable addresses
     std::uint64_t errors_ = 0;
     std::string last_error_, refusal_;
+    const tlm::tlm_generic_payload* current_ = nullptr;
 };
 
 } // namespace tlmmu

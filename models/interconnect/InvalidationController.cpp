@@ -7,9 +7,8 @@ InvalidationController::InvalidationController(sc_core::sc_module_name name)
       regs_(sc_core::sc_object::name(), INVAL_REG_BYTES) {
     register_socket.register_b_transport(this, &InvalidationController::b_transport);
     register_socket.register_transport_dbg(this, &InvalidationController::transport_dbg);
-    command_.onWrite([this](std::uint64_t value, sc_core::sc_time& delay) {
-        return command(value, delay);
-    });
+    command_.onWrite(
+        [this](std::uint64_t value, sc_core::sc_time& delay) { return command(value, delay); });
 }
 
 tlm::tlm_response_status InvalidationController::command(std::uint64_t value,

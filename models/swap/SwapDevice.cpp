@@ -5,7 +5,8 @@ namespace tlmmu {
 SwapDevice::SwapDevice(sc_core::sc_module_name name, std::uint64_t slots,
                        std::uint64_t latency_cycles, const Clock& clock)
     : sc_module(name), register_socket("register_socket"), dma_socket("dma_socket"), slots_(slots),
-      latency_(clock.cycles(latency_cycles)), store_(UINT64_MAX), regs_(sc_core::sc_object::name(), SWAP_REG_BYTES) {
+      latency_(clock.cycles(latency_cycles)), store_(UINT64_MAX),
+      regs_(sc_core::sc_object::name(), SWAP_REG_BYTES) {
     register_socket.register_b_transport(this, &SwapDevice::b_transport);
     register_socket.register_transport_dbg(this, &SwapDevice::transport_dbg);
     command_.onWrite([this](std::uint64_t command, sc_core::sc_time& delay) {

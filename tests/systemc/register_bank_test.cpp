@@ -26,7 +26,8 @@ struct Device {
 
     Device() {
         go.onWrite([this](std::uint64_t v, sc_core::sc_time& delay) -> tlm_response_status {
-            if (v == 0) return regs.refuse(tlm::TLM_GENERIC_ERROR_RESPONSE, "GO needs a non-zero value");
+            if (v == 0)
+                return regs.refuse(tlm::TLM_GENERIC_ERROR_RESPONSE, "GO needs a non-zero value");
             ++go_writes;
             last_go = v;
             delay += sc_core::sc_time(7, sc_core::SC_NS); // the action's own time
@@ -113,7 +114,8 @@ TEST_F(RegisterBankTest, WriteCallbackActsAddsItsTimeAndMayRefuse) {
                   "dev: write of 8 bytes at offset 0x28: register GO refused 0x0: GO needs a "
                   "non-zero value (TLM_GENERIC_ERROR_RESPONSE)");
         // A later refusal without a reason does not reuse the old one.
-        d.go.onWrite([](std::uint64_t, sc_core::sc_time&) { return tlm::TLM_COMMAND_ERROR_RESPONSE; });
+        d.go.onWrite(
+            [](std::uint64_t, sc_core::sc_time&) { return tlm::TLM_COMMAND_ERROR_RESPONSE; });
         EXPECT_EQ(write(d.regs, 0x28, 1), tlm::TLM_COMMAND_ERROR_RESPONSE);
         EXPECT_EQ(d.regs.lastError(), "dev: write of 8 bytes at offset 0x28: register GO refused "
                                       "0x1 (TLM_COMMAND_ERROR_RESPONSE)");
@@ -171,8 +173,9 @@ TEST_F(RegisterBankTest, ByteEnablesAndStreamingWidth) {
         Access streaming(tlm::TLM_READ_COMMAND, 0x00, 8);
         streaming.t.set_streaming_width(4);
         EXPECT_EQ(streaming.on(d.regs), tlm::TLM_BURST_ERROR_RESPONSE);
-        EXPECT_EQ(d.regs.lastError(), "dev: read of 8 bytes at offset 0x0: register DATA: "
-                                      "streaming width 4 (no streaming) (TLM_BURST_ERROR_RESPONSE)");
+        EXPECT_EQ(d.regs.lastError(),
+                  "dev: read of 8 bytes at offset 0x0: register DATA: "
+                  "streaming width 4 (no streaming) (TLM_BURST_ERROR_RESPONSE)");
         Access unset(tlm::TLM_READ_COMMAND, 0x00, 8);
         unset.t.set_streaming_width(0);
         EXPECT_EQ(unset.on(d.regs), tlm::TLM_BURST_ERROR_RESPONSE);
@@ -212,8 +215,9 @@ TEST_F(RegisterBankTest, DebugAccessesReadAndStoreButNeverAct) {
         EXPECT_EQ(go.t.get_response_status(), tlm::TLM_COMMAND_ERROR_RESPONSE);
         EXPECT_EQ(d.go_writes, 0u);
         EXPECT_EQ(d.regs.errors(), 1u);
-        EXPECT_EQ(d.regs.lastError(), "dev: write of 8 bytes at offset 0x28: register GO acts in "
-                                      "simulated time: no debug write (TLM_COMMAND_ERROR_RESPONSE)");
+        EXPECT_EQ(d.regs.lastError(),
+                  "dev: write of 8 bytes at offset 0x28: register GO acts in "
+                  "simulated time: no debug write (TLM_COMMAND_ERROR_RESPONSE)");
         Access hole(tlm::TLM_READ_COMMAND, 0x18, 8);
         EXPECT_EQ(d.regs.transport_dbg(hole.t), 0u);
         EXPECT_EQ(hole.t.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -224,14 +228,31 @@ TEST_F(RegisterBankTest, DebugAccessesReadAndStoreButNeverAct) {
 TEST_F(RegisterBankTest, DeclarationsAreChecked) {
     RegisterBank regs("dev", 0x20);
     Register a(regs, "A", 0x08);
-    EXPECT_THROW(Register(regs, "B", 0x0c, 4), std::logic_error);  // inside A
-    EXPECT_THROW(Register(regs, "C", 0x04, 8), std::logic_error);  // runs into A
-    EXPECT_THROW(Register(regs, "D", 0x20, 8), std::logic_error);  // outside the window
-    EXPECT_THROW(Register(regs, "E", 0x1c, 8), std::logic_error);  // leaves the window
-    EXPECT_THROW(Register(regs, "F", 0x10, 3), std::logic_error);  // no such size
+    EXPECT_THROW(Register(regs, "B", 0x0c, 4), std::logic_error); // inside A
+    EXPECT_THROW(Register(regs, "C", 0x04, 8), std::logic_error); // runs into A
+    EXPECT_THROW(Register(regs, "D", 0x20, 8), std::logic_error); // outside the window
+    EXPECT_THROW(Register(regs, "E", 0x1c, 8), std::logic_error); // leaves the window
+    EXPECT_THROW(Register(regs, "F", 0x10, 3), std::logic_error); // no such size
     EXPECT_EQ(regs.find(0x08), &a);
     EXPECT_EQ(regs.find(0x0c), nullptr);
     run([] {});
+}
+
+// A callback sees the access it serves (its extensions, say the initiator's core id).
+TEST_F(RegisterBankTest, CallbacksSeeTheTransactionTheyServe) {
+    Device d;
+    const tlm::tlm_generic_payload* seen = nullptr;
+    d.ro.onRead([&] {
+        seen = d.regs.transaction();
+        return std::uint64_t{0};
+    });
+    run([&] {
+        EXPECT_EQ(d.regs.transaction(), nullptr);
+        Access a(tlm::TLM_READ_COMMAND, 0x08, 8);
+        EXPECT_EQ(a.on(d.regs), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(seen, &a.t);
+        EXPECT_EQ(d.regs.transaction(), nullptr);
+    });
 }
 
 // Registers created at run time (one per core, say), owned by the bank.

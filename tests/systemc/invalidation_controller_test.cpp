@@ -1,0 +1,252 @@
+// InvalidationController (models/interconnect): the registers of firmware/include/
+// invalidation_controller.h, an invalidation directed at one core or at all of them reaching
+// exactly the intended Mmus (their TLB contents observed through translations and statistics),
+// the time of the COMMAND write, and refused commands / bad accesses as counted TLM errors.
+#include <gtest/gtest.h>
+#include <systemc>
+#include <tlm>
+
+#include <memory>
+#include <vector>
+
+#include "hal.h"
+#include "interconnect/Interconnect.h"
+#include "interconnect/InvalidationController.h"
+#include "invalidation_controller.h"
+#include "memory/Memory.h"
+#include "mmu/Mmu.h"
+#include "systemc/MmuTestUtil.h"
+#include "systemc/ScTest.h"
+#include "systemc/TlmTestUtil.h"
+
+namespace tlmmu::test {
+namespace {
+
+using InvalidationControllerTest = ScTest;
+
+constexpr unsigned kCores = 3, kIc = 5, kMem = 100, kAccess = kIc + kMem;
+constexpr unsigned kRwxuAd = PTE_F_R | PTE_F_W | PTE_F_X | PTE_F_U | PTE_F_A | PTE_F_D;
+constexpr Addr kInval = 0x1'0000'0000;
+constexpr Addr kPageA = 0x1000'0000, kPageB = 0x1000'1000, kGlobal = 0x1000'2000;
+constexpr Asid kAsid = 1;
+
+// cpu -> ic -> {memory at 0, controller at kInval}; controller.mmu_socket -> core i's Mmu
+// invalidate_socket; port[i] -> core i's translate_socket; walkers -> ic. One sv39 address space
+// shared by every core (ASID 1): pages A and B, and a global page.
+struct Bench {
+    Clock clock{1.0};
+    PteFormat format = PteFormat::fromName("sv39");
+    MemoryConfig mc{std::uint64_t{1} << 30, kMem, 64};
+    Initiator cpu{"cpu"};
+    Interconnect ic{"ic", kIc, clock};
+    Memory mem{"mem", mc, clock};
+    InvalidationController controller{"invalidation"};
+    std::vector<std::unique_ptr<Mmu>> mmus;
+    std::vector<std::unique_ptr<MmuPort>> ports;
+    PageTables tables{format, mem.storage(), 0x10'0000};
+    Stats stats;
+    Bench() {
+        MmuConfig c;
+        c.l1i = tlbLevel("l1i", 16, 4, 1);
+        c.l1d = tlbLevel("l1d", 16, 4, 1);
+        c.l2 = tlbLevel("l2", 64, 4, 4);
+        cpu.socket.bind(ic.target_socket);
+        ic.initiator_socket.bind(mem.target_socket);
+        ic.initiator_socket.bind(controller.register_socket);
+        ic.map(0, mc.size, 0, "memory");
+        ic.map(kInval, INVAL_REG_BYTES, 1, "invalidation");
+        for (unsigned i = 0; i < kCores; ++i) {
+            const std::string n = "cores_" + std::to_string(i);
+            mmus.push_back(std::make_unique<Mmu>((n + "_mmu").c_str(), c, format, clock));
+            ports.push_back(std::make_unique<MmuPort>((n + "_port").c_str()));
+            ports[i]->socket.bind(mmus[i]->translate_socket);
+            controller.mmu_socket.bind(mmus[i]->invalidate_socket);
+            mmus[i]->walker.memory_socket.bind(ic.target_socket);
+            mmus[i]->registerStats(stats, "cores[" + std::to_string(i) + "]");
+        }
+        controller.registerStats(stats, "invalidation");
+        tables.map(kPageA, 0x4000'0000, 0, kRwxuAd);
+        tables.map(kPageB, 0x4000'1000, 0, kRwxuAd);
+        tables.map(kGlobal, 0x4000'2000, 0, kRwxuAd | PTE_F_G);
+    }
+    nlohmann::json stat(const std::string& path) { return stats.toJson().at(Stats::pointer(path)); }
+    // Every core runs the address space and caches A, B and the global page.
+    void warm() {
+        for (auto& p : ports) {
+            p->setRoot(tables.root, kAsid, clock);
+            for (Addr va : {kPageA, kPageB, kGlobal})
+                EXPECT_EQ(p->translate(va, clock).walk_cycles, 3u * kAccess);
+        }
+    }
+    // Whether core `core` still caches va (a translation that needs no walk).
+    bool cached(unsigned core, Addr va) {
+        const TranslationExtension e = ports[core]->translate(va, clock);
+        EXPECT_EQ(e.fault, FaultKind::None);
+        return e.walk_cycles == 0;
+    }
+    // Programs the registers and writes COMMAND; returns the cycles of the COMMAND write.
+    Cycles invalidate(std::uint64_t kind, Addr va, std::uint64_t asid, std::uint64_t target,
+                      tlm::tlm_response_status expect = tlm::TLM_OK_RESPONSE,
+                      std::uint64_t command = INVAL_CMD_INVALIDATE) {
+        sc_core::sc_time delay;
+        EXPECT_EQ(cpu.write(kInval + INVAL_REG_VA, va, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.write(kInval + INVAL_REG_ASID, asid, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.write(kInval + INVAL_REG_KIND, kind, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.write(kInval + INVAL_REG_TARGET, target, delay), tlm::TLM_OK_RESPONSE);
+        delay = sc_core::SC_ZERO_TIME;
+        EXPECT_EQ(cpu.write(kInval + INVAL_REG_COMMAND, command, delay), expect);
+        return clock.toCycles(delay);
+    }
+    std::vector<std::uint64_t> invalidations() {
+        std::vector<std::uint64_t> v;
+        for (unsigned i = 0; i < kCores; ++i)
+            v.push_back(stat("cores[" + std::to_string(i) + "].mmu.invalidations"));
+        return v;
+    }
+};
+
+using Counts = std::vector<std::uint64_t>;
+
+TEST_F(InvalidationControllerTest, EveryRegisterResetsAndReadsBack) {
+    Bench b;
+    run([&] {
+        for (std::uint64_t reg :
+             {INVAL_REG_VA, INVAL_REG_ASID, INVAL_REG_KIND, INVAL_REG_TARGET, INVAL_REG_COMMAND})
+            EXPECT_EQ(b.cpu.read64(kInval + reg), 0u) << "register 0x" << std::hex << reg;
+        sc_core::sc_time delay;
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_VA, 0xdead'b000, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_ASID, 77, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_KIND, HAL_FLUSH_VA_ASID, delay),
+                  tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_TARGET, INVAL_TARGET_ALL, delay),
+                  tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.clock.toCycles(delay), 4u * kIc); // plain registers: the hop only
+        EXPECT_EQ(b.cpu.read64(kInval + INVAL_REG_VA), 0xdead'b000u);
+        EXPECT_EQ(b.cpu.read64(kInval + INVAL_REG_ASID), 77u);
+        EXPECT_EQ(b.cpu.read64(kInval + INVAL_REG_KIND), std::uint64_t{HAL_FLUSH_VA_ASID});
+        EXPECT_EQ(b.cpu.read64(kInval + INVAL_REG_TARGET), INVAL_TARGET_ALL);
+        EXPECT_EQ(b.invalidations(), (Counts{0, 0, 0})); // writing the operands sends nothing
+        EXPECT_EQ(b.stat("invalidation.operations"), 0u);
+    });
+}
+
+TEST_F(InvalidationControllerTest, DirectedInvalidationReachesOnlyItsCore) {
+    Bench b;
+    run([&] {
+        b.warm();
+        // By VA on core 1: the Mmus take no time, the write costs the interconnect hop.
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageA, 0, 1), kIc);
+        EXPECT_EQ(b.cpu.read64(kInval + INVAL_REG_COMMAND), 0u); // done: never busy
+        EXPECT_EQ(b.invalidations(), (Counts{0, 1, 0}));
+        EXPECT_EQ(b.stat("invalidation.operations"), 1u);
+        EXPECT_FALSE(b.cached(1, kPageA));
+        EXPECT_TRUE(b.cached(1, kPageB)); // only the page asked for
+        EXPECT_TRUE(b.cached(0, kPageA));
+        EXPECT_TRUE(b.cached(2, kPageA));
+        // By ASID on core 2: its non-global entries go, the global page stays.
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_ASID, 0, kAsid, 2), kIc);
+        EXPECT_EQ(b.invalidations(), (Counts{0, 1, 1}));
+        EXPECT_FALSE(b.cached(2, kPageA));
+        EXPECT_FALSE(b.cached(2, kPageB));
+        EXPECT_TRUE(b.cached(2, kGlobal));
+        EXPECT_TRUE(b.cached(0, kPageB));
+        EXPECT_TRUE(b.cached(1, kPageB));
+        // By VA and another ASID on core 0: nothing of ASID 1 matches.
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA_ASID, kPageB, kAsid + 1, 0), kIc);
+        EXPECT_TRUE(b.cached(0, kPageB));
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA_ASID, kPageB, kAsid, 0), kIc);
+        EXPECT_FALSE(b.cached(0, kPageB));
+        EXPECT_TRUE(b.cached(0, kPageA));
+        EXPECT_EQ(b.invalidations(), (Counts{2, 1, 1}));
+        EXPECT_EQ(b.stat("invalidation.operations"), 4u);
+    });
+}
+
+TEST_F(InvalidationControllerTest, BroadcastReachesEveryCore) {
+    Bench b;
+    run([&] {
+        b.warm();
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageB, 0, INVAL_TARGET_ALL), kIc);
+        EXPECT_EQ(b.invalidations(), (Counts{1, 1, 1}));
+        EXPECT_EQ(b.stat("invalidation.operations"), kCores); // one per Mmu
+        for (unsigned c = 0; c < kCores; ++c) {
+            EXPECT_FALSE(b.cached(c, kPageB)) << "core " << c;
+            EXPECT_TRUE(b.cached(c, kPageA)) << "core " << c;
+        }
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_ALL, 0, 0, INVAL_TARGET_ALL), kIc);
+        EXPECT_EQ(b.invalidations(), (Counts{2, 2, 2}));
+        for (unsigned c = 0; c < kCores; ++c)
+            for (Addr va : {kPageA, kGlobal})
+                EXPECT_FALSE(b.cached(c, va)) << "core " << c;
+    });
+}
+
+TEST_F(InvalidationControllerTest, RefusedCommandsSendNothingAndSayWhy) {
+    Bench b;
+    run([&] {
+        b.warm();
+        EXPECT_EQ(b.invalidate(4, 0, 0, 0, tlm::TLM_GENERIC_ERROR_RESPONSE), kIc);
+        EXPECT_EQ(b.stat("invalidation.last_access_error"),
+                  "invalidation: write of 8 bytes at offset 0x20: register COMMAND refused 0x1: "
+                  "KIND 4 is no flush kind (0-3) (TLM_GENERIC_ERROR_RESPONSE)");
+        b.invalidate(HAL_FLUSH_ALL, 0, 0, kCores, tlm::TLM_GENERIC_ERROR_RESPONSE);
+        EXPECT_EQ(b.stat("invalidation.last_access_error"),
+                  "invalidation: write of 8 bytes at offset 0x20: register COMMAND refused 0x1: "
+                  "TARGET 3 is no core (3 cores) (TLM_GENERIC_ERROR_RESPONSE)");
+        b.invalidate(HAL_FLUSH_ALL, 0, 0, 0, tlm::TLM_GENERIC_ERROR_RESPONSE, 2);
+        EXPECT_EQ(b.stat("invalidation.last_access_error"),
+                  "invalidation: write of 8 bytes at offset 0x20: register COMMAND refused 0x2: "
+                  "unknown command (TLM_GENERIC_ERROR_RESPONSE)");
+        EXPECT_EQ(b.stat("invalidation.access_errors"), 3u);
+        EXPECT_EQ(b.stat("invalidation.operations"), 0u);
+        EXPECT_EQ(b.invalidations(), (Counts{0, 0, 0}));
+        for (unsigned c = 0; c < kCores; ++c)
+            EXPECT_TRUE(b.cached(c, kPageA)) << "core " << c;
+    });
+}
+
+TEST_F(InvalidationControllerTest, BadAccessesAreTlmErrorsCounted) {
+    Bench b;
+    run([&] {
+        sc_core::sc_time delay;
+        std::uint64_t v = 0;
+        EXPECT_EQ(b.cpu.read(kInval + 0x28, v, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kInval + 0x38, 1, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_VA + 4, 1, delay, 4),
+                  tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, delay, 4),
+                  tlm::TLM_BURST_ERROR_RESPONSE);
+        EXPECT_EQ(b.cpu.read(kInval + INVAL_REG_TARGET, v, delay, 2),
+                  tlm::TLM_BURST_ERROR_RESPONSE);
+        EXPECT_EQ(b.stat("invalidation.access_errors"), 5u);
+        EXPECT_EQ(b.stat("invalidation.last_access_error"),
+                  "invalidation: read of 2 bytes at offset 0x18: register TARGET is 8 bytes "
+                  "(TLM_BURST_ERROR_RESPONSE)");
+        EXPECT_EQ(b.stat("invalidation.operations"), 0u);
+        // Past the window: the interconnect's error, not the controller's.
+        EXPECT_EQ(b.cpu.read(kInval + INVAL_REG_BYTES, v, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        EXPECT_EQ(b.stat("invalidation.access_errors"), 5u);
+    });
+}
+
+TEST_F(InvalidationControllerTest, DebugWriteOfCommandSendsNothing) {
+    Bench b;
+    run([&] {
+        b.warm();
+        std::uint64_t v = HAL_FLUSH_ALL;
+        EXPECT_EQ(b.cpu.debug(tlm::TLM_WRITE_COMMAND, kInval + INVAL_REG_KIND, v), 8u);
+        v = INVAL_TARGET_ALL;
+        EXPECT_EQ(b.cpu.debug(tlm::TLM_WRITE_COMMAND, kInval + INVAL_REG_TARGET, v), 8u);
+        v = INVAL_CMD_INVALIDATE;
+        EXPECT_EQ(b.cpu.debug(tlm::TLM_WRITE_COMMAND, kInval + INVAL_REG_COMMAND, v), 0u);
+        EXPECT_EQ(b.invalidations(), (Counts{0, 0, 0}));
+        std::uint64_t target = 0;
+        EXPECT_EQ(b.cpu.debug(tlm::TLM_READ_COMMAND, kInval + INVAL_REG_TARGET, target), 8u);
+        EXPECT_EQ(target, INVAL_TARGET_ALL);
+        for (unsigned c = 0; c < kCores; ++c)
+            EXPECT_TRUE(b.cached(c, kPageA));
+    });
+}
+
+} // namespace
+} // namespace tlmmu::test
