@@ -130,7 +130,7 @@ def collect(out_dir, sweep, extra=None):
                      "repeat": run.repeat_index, "version": desc.get("version", ""),
                      "command": shlex.join(desc.get("command", [])),
                      "host_seconds": done.get("host_seconds"), "dir": os.path.abspath(path),
-                     **extra.get(run.id, {})})
+                     **(extra.get(run.id) or read_json(os.path.join(path, "engine.json")) or {})})
     stat_cols = set()
     for row in rows:
         stat_cols.update(k for k in row if k not in FIXED and k not in sweep.swept_keys)

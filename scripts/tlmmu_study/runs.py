@@ -6,6 +6,7 @@ DIR/runs/<id>/
     stdout.txt, stderr.txt, stats.json, stats.csv    tlmmu's outputs
     config.yaml   the resolved configuration, defaults included (from stats.json's config)
     done.json     written last: exit_code, error (last stderr line), host_seconds
+    engine.json   which engine ran it (and its Slurm job and state)
 """
 import os
 import shlex
@@ -19,7 +20,7 @@ import yaml
 from .common import read_json, write_atomic, write_json
 from .sweepfile import render
 
-OUTPUTS = ("stdout.txt", "stderr.txt", "stats.json", "stats.csv", "config.yaml", "done.json")
+OUTPUTS = ("stdout.txt", "stderr.txt", "stats.json", "stats.csv", "config.yaml", "done.json", "engine.json")
 
 
 def command(tlmmu, sweep, run):

@@ -81,6 +81,7 @@ def main(argv=None):
     def report(path, code, error, info):
         run = by_path[path]
         extra[run.id] = info
+        write_json(os.path.join(path, "engine.json"), info)
         finished[0] += 1
         if code != 0:
             failures.append((run, error))
