@@ -100,10 +100,10 @@ def main(argv=None):
         else:
             engines.run_slurm(paths, out, sweep.slurm, report, poll=args.poll, quiet=args.quiet)
     results.collect(out, sweep, extra)
-    # Failed runs from an earlier start that were not retried now cannot exist: they are redone.
+    # A run that failed at an earlier start is never 'already done': it is run again.
     ok = len(sweep.runs) - len(failures)
-    print(f"sweep: {len(sweep.runs)} runs: {ok} ok ({len(todo) - len(failures)} run now, {skipped} "
-          f"already done), {len(failures)} failed; {os.path.join(out, 'results.csv')}", flush=True)
+    print(f"sweep: {len(sweep.runs)} runs: {len(todo)} run now, {skipped} already done; {ok} ok, "
+          f"{len(failures)} failed; {os.path.join(out, 'results.csv')}", flush=True)
     for run, error in failures:
         print(f"sweep: failed: {run.id} ({run.origin}): {error}", file=sys.stderr)
     return 1 if failures else 0
