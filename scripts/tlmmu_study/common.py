@@ -2,6 +2,7 @@
 import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -31,8 +32,18 @@ def find_tlmmu(explicit=None):
     return path
 
 
+_DESCRIPTOR = {"default", "type", "meaning", "help", "description", "allowed", "values", "doc"}
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
 def _flatten(prefix, value, out):
+    """A tree of defaults -> {dotted key: default}. A mapping that describes one key
+    ({default: ..., type: ..., meaning: ...}, none of its values a mapping) is that key."""
     if isinstance(value, dict):
+        if prefix and value and set(value) & _DESCRIPTOR and \
+                not any(isinstance(v, dict) for v in value.values()):
+            out[prefix] = value.get("default")
+            return
         for k, v in value.items():
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
     else:
@@ -64,9 +75,9 @@ def list_keys(tlmmu):
         _flatten("", tree, keys)
     else:
         for line in proc.stdout.splitlines():
-            words = line.split()
-            if words and words[0][0].isalpha() and all(c.isalnum() or c in "._" for c in words[0]):
-                keys[words[0]] = None
+            words = line.replace("|", " ").replace("`", " ").split()
+            if words and _KEY.match(words[0]):
+                keys[words[0]] = words[1] if len(words) > 1 else None
     if not keys:
         raise UserError(f"{tlmmu} --list-keys printed no keys")
     return keys

@@ -132,11 +132,19 @@ def run_slurm(paths, out_dir, options, report, poll=1.0, quiet=False):
     seen = {}
     last = None
     delay = poll
+    errors = 0
     try:
         while True:
             proc = _run([squeue, "-h", "-r", "-j", job, "-o", "%i %T"], env)
             if proc.returncode != 0:
-                break    # the job has left the controller's memory: done
+                # "Invalid job id": the job has left the controller's memory, so it is done;
+                # anything else (the controller busy or restarting) is retried for a while.
+                errors += 1
+                if "invalid job id" in proc.stderr.lower() or errors >= 30:
+                    break
+                time.sleep(min(delay, 5.0))
+                continue
+            errors = 0
             lines = [l.split() for l in proc.stdout.splitlines() if l.strip()]
             if not lines:
                 break

@@ -111,6 +111,7 @@ def collect(out_dir, sweep, extra=None):
     """Builds the table from the runs' directories; writes results.csv and results.sqlite.
     `extra`: run id -> dict of runs-table fields (engine, slurm_state...). Returns (columns, rows)."""
     extra = extra or {}
+    swept = [k for k in sweep.swept_keys if k not in FIXED]   # a swept seed is the seed column
     rows, meta = [], []
     for run in sweep.runs:
         path = os.path.join(out_dir, "runs", run.id)
@@ -120,7 +121,7 @@ def collect(out_dir, sweep, extra=None):
         row = {"run": run.id, "status": "ok" if code == 0 else ("failed" if code is not None else "not run"),
                "exit_code": "" if code is None else str(code), "error": done.get("error", ""),
                "seed": str(run.seed), "repeat": str(run.repeat_index)}
-        for key in sweep.swept_keys:
+        for key in swept:
             row[key] = render(run.swept[key]) if key in run.swept else ""
         if code == 0:
             row.update(summarize(read_stats_csv(os.path.join(path, "stats.csv"))))
@@ -133,12 +134,12 @@ def collect(out_dir, sweep, extra=None):
                      **(extra.get(run.id) or read_json(os.path.join(path, "engine.json")) or {})})
     stat_cols = set()
     for row in rows:
-        stat_cols.update(k for k in row if k not in FIXED and k not in sweep.swept_keys)
+        stat_cols.update(k for k in row if k not in FIXED and k not in swept)
 
     def group(name):
         return (2 if name.startswith("derived.") else 1 if name.startswith("cores.sum.") else 0,
                 natural(name))
-    columns = FIXED + list(sweep.swept_keys) + sorted(stat_cols, key=group)
+    columns = FIXED + swept + sorted(stat_cols, key=group)
 
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")

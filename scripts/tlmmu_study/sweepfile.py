@@ -303,7 +303,11 @@ def load(path, keys):
     sweep.swept_keys = swept
 
     # The seed the repeats start from: swept, else set:, else the base file's, else tlmmu's default.
-    default_seed = keys.get("seed", 1)
+    default_seed = keys.get("seed")
+    try:
+        default_seed = int(default_seed)
+    except (TypeError, ValueError):
+        default_seed = 1
     if isinstance(base_tree, dict) and isinstance(base_tree.get("seed"), int):
         default_seed = base_tree["seed"]
     default_seed = sweep.set.get("seed", default_seed)
