@@ -173,6 +173,8 @@ def line(columns, rows, meta, args, out, files, plt):
     x = args.x or choose_x(rows, [k for k in keys if k != args.by])
     if x is None:
         return None
+    if args.by is not None and args.by == x:
+        raise UserError(f"--by: '{args.by}' is also the x axis; choose another key")
     by = [args.by] if args.by else [k for k in keys if k != x]
     groups = Configs(rows, by)
     numeric_x = all(to_number(r[x]) is not None for r in rows)

@@ -21,7 +21,7 @@ def parse(argv):
     p.add_argument("file", help="sweep file (YAML)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (runs/, results.csv, results.sqlite)")
     p.add_argument("--engine", help="local (default) or slurm; overrides the file's engine:")
-    p.add_argument("--jobs", "-j", type=int, metavar="N", help="local: runs at a time (default: all cores)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="runs at a time (local: default all cores; slurm: the array's %%N throttle)")
     p.add_argument("--force", action="store_true", help="rerun every run, even finished ones")
     p.add_argument("--dry-run", action="store_true", help="check the file and list the runs; run nothing")
     p.add_argument("--tlmmu", metavar="PATH", help="the tlmmu program (default $TLMMU, else build/testbench/tlmmu)")
@@ -98,7 +98,10 @@ def main(argv=None):
         if engine == "local":
             engines.run_local(paths, args.jobs or os.cpu_count() or 1, report)
         else:
-            engines.run_slurm(paths, out, sweep.slurm, report, poll=args.poll, quiet=args.quiet)
+            options = dict(sweep.slurm)
+            if args.jobs:
+                options["max_parallel"] = args.jobs     # at most N tasks of the array at a time
+            engines.run_slurm(paths, out, options, report, poll=args.poll, quiet=args.quiet)
     results.collect(out, sweep, extra)
     # A run that failed at an earlier start is never 'already done': it is run again.
     ok = len(sweep.runs) - len(failures)
