@@ -220,5 +220,31 @@ class RepeatTest(unittest.TestCase):
             tmp.remove()
 
 
+class WorkloadAxisTest(unittest.TestCase):
+    """A workload axis lists trace files, relative to the sweep file, shown as written."""
+
+    def test_trace_axis(self):
+        tmp = support.TempDir("traces")
+        try:
+            os.makedirs(tmp.join("t"))
+            shutil.copy(os.path.join(os.path.dirname(support.L2_PWC), "traces", "ls-usr.lackey.xz"),
+                        tmp.join("t", "ls.lackey.xz"))
+            shutil.copy(os.path.join(support.REPO, "tests", "data", "lackey_small.txt"), tmp.join("t", "small.lackey"))
+            path = tmp.write("w.yaml", f"base: {support.SINGLE}\nset: {{cores: 1, workload.format: lackey}}\n"
+                             "axes:\n  workload.trace: [t/ls.lackey.xz, t/small.lackey]\n")
+            out = tmp.join("out")
+            proc = support.sweep(path, "--out", out)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            _, rows = support.read_csv(os.path.join(out, "results.csv"))
+            self.assertEqual([r["workload.trace"] for r in rows], ["t/ls.lackey.xz", "t/small.lackey"])
+            self.assertEqual(int(rows[0]["cores.sum.instructions"]), 553112)
+            self.assertEqual(int(rows[1]["cores.sum.instructions"]), 4)   # its four I records
+            for r, name in zip(rows, ("ls.lackey.xz", "small.lackey")):
+                stats = support.read_json(os.path.join(out, "runs", r["run"], "stats.json"))
+                self.assertEqual(stats["config"]["workload"]["trace"], tmp.join("t", name))
+        finally:
+            tmp.remove()
+
+
 if __name__ == "__main__":
     unittest.main()
