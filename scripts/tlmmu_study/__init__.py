@@ -1,0 +1,1 @@
+"""Shared code of scripts/sweep and scripts/plot: sweep files, runs, engines, results, plots."""

@@ -1,0 +1,179 @@
+"""DIR/results.csv and DIR/results.sqlite: one row per run, in the sweep's order.
+
+Columns: run, status, exit_code, error, seed, repeat; one per swept key (named by the key);
+then every statistic of the run's stats.csv (tlmmu --stats-csv) by its path, except config.*
+(the configuration: swept keys have their own columns, the rest is in runs/<id>/config.yaml)
+and histogram buckets (in stats.json); then
+  cores.sum.<stat>      a per-core statistic cores[i].<stat> summed over the cores (not cpi and
+                        not a histogram's min/max/mean, which do not add up)
+  derived.cpi           cores.sum.cycles / cores.sum.instructions
+  derived.cpi_stack.<c> cores.sum.cpi_stack.<c> / cores.sum.instructions (CPI components)
+  derived.tlb.<l>.miss_rate, derived.tlb.<l>.mpki   misses / accesses, misses per 1000 instructions
+  derived.pwc.hit_rate  cores.sum.pwc.hits / (hits + misses)
+A failed run has empty statistics. Values are as tlmmu wrote them; sums and ratios are computed
+here (Python's repr of a float, the shortest that reads back exactly).
+"""
+import csv
+import io
+import os
+import re
+import shlex
+import sqlite3
+
+from .common import read_json, write_atomic
+from .sweepfile import render
+
+FIXED = ["run", "status", "exit_code", "error", "seed", "repeat"]
+_CORE = re.compile(r"^cores\[(\d+)\]\.(.+)$")
+_NOSUM = re.compile(r"(^cpi$|\.(min|max|mean)$)")
+
+
+def natural(name):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def number(text):
+    """int or float of a statistic's text, None when it is not a number (true, a name, empty)."""
+    if text is None or text == "" or text in ("true", "false"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def fmt(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def read_stats_csv(path):
+    stats = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header != ["stat", "value"]:
+            raise ValueError(f"{path}: unexpected header {header}")
+        for row in reader:
+            if len(row) == 2:
+                stats[row[0]] = row[1]
+    return stats
+
+
+def summarize(stats):
+    """The columns of one run from its stats.csv entries: raw, cores.sum.*, derived.*."""
+    raw = {k: v for k, v in stats.items()
+           if not k.startswith("config.") and ".buckets[" not in k}
+    sums = {}
+    for key, text in raw.items():
+        m = _CORE.match(key)
+        if not m or _NOSUM.search(m.group(2)):
+            continue
+        value = number(text)
+        if value is None:
+            continue
+        name = "cores.sum." + m.group(2)
+        sums[name] = sums.get(name, 0) + value
+    derived = {}
+
+    def ratio(a, b):
+        return float(a) / float(b) if a is not None and b else None
+
+    instr = sums.get("cores.sum.instructions")
+    derived["derived.cpi"] = ratio(sums.get("cores.sum.cycles"), instr)
+    for name in sums:
+        if name.startswith("cores.sum.cpi_stack."):
+            derived["derived." + name[len("cores.sum."):]] = ratio(sums[name], instr)
+        m = re.match(r"^cores\.sum\.tlb\.([^.]+)\.misses$", name)
+        if m:
+            level = m.group(1)
+            derived[f"derived.tlb.{level}.miss_rate"] = ratio(
+                sums[name], sums.get(f"cores.sum.tlb.{level}.accesses"))
+            derived[f"derived.tlb.{level}.mpki"] = ratio(
+                None if instr is None else 1000 * sums[name], instr)
+    if "cores.sum.pwc.hits" in sums:
+        hits, misses = sums["cores.sum.pwc.hits"], sums.get("cores.sum.pwc.misses", 0)
+        derived["derived.pwc.hit_rate"] = ratio(hits, hits + misses)
+    out = dict(raw)
+    out.update({k: fmt(v) for k, v in sums.items()})
+    out.update({k: fmt(v) for k, v in derived.items()})
+    return out
+
+
+def collect(out_dir, sweep, extra=None):
+    """Builds the table from the runs' directories; writes results.csv and results.sqlite.
+    `extra`: run id -> dict of runs-table fields (engine, slurm_state...). Returns (columns, rows)."""
+    extra = extra or {}
+    swept = [k for k in sweep.swept_keys if k not in FIXED]   # a swept seed is the seed column
+    rows, meta = [], []
+    for run in sweep.runs:
+        path = os.path.join(out_dir, "runs", run.id)
+        done = read_json(os.path.join(path, "done.json")) or {}
+        desc = read_json(os.path.join(path, "run.json")) or {}
+        code = done.get("exit_code")
+        row = {"run": run.id, "status": "ok" if code == 0 else ("failed" if code is not None else "not run"),
+               "exit_code": "" if code is None else str(code), "error": done.get("error", ""),
+               "seed": str(run.seed), "repeat": str(run.repeat_index)}
+        for key in swept:
+            row[key] = render(run.swept[key]) if key in run.swept else ""
+        if code == 0:
+            row.update(summarize(read_stats_csv(os.path.join(path, "stats.csv"))))
+        rows.append(row)
+        meta.append({"run": run.id, "idx": run.index, "status": row["status"],
+                     "exit_code": code, "error": row["error"], "seed": run.seed,
+                     "repeat": run.repeat_index, "version": desc.get("version", ""),
+                     "command": shlex.join(desc.get("command", [])),
+                     "host_seconds": done.get("host_seconds"), "dir": os.path.abspath(path),
+                     **(extra.get(run.id) or read_json(os.path.join(path, "engine.json")) or {})})
+    stat_cols = set()
+    for row in rows:
+        stat_cols.update(k for k in row if k not in FIXED and k not in swept)
+
+    def group(name):
+        return (2 if name.startswith("derived.") else 1 if name.startswith("cores.sum.") else 0,
+                natural(name))
+    columns = FIXED + swept + sorted(stat_cols, key=group)
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in columns])
+    write_atomic(os.path.join(out_dir, "results.csv"), text.getvalue())
+    write_sqlite(os.path.join(out_dir, "results.sqlite"), columns, rows, meta)
+    return columns, rows
+
+
+def _typed(text):
+    if text == "":
+        return None
+    value = number(text)
+    return text if value is None else value
+
+
+def write_sqlite(path, columns, rows, meta):
+    tmp = f"{path}.tmp{os.getpid()}"
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    db = sqlite3.connect(tmp)
+    try:
+        quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+        db.execute(f"CREATE TABLE results ({quoted})")
+        db.executemany(f"INSERT INTO results VALUES ({', '.join('?' * len(columns))})",
+                       [[_typed(r.get(c, "")) for c in columns] for r in rows])
+        run_cols = ["run", "idx", "status", "exit_code", "error", "seed", "repeat", "version",
+                    "command", "host_seconds", "dir", "engine", "slurm_job", "slurm_state"]
+        db.execute(f"CREATE TABLE runs ({', '.join(run_cols)})")
+        db.executemany(f"INSERT INTO runs VALUES ({', '.join('?' * len(run_cols))})",
+                       [[m.get(c) for c in run_cols] for m in meta])
+        db.commit()
+    finally:
+        db.close()
+    os.replace(tmp, path)

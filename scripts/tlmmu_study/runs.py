@@ -1,0 +1,127 @@
+"""A run's directory, and running one run (the per-run command both engines execute).
+
+DIR/runs/<id>/
+    run.json      what decides the run: id, base, settings, seed, repeat, the command, the version
+    command.sh    the exact command (cd + tlmmu ...), to rerun it by hand
+    stdout.txt, stderr.txt, stats.json, stats.csv    tlmmu's outputs
+    config.yaml   the resolved configuration, defaults included (from stats.json's config)
+    done.json     written last: exit_code, error (last stderr line), host_seconds
+    engine.json   which engine ran it (and its Slurm job and state)
+"""
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+from .common import read_json, write_atomic, write_json
+from .sweepfile import render
+
+OUTPUTS = ("stdout.txt", "stderr.txt", "stats.json", "stats.csv", "config.yaml", "done.json", "engine.json")
+
+
+def command(tlmmu, sweep, run):
+    argv = [tlmmu]
+    if sweep.base_path:
+        argv += ["--config", sweep.base_path]
+    for key, value in run.settings:
+        argv += ["--set", f"{key}={render(sweep.resolve_value(key, value))}"]
+    argv += ["--stats-json", "stats.json", "--stats-csv", "stats.csv"]
+    return argv
+
+
+def describe(tlmmu, sweep, run, version):
+    return {
+        "id": run.id,
+        "sweep_file": os.path.abspath(sweep.path),
+        "base": sweep.base,
+        "base_sha256": sweep.base_sha,
+        "settings": [[k, render(v)] for k, v in run.settings],
+        "swept": {k: render(v) for k, v in run.swept.items()},
+        "seed": run.seed,
+        "repeat": run.repeat_index,
+        "command": command(tlmmu, sweep, run),
+        "version": version,
+    }
+
+
+def run_dir(out, run):
+    return os.path.join(out, "runs", run.id)
+
+
+def is_done(path, description):
+    """A finished, successful run whose settings are those asked for now."""
+    done = read_json(os.path.join(path, "done.json"))
+    old = read_json(os.path.join(path, "run.json"))
+    return (done is not None and done.get("exit_code") == 0 and old is not None
+            and old.get("settings") == description["settings"]
+            and old.get("base_sha256") == description["base_sha256"])
+
+
+def prepare(path, description):
+    """Makes the run's directory ready to run: run.json and command.sh written, old outputs gone."""
+    os.makedirs(path, exist_ok=True)
+    for name in OUTPUTS:
+        try:
+            os.remove(os.path.join(path, name))
+        except FileNotFoundError:
+            pass
+    write_json(os.path.join(path, "run.json"), description)
+    write_atomic(os.path.join(path, "command.sh"),
+                 "#!/bin/sh\n# tlmmu " + description["version"] + "\n"
+                 f"cd {shlex.quote(os.path.abspath(path))} && exec {shlex.join(description['command'])}\n")
+
+
+def last_line(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = [l.strip() for l in f.read().splitlines() if l.strip()]
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
+def run_one(path):
+    """Runs the run in `path` (its run.json), writes its outputs and done.json; returns the exit
+    code (tlmmu's, 128+N if killed by signal N, 127 if it could not start)."""
+    path = os.path.abspath(path)
+    description = read_json(os.path.join(path, "run.json"))
+    if description is None:
+        print(f"sweep: {path}/run.json missing or unreadable", file=sys.stderr)
+        return 2
+    for name in OUTPUTS:
+        try:
+            os.remove(os.path.join(path, name))
+        except FileNotFoundError:
+            pass
+    start = time.monotonic()
+    error = ""
+    with open(os.path.join(path, "stdout.txt"), "wb") as out, \
+            open(os.path.join(path, "stderr.txt"), "wb") as err:
+        try:
+            code = subprocess.run(description["command"], cwd=path, stdout=out, stderr=err,
+                                  stdin=subprocess.DEVNULL).returncode
+        except OSError as e:
+            code, error = 127, f"cannot start {description['command'][0]}: {e.strerror}"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "?"
+        code, error = 128 - code, f"killed by signal {-code} ({name})"
+    if code != 0 and not error:
+        error = last_line(os.path.join(path, "stderr.txt")) or f"exit status {code}, nothing on stderr"
+    if code == 0:
+        stats = read_json(os.path.join(path, "stats.json"))
+        if stats is None or not os.path.isfile(os.path.join(path, "stats.csv")):
+            code, error = 1, "tlmmu exited 0 but wrote no readable stats.json/stats.csv"
+        elif isinstance(stats.get("config"), dict):
+            write_atomic(os.path.join(path, "config.yaml"),
+                         "# resolved configuration of this run (defaults included)\n"
+                         + yaml.safe_dump(stats["config"], sort_keys=True))
+    write_json(os.path.join(path, "done.json"), {
+        "exit_code": code, "error": error, "host_seconds": round(time.monotonic() - start, 3)})
+    return code

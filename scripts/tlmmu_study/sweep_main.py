@@ -1,0 +1,112 @@
+"""scripts/sweep: runs a sweep file's runs (resuming), then writes results.csv and results.sqlite."""
+import argparse
+import os
+import sys
+
+from . import engines, results, runs, sweepfile
+from .common import UserError, find_tlmmu, list_keys, tlmmu_version, write_json
+
+USAGE_EPILOG = """exit status: 0 every run succeeded; 1 some run failed; 2 the sweep was refused
+before anything ran (bad sweep file, unknown key or engine). See docs/studies.md."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UserError(f"{message} (scripts/sweep --help)")
+
+
+def parse(argv):
+    p = _Parser(prog="sweep", description="Runs the runs of a tlmmu sweep file and tabulates them.",
+                epilog=USAGE_EPILOG)
+    p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (runs/, results.csv, results.sqlite)")
+    p.add_argument("--engine", help="local (default) or slurm; overrides the file's engine:")
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="runs at a time (local: default all cores; slurm: the array's %%N throttle)")
+    p.add_argument("--force", action="store_true", help="rerun every run, even finished ones")
+    p.add_argument("--dry-run", action="store_true", help="check the file and list the runs; run nothing")
+    p.add_argument("--tlmmu", metavar="PATH", help="the tlmmu program (default $TLMMU, else build/testbench/tlmmu)")
+    p.add_argument("--poll", type=float, default=1.0, metavar="S", help="slurm: first polling interval (s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only failures and the final line")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--run-one"]:
+        if len(argv) != 2:
+            raise UserError("usage: sweep --run-one RUNDIR")
+        return runs.run_one(argv[1])
+    args = parse(argv)
+    if args.engine is not None and args.engine not in sweepfile.ENGINES:
+        raise UserError(f"--engine: unknown engine '{args.engine}'; allowed: {', '.join(sweepfile.ENGINES)}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs: expected 1 or more")
+    tlmmu = find_tlmmu(args.tlmmu)
+    keys = list_keys(tlmmu)
+    sweep = sweepfile.load(args.file, keys)
+    engine = args.engine or sweep.engine or "local"
+    version = tlmmu_version(tlmmu)
+
+    out = os.path.abspath(args.out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"--out: '{args.out}' exists and is not a folder")
+    descriptions = {r.id: runs.describe(tlmmu, sweep, r, version) for r in sweep.runs}
+    todo, skipped = [], 0
+    for run in sweep.runs:
+        path = runs.run_dir(out, run)
+        if not args.force and runs.is_done(path, descriptions[run.id]):
+            skipped += 1
+        else:
+            todo.append(run)
+    if args.dry_run:
+        for run in sweep.runs:
+            mark = "run " if run in todo else "done"
+            print(f"{mark} {run.id}  " + " ".join(f"{k}={sweepfile.render(v)}" for k, v in run.settings))
+        print(f"sweep: {len(sweep.runs)} runs, {len(todo)} to run, {skipped} already done (dry run)")
+        return 0
+
+    os.makedirs(os.path.join(out, "runs"), exist_ok=True)
+    write_json(os.path.join(out, "sweep.json"), {
+        "sweep_file": os.path.abspath(args.file), "base": sweep.base, "engine": engine,
+        "swept_keys": sweep.swept_keys, "repeat": sweep.repeat, "runs": len(sweep.runs),
+        "version": version, "tlmmu": tlmmu})
+    by_path = {}
+    for run in todo:
+        path = runs.run_dir(out, run)
+        runs.prepare(path, descriptions[run.id])
+        by_path[path] = run
+
+    failures, extra, finished = [], {}, [0]
+
+    def report(path, code, error, info):
+        run = by_path[path]
+        extra[run.id] = info
+        write_json(os.path.join(path, "engine.json"), info)
+        finished[0] += 1
+        if code != 0:
+            failures.append((run, error))
+            print(f"[{finished[0]}/{len(todo)}] FAILED {run.id}: {error}", flush=True)
+        elif not args.quiet:
+            print(f"[{finished[0]}/{len(todo)}] ok {run.id}", flush=True)
+
+    if todo:
+        if not args.quiet:
+            print(f"sweep: {len(sweep.runs)} runs, {skipped} already done, running {len(todo)} "
+                  f"({engine}{'' if engine != 'local' else ', ' + str(args.jobs or os.cpu_count() or 1) + ' at a time'})",
+                  flush=True)
+        paths = [runs.run_dir(out, r) for r in todo]
+        if engine == "local":
+            engines.run_local(paths, args.jobs or os.cpu_count() or 1, report)
+        else:
+            options = dict(sweep.slurm)
+            if args.jobs:
+                options["max_parallel"] = args.jobs     # at most N tasks of the array at a time
+            engines.run_slurm(paths, out, options, report, poll=args.poll, quiet=args.quiet)
+    results.collect(out, sweep, extra)
+    # A run that failed at an earlier start is never 'already done': it is run again.
+    ok = len(sweep.runs) - len(failures)
+    print(f"sweep: {len(sweep.runs)} runs: {len(todo)} run now, {skipped} already done; {ok} ok, "
+          f"{len(failures)} failed; {os.path.join(out, 'results.csv')}", flush=True)
+    for run, error in failures:
+        print(f"sweep: failed: {run.id} ({run.origin}): {error}", file=sys.stderr)
+    return 1 if failures else 0
