@@ -35,7 +35,7 @@ struct Invalidation {
     std::uint16_t asid;
 };
 
-// A swap device at swap_mmio (0 = none): the registers of firmware/kernel/mm.h, backed by its
+// A swap device at swap_mmio (0 = none): the registers of firmware/include/swap_device.h, backed by its
 // own store (a slot never written reads as zeros).
 struct FakeSwap {
     std::uint64_t mmio = 0;
