@@ -142,7 +142,7 @@ struct fw_kernel_stats {
     uint64_t demand_faults; /* sum of demand_faults_by_level */
     uint64_t demand_faults_by_level[FW_MAX_LEVELS];
     uint64_t leaves_by_level[FW_MAX_LEVELS];
-    uint64_t frames_mapped; /* data frames ever mapped by a fault or prefault (huge: all) */
+    uint64_t frames_mapped; /* data frames ever mapped by demand-zero faults and prefaults */
     uint64_t splits;
     uint64_t huge_fallbacks;
     uint64_t tables_in_use; /* page-table pages of all address spaces, roots included */
