@@ -52,12 +52,12 @@ extern "C" {
 #endif
 
 /* ---- fixed limits (FW_ERR_LIMIT when one is reached) ----------------------------------------- */
-#define FW_MAX_PROCESSES 64  /* live address spaces (pids 1..64) */
-#define FW_MAX_TASKS 128     /* live tasks (tids 1..128) */
-#define FW_MAX_VMAS 32       /* per address space, guard VMAs included */
-#define FW_MAX_SHM 16        /* shared-memory objects (ids 0..15) */
-#define FW_MAX_CORES 64      /* cores (cpu_mask is one uint64_t) */
-#define FW_SHM_MAX_PAGES 256 /* base pages per shared-memory object */
+#define FW_MAX_PROCESSES 64          /* live address spaces (pids 1..64) */
+#define FW_MAX_TASKS 128             /* live tasks (tids 1..128) */
+#define FW_MAX_VMAS 32               /* per address space, guard VMAs included */
+#define FW_MAX_SHM 16                /* shared-memory objects (ids 0..15) */
+#define FW_MAX_CORES 64              /* cores (cpu_mask is one uint64_t) */
+#define FW_SHM_MAX_PAGES 256         /* base pages per shared-memory object */
 #define FW_MAX_LEVELS PTE_MAX_LEVELS /* size of the per-level statistics arrays */
 /* A range flush of more pages than this flushes the whole ASID (or the whole TLB without
  * ASIDs) instead (Linux's tlb_single_page_flush_ceiling); fw_kernel_config.flush_ceiling_pages
@@ -122,10 +122,10 @@ struct fw_fault_result {
  * "Leaves" are PTEs that hold a data frame (present, or parked PROT_NONE); a leaf at level l
  * maps 2^(l * index_bits) base frames. */
 struct fw_process_stats {
-    uint64_t faults[FW_FAULT_CLASSES];             /* by enum fw_fault_class */
+    uint64_t faults[FW_FAULT_CLASSES];              /* by enum fw_fault_class */
     uint64_t demand_faults_by_level[FW_MAX_LEVELS]; /* demand-zero faults by the level mapped */
     uint64_t leaves_by_level[FW_MAX_LEVELS];        /* leaves mapped now, by level */
-    uint64_t splits;         /* huge leaves split into next-level leaves */
+    uint64_t splits;                                /* huge leaves split into next-level leaves */
     uint64_t huge_fallbacks; /* faults in a huge VMA that mapped a base page instead */
     uint64_t pages_copied;   /* COW copies (base pages) */
     uint64_t swap_outs;      /* pages of this process written to swap */
@@ -139,14 +139,14 @@ struct fw_process_stats {
 
 struct fw_kernel_stats {
     uint64_t faults[FW_FAULT_CLASSES];
-    uint64_t demand_faults;                         /* sum of demand_faults_by_level */
+    uint64_t demand_faults; /* sum of demand_faults_by_level */
     uint64_t demand_faults_by_level[FW_MAX_LEVELS];
     uint64_t leaves_by_level[FW_MAX_LEVELS];
-    uint64_t frames_mapped; /* data frames ever mapped by a fault or prefault (huge: all) */
+    uint64_t frames_mapped; /* data frames ever mapped by demand-zero faults and prefaults */
     uint64_t splits;
     uint64_t huge_fallbacks;
-    uint64_t tables_in_use;    /* page-table pages of all address spaces, roots included */
-    uint64_t data_frames;      /* data frames allocated now (private, shared, shm objects) */
+    uint64_t tables_in_use; /* page-table pages of all address spaces, roots included */
+    uint64_t data_frames;   /* data frames allocated now (private, shared, shm objects) */
     uint64_t data_frames_peak;
     uint64_t swap_slots_in_use;
     uint64_t swap_outs;
@@ -171,19 +171,19 @@ struct fw_frame_rmap {
 
 struct fw_kernel_config {
     struct pte_format format;
-    hal_paddr_t frames_base;     /* aligned to the base page size */
-    uint32_t frame_count;        /* frames of 2^page_shift bytes, below 2^30 */
-    uint32_t* frame_meta;        /* frame_count words of caller memory for the allocator */
-    struct fw_frame_rmap* rmap;  /* frame_count entries of caller memory (any content) */
-    unsigned asid_bits;          /* 0..16; 0: untagged TLB, flushed at every switch */
-    unsigned cores;              /* 1..FW_MAX_CORES */
+    hal_paddr_t frames_base;      /* aligned to the base page size */
+    uint32_t frame_count;         /* frames of 2^page_shift bytes, below 2^30 */
+    uint32_t* frame_meta;         /* frame_count words of caller memory for the allocator */
+    struct fw_frame_rmap* rmap;   /* frame_count entries of caller memory (any content) */
+    unsigned asid_bits;           /* 0..16; 0: untagged TLB, flushed at every switch */
+    unsigned cores;               /* 1..FW_MAX_CORES */
     uint32_t memory_limit_frames; /* 0 = none; else data frames in use never exceed it */
-    hal_paddr_t swap_mmio;       /* swap device registers (swap_device.h); 0 = no swap */
-    uint64_t swap_slots;         /* slots of 2^page_shift bytes */
-    uint64_t fault_entry_cycles; /* trap entry + handler prologue, charged once per fault */
-    uint64_t fault_exit_cycles;  /* handler epilogue + trap return */
-    uint64_t switch_cycles;      /* bookkeeping cost of a context switch */
-    uint64_t fork_cycles;        /* bookkeeping cost of a fork, plus its page-table work */
+    hal_paddr_t swap_mmio;        /* swap device registers (swap_device.h); 0 = no swap */
+    uint64_t swap_slots;          /* slots of 2^page_shift bytes */
+    uint64_t fault_entry_cycles;  /* trap entry + handler prologue, charged once per fault */
+    uint64_t fault_exit_cycles;   /* handler epilogue + trap return */
+    uint64_t switch_cycles;       /* bookkeeping cost of a context switch */
+    uint64_t fork_cycles;         /* bookkeeping cost of a fork, plus its page-table work */
     unsigned flush_ceiling_pages; /* 0 = FW_FLUSH_CEILING_PAGES */
 };
 
@@ -299,8 +299,7 @@ int fw_prefault(struct fw_kernel* k, int pid, uint64_t va);
  * entry (with the mm's ASID on `core`) with hal_tlb_write, setting A (and D for a write) in the
  * PTE as a hardware walker would. Returns 0, or FW_ERR_FAULT when no valid user translation
  * allows the access (the caller then takes fw_fault). FW_ERR_INVAL (tid, core). */
-int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va,
-                  enum fw_access access);
+int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access);
 
 /* ---- inspection ------------------------------------------------------------------------------ */
 
@@ -322,8 +321,8 @@ int fw_task_pid(const struct fw_kernel* k, int tid);
 int fw_task_core(const struct fw_kernel* k, int tid);
 
 const struct fw_kernel_stats* fw_kernel_stats(const struct fw_kernel* k);
-uint64_t fw_tables_in_use(const struct fw_kernel* k);     /* page-table pages, all processes */
-uint64_t fw_frames_in_use(const struct fw_kernel* k);     /* data frames */
+uint64_t fw_tables_in_use(const struct fw_kernel* k); /* page-table pages, all processes */
+uint64_t fw_frames_in_use(const struct fw_kernel* k); /* data frames */
 uint64_t fw_swap_slots_in_use(const struct fw_kernel* k);
 const struct pte_format* fw_kernel_format(const struct fw_kernel* k);
 /* The frame allocator, for inspection (frame_refcount, in_use, peak). */

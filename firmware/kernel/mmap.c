@@ -153,7 +153,8 @@ int fw_vma_map(struct fw_kernel* k, unsigned core, int pid, const struct fw_vma_
     return FW_OK;
 }
 
-/* ---- zap -------------------------------------------------------------------------------------- */
+/* ---- zap --------------------------------------------------------------------------------------
+ */
 
 static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const struct pt_slot* s,
                     void* vctx) {

@@ -1,8 +1,7 @@
 /* Software-managed TLB refill (mmu.tlb_refill: software). Freestanding C11. */
 #include "kernel/internal.h"
 
-int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va,
-                  enum fw_access access) {
+int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access) {
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;

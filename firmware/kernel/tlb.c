@@ -19,8 +19,10 @@ static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
         hal_tlb_invalidate_core(target, kind, va, asid);
         ++k->stats.flush_remote;
     }
-    if (kind == HAL_FLUSH_VA || kind == HAL_FLUSH_VA_ASID) ++k->stats.flush_pages;
-    else ++k->stats.flush_full;
+    if (kind == HAL_FLUSH_VA || kind == HAL_FLUSH_VA_ASID)
+        ++k->stats.flush_pages;
+    else
+        ++k->stats.flush_full;
 }
 
 /* The one body, local and remote alike: mm's translations described by f, on core `target`,
@@ -76,7 +78,8 @@ void fw_flush_tlb_local_page(struct fw_kernel* k, unsigned core, struct fw_mm* m
     if (core < k->cores) flush_tlb_on(k, core, core, &f);
 }
 
-/* ---- mmu_gather ------------------------------------------------------------------------------- */
+/* ---- mmu_gather -------------------------------------------------------------------------------
+ */
 
 void tlb_gather_mmu(struct fw_mmu_gather* g, struct fw_kernel* k, unsigned core, struct fw_mm* mm,
                     int fullmm) {

@@ -24,7 +24,8 @@ int evict_one(struct fw_kernel* k, unsigned core) {
         uint64_t size = level_bytes(k, s.level);
         uint64_t base = r->va & ~(size - 1);
         if (d.flags & PTE_F_A) {
-            pt_write(k, s.slot, pte_encode_leaf(fmt, d.ppn, d.flags & ~(PTE_F_A | PTE_F_V), s.level));
+            pt_write(k, s.slot,
+                     pte_encode_leaf(fmt, d.ppn, d.flags & ~(PTE_F_A | PTE_F_V), s.level));
             fw_flush_tlb_mm_range(k, core, owner, base, base + size, level_shift(k, s.level));
             if (s.level > 0) {
                 uint32_t next = frame_index_of(k, d.ppn << fmt->page_shift) +

@@ -111,7 +111,8 @@ bool FakeHal::mmioWrite(std::uint64_t pa, std::uint64_t value, unsigned bytes) {
         swap.length = value;
         break;
     case SWAP_REG_COMMAND: {
-        if ((value != SWAP_CMD_WRITE && value != SWAP_CMD_READ) || swap.slot >= swap.slots || swap.length == 0) {
+        if ((value != SWAP_CMD_WRITE && value != SWAP_CMD_READ) || swap.slot >= swap.slots ||
+            swap.length == 0) {
             swap.status = 1;
             ++swap.errors;
             break;

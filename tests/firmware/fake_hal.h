@@ -4,8 +4,8 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
@@ -35,8 +35,8 @@ struct Invalidation {
     std::uint16_t asid;
 };
 
-// A swap device at swap_mmio (0 = none): the registers of firmware/kernel/mm.h, backed by its
-// own store (a slot never written reads as zeros).
+// A swap device at swap_mmio (0 = none): the registers of firmware/include/swap_device.h, backed by
+// its own store (a slot never written reads as zeros).
 struct FakeSwap {
     std::uint64_t mmio = 0;
     std::uint64_t slots = 0;

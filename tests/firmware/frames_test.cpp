@@ -156,4 +156,29 @@ TEST_F(FramesTest, EmptyRangeHasNothing) {
     EXPECT_EQ(frames_alloc_block(&frames, 1), 0u);
 }
 
+TEST_F(FramesTest, ASplitBlockGivesEveryFrameTheHeadsCount) {
+    init(32);
+    const hal_paddr_t head = frames_alloc_block(&frames, 3);
+    ASSERT_NE(head, 0u);
+    EXPECT_EQ(frames_block_order(&frames, head), 3u);
+    EXPECT_EQ(frames_block_order(&frames, head + kFrame), 0u); // a tail heads nothing
+    ASSERT_EQ(frame_get(&frames, head), 2);                    // two mappers
+    EXPECT_EQ(frames_split_block(&frames, head), 3u);
+    EXPECT_EQ(frames_block_order(&frames, head), 0u);
+    EXPECT_EQ(frames_split_block(&frames, head), 0u); // once only
+    for (unsigned i = 0; i < 8; ++i)
+        EXPECT_EQ(frame_refcount(&frames, head + i * kFrame), 2u) << i;
+    EXPECT_EQ(frames.in_use, 8u);
+    // Every frame lives on its own now: one mapper drops them all, the other keeps one.
+    for (unsigned i = 0; i < 8; ++i)
+        EXPECT_EQ(frame_put(&frames, head + i * kFrame), 1);
+    for (unsigned i = 1; i < 8; ++i)
+        EXPECT_EQ(frame_put(&frames, head + i * kFrame), 0);
+    EXPECT_EQ(frames.in_use, 1u);
+    EXPECT_EQ(frame_refcount(&frames, head), 1u);
+    EXPECT_EQ(frame_put(&frames, head), 0);
+    EXPECT_EQ(frames.in_use, 0u);
+    EXPECT_EQ(frames_split_block(&frames, head), 0u); // free: nothing to split
+}
+
 } // namespace

@@ -67,8 +67,8 @@ class HugeTest : public testing::TestWithParam<HugeCase>, public MmFixture {
     std::vector<std::uint64_t> samples(std::uint64_t base) const {
         std::vector<std::uint64_t> vas;
         const std::uint64_t n = block;
-        for (std::uint64_t i : {std::uint64_t{0}, std::uint64_t{1}, n / 2 - 1, n / 2, n / 2 + 1,
-                                n / 2 + 2, n - 1})
+        for (std::uint64_t i :
+             {std::uint64_t{0}, std::uint64_t{1}, n / 2 - 1, n / 2, n / 2 + 1, n / 2 + 2, n - 1})
             vas.push_back(base + i * page());
         for (std::uint64_t i = 0; i < n; i += std::max<std::uint64_t>(1, n / 16))
             vas.push_back(base + i * page() + 8);
@@ -170,6 +170,11 @@ TEST_P(HugeTest, HugeVmasMustBeAlignedToTheirPageSize) {
     EXPECT_EQ(map(p, at + page(), big, kRW, FW_VMA_ANON, -1, L), FW_ERR_INVAL);
     EXPECT_EQ(map(p, at, big + page(), kRW, FW_VMA_ANON, -1, L), FW_ERR_INVAL);
     EXPECT_EQ(map(p, at, big, kRW, FW_VMA_ANON, -1, format.levels()), FW_ERR_INVAL);
+    for (unsigned level = 0; level < format.levels(); ++level) // e.g. no 512 GiB pages on x86-64
+        if (!format.leafAllowed(level)) {
+            EXPECT_EQ(map(p, 0, levelBytes(level), FW_PROT_R, FW_VMA_ANON, -1, level),
+                      FW_ERR_INVAL);
+        }
     int shm = -1;
     ASSERT_EQ(fw_shm_create(k, page(), &shm), FW_OK);
     EXPECT_EQ(map(p, at, big, kRW, FW_VMA_SHARED, shm, L), FW_ERR_INVAL);

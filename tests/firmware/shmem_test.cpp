@@ -18,8 +18,7 @@ TEST_P(ShmemTest, SharedMemoryWriteSeenByTheOtherWithoutAFault) {
     const int a = create(0), b = create(1);
     ASSERT_EQ(map(a, kShm, 4 * kPage, kRW, FW_VMA_SHARED, shm), FW_OK);
     // Mapped elsewhere in b, and only its second half.
-    ASSERT_EQ(map(b, kData, 4 * kPage, kRW, FW_VMA_SHARED, shm),
-              FW_OK);
+    ASSERT_EQ(map(b, kData, 4 * kPage, kRW, FW_VMA_SHARED, shm), FW_OK);
     EXPECT_EQ(map(b, kShm, 5 * kPage, FW_PROT_R, FW_VMA_SHARED, shm), FW_ERR_INVAL);
 
     EXPECT_EQ(write64(a, kShm + kPage + 16, 0x1234), FW_FAULT_CLASS_DEMAND_ZERO);
@@ -49,6 +48,27 @@ TEST_P(ShmemTest, SharedMemoryWriteSeenByTheOtherWithoutAFault) {
     ASSERT_EQ(fw_shm_destroy(k, shm), FW_OK);
     ASSERT_EQ(exitProcess(c), FW_OK);
     expectAllReturned();
+}
+
+TEST_P(ShmemTest, DiscardDropsTheMappingNotTheObjectsData) {
+    boot();
+    int shm = -1;
+    ASSERT_EQ(fw_shm_create(k, 2 * kPage, &shm), FW_OK);
+    const int a = create();
+    ASSERT_EQ(switchTo(a), FW_OK);
+    ASSERT_EQ(map(a, kShm, 2 * kPage, kRW, FW_VMA_SHARED, shm), FW_OK);
+    write64(a, kShm + 8, 0x5151);
+    const hal_paddr_t frame = frameOf(a, kShm);
+    EXPECT_EQ(frame_refcount(frames, frame), 2u);
+    ASSERT_EQ(fw_vma_discard(k, 0, a, kShm, 2 * kPage), FW_OK);
+    EXPECT_EQ(frame_refcount(frames, frame), 1u); // the object's own reference
+    EXPECT_EQ(walk(a, kShm, AccessType::Read).fault, FaultKind::NotPresent);
+    fw_fault_class cls = FW_FAULT_CLASS_NONE;
+    EXPECT_EQ(read64(a, kShm + 8, &cls), 0x5151u);
+    EXPECT_EQ(cls, FW_FAULT_CLASS_DEMAND_ZERO);
+    EXPECT_EQ(frameOf(a, kShm), frame);
+    EXPECT_EQ(fw_shm_create(k, (FW_SHM_MAX_PAGES + 1) * kPage, &shm), FW_ERR_INVAL);
+    ASSERT_EQ(exitProcess(a), FW_OK);
 }
 
 } // namespace

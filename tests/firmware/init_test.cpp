@@ -1,0 +1,87 @@
+// init.c: configuration checks, the process and task tables and their limits.
+#include <gtest/gtest.h>
+
+#include "mm_fixture.h"
+
+namespace fwtest {
+namespace {
+
+class InitTest : public testing::Test, public MmFixture {
+  protected:
+    InitTest() : MmFixture(PteFormat::fromName("x86_64")) {}
+
+    fw_kernel_config config() {
+        meta.assign(64, 0);
+        rmap.assign(64, fw_frame_rmap{});
+        storage.assign(fw_kernel_size() / 8 + 1, 0);
+        k = reinterpret_cast<fw_kernel*>(storage.data());
+        fw_kernel_config c{};
+        c.format = format.raw();
+        c.frames_base = kFramesBase;
+        c.frame_count = 64;
+        c.frame_meta = meta.data();
+        c.rmap = rmap.data();
+        c.cores = 1;
+        return c;
+    }
+};
+
+TEST_F(InitTest, RejectsImpossibleConfigurations) {
+    hal().reset(kPhysBytes);
+    fw_kernel_config c = config();
+    ASSERT_EQ(fw_kernel_init(k, &c, nullptr), FW_OK);
+    c = config();
+    c.rmap = nullptr;
+    EXPECT_EQ(fw_kernel_init(k, &c, nullptr), FW_ERR_INVAL);
+    c = config();
+    c.frame_meta = nullptr;
+    EXPECT_EQ(fw_kernel_init(k, &c, nullptr), FW_ERR_INVAL);
+    c = config();
+    c.cores = 0;
+    EXPECT_EQ(fw_kernel_init(k, &c, nullptr), FW_ERR_INVAL);
+    c.cores = FW_MAX_CORES + 1;
+    EXPECT_EQ(fw_kernel_init(k, &c, nullptr), FW_ERR_INVAL);
+    c = config();
+    c.asid_bits = 17;
+    EXPECT_EQ(fw_kernel_init(k, &c, nullptr), FW_ERR_INVAL);
+    c = config();
+    c.frames_base = kFramesBase + 8; // not page aligned
+    EXPECT_EQ(fw_kernel_init(k, &c, nullptr), FW_ERR_INVAL);
+    c = config();
+    c.swap_mmio = kSwapMmio;
+    c.swap_slots = 8;
+    EXPECT_EQ(fw_kernel_init(k, &c, nullptr), FW_ERR_INVAL); // no slot bitmap
+    std::vector<std::uint64_t> bits(1, ~0ull);
+    ASSERT_EQ(fw_kernel_init(k, &c, bits.data()), FW_OK);
+    EXPECT_EQ(bits[0], 0u);
+    EXPECT_EQ(fw_kernel_frames(k)->in_use, 1u); // the bounce frame
+    EXPECT_EQ(fw_kernel_format(k)->levels, 4u);
+}
+
+TEST_F(InitTest, ProcessAndTaskTablesHaveTheirLimits) {
+    Boot b;
+    b.frames = 256;
+    boot(b);
+    int pid = 0, tid = 0;
+    EXPECT_EQ(fw_process_create(k, 2, &pid, &tid), FW_ERR_INVAL); // 2 cores
+    std::vector<int> pids;
+    for (int i = 0; i < FW_MAX_PROCESSES; ++i)
+        pids.push_back(create());
+    EXPECT_EQ(fw_process_create(k, 0, &pid, &tid), FW_ERR_LIMIT);
+    // 64 tasks so far: 64 more threads fit, then the task table is full.
+    for (int i = 0; i < FW_MAX_TASKS - FW_MAX_PROCESSES; ++i)
+        ASSERT_EQ(fw_thread_create(k, pids[0], 1, &tid), FW_OK) << i;
+    EXPECT_EQ(fw_thread_create(k, pids[0], 1, &tid), FW_ERR_LIMIT);
+    EXPECT_EQ(fw_process_tasks(k, pids[0]), 1u + FW_MAX_TASKS - FW_MAX_PROCESSES);
+    EXPECT_EQ(fw_thread_create(k, pids[1], 2, &tid), FW_ERR_INVAL);
+    // A pid comes back round robin: the dead one's stats stay readable meanwhile.
+    ASSERT_EQ(exitProcess(pids[5]), FW_OK);
+    EXPECT_NE(fw_process_stats(k, pids[5]), nullptr);
+    EXPECT_EQ(fw_process_root(k, pids[5]), 0u);
+    ASSERT_EQ(fw_task_exit(k, 0, tidOf(pids[6])), FW_OK); // frees a task slot too
+    EXPECT_EQ(fw_process_create(k, 0, &pid, &tid), FW_OK);
+    EXPECT_EQ(pid, pids[5]);
+}
+
+} // namespace
+} // namespace fwtest
