@@ -344,6 +344,11 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     return {true, report};
 }
 
+void MemoryManagerOs::interrupt(unsigned core) {
+    // No interrupt source is wired yet (the IPI controller comes with the shootdown protocol).
+    throw FirmwarePanic("core" + std::to_string(core) + " took an interrupt with no handler");
+}
+
 std::uint64_t MemoryManagerOs::pageTableBytes() const {
     return fw_tables_in_use(k()) * format_.tableBytes();
 }

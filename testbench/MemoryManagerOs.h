@@ -71,6 +71,7 @@ class MemoryManagerOs final : public OperatingSystem {
     void atInstruction(Task& task) override;
     FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) override;
     void exit(Task& task) override;
+    void interrupt(unsigned core) override;
 
     // The firmware's statistics: per process, per core (its processes summed) and kernel-wide.
     void registerStats(Stats& stats);

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "hal.h"
+
 namespace tlmmu {
 
 Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& clock,
@@ -17,6 +19,11 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     translation_.set_extension(&ext_);
     translation_.set_command(tlm::TLM_IGNORE_COMMAND);
     ext_.core_id = config.id;
+    hal_.setInterruptEntry([this] { return interruptEntry(); });
+    hal_.setTraceHook([this](unsigned event, std::uint64_t, std::uint64_t now) {
+        if (event == HAL_TRACE_SHOOTDOWN_BEGIN) shootdown_start_ = now;
+        if (event == HAL_TRACE_SHOOTDOWN_END) shootdown_latency_.add(now - shootdown_start_);
+    });
     SC_THREAD(run);
     // The firmware runs on this thread's stack (the default of a SystemC thread is small).
     set_stack_size(4 << 20);
@@ -34,11 +41,38 @@ void Core::account(std::uint64_t& category, std::uint64_t cycles) {
 }
 
 // Runs firmware with time (it advances the core's local time itself); what it takes is
-// accounted to `category`.
+// accounted to `category`, but for its waits on other cores (shootdown) and the interrupt
+// handlers it took meanwhile (ipi).
 template <class Fn> std::uint64_t Core::timedFirmware(std::uint64_t& category, Fn&& fn) {
     const std::uint64_t cycles = hal_.run(std::forward<Fn>(fn), true);
-    account(category, cycles);
+    const auto [wait, irq] = hal_.takeWaitAndIrqCycles();
+    account(category, cycles - wait - irq);
+    if (wait) account(shootdown_, wait);
+    if (irq) account(ipi_, irq);
     return cycles;
+}
+
+void Core::raise(const sc_core::sc_time& at) {
+    if (!irq_pending_ || at < irq_at_) irq_at_ = at;
+    irq_pending_ = true;
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    irq_event_.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
+}
+
+std::uint64_t Core::interruptEntry() {
+    if (!irq_pending_ || sc_core::sc_time_stamp() + hal_.delay() < irq_at_) return 0;
+    irq_pending_ = false;
+    irq_at_ = sc_core::sc_max_time();
+    ++interrupts_;
+    const std::uint64_t start = hal_.nowCycles();
+    const bool was = hal_.irqEnable(false);
+    os_.interrupt(config_.id);
+    hal_.irqEnable(was);
+    return hal_.nowCycles() - start;
+}
+
+void Core::takeInterrupt() {
+    timedFirmware(ipi_, [this] { interruptEntry(); });
 }
 
 void Core::run() {
@@ -55,9 +89,13 @@ void Core::run() {
             if (!next.task) {
                 if (os_.finished(config_.id)) break;
                 time_.sync();
-                wait(os_.runnable(config_.id)); // e.g. a fork on another core
+                // A fork on another core, or an interrupt (this core's TLB may still hold
+                // translations that others shoot down).
+                if (!interruptDue()) wait(os_.runnable(config_.id) | irq_event_);
+                if (interruptDue()) takeInterrupt();
                 continue;
             }
+            time_.limitQuantum(next.quantum_cycles);
             runTask(*next.task, next.slice_cycles);
         }
         time_.sync(); // simulated time reaches this core's last cycle
@@ -85,6 +123,10 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
             break;
         }
         execute(task, insn);
+        if (irq_pending_ && interruptDue()) {
+            takeInterrupt();
+            if (task.state != Task::State::Runnable) break;
+        }
         if (time_.needSync()) time_.sync();
         if (cycles_ >= slice_end) break;
     }
@@ -256,6 +298,9 @@ void Core::registerStats(Stats& stats, const std::string& prefix) const {
     stats.counter(prefix + ".cpi_stack.fault", &fault_);
     stats.counter(prefix + ".cpi_stack.data", &data_);
     stats.counter(prefix + ".cpi_stack.os", &os_cycles_);
+    stats.counter(prefix + ".cpi_stack.shootdown", &shootdown_);
+    stats.counter(prefix + ".cpi_stack.ipi", &ipi_);
+    stats.counter(prefix + ".interrupts", &interrupts_);
     stats.counter(prefix + ".context_switches", &switches_);
     stats.counter(prefix + ".translations", &translations_);
     stats.counter(prefix + ".page_crossings", &page_crossings_);
@@ -264,6 +309,7 @@ void Core::registerStats(Stats& stats, const std::string& prefix) const {
     for (unsigned k = 1; k < faults_.size(); ++k)
         stats.counter(prefix + ".faults." + toString(static_cast<FaultKind>(k)), &faults_[k]);
     stats.histogram(prefix + ".fault_latency", &fault_latency_);
+    stats.histogram(prefix + ".shootdown_latency", &shootdown_latency_);
 }
 
 } // namespace tlmmu

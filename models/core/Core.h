@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "common/Clock.h"
+#include "common/InterruptInput.h"
 #include "common/Stats.h"
 #include "common/TranslationExtension.h"
 #include "core/HostHal.h"
@@ -32,7 +33,7 @@ struct CoreConfig {
     unsigned page_shift = 12;           // base page of the format: translations are per base page
 };
 
-class Core : public sc_core::sc_module {
+class Core : public sc_core::sc_module, public InterruptInput {
   public:
     tlm_utils::simple_initiator_socket<Core> translate_socket; // to its Mmu
     tlm_utils::simple_initiator_socket<Core> data_socket;      // to the interconnect
@@ -44,6 +45,9 @@ class Core : public sc_core::sc_module {
     // Where this core's firmware reaches other cores' TLBs (InvalidationController's base).
     void setInvalidationController(Addr base) { hal_.setInvalidationController(base); }
     void registerStats(Stats& stats, const std::string& prefix) const;
+    // The irq input: an interrupt is taken at the first instruction boundary at or after `at`
+    // (or by an idle core at `at`, or by firmware polling with interrupts unmasked).
+    void raise(const sc_core::sc_time& at) override;
     // Boot-time firmware work on this core (untimed), e.g. prefaulting.
     void runUntimed(const std::function<void()>& fn) { hal_.run(fn, false); }
 
@@ -59,6 +63,9 @@ class Core : public sc_core::sc_module {
     bool access(Task& task, Addr va, std::uint32_t size, AccessType access, const DataRef* ref);
     bool translate(Task& task, Addr va, AccessType access, Addr& pa);
     template <class Fn> std::uint64_t timedFirmware(std::uint64_t& category, Fn&& fn);
+    bool interruptDue() const { return irq_pending_ && time_.now() >= irq_at_; }
+    void takeInterrupt();            // from user code or idle: timed, accounted to ipi
+    std::uint64_t interruptEntry(); // the entry itself, inside firmware; its cycles
     void moveData(Task& task, const DataRef& ref, Addr va, Addr pa, std::uint32_t n,
                   std::uint32_t done);
     std::uint8_t* dmiPage(Addr pa);
@@ -94,10 +101,18 @@ class Core : public sc_core::sc_module {
     std::uint64_t loads_ = 0, stores_ = 0;
     // CPI stack, in cycles: base, TLB lookups, walks, fault handling, data-access latency,
     // context switches and other OS events (fork, map, unmap, protect, exit).
+    // shootdown: firmware waiting on other cores (locks, acknowledgements); ipi: interrupt
+    // handlers.
     std::uint64_t base_ = 0, tlb_ = 0, walk_ = 0, fault_ = 0, data_ = 0, os_cycles_ = 0;
+    std::uint64_t shootdown_ = 0, ipi_ = 0, interrupts_ = 0;
+    bool irq_pending_ = false;
+    sc_core::sc_time irq_at_ = sc_core::sc_max_time();
+    sc_core::sc_event irq_event_; // wakes an idle core
     std::uint64_t switches_ = 0;
     std::array<std::uint64_t, kFaultKinds> faults_{}; // by FaultKind
     Histogram fault_latency_;
+    Histogram shootdown_latency_; // initiator: from its first change to its last acknowledgement
+    std::uint64_t shootdown_start_ = 0;
 };
 
 } // namespace tlmmu

@@ -1,5 +1,6 @@
 #include "core/HostHal.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "hal.h"
@@ -127,6 +128,37 @@ void HostHal::tlbInvalidateCore(unsigned core, unsigned kind, std::uint64_t va,
     writePhys(controller_ + INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, 8);
 }
 
+std::uint64_t HostHal::atomicCas(std::uint64_t pa, std::uint64_t expected, std::uint64_t desired,
+                                 unsigned bytes) {
+    if (bytes != 4 && bytes != 8) throw FirmwarePanic("hal_atomic_cas: size must be 4 or 8");
+    sync(); // atomics between cores happen in simulated-time order
+    // One read-modify-write transaction: its time is that of the read; the store is part of it.
+    std::uint64_t old = 0;
+    memory(tlm::TLM_READ_COMMAND, pa, reinterpret_cast<unsigned char*>(&old), bytes);
+    if (old == expected) {
+        const bool was = timed_;
+        timed_ = false;
+        memory(tlm::TLM_WRITE_COMMAND, pa, reinterpret_cast<unsigned char*>(&desired), bytes);
+        timed_ = was;
+    }
+    return old;
+}
+
+std::uint64_t HostHal::nowCycles() const {
+    if (!timed_) return time_.clock().toCycles(sc_core::sc_time_stamp());
+    return time_.clock().toCycles(sc_core::sc_time_stamp() + delay_);
+}
+
+void HostHal::relax(std::uint64_t cycles) {
+    const std::uint64_t start = nowCycles();
+    chargeCycles(std::max<std::uint64_t>(cycles, 1));
+    sync();
+    std::uint64_t handled = 0;
+    if (irq_enabled_ && irq_entry_) handled = irq_entry_();
+    irq_cycles_ += handled;
+    wait_cycles_ += nowCycles() - start - handled;
+}
+
 void HostHal::setRoot(std::uint64_t root, std::uint16_t asid) {
     TranslationExtension ext;
     ext.op = TranslationExtension::Op::SetRoot;
@@ -186,6 +218,24 @@ void hal_tlb_write(const struct hal_tlb_entry* e) {
 }
 void hal_charge_cycles(uint64_t cycles) {
     HostHal::current().chargeCycles(cycles);
+}
+uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, unsigned bytes) {
+    return HostHal::current().atomicCas(pa, expected, desired, bytes);
+}
+void hal_sync(void) {
+    HostHal::current().sync();
+}
+uint64_t hal_now_cycles(void) {
+    return HostHal::current().nowCycles();
+}
+void hal_relax(uint64_t cycles) {
+    HostHal::current().relax(cycles);
+}
+int hal_irq_enable(int enable) {
+    return HostHal::current().irqEnable(enable != 0) ? 1 : 0;
+}
+void hal_trace(enum hal_trace_event event, uint64_t arg) {
+    HostHal::current().trace(event, arg);
 }
 void hal_panic(const char* message) {
     throw tlmmu::FirmwarePanic(message);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 
@@ -52,6 +53,36 @@ class HostHal {
     void chargeCycles(std::uint64_t cycles) {
         if (timed_) delay_ += time_.clock().cycles(cycles);
     }
+    // Cores that wait on each other (hal.h): atomics, sync, the cycle counter, polling steps.
+    std::uint64_t atomicCas(std::uint64_t pa, std::uint64_t expected, std::uint64_t desired,
+                            unsigned bytes);
+    std::uint64_t nowCycles() const;
+    void relax(std::uint64_t cycles);
+    bool irqEnable(bool enable) {
+        const bool was = irq_enabled_;
+        irq_enabled_ = enable;
+        return was;
+    }
+    bool irqEnabled() const { return irq_enabled_; }
+    // The core's interrupt entry, called from relax() when an interrupt may be due; it returns
+    // the cycles the handler took (0 when none was due).
+    void setInterruptEntry(std::function<std::uint64_t()> entry) { irq_entry_ = std::move(entry); }
+    // Cycles spent waiting in relax() (interrupt handlers excluded) and in interrupt handlers
+    // taken there, since the last call (which resets both): the core accounts them apart.
+    std::pair<std::uint64_t, std::uint64_t> takeWaitAndIrqCycles() {
+        const auto r = std::make_pair(wait_cycles_, irq_cycles_);
+        wait_cycles_ = irq_cycles_ = 0;
+        return r;
+    }
+    // Where hal_trace's marks go (the core's statistics and timeline), with the core's time.
+    void setTraceHook(std::function<void(unsigned event, std::uint64_t arg, std::uint64_t now)> f) {
+        trace_hook_ = std::move(f);
+    }
+    void trace(unsigned event, std::uint64_t arg) {
+        if (trace_hook_) trace_hook_(event, arg, nowCycles());
+    }
+    // The core's local time while firmware runs (timed), for a nested handler.
+    sc_core::sc_time& delay() { return delay_; }
     static HostHal& current();
 
   private:
@@ -63,6 +94,10 @@ class HostHal {
     LocalTime& time_;
     unsigned core_id_;
     bool timed_ = true;
+    bool irq_enabled_ = false; // firmware runs masked unless it unmasks (hal_irq_enable)
+    std::function<std::uint64_t()> irq_entry_;
+    std::function<void(unsigned, std::uint64_t, std::uint64_t)> trace_hook_;
+    std::uint64_t wait_cycles_ = 0, irq_cycles_ = 0;
     sc_core::sc_time delay_; // the core's local time while firmware runs (timed)
     std::vector<unsigned char> buffer_;
     std::uint64_t controller_ = 0;   // InvalidationController's MMIO base, 0 = none

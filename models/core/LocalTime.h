@@ -33,15 +33,23 @@ class LocalTime {
     void reset() {
         qk_.reset();
         local_ = 0;
-        quantum_ = std::max<std::uint64_t>(
+        global_quantum_ = std::max<std::uint64_t>(
             1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
+        quantum_ = global_quantum_;
+    }
+    // Runs at most `limit` cycles ahead (0: the global quantum): a core that other cores may
+    // interrupt stays within their interrupt latency of them, so that it takes an interrupt at
+    // its exact time rather than after having run past it.
+    void limitQuantum(std::uint64_t limit) {
+        quantum_ = limit ? std::max<std::uint64_t>(1, std::min(limit, global_quantum_))
+                         : global_quantum_;
     }
 
   private:
     const Clock& clock_;
     tlm_utils::tlm_quantumkeeper qk_;
     std::uint64_t local_ = 0;
-    std::uint64_t quantum_ = 1;
+    std::uint64_t quantum_ = 1, global_quantum_ = 1;
 };
 
 } // namespace tlmmu

@@ -24,6 +24,9 @@ class OperatingSystem {
     struct Dispatch {
         Task* task = nullptr;           // null: nothing to run on this core now
         std::uint64_t slice_cycles = 0; // preempt after this many cycles (0: no limit)
+        // Run at most this far ahead of the other cores (0: the global quantum): set for a task
+        // that other cores may interrupt (its address space is shared with them).
+        std::uint64_t quantum_cycles = 0;
     };
     virtual ~OperatingSystem() = default;
     // Untimed boot work of `core` before its run (create its first tasks, prefault).
@@ -39,6 +42,9 @@ class OperatingSystem {
     virtual FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) = 0;
     // Timed: the task's instruction stream ended.
     virtual void exit(Task& task) = 0;
+    // Timed: `core` takes its interrupt (with interrupts masked), at an instruction boundary,
+    // while idle, or inside firmware that waits with interrupts unmasked (hal_relax).
+    virtual void interrupt(unsigned core) = 0;
 };
 
 } // namespace tlmmu
