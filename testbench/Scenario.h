@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/Task.h"
+#include "mmu/PteFormat.h"
 #include "workload/SyntheticWorkload.h"
 
 namespace tlmmu {
@@ -62,9 +63,16 @@ struct Scenario {
     std::vector<ScenarioShared> shared;
     std::vector<ScenarioProcess> processes;
 
-    // page_size: the base page (VMAs must be aligned to it); cores: how many exist.
+    // page_size: the base page (VMAs must be aligned to it); cores: how many exist. format:
+    // when given, VMAs and event ranges must lie in its canonical virtual address space.
+    // Throws InputError "FILE:LINE: entry: what", for every limit of the firmware too
+    // (FW_MAX_* in firmware/kernel/mm.h; docs/errors.md lists them).
     static Scenario fromFile(const std::string& path, unsigned cores, std::uint64_t page_size,
-                             std::uint64_t seed);
+                             std::uint64_t seed, const PteFormat* format = nullptr);
+    // The same from YAML text; `file` names it in messages and anchors relative trace paths.
+    static Scenario fromText(const std::string& text, const std::string& file, unsigned cores,
+                             std::uint64_t page_size, std::uint64_t seed,
+                             const PteFormat* format = nullptr);
     // The workload of process i (opens its trace).
     std::unique_ptr<Workload> makeWorkload(std::size_t i) const;
 };
