@@ -2,6 +2,7 @@
 // list `tlmmu --list-keys` prints).
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "Config.h"
@@ -11,6 +12,9 @@
 #include "workload/SyntheticWorkload.h"
 
 namespace tlmmu {
+
+// True for the keys of a synthetic workload ("pattern", "footprint", ...), given without prefix.
+bool isSyntheticKey(const std::string& leaf);
 
 // Reads the synthetic-workload keys under `prefix` (e.g. "workload.synthetic.") and validates.
 SyntheticParams readSyntheticParams(Config& config, const std::string& prefix, std::uint64_t seed);
@@ -47,11 +51,25 @@ struct SystemConfig {
     std::uint64_t firmware_frames = 0; // 0 = all memory above the firmware's reserved first MiB
 
     nlohmann::json resolved; // every key with the value used
+    std::map<std::string, Config::KeyInfo> key_info; // type, default, allowed values per key
 
     // Reads every key (so that all are validated whatever the workload), then rejects unknown
     // ones. Throws InputError naming the key.
     static SystemConfig fromConfig(Config& config);
     PteFormat format() const;
+
+    // Why an explicitly given key has no effect in this system ("" when it has one). The one
+    // rule both fromConfig (which refuses such keys) and toYaml (which leaves them out) use.
+    std::string inapplicable(const std::string& key) const;
+    // The resolved configuration (defaults included, keys without effect left out) as YAML that
+    // --config reads back to the same system: `tlmmu --print-config`.
+    std::string toYaml() const;
+    // Every key with type, default, allowed values and meaning: `tlmmu --list-keys` (text) or
+    // `--list-keys-json`.
+    std::string describeKeys(bool as_json) const;
 };
+
+// The meaning of a key, for --list-keys ("" for an unknown key).
+std::string keyMeaning(const std::string& key);
 
 } // namespace tlmmu
