@@ -241,8 +241,18 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     for (const auto& [key, info] : c.keyInfo()) {
         const std::string where = c.where(key);
         if (where.empty()) continue; // a default is not a choice
-        if (const std::string why = s.inapplicable(key); !why.empty())
-            throw InputError(where + ": " + key + ": has no effect here: " + why);
+        const nlohmann::json value = c.resolved()[Stats::pointer(key)];
+        if (value.is_string() && value.get<std::string>().empty()) continue; // "none" given
+        std::string decider;
+        const std::string why = s.inapplicable(key, &decider);
+        if (why.empty()) continue;
+        // A file describes a base system that --set may change: a key of the file that the
+        // command line made ineffective is a note, not an error.
+        const bool overridden = where.rfind("--set", 0) != 0 &&
+                                c.where(decider).rfind("--set", 0) == 0;
+        if (!overridden) throw InputError(where + ": " + key + ": has no effect here: " + why);
+        s.notes.push_back(where + ": " + key + ": has no effect after " + c.where(decider) +
+                          ": " + why);
     }
     if (s.workload_format != "synthetic" && s.trace.empty())
         throw InputError("workload.trace: required when workload.format is " + s.workload_format);
@@ -287,9 +297,12 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     return s;
 }
 
-std::string SystemConfig::inapplicable(const std::string& key) const {
+std::string SystemConfig::inapplicable(const std::string& key, std::string* decider) const {
+    std::string ignored;
+    std::string& by = decider ? *decider : ignored;
     auto starts = [&](const char* prefix) { return key.rfind(prefix, 0) == 0; };
     const bool with_scenario = !scenario.empty();
+    by = "workload.scenario";
     if (with_scenario) {
         if (key == "workload.trace" || key == "workload.format" || starts("workload.synthetic."))
             return "the scenario's processes have their own workloads (workload.scenario wins); "
@@ -298,23 +311,29 @@ std::string SystemConfig::inapplicable(const std::string& key) const {
             return "with a scenario, put 'checked: true' in the scenario's workload of each "
                    "process";
     } else {
+        by = "workload.format";
         if (key == "workload.trace" && workload_format == "synthetic")
             return "workload.format is synthetic; set workload.format to lackey or binary to run "
                    "the trace";
         if (starts("workload.synthetic.") && workload_format != "synthetic")
             return "workload.format is " + workload_format +
                    "; synthetic keys apply only to workload.format synthetic";
+        by = "workload.scenario";
         if (key == "sched.time_slice_cycles")
             return "without a scenario each core runs one process, so there is nothing to "
                    "time-slice";
     }
+    by = "mmu.format";
     if (starts("mmu.generic.") && format_name != "generic")
         return "mmu.format is " + format_name + "; the generic parameters apply only to "
                "mmu.format generic";
     for (const TlbConfig* t : {&mmu.l1i, &mmu.l1d, &mmu.l2})
-        if (key == "tlb." + t->name + ".waveform" && t->impl != "rtl")
+        if (key == "tlb." + t->name + ".waveform" && t->impl != "rtl") {
+            by = "tlb." + t->name + ".impl";
             return "tlb." + t->name + ".impl is " + t->impl +
                    "; a waveform is dumped only by impl rtl";
+        }
+    by.clear();
     return "";
 }
 

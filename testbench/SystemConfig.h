@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "Config.h"
 #include "memory/Memory.h"
@@ -60,7 +61,10 @@ struct SystemConfig {
 
     // Why an explicitly given key has no effect in this system ("" when it has one). The one
     // rule both fromConfig (which refuses such keys) and toYaml (which leaves them out) use.
-    std::string inapplicable(const std::string& key) const;
+    // decider: set to the key whose value makes `key` ineffective.
+    std::string inapplicable(const std::string& key, std::string* decider = nullptr) const;
+    // Keys of the file that --set made ineffective (printed as notes, not refused).
+    std::vector<std::string> notes;
     // The resolved configuration (defaults included, keys without effect left out) as YAML that
     // --config reads back to the same system: `tlmmu --print-config`.
     std::string toYaml() const;

@@ -108,6 +108,8 @@ int sc_main(int argc, char* argv[]) {
         for (const auto& s : sets)
             config.set(s);
         const tlmmu::SystemConfig system = tlmmu::SystemConfig::fromConfig(config);
+        for (const auto& note : system.notes)
+            std::cerr << "tlmmu: note: " << note << "\n";
         if (print_config) {
             std::cout << system.toYaml();
             return kOk;
