@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+
 #include "common/Stats.h"
 #include "common/Types.h"
 
@@ -88,21 +90,51 @@ class YamlChecker {
 };
 } // namespace
 
+namespace {
+// Counts documents through yaml-cpp's event API, noting where each starts. (YAML::LoadAll cannot
+// be used: yaml-cpp 0.7 loops forever, growing, on a stray ',' outside [ ] and { }, making empty
+// documents that consume nothing; here two documents starting at one place show it.)
+struct DocumentCounter : YAML::EventHandler {
+    std::vector<YAML::Mark> starts;
+    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+} // namespace
+
 YAML::Node loadYaml(const std::string& text, const std::string& origin) {
-    std::vector<YAML::Node> docs;
+    auto where = [&](const YAML::Mark& m) {
+        return origin + (m.line >= 0 ? ":" + std::to_string(m.line + 1) : "");
+    };
+    YAML::Node root;
     try {
-        docs = YAML::LoadAll(text);
+        std::istringstream in(text);
+        YAML::Parser parser(in);
+        DocumentCounter docs;
+        for (int n = 0; n < 2 && parser.HandleNextDocument(docs); ++n) {
+        }
+        if (docs.starts.size() > 1) {
+            if (docs.starts[1].pos == docs.starts[0].pos)
+                throw InputError(where(docs.starts[0]) +
+                                 ": not YAML that can be read (a ',' outside [ ] or { }?)");
+            throw InputError(where(docs.starts[1]) +
+                             ": a second YAML document ('---'); one file holds one document");
+        }
+        root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
         throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
-    if (docs.size() > 1) {
-        const int line = docs[1].Mark().line; // -1 for an empty second document
-        throw InputError(origin + (line >= 0 ? ":" + std::to_string(line + 1) : "") +
-                         ": a second YAML document ('---'); one file holds one document");
-    }
-    if (docs.empty()) return YAML::Node();
-    YamlChecker(origin).check(docs[0], 0);
-    return docs[0];
+    YamlChecker(origin).check(root, 0);
+    return root;
 }
 
 YAML::Node loadYamlFile(const std::string& path) {
