@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sys/stat.h>
@@ -51,8 +52,10 @@ struct OutputFile {
 
 bool sameFile(const std::string& a, const std::string& b) {
     struct stat sa {}, sb {};
-    if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return a == b;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    std::error_code ea, eb; // not there yet: the same path spelt differently
+    return std::filesystem::weakly_canonical(a, ea) == std::filesystem::weakly_canonical(b, eb);
 }
 
 void error(const std::string& what) {
