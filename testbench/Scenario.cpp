@@ -153,7 +153,8 @@ std::pair<Addr, Addr> extent(const ScenarioVma& v, std::uint64_t page) {
 
 namespace {
 Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned cores,
-                      std::uint64_t page, std::uint64_t seed, const PteFormat* format);
+                      std::uint64_t page, std::uint64_t seed, const PteFormat* format,
+                      bool open_traces = true);
 } // namespace
 
 Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64_t page,
@@ -162,13 +163,15 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, std::uint64
 }
 
 Scenario Scenario::fromText(const std::string& text, const std::string& file, unsigned cores,
-                            std::uint64_t page, std::uint64_t seed, const PteFormat* format) {
-    return readScenario(loadYaml(text, file), file, cores, page, seed, format);
+                            std::uint64_t page, std::uint64_t seed, const PteFormat* format,
+                            bool open_traces) {
+    return readScenario(loadYaml(text, file), file, cores, page, seed, format, open_traces);
 }
 
 namespace {
 Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned cores,
-                      std::uint64_t page, std::uint64_t seed, const PteFormat* format) {
+                      std::uint64_t page, std::uint64_t seed, const PteFormat* format,
+                      bool open_traces) {
     Reader r(path);
     Scenario s;
     r.onlyKeys(root, "scenario", {"shared", "processes"});
@@ -298,7 +301,8 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         if (proc.workload_format != "synthetic") {
             if (proc.trace.empty())
                 r.fail(w, p + ".workload.trace", "required for format " + proc.workload_format);
-            openTrace(proc.trace, proc.workload_format); // a missing or unreadable trace fails now
+            if (open_traces) // a missing, unreadable or empty trace fails now
+                openTrace(proc.trace, proc.workload_format);
         }
         if (const YAML::Node events = n["events"]) {
             if (!events.IsSequence()) r.fail(events, p + ".events", "expected a list");

@@ -70,9 +70,10 @@ struct Scenario {
     static Scenario fromFile(const std::string& path, unsigned cores, std::uint64_t page_size,
                              std::uint64_t seed, const PteFormat* format = nullptr);
     // The same from YAML text; `file` names it in messages and anchors relative trace paths.
+    // open_traces false: trace paths are not opened (the fuzz target checks text only).
     static Scenario fromText(const std::string& text, const std::string& file, unsigned cores,
                              std::uint64_t page_size, std::uint64_t seed,
-                             const PteFormat* format = nullptr);
+                             const PteFormat* format = nullptr, bool open_traces = true);
     // The workload of process i (opens its trace).
     std::unique_ptr<Workload> makeWorkload(std::size_t i) const;
 };
