@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "common/Stats.h"
 #include "common/Types.h"
@@ -32,20 +36,128 @@ unsigned editDistance(const std::string& a, const std::string& b) {
 }
 } // namespace
 
+namespace {
+constexpr std::size_t kMaxYamlBytes = std::size_t{16} << 20;
+
+// What a node is, in words, for messages.
+std::string describeNode(const YAML::Node& n) {
+    if (n.IsSequence()) return "a list";
+    if (n.IsMap()) return "a mapping";
+    if (n.IsNull()) return "an empty value";
+    return "'" + n.Scalar() + "'";
+}
+
+// Checks what yaml-cpp accepts but a configuration or scenario must not contain: keys that are
+// not plain scalars (complex keys such as `[a]: 1`), the same key twice in one mapping (yaml-cpp
+// keeps both and callers would silently take the first or the last), and trees so large or so
+// deep (aliases can make both out of a few bytes) that walking them would not end.
+class YamlChecker {
+  public:
+    explicit YamlChecker(const std::string& origin) : origin_(origin) {}
+    void check(const YAML::Node& n, unsigned depth) {
+        if (++visited_ > kMaxNodes)
+            fail(n, "more than " + std::to_string(kMaxNodes) +
+                        " values (after expanding aliases); refused");
+        if (depth > kMaxDepth)
+            fail(n, "nested more than " + std::to_string(kMaxDepth) + " levels deep; refused");
+        if (n.IsSequence()) {
+            for (const auto& item : n)
+                check(item, depth + 1);
+        } else if (n.IsMap()) {
+            std::map<std::string, int> seen; // key -> its line (1-based)
+            for (const auto& kv : n) {
+                if (!kv.first.IsScalar())
+                    fail(kv.first, "a key must be a plain name, got " + describeNode(kv.first));
+                const std::string key = kv.first.Scalar();
+                const int line = kv.first.Mark().line + 1;
+                const auto [it, fresh] = seen.emplace(key, line);
+                if (!fresh)
+                    fail(kv.first, "duplicate key '" + key + "' (first at line " +
+                                       std::to_string(it->second) + ")");
+                check(kv.second, depth + 1);
+            }
+        }
+    }
+
+  private:
+    static constexpr unsigned kMaxDepth = 64;
+    static constexpr std::uint64_t kMaxNodes = 1000000;
+    [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+        throw InputError(origin_ + ":" + std::to_string(at.Mark().line + 1) + ": " + what);
+    }
+    std::string origin_;
+    std::uint64_t visited_ = 0;
+};
+} // namespace
+
+namespace {
+// Counts documents through yaml-cpp's event API, noting where each starts. (YAML::LoadAll cannot
+// be used: yaml-cpp 0.7 loops forever, growing, on a stray ',' outside [ ] and { }, making empty
+// documents that consume nothing; here two documents starting at one place show it.)
+struct DocumentCounter : YAML::EventHandler {
+    std::vector<YAML::Mark> starts;
+    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+} // namespace
+
 YAML::Node loadYaml(const std::string& text, const std::string& origin) {
+    auto where = [&](const YAML::Mark& m) {
+        return origin + (m.line >= 0 ? ":" + std::to_string(m.line + 1) : "");
+    };
+    YAML::Node root;
     try {
-        return YAML::Load(text);
+        std::istringstream in(text);
+        YAML::Parser parser(in);
+        DocumentCounter docs;
+        for (int n = 0; n < 2 && parser.HandleNextDocument(docs); ++n) {
+        }
+        if (docs.starts.size() > 1) {
+            if (docs.starts[1].pos == docs.starts[0].pos)
+                throw InputError(where(docs.starts[0]) +
+                                 ": not YAML that can be read (a ',' outside [ ] or { }?)");
+            throw InputError(where(docs.starts[1]) +
+                             ": a second YAML document ('---'); one file holds one document");
+        }
+        root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
         throw InputError(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
+    YamlChecker(origin).check(root, 0);
+    return root;
 }
 
 YAML::Node loadYamlFile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-    std::stringstream text;
-    text << in.rdbuf();
-    return loadYaml(text.str(), path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw InputError(path + ": is a directory, not a YAML file");
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw InputError(path + ": cannot open: " + std::strerror(errno));
+    std::string text;
+    char chunk[65536];
+    std::size_t got;
+    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+        text.append(chunk, got);
+        if (text.size() > kMaxYamlBytes) {
+            std::fclose(f);
+            throw InputError(path + ": larger than " + std::to_string(kMaxYamlBytes >> 20) +
+                             " MiB; refused (a configuration or scenario is a few KiB)");
+        }
+    }
+    const int err = std::ferror(f) ? errno : 0;
+    std::fclose(f);
+    if (err) throw InputError(path + ": read error: " + std::strerror(err));
+    return loadYaml(text, path);
 }
 
 Config Config::fromFile(const std::string& path) {
@@ -85,8 +197,12 @@ void Config::flatten(const YAML::Node& node, const std::string& prefix, const st
         if (kv.second.IsMap()) {
             flatten(kv.second, key, file, base_dir);
         } else {
-            items_[key] = Item{kv.second, file + ":" + std::to_string(kv.first.Mark().line + 1),
-                               base_dir, false};
+            const std::string where = file + ":" + std::to_string(kv.first.Mark().line + 1);
+            // `tlb.l1d.entries: 1` next to `tlb: {l1d: {entries: 2}}` is the same key twice.
+            if (const auto it = items_.find(key); it != items_.end())
+                throw InputError(where + ": key '" + key + "' given twice (also at " +
+                                 it->second.where + ")");
+            items_[key] = Item{kv.second, where, base_dir, false};
         }
     }
 }
@@ -96,12 +212,7 @@ void Config::set(const std::string& assignment) {
     if (eq == std::string::npos || eq == 0)
         throw InputError("--set " + assignment + ": expected key=value");
     const std::string key = assignment.substr(0, eq);
-    YAML::Node value;
-    try {
-        value = YAML::Load(assignment.substr(eq + 1));
-    } catch (const YAML::Exception& e) {
-        throw InputError("--set " + key + ": " + e.msg);
-    }
+    const YAML::Node value = loadYaml(assignment.substr(eq + 1), "--set " + key);
     items_[key] = Item{value, "--set " + key, ".", false};
 }
 
@@ -130,26 +241,54 @@ template <class T> void Config::record(const std::string& key, const T& value) {
     resolved_[Stats::pointer(key)] = value;
 }
 
-std::optional<std::uint64_t> parseUint(const std::string& s) {
-    if (s.empty() || s[0] == '-') return std::nullopt; // stoull would wrap a negative
-    try {
-        std::size_t used = 0;
-        const std::uint64_t v = std::stoull(s, &used, 0);
-        if (used == s.size()) return v;
-    } catch (const std::exception&) {
+namespace {
+// One rule for every integer of a configuration or scenario: decimal digits without a leading
+// zero ("010" is refused, not octal), or 0x/0X and hex digits; nothing else (no sign, no
+// spaces), no overflow. Returns how many characters it used (0: none).
+std::size_t parseInteger(const std::string& s, std::uint64_t& out) {
+    std::uint64_t v = 0;
+    std::size_t i = 0;
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        for (i = 2; i < s.size(); ++i) {
+            const char c = s[i];
+            const int d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+            if (d < 0) break;
+            if (v >> 60) return 0; // overflow
+            v = v << 4 | static_cast<unsigned>(d);
+        }
+        if (i == 2) return 0;
+    } else {
+        for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+            const unsigned d = static_cast<unsigned>(s[i] - '0');
+            if (v > (UINT64_MAX - d) / 10) return 0; // overflow
+            v = v * 10 + d;
+        }
+        if (i == 0 || (s[0] == '0' && i > 1)) return 0; // no digits, or a leading zero
     }
-    return std::nullopt;
+    out = v;
+    return i;
+}
+} // namespace
+
+std::string integerHint(const std::string& text) {
+    if (text.size() > 1 && text[0] == '0' && text[1] >= '0' && text[1] <= '9')
+        return " (no leading zeros: integers are decimal, or hex with 0x; octal is not read)";
+    return "";
+}
+
+std::optional<std::uint64_t> parseUint(const std::string& s) {
+    std::uint64_t v = 0;
+    if (parseInteger(s, v) != s.size() || s.empty()) return std::nullopt;
+    return v;
 }
 
 std::optional<std::uint64_t> parseSize(const std::string& s) {
-    if (s.empty() || s[0] == '-') return std::nullopt;
-    std::size_t used = 0;
     std::uint64_t v = 0;
-    try {
-        v = std::stoull(s, &used, 0);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
+    const std::size_t used = parseInteger(s, v);
+    if (used == 0) return std::nullopt;
     static const std::pair<const char*, unsigned> units[] = {
         {"", 0},     {"B", 0},  {"K", 10},  {"KB", 10},  {"KiB", 10}, {"M", 20},  {"MB", 20},
         {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40},   {"TB", 40}, {"TiB", 40}};
@@ -172,12 +311,17 @@ std::string formatSize(std::uint64_t bytes) {
 
 std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::uint64_t min,
                               std::uint64_t max) {
+    info_[key] = {"integer", def,
+                  "[" + std::to_string(min) + ", " + std::to_string(max) +
+                      "] (decimal, or hex with 0x)"};
     std::uint64_t v = def;
     if (Item* it = find(key)) {
         const std::string range =
             "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
         const auto parsed = it->node.IsScalar() ? parseUint(it->node.Scalar()) : std::nullopt;
-        if (!parsed || *parsed < min || *parsed > max) fail(*it, key, "expected " + range);
+        if (!parsed || *parsed < min || *parsed > max)
+            fail(*it, key,
+                 "expected " + range + integerHint(it->node.IsScalar() ? it->node.Scalar() : ""));
         v = *parsed;
     }
     record(key, v);
@@ -185,6 +329,11 @@ std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::ui
 }
 
 double Config::getDouble(const std::string& key, double def, double min, double max) {
+    {
+        std::ostringstream range;
+        range << "[" << min << ", " << max << "]";
+        info_[key] = {"number", def, range.str()};
+    }
     double v = def;
     if (Item* it = find(key)) {
         std::ostringstream range;
@@ -205,6 +354,7 @@ double Config::getDouble(const std::string& key, double def, double min, double 
 }
 
 bool Config::getBool(const std::string& key, bool def) {
+    info_[key] = {"boolean", def, "true, false"};
     bool v = def;
     if (Item* it = find(key)) {
         const std::string s = it->node.IsScalar() ? it->node.Scalar() : "";
@@ -221,6 +371,12 @@ bool Config::getBool(const std::string& key, bool def) {
 
 std::string Config::getString(const std::string& key, const std::string& def,
                               const std::vector<std::string>& allowed) {
+    {
+        std::string list;
+        for (const auto& a : allowed)
+            list += (list.empty() ? "" : ", ") + a;
+        info_[key] = {"string", def, list.empty() ? "any text" : list};
+    }
     std::string v = def;
     if (Item* it = find(key)) {
         std::string list;
@@ -237,10 +393,14 @@ std::string Config::getString(const std::string& key, const std::string& def,
 }
 
 std::uint64_t Config::getSize(const std::string& key, std::uint64_t def) {
+    info_[key] = {"size", def, "bytes: an integer or with K/M/G/T[i][B] (4096, 64KiB, 4GiB)"};
     std::uint64_t v = def;
     if (Item* it = find(key)) {
         const auto parsed = it->node.IsScalar() ? parseSize(it->node.Scalar()) : std::nullopt;
-        if (!parsed) fail(*it, key, "expected a byte size such as 4096, 64KiB, 4GiB");
+        if (!parsed)
+            fail(*it, key,
+                 "expected a byte size such as 4096, 64KiB, 4GiB" +
+                     integerHint(it->node.IsScalar() ? it->node.Scalar() : ""));
         v = *parsed;
     }
     record(key, v);
@@ -248,6 +408,7 @@ std::uint64_t Config::getSize(const std::string& key, std::uint64_t def) {
 }
 
 std::string Config::getPath(const std::string& key, const std::string& def) {
+    info_[key] = {"path", def, "a file (relative to the configuration file's folder); empty: none"};
     std::string v = def;
     if (Item* it = find(key)) {
         if (!it->node.IsScalar() && !it->node.IsNull()) fail(*it, key, "expected a file path");

@@ -14,8 +14,11 @@
 
 namespace tlmmu {
 
-// A non-negative integer (decimal, 0x hex, 0 octal), all of the text.
+// A non-negative integer, all of the text: decimal digits without a leading zero ("010" and "09"
+// are refused: never octal), or 0x/0X followed by hex digits; no sign, no spaces, no overflow.
 std::optional<std::uint64_t> parseUint(const std::string& text);
+// For a refused integer: " (no leading zeros: ...)" when that was the reason, else "".
+std::string integerHint(const std::string& text);
 // A byte size: an integer, or one with a K/M/G/T[i][B] suffix ("4GiB", "512M").
 std::optional<std::uint64_t> parseSize(const std::string& text);
 // The shortest exact spelling parseSize reads back: "4KiB", "2MiB", "1536".
@@ -51,6 +54,20 @@ class Config {
     void checkUnused() const; // throws InputError for the first key never read
     nlohmann::json resolved() const { return resolved_; } // every key read, with its value
 
+    // What the program knows of each key it read: type ("integer", "number", "boolean",
+    // "string", "size", "path"), default, and the values allowed (a range or a list).
+    struct KeyInfo {
+        std::string type;
+        nlohmann::json def;
+        std::string allowed;
+    };
+    const std::map<std::string, KeyInfo>& keyInfo() const { return info_; }
+    // Where an explicitly given key was set ("FILE:LINE" or "--set key"); empty if not given.
+    std::string where(const std::string& key) const {
+        const auto it = items_.find(key);
+        return it == items_.end() ? "" : it->second.where;
+    }
+
   private:
     struct Item {
         YAML::Node node;
@@ -66,6 +83,7 @@ class Config {
 
     std::map<std::string, Item> items_;
     std::map<std::string, bool> known_; // keys the program asked for
+    std::map<std::string, KeyInfo> info_;
     nlohmann::json resolved_ = nlohmann::json::object();
 };
 

@@ -382,7 +382,8 @@ void MemoryManagerOs::registerFirmwareStats(Stats& stats, const std::string& pre
                       sum([c](const ProcessStats& s) { return s.faults[c]; }));
     for (unsigned l = 0; l < format_.levels(); ++l) {
         if (!format_.leafAllowed(l)) continue;
-        const std::string size = formatSize(std::uint64_t{1} << format_.levelShift(l));
+        // "page_2MiB": statistics names start with a letter.
+        const std::string size = "page_" + formatSize(std::uint64_t{1} << format_.levelShift(l));
         stats.derived(prefix + ".demand_faults_by_page_size." + size,
                       sum([l](const ProcessStats& s) { return s.demand_faults_by_level[l]; }));
         stats.derived(prefix + ".mapped_by_page_size." + size,

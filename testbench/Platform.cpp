@@ -30,10 +30,11 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
                        "invalidation");
     if (config.memory.size > kSwapBase)
         throw InputError("memory.size: at most " + std::to_string(kSwapBase >> 30) + "GiB");
-    scenario_ = std::make_unique<Scenario>(
-        config.scenario.empty()
-            ? implicitScenario()
-            : Scenario::fromFile(config.scenario, config.cores, format_, config.seed));
+    // The scenario file was read and checked with the configuration; without one, the
+    // implicit scenario.
+    scenario_ = config.scenario.empty()
+                    ? std::make_shared<const Scenario>(implicitScenario())
+                    : config.scenario_parsed;
     MemoryManagerConfig mc;
     mc.memory_size = config.memory.size;
     mc.frames = config.firmware_frames;

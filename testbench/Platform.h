@@ -44,7 +44,7 @@ class Platform {
     Stats stats_;
     std::unique_ptr<Memory> memory_;
     std::unique_ptr<Interconnect> interconnect_;
-    std::unique_ptr<Scenario> scenario_; // the file's, or the implicit one without a file
+    std::shared_ptr<const Scenario> scenario_; // the file's, or the implicit one without a file
     std::unique_ptr<MemoryManagerOs> os_;
     std::unique_ptr<SwapDevice> swap_;
     std::unique_ptr<InvalidationController> invalidation_;

@@ -1,6 +1,8 @@
 #include "Scenario.h"
 
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -66,7 +68,8 @@ class Reader {
                                      : parseUint(n.Scalar());
         if (!v)
             fail(n, path + "." + key,
-                 size ? "expected a byte size such as 4096 or 64KiB" : "expected an integer");
+                 (size ? "expected a byte size such as 4096 or 64KiB" : "expected an integer") +
+                     integerHint(n.IsScalar() ? n.Scalar() : ""));
         return *v;
     }
     std::string file_;
@@ -91,6 +94,54 @@ unsigned parseProt(const Reader& r, const YAML::Node& vma, const std::string& pa
         r.fail(vma["prot"], path + ".prot",
                "write without read is not a mapping the formats express");
     return prot;
+}
+
+bool isIdentifier(const std::string& name) {
+    if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_'))
+        return false;
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+    return true;
+}
+
+std::string hex(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// [start, start + size) must not wrap, and with a format, lie in one canonical half of its
+// virtual address space; a stack's guard page (the page below it) must exist too.
+void checkRange(const Reader& r, const YAML::Node& at, const std::string& path, Addr start,
+                std::uint64_t size, bool stack, std::uint64_t page, const PteFormat* format) {
+    if (size - 1 > UINT64_MAX - start)
+        r.fail(at, path, "start " + hex(start) + " + size " + hex(size) + " wraps past 2^64");
+    if (stack && start < page)
+        r.fail(at, path, "a stack at " + hex(start) + " has no room for its guard page below");
+    if (!format) return;
+    const Addr last = start + size - 1;
+    const bool lo = pte_va_canonical(&format->raw(), start), hi = pte_va_canonical(&format->raw(), last);
+    const unsigned bits = format->vaBits();
+    const bool same_half = bits >= 64 || (start >> (bits - 1)) == (last >> (bits - 1));
+    if (!lo || !hi || !same_half)
+        r.fail(at, path,
+               "[" + hex(start) + ", " + hex(last + 1) + ") is outside the canonical " +
+                   std::to_string(bits) + "-bit virtual address space of format " +
+                   format->name());
+}
+
+// A trace workload takes no synthetic keys, a synthetic one no trace.
+void checkWorkloadKeys(const YAML::Node& w, const std::string& file,
+                       const std::string& path, const std::string& format) {
+    for (const auto& kv : w) {
+        const std::string key = kv.first.Scalar();
+        const bool synthetic_key = isSyntheticKey(key), trace_key = key == "trace";
+        if ((format == "synthetic" && trace_key) || (format != "synthetic" && synthetic_key))
+            throw InputError(file + ":" + std::to_string(kv.first.Mark().line + 1) + ": " + path +
+                             "." + key + ": has no effect with format " + format +
+                             (trace_key ? " (set format: lackey or binary to run the trace)"
+                                        : " (synthetic keys apply only to format: synthetic)"));
+    }
 }
 
 // [start, end) of a VMA, its guard page (one of the VMA's pages) included.
@@ -128,10 +179,25 @@ void checkAligned(const Reader& r, const YAML::Node& at, const std::string& path
 
 } // namespace
 
+namespace {
+Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned cores,
+                      const PteFormat& format, std::uint64_t seed, bool open_traces = true);
+} // namespace
+
 Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFormat& format,
                             std::uint64_t seed) {
+    return readScenario(loadYamlFile(path), path, cores, format, seed);
+}
+
+Scenario Scenario::fromText(const std::string& text, const std::string& file, unsigned cores,
+                            const PteFormat& format, std::uint64_t seed, bool open_traces) {
+    return readScenario(loadYaml(text, file), file, cores, format, seed, open_traces);
+}
+
+namespace {
+Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned cores,
+                      const PteFormat& format, std::uint64_t seed, bool open_traces) {
     const std::uint64_t page = format.tableBytes();
-    const YAML::Node root = loadYamlFile(path);
     Reader r(path);
     Scenario s;
     r.onlyKeys(root, "scenario", {"shared", "processes"});
@@ -144,6 +210,14 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
             ScenarioShared o{r.string(shared[i], "name", p), r.size(shared[i], "size", p)};
             if (o.size == 0 || o.size % page)
                 r.fail(shared[i], p + ".size", "must be a non-zero multiple of the page size");
+            if (o.size / page > FW_SHM_MAX_PAGES)
+                r.fail(shared[i]["size"], p + ".size",
+                       std::to_string(o.size / page) + " pages; the firmware's limit is " +
+                           std::to_string(FW_SHM_MAX_PAGES) + " pages (FW_SHM_MAX_PAGES)");
+            if (i >= FW_MAX_SHM)
+                r.fail(shared[i], p,
+                       "more than " + std::to_string(FW_MAX_SHM) +
+                           " shared objects; the firmware's limit (FW_MAX_SHM)");
             if (!shm_index.emplace(o.name, static_cast<int>(i)).second)
                 r.fail(shared[i], p + ".name", "'" + o.name + "' is defined twice");
             s.shared.push_back(o);
@@ -156,6 +230,14 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
         const std::string p = "processes[" + std::to_string(i) + "]";
         r.onlyKeys(procs[i], p, {"name", "core", "forked_from", "vmas", "workload", "events"});
         const std::string name = r.string(procs[i], "name", p);
+        if (!isIdentifier(name))
+            r.fail(procs[i]["name"], p + ".name",
+                   "'" + name + "' is not a name: letters, digits, '_' and '-', not starting "
+                   "with a digit or '-' (it becomes the statistics path processes.<name>)");
+        if (i >= FW_MAX_PROCESSES)
+            r.fail(procs[i], p,
+                   "more than " + std::to_string(FW_MAX_PROCESSES) +
+                       " processes; the firmware's limit (FW_MAX_PROCESSES)");
         if (!proc_index.emplace(name, static_cast<int>(i)).second)
             r.fail(procs[i]["name"], p + ".name", "'" + name + "' is defined twice");
     }
@@ -164,11 +246,12 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
         const std::string p = "processes[" + std::to_string(i) + "]";
         ScenarioProcess proc;
         proc.name = n["name"].Scalar();
-        proc.core = static_cast<unsigned>(n["core"] ? r.uint(n, "core", p) : 0);
-        if (proc.core >= cores)
+        const std::uint64_t core = n["core"] ? r.uint(n, "core", p) : 0; // 64-bit: no wrap
+        if (core >= cores)
             r.fail(n["core"], p + ".core",
-                   "core " + std::to_string(proc.core) +
+                   "core " + std::to_string(core) +
                        " does not exist (cores: " + std::to_string(cores) + ")");
+        proc.core = static_cast<unsigned>(core);
         if (n["forked_from"]) {
             proc.forked_from = r.string(n, "forked_from", p);
             if (!proc_index.count(proc.forked_from))
@@ -177,6 +260,7 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
             if (n["vmas"])
                 r.fail(n["vmas"], p + ".vmas", "a forked process inherits its parent's VMAs");
         }
+        unsigned vma_slots = 0;
         if (const YAML::Node vmas = n["vmas"]) {
             if (!vmas.IsSequence()) r.fail(vmas, p + ".vmas", "expected a list");
             for (std::size_t j = 0; j < vmas.size(); ++j) {
@@ -215,6 +299,14 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
                     v.kind = FW_VMA_SHARED;
                     v.shm = it->second;
                 }
+                checkRange(r, vmas[j], vp, v.start, v.size, v.kind == FW_VMA_STACK,
+                           std::uint64_t{1} << format.levelShift(v.page_level), &format);
+                vma_slots += v.kind == FW_VMA_STACK ? 2 : 1;
+                if (vma_slots > FW_MAX_VMAS)
+                    r.fail(vmas[j], vp,
+                           "more than " + std::to_string(FW_MAX_VMAS) +
+                               " VMAs in one process (a stack counts 2: its guard page); the "
+                               "firmware's limit (FW_MAX_VMAS)");
                 for (std::size_t k = 0; k < proc.vmas.size(); ++k) {
                     const auto a = extent(proc.vmas[k], format), b = extent(v, format);
                     if (a.first < b.second && b.first < a.second)
@@ -234,10 +326,12 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
         proc.synthetic = readSyntheticParams(wc, p + ".workload.", seed + i);
         proc.checked = wc.getBool(p + ".workload.checked", false);
         wc.checkUnused();
+        checkWorkloadKeys(w, path, p + ".workload", proc.workload_format);
         if (proc.workload_format != "synthetic") {
             if (proc.trace.empty())
                 r.fail(w, p + ".workload.trace", "required for format " + proc.workload_format);
-            openTrace(proc.trace, proc.workload_format); // a missing or unreadable trace fails now
+            if (open_traces) // a missing, unreadable or empty trace fails now
+                openTrace(proc.trace, proc.workload_format);
         }
         if (const YAML::Node events = n["events"]) {
             if (!events.IsSequence()) r.fail(events, p + ".events", "expected a list");
@@ -248,6 +342,11 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
                 r.onlyKeys(e, ep, {"at", "fork", "map", "unmap", "protect", "discard", "exit"});
                 TaskEvent ev;
                 ev.at = r.uint(e, "at", ep);
+                if (proc.workload_format == "synthetic" && ev.at > proc.synthetic.instructions)
+                    r.fail(e["at"], ep + ".at",
+                           "at " + std::to_string(ev.at) + " is past the end of " + p +
+                               "'s workload (" + std::to_string(proc.synthetic.instructions) +
+                               " instructions): it would never happen");
                 if (ev.at < last)
                     r.fail(e["at"], ep + ".at", "events must be in instruction order");
                 last = ev.at;
@@ -285,6 +384,7 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
                     ev.size = r.size(m, "size", kp);
                     ev.page_level = pageLevel(r, m, kp, format);
                     checkAligned(r, m, kp, ev.start, ev.size, ev.page_level, format);
+                    checkRange(r, m, kp, ev.start, ev.size, false, page, &format);
                     if (ev.kind == TaskEvent::Kind::Map || ev.kind == TaskEvent::Kind::Protect)
                         ev.prot = parseProt(r, m, kp);
                     ev.vma_kind = FW_VMA_ANON;
@@ -297,6 +397,9 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
                 }
                 if (e["exit"]) {
                     ++kinds;
+                    if (!e["exit"].IsScalar() || e["exit"].Scalar() != "true")
+                        r.fail(e["exit"], ep + ".exit",
+                               "only 'exit: true' is an event (leave the event out not to exit)");
                     ev.kind = TaskEvent::Kind::Exit;
                 }
                 if (kinds != 1)
@@ -319,8 +422,23 @@ Scenario Scenario::fromFile(const std::string& path, unsigned cores, const PteFo
                        " needs exactly one fork event naming '" + s.processes[i].name +
                        "', found " + std::to_string(forks));
     }
+    // A process forked by one that is itself forked, back to itself, never starts.
+    for (std::size_t i = 0; i < s.processes.size(); ++i) {
+        std::string chain = s.processes[i].name;
+        std::size_t at = i;
+        for (std::size_t steps = 0; !s.processes[at].forked_from.empty(); ++steps) {
+            at = static_cast<std::size_t>(proc_index.at(s.processes[at].forked_from));
+            chain += " <- " + s.processes[at].name;
+            if (at == i || steps > s.processes.size())
+                r.fail(procs[i]["forked_from"], "processes[" + std::to_string(i) + "].forked_from",
+                       "fork cycle " + chain + ": no process in it is created at start, so none "
+                       "would ever run");
+        }
+    }
     return s;
 }
+
+} // namespace
 
 std::unique_ptr<Workload> Scenario::makeWorkload(std::size_t i) const {
     const ScenarioProcess& p = processes[i];

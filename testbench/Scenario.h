@@ -77,10 +77,17 @@ struct Scenario {
     std::vector<ScenarioShared> shared;
     std::vector<ScenarioProcess> processes;
 
-    // VMAs must be aligned to their page size, a base page of `format` unless they say
-    // page_size; cores: how many exist.
+    // VMAs must be aligned to their page size (a base page of `format` unless they say
+    // page_size) and lie in the format's canonical virtual address space; cores: how many
+    // exist. Throws InputError "FILE:LINE: entry: what", for every limit of the firmware too
+    // (FW_MAX_* in firmware/kernel/mm.h; docs/errors.md lists them).
     static Scenario fromFile(const std::string& path, unsigned cores, const PteFormat& format,
                              std::uint64_t seed);
+    // The same from YAML text; `file` names it in messages and anchors relative trace paths.
+    // open_traces false: trace paths are not opened (the fuzz target checks text only).
+    static Scenario fromText(const std::string& text, const std::string& file, unsigned cores,
+                             const PteFormat& format, std::uint64_t seed,
+                             bool open_traces = true);
     // The workload of process i (opens its trace).
     std::unique_ptr<Workload> makeWorkload(std::size_t i) const;
 };

@@ -1,8 +1,123 @@
 #include "SystemConfig.h"
 
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <filesystem>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "Scenario.h"
+#include "common/Stats.h"
+
+extern "C" {
+#include "kernel/mm.h"
+}
+
 namespace tlmmu {
 
 namespace {
+const char* const kSyntheticKeys[] = {"pattern",    "footprint",  "instructions",
+                                      "refs_per_instruction",     "write_fraction",
+                                      "stride",     "zipf_theta", "data_base",
+                                      "code_base",  "code_footprint", "ref_size"};
+
+// The longest delay one conversion may give: simulated time is a 64-bit count of picoseconds
+// (SystemC's resolution), 2^64 ps = 213 days; a single delay is held to a quarter of it so that
+// local times and their sums (the quantum keeper adds delays to the current time) cannot wrap.
+constexpr std::uint64_t kMaxDelayPs = std::uint64_t{1} << 62;
+
+} // namespace
+
+// What each key means (`tlmmu --list-keys`); the type, default and allowed values come from
+// the reads themselves (Config::keyInfo).
+std::string keyMeaning(const std::string& key) {
+    static const std::map<std::string, std::string> meanings = {
+        {"seed", "seeds everything random (synthetic workloads: core i uses seed+i; random "
+                 "replacement)"},
+        {"cores", "cores, each with its own Mmu"},
+        {"core.base_cpi", "cycles per instruction before translation costs"},
+        {"core.frequency_ghz", "core clock; the period is rounded to a whole ps"},
+        {"core.data_latency_cycles", "cycles added per data access (0: data costs only base CPI)"},
+        {"core.max_instructions", "stop after this many instructions (0 = whole workload)"},
+        {"sim.quantum_cycles", "global quantum of temporal decoupling"},
+        {"mmu.format", "page-table format"},
+        {"mmu.generic.page_bits", "generic format: page bits p"},
+        {"mmu.generic.pte_bytes", "generic format: PTE bytes s"},
+        {"mmu.generic.levels", "generic format: levels L (k = p - log2 s index bits a level)"},
+        {"mmu.asid_bits", "ASID tag width in the TLBs and PWC (0 = untagged)"},
+        {"mmu.tlb_refill", "hardware: the walker refills; software: a last-level TLB miss "
+                           "traps to the firmware's refill handler"},
+        {"walker.hardware_ad", "the walker sets A/D with a write; false: a missing A/D bit "
+                               "faults"},
+        {"walker.pwc.entries", "page-walk-cache entries per table level (0 = no PWC)"},
+        {"walker.pwc.ways", "page-walk-cache ways (0 = fully associative)"},
+        {"walker.pwc.replacement", "page-walk-cache replacement policy"},
+        {"memory.size", "modelled DRAM size (sparse: host memory follows pages touched)"},
+        {"memory.latency_cycles", "memory latency per transaction"},
+        {"memory.bytes_per_cycle", "transfer rate beyond the first beat"},
+        {"interconnect.latency_cycles", "added once per interconnect transaction"},
+        {"workload.format", "workload kind without a scenario"},
+        {"workload.trace", "the trace file (lackey or binary; plain, .gz or .xz) for a trace "
+                           "format"},
+        {"workload.prefault", "map every page of the workload before the run, A and D set"},
+        {"workload.page_size", "size of the pages the firmware maps in the implicit region of a run "
+                               "without a scenario (0: the format's base page)"},
+        {"workload.checked", "stores write known values, every load is verified (without a "
+                             "scenario)"},
+        {"workload.scenario", "a scenario file: processes, VMAs, events (see Scenario.h)"},
+        {"workload.synthetic.pattern", "synthetic address pattern"},
+        {"workload.synthetic.footprint", "synthetic data footprint"},
+        {"workload.synthetic.instructions", "synthetic instruction count"},
+        {"workload.synthetic.refs_per_instruction", "data references per instruction"},
+        {"workload.synthetic.write_fraction", "probability that a reference is a store"},
+        {"workload.synthetic.stride", "strided pattern: step in bytes"},
+        {"workload.synthetic.zipf_theta", "zipf pattern: skew"},
+        {"workload.synthetic.data_base", "first data address"},
+        {"workload.synthetic.code_base", "first instruction address"},
+        {"workload.synthetic.code_footprint", "bytes of code the pcs walk through"},
+        {"workload.synthetic.ref_size", "bytes per data reference (power of two)"},
+        {"sched.time_slice_cycles", "round-robin time slice of the processes on a core "
+                                    "(scenarios)"},
+        {"swap.slots", "swap device size in pages (0 = no swap device)"},
+        {"swap.latency_cycles", "swap device access time"},
+        {"firmware.memory_limit_frames", "data frames in use never exceed this; beyond it pages "
+                                         "are swapped out (0 = no limit)"},
+        {"firmware.switch_cycles", "bookkeeping cost of a context switch"},
+        {"firmware.fork_cycles", "bookkeeping cost of a fork"},
+        {"firmware.fault_entry_cycles", "trap entry cost per fault"},
+        {"firmware.fault_exit_cycles", "trap exit cost per fault"},
+        {"firmware.frames", "frames the firmware may allocate (0 = all memory above the first "
+                            "MiB)"},
+    };
+    if (const auto it = meanings.find(key); it != meanings.end()) return it->second;
+    // tlb.<level>.<field>
+    static const std::map<std::string, std::string> tlb = {
+        {"entries", "entries (0 = level absent)"},
+        {"ways", "ways; must divide entries, entries/ways a power of two"},
+        {"replacement", "replacement policy"},
+        {"latency_cycles", "added to every lookup of this level"},
+        {"impl", "model (C++) or rtl (Verilated)"},
+        {"waveform", "impl rtl only: VCD file of the RTL TLB"},
+    };
+    for (const char* level : {"l1i", "l1d", "l2"}) {
+        const std::string prefix = std::string("tlb.") + level + ".";
+        if (key.rfind(prefix, 0) == 0)
+            if (const auto it = tlb.find(key.substr(prefix.size())); it != tlb.end())
+                return std::string(level) + " TLB: " + it->second;
+    }
+    return "";
+}
+
+namespace {
+std::string gigahertz(double f) {
+    std::ostringstream o;
+    o << f;
+    return o.str();
+}
+
 TlbConfig readTlb(Config& c, const std::string& name, unsigned entries, unsigned ways,
                   unsigned latency) {
     const std::string k = "tlb." + name;
@@ -20,6 +135,12 @@ TlbConfig readTlb(Config& c, const std::string& name, unsigned entries, unsigned
     return t;
 }
 } // namespace
+
+bool isSyntheticKey(const std::string& leaf) {
+    for (const char* k : kSyntheticKeys)
+        if (leaf == k) return true;
+    return false;
+}
 
 SyntheticParams readSyntheticParams(Config& c, const std::string& k, std::uint64_t seed) {
     SyntheticParams p;
@@ -101,7 +222,7 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.trace = c.getPath("workload.trace", "");
     s.prefault = c.getBool("workload.prefault", false);
     s.checked = c.getBool("workload.checked", false);
-    s.page_size = c.getSize("workload.page_size", 4096);
+    s.page_size = c.getSize("workload.page_size", 0);
     s.synthetic = readSyntheticParams(c, "workload.synthetic.", s.seed);
 
     s.scenario = c.getPath("workload.scenario", "");
@@ -117,10 +238,28 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.firmware_frames = c.getUint("firmware.frames", 0, 0, (1ull << 30) - 1);
 
     c.checkUnused();
+    // Keys that were given but have no effect in the system as configured.
+    for (const auto& [key, info] : c.keyInfo()) {
+        const std::string where = c.where(key);
+        if (where.empty()) continue; // a default is not a choice
+        const nlohmann::json value = c.resolved()[Stats::pointer(key)];
+        if (value.is_string() && value.get<std::string>().empty()) continue; // "none" given
+        std::string decider;
+        const std::string why = s.inapplicable(key, &decider);
+        if (why.empty()) continue;
+        // A file describes a base system that --set may change: a key of the file that the
+        // command line made ineffective is a note, not an error.
+        const bool overridden = where.rfind("--set", 0) != 0 &&
+                                c.where(decider).rfind("--set", 0) == 0;
+        if (!overridden) throw InputError(where + ": " + key + ": has no effect here: " + why);
+        s.notes.push_back(where + ": " + key + ": has no effect after " + c.where(decider) +
+                          ": " + why);
+    }
     if (s.workload_format != "synthetic" && s.trace.empty())
         throw InputError("workload.trace: required when workload.format is " + s.workload_format);
     // Checks the format (and the generic parameters) now, with the key in the message.
     const PteFormat f = s.format();
+    if (s.page_size == 0) s.page_size = f.tableBytes();
     bool page_ok = false;
     for (unsigned l = 0; l < f.levels(); ++l)
         if (f.leafAllowed(l) && (std::uint64_t{1} << f.levelShift(l)) == s.page_size)
@@ -128,8 +267,133 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     if (!page_ok)
         throw InputError("workload.page_size: " + std::to_string(s.page_size) +
                          " bytes is not a page size of format " + s.format_name);
+    // Simulated time is 64-bit picoseconds: no configured delay may come near wrapping it.
+    const double period_ps = std::max(1.0, std::round(1000.0 / s.frequency_ghz));
+    for (const auto& [key, info] : c.keyInfo()) {
+        if (key.size() < 7 || key.compare(key.size() - 7, 7, "_cycles") != 0) continue;
+        (void)info;
+        const nlohmann::json v = c.resolved()[Stats::pointer(key)];
+        const double ps = static_cast<double>(v.get<std::uint64_t>()) * period_ps;
+        if (ps > static_cast<double>(kMaxDelayPs)) {
+            const std::string where = c.where(key);
+            throw InputError((where.empty() ? "" : where + ": ") + key + ": " +
+                             std::to_string(v.get<std::uint64_t>()) + " cycles at " +
+                             gigahertz(s.frequency_ghz) + " GHz (" +
+                             std::to_string(static_cast<std::uint64_t>(period_ps)) +
+                             " ps a cycle) is beyond the 2^62 ps (53 days) one delay may span "
+                             "in simulated time (64-bit picoseconds); lower it or raise "
+                             "core.frequency_ghz");
+        }
+    }
+    if (!s.scenario.empty()) {
+        if (s.cores > FW_MAX_CORES)
+            throw InputError((c.where("cores").empty() ? "" : c.where("cores") + ": ") +
+                             "cores: " + std::to_string(s.cores) +
+                             " with a scenario; the memory manager's limit is " +
+                             std::to_string(FW_MAX_CORES) + " (FW_MAX_CORES)");
+        // The whole scenario is checked now, against this system's format, before anything runs.
+        s.scenario_parsed =
+            std::make_shared<const Scenario>(Scenario::fromFile(s.scenario, s.cores, f, s.seed));
+    }
     s.resolved = c.resolved();
+    s.key_info = c.keyInfo();
     return s;
+}
+
+std::string SystemConfig::inapplicable(const std::string& key, std::string* decider) const {
+    std::string ignored;
+    std::string& by = decider ? *decider : ignored;
+    auto starts = [&](const char* prefix) { return key.rfind(prefix, 0) == 0; };
+    const bool with_scenario = !scenario.empty();
+    by = "workload.scenario";
+    if (with_scenario) {
+        if (key == "workload.trace" || key == "workload.format" || starts("workload.synthetic."))
+            return "the scenario's processes have their own workloads (workload.scenario wins); "
+                   "remove " + key + " or run without a scenario";
+        if (key == "workload.checked")
+            return "with a scenario, put 'checked: true' in the scenario's workload of each "
+                   "process";
+    } else {
+        by = "workload.format";
+        if (key == "workload.trace" && workload_format == "synthetic")
+            return "workload.format is synthetic; set workload.format to lackey or binary to run "
+                   "the trace";
+        if (starts("workload.synthetic.") && workload_format != "synthetic")
+            return "workload.format is " + workload_format +
+                   "; synthetic keys apply only to workload.format synthetic";
+        by = "workload.scenario";
+        if (key == "sched.time_slice_cycles")
+            return "without a scenario each core runs one process, so there is nothing to "
+                   "time-slice";
+    }
+    by = "mmu.format";
+    if (starts("mmu.generic.") && format_name != "generic")
+        return "mmu.format is " + format_name + "; the generic parameters apply only to "
+               "mmu.format generic";
+    for (const TlbConfig* t : {&mmu.l1i, &mmu.l1d, &mmu.l2})
+        if (key == "tlb." + t->name + ".waveform" && t->impl != "rtl") {
+            by = "tlb." + t->name + ".impl";
+            return "tlb." + t->name + ".impl is " + t->impl +
+                   "; a waveform is dumped only by impl rtl";
+        }
+    by.clear();
+    return "";
+}
+
+std::string SystemConfig::toYaml() const {
+    YAML::Emitter out;
+    // Nested mappings, as the configuration files are written; keys that have no effect are
+    // left out (they would be refused), paths made absolute (the file may be read elsewhere).
+    std::function<void(const nlohmann::json&, const std::string&)> emit =
+        [&](const nlohmann::json& j, const std::string& prefix) {
+            out << YAML::BeginMap;
+            for (auto it = j.begin(); it != j.end(); ++it) {
+                const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+                if (it->is_object()) {
+                    bool any = false;
+                    for (const auto& [k, _] : key_info)
+                        any = any || (k.rfind(key + ".", 0) == 0 && inapplicable(k).empty());
+                    if (!any) continue;
+                    out << YAML::Key << it.key() << YAML::Value;
+                    emit(*it, key);
+                    continue;
+                }
+                if (!inapplicable(key).empty()) continue;
+                out << YAML::Key << it.key() << YAML::Value;
+                const auto info = key_info.find(key);
+                const std::string type = info == key_info.end() ? "" : info->second.type;
+                if (it->is_boolean()) {
+                    out << (it->get<bool>() ? "true" : "false");
+                } else if (it->is_number_unsigned() || it->is_number_integer()) {
+                    out << std::to_string(it->get<std::uint64_t>());
+                } else if (it->is_number_float()) {
+                    char buf[40];
+                    std::snprintf(buf, sizeof buf, "%.17g", it->get<double>());
+                    out << std::string(buf);
+                } else {
+                    std::string v = it->get<std::string>();
+                    if (type == "path" && !v.empty())
+                        v = std::filesystem::absolute(v).lexically_normal().string();
+                    out << YAML::DoubleQuoted << v;
+                }
+            }
+            out << YAML::EndMap;
+        };
+    emit(resolved, "");
+    return std::string(out.c_str()) + "\n";
+}
+
+std::string SystemConfig::describeKeys(bool as_json) const {
+    nlohmann::json all = nlohmann::json::object();
+    std::ostringstream text;
+    for (const auto& [key, info] : key_info) {
+        const std::string meaning = keyMeaning(key);
+        all[key] = {{"type", info.type}, {"default", info.def}, {"allowed", info.allowed},
+                    {"meaning", meaning}};
+        text << key << "  (" << info.type << ", default " << info.def.dump() << "; "
+             << info.allowed << ")\n    " << meaning << "\n";
+    }
+    return as_json ? all.dump(2) + "\n" : text.str();
 }
 
 PteFormat SystemConfig::format() const {

@@ -1,76 +1,180 @@
 // tlmmu: runs one system from a YAML configuration and writes its statistics.
+//
+// Exit codes (docs/errors.md): 0 the run succeeded; 1 the run failed (or its statistics could
+// not be written); 2 refused before the run (command line, configuration, scenario, traces,
+// output paths). Every error is one line on stderr: "tlmmu: error: WHERE: WHAT".
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sys/stat.h>
 
 #include "Platform.h"
 
+#ifndef TLMMU_VERSION
+#define TLMMU_VERSION "unknown"
+#endif
+
 namespace {
-void writeFile(const std::string& path, const std::function<void(std::ostream&)>& fn) {
-    std::ofstream out(path);
-    if (!out) throw tlmmu::InputError(path + ": cannot write");
-    fn(out);
-    if (!out) throw tlmmu::InputError(path + ": write failed");
+
+constexpr int kOk = 0, kRunFailed = 1, kRefused = 2;
+
+// A statistics file, opened (created or truncated) before the run so that a bad path is refused
+// before any time is spent, and written after it with every write error detected.
+struct OutputFile {
+    std::string path;
+    std::ofstream out;
+
+    void open() {
+        errno = 0;
+        out.open(path, std::ios::out | std::ios::trunc);
+        if (!out)
+            throw tlmmu::InputError(path + ": cannot write: " +
+                                    (errno ? std::strerror(errno) : "cannot open"));
+    }
+    // "" on success, else the error.
+    std::string write(const std::function<void(std::ostream&)>& fn) {
+        errno = 0;
+        fn(out);
+        out.flush();
+        const int after_flush = errno;
+        out.close();
+        if (!out)
+            return path + ": write failed: " +
+                   std::strerror(after_flush ? after_flush : errno ? errno : EIO);
+        return "";
+    }
+};
+
+bool sameFile(const std::string& a, const std::string& b) {
+    struct stat sa {}, sb {};
+    if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    std::error_code ea, eb; // not there yet: the same path spelt differently
+    return std::filesystem::weakly_canonical(a, ea) == std::filesystem::weakly_canonical(b, eb);
 }
+
+void error(const std::string& what) {
+    std::cerr << "tlmmu: error: " << what << "\n";
+}
+
 } // namespace
 
 int sc_main(int argc, char* argv[]) {
     CLI::App app{"tlmmu: a SystemC/TLM-2.0 model of a multi-core virtual-memory subsystem"};
-    std::string config_path, json_path, csv_path;
+    std::string config_path;
+    OutputFile json, csv;
     std::vector<std::string> sets;
-    bool list_keys = false, quiet = false;
+    bool list_keys = false, list_keys_json = false, print_config = false, version = false,
+         quiet = false;
     app.add_option("-c,--config", config_path, "system configuration (YAML)");
     app.add_option("--set", sets, "override a key: --set tlb.l1d.entries=32 (repeatable)");
-    app.add_option("--stats-json", json_path, "write every statistic to this JSON file");
-    app.add_option("--stats-csv", csv_path, "write every statistic to this CSV file");
-    app.add_flag("--list-keys", list_keys, "print every configuration key with its default");
+    app.add_option("--stats-json", json.path, "write every statistic to this JSON file");
+    app.add_option("--stats-csv", csv.path, "write every statistic to this CSV file");
+    app.add_flag("--list-keys", list_keys,
+                 "print every configuration key: type, default, allowed values, meaning");
+    app.add_flag("--list-keys-json", list_keys_json, "the same as one JSON object, for tools");
+    app.add_flag("--print-config", print_config,
+                 "print the resolved configuration (defaults included) as YAML and exit");
+    app.add_flag("--version", version, "print the version and exit");
     app.add_flag("-q,--quiet", quiet, "no summary on stdout");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e); // prints the help, 0
+    } catch (const CLI::ParseError& e) {
+        error(std::string(e.what()) + " (see tlmmu --help)");
+        return kRefused;
+    }
+    if (version) {
+        std::cout << "tlmmu " << TLMMU_VERSION << "\n";
+        return kOk;
+    }
 
+    // Everything up to the start of the simulation: any error refuses the run (exit 2).
+    std::unique_ptr<tlmmu::Platform> platform;
     try {
         tlmmu::Config config;
         if (!config_path.empty())
             config = tlmmu::Config::fromFile(config_path);
-        else if (!list_keys)
+        else if (!list_keys && !list_keys_json)
             throw tlmmu::InputError("--config FILE is required (see configs/)");
-        if (list_keys) {
+        if (list_keys || list_keys_json) {
             tlmmu::Config empty;
-            std::cout << tlmmu::SystemConfig::fromConfig(empty).resolved.dump(2) << "\n";
-            return 0;
+            std::cout << tlmmu::SystemConfig::fromConfig(empty).describeKeys(list_keys_json);
+            return kOk;
         }
         for (const auto& s : sets)
             config.set(s);
         const tlmmu::SystemConfig system = tlmmu::SystemConfig::fromConfig(config);
+        for (const auto& note : system.notes)
+            std::cerr << "tlmmu: note: " << note << "\n";
+        if (print_config) {
+            std::cout << system.toYaml();
+            return kOk;
+        }
+        if (!json.path.empty() && !csv.path.empty() && sameFile(json.path, csv.path))
+            throw tlmmu::InputError("--stats-json and --stats-csv name the same file " +
+                                    csv.path);
+        for (OutputFile* f : {&json, &csv})
+            if (!f->path.empty()) f->open();
         sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated",
                                                 sc_core::SC_DO_NOTHING);
-        tlmmu::Platform platform(system);
-        const auto t0 = std::chrono::steady_clock::now();
-        platform.run();
-        const double host_s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (!json_path.empty())
-            writeFile(json_path,
-                      [&](std::ostream& o) { o << platform.stats().toJson().dump(2) << "\n"; });
-        if (!csv_path.empty())
-            writeFile(csv_path, [&](std::ostream& o) { platform.stats().writeCsv(o); });
-        if (!quiet) {
-            platform.printSummary(std::cout);
-            std::cout << "host time " << host_s << " s\n";
-        }
-        if (const std::string err = platform.error(); !err.empty()) {
-            std::cerr << "tlmmu: error: " << err << "\n";
-            return 1;
-        }
+        platform = std::make_unique<tlmmu::Platform>(system);
     } catch (const tlmmu::InputError& e) {
-        std::cerr << "tlmmu: error: " << e.what() << "\n";
-        return 2;
+        error(e.what());
+        return kRefused;
     } catch (const sc_core::sc_report& e) {
-        std::cerr << "tlmmu: SystemC error: " << e.what() << "\n";
-        return 3;
+        error(std::string("SystemC, while building the system: ") + e.what());
+        return kRunFailed;
+    } catch (const std::exception& e) {
+        error(std::string("internal error while building the system: ") + e.what());
+        return kRunFailed;
     }
-    return 0;
+
+    // The run: its own failure and a failure to write the statistics are both reported; either
+    // makes the exit code 1.
+    std::string run_error;
+    double host_s = 0;
+    try {
+        const auto t0 = std::chrono::steady_clock::now();
+        platform->run();
+        host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        run_error = platform->error();
+    } catch (const sc_core::sc_report& e) {
+        run_error = e.what();
+    } catch (const std::exception& e) {
+        run_error = e.what();
+    }
+    std::vector<std::string> output_errors;
+    try {
+        if (!json.path.empty())
+            if (auto e = json.write([&](std::ostream& o) {
+                    o << platform->stats().toJson().dump(2) << "\n";
+                });
+                !e.empty())
+                output_errors.push_back(e);
+        if (!csv.path.empty())
+            if (auto e = csv.write([&](std::ostream& o) { platform->stats().writeCsv(o); });
+                !e.empty())
+                output_errors.push_back(e);
+        if (!quiet) {
+            platform->printSummary(std::cout);
+            std::cout << "host time " << host_s << " s\n";
+            std::cout.flush();
+            if (!std::cout) output_errors.push_back("stdout: write failed");
+        }
+    } catch (const std::exception& e) {
+        output_errors.push_back(std::string("writing the statistics: ") + e.what());
+    }
+    if (!run_error.empty()) error(run_error);
+    for (const auto& e : output_errors)
+        error(e);
+    return run_error.empty() && output_errors.empty() ? kOk : kRunFailed;
 }
 
 // Our own main (it takes precedence over libsystemc's) so that the banner can be turned off

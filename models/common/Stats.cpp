@@ -35,16 +35,63 @@ nlohmann::json Histogram::toJson() const {
     return j;
 }
 
+namespace {
+bool isNameChar(char c, bool first) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (!first && ((c >= '0' && c <= '9') || c == '-'));
+}
+} // namespace
+
+void Stats::checkPath(const std::string& path) const {
+    // name ( '[' digits ']' )* ( '.' name ( '[' digits ']' )* )*
+    auto bad = [&](const std::string& why) {
+        throw std::invalid_argument("statistics path '" + path + "': " + why);
+    };
+    std::size_t i = 0;
+    for (;;) {
+        const std::size_t start = i;
+        while (i < path.size() && isNameChar(path[i], i == start))
+            ++i;
+        if (i == start)
+            bad("each part must be a name ([A-Za-z_][A-Za-z0-9_-]*), got '" + path.substr(start) +
+                "'");
+        while (i < path.size() && path[i] == '[') {
+            const std::size_t digits = ++i;
+            while (i < path.size() && path[i] >= '0' && path[i] <= '9')
+                ++i;
+            if (i == digits || i == path.size() || path[i] != ']') bad("bad index");
+            ++i;
+        }
+        if (i == path.size()) break;
+        if (path[i] != '.') bad("unexpected '" + std::string(1, path[i]) + "'");
+        ++i;
+    }
+    // A value and a group of the same name cannot both exist ("a.b" and "a.b.c").
+    auto it = entries_.lower_bound(path);
+    if (it != entries_.end() && it->first != path && it->first.size() > path.size() &&
+        it->first.compare(0, path.size(), path) == 0 &&
+        (it->first[path.size()] == '.' || it->first[path.size()] == '['))
+        bad("is also a group (" + it->first + ")");
+    for (std::size_t cut = path.find_first_of(".["); cut != std::string::npos;
+         cut = path.find_first_of(".[", cut + 1))
+        if (entries_.count(path.substr(0, cut)))
+            bad("'" + path.substr(0, cut) + "' is already a value");
+}
+
 void Stats::counter(const std::string& path, const std::uint64_t* value) {
+    checkPath(path);
     entries_[path] = [value] { return nlohmann::json(*value); };
 }
 void Stats::histogram(const std::string& path, const Histogram* h) {
+    checkPath(path);
     entries_[path] = [h] { return h->toJson(); };
 }
 void Stats::derived(const std::string& path, std::function<nlohmann::json()> fn) {
+    checkPath(path);
     entries_[path] = std::move(fn);
 }
 void Stats::constant(const std::string& path, nlohmann::json value) {
+    checkPath(path);
     entries_[path] = [v = std::move(value)] { return v; };
 }
 
@@ -73,6 +120,18 @@ nlohmann::json Stats::toJson() const {
 }
 
 namespace {
+// RFC 4180: a field that holds a comma, quote or line break is quoted, quotes doubled.
+void csvField(std::ostream& out, const std::string& v) {
+    if (v.find_first_of(",\"\n\r") == std::string::npos) {
+        out << v;
+        return;
+    }
+    out << '"';
+    for (char c : v)
+        out << (c == '"' ? std::string("\"\"") : std::string(1, c));
+    out << '"';
+}
+
 void flatten(const nlohmann::json& j, const std::string& prefix, std::ostream& out) {
     if (j.is_object()) {
         for (auto it = j.begin(); it != j.end(); ++it)
@@ -81,17 +140,10 @@ void flatten(const nlohmann::json& j, const std::string& prefix, std::ostream& o
         for (std::size_t i = 0; i < j.size(); ++i)
             flatten(j[i], prefix + "[" + std::to_string(i) + "]", out);
     } else {
-        out << prefix << ',';
+        csvField(out, prefix);
+        out << ',';
         if (j.is_string()) {
-            // RFC 4180: quote a string that holds a comma, quote or line break.
-            const std::string v = j.get<std::string>();
-            if (v.find_first_of(",\"\n\r") == std::string::npos) {
-                out << v;
-            } else {
-                out << '"';
-                for (char c : v) out << (c == '"' ? std::string("\"\"") : std::string(1, c));
-                out << '"';
-            }
+            csvField(out, j.get<std::string>());
         } else {
             out << j.dump();
         }

@@ -28,6 +28,10 @@ class Histogram {
     std::uint64_t count_ = 0, sum_ = 0, min_ = 0, max_ = 0;
 };
 
+// Paths are names ([A-Za-z_][A-Za-z0-9_-]*) joined by '.', each optionally indexed "[i]"; a
+// path that breaks the rule, or that would make a value and a group of one name, throws
+// std::invalid_argument at registration, so the JSON and CSV made from them are never ambiguous
+// (callers check names that come from input first: scenario process names are identifiers).
 class Stats {
   public:
     void counter(const std::string& path, const std::uint64_t* value);
@@ -41,6 +45,7 @@ class Stats {
     static nlohmann::json::json_pointer pointer(const std::string& path);
 
   private:
+    void checkPath(const std::string& path) const;
     std::map<std::string, std::function<nlohmann::json()>> entries_;
 };
 

@@ -135,14 +135,18 @@ bool BinaryTrace::next(Instruction& insn) {
         data += binfmt::unzigzag(c.varint());
         if (!c.ok) break;
         if (kind == 3) corrupt("bad data reference kind");
-        if (refSize > UINT32_MAX) corrupt("data reference size out of range");
+        if (refSize == 0 || refSize > kMaxAccessBytes)
+            corrupt("data reference size " + std::to_string(refSize) + " out of range (1.." +
+                    std::to_string(kMaxAccessBytes) + ")");
         insn.refs[i].addr = data;
         insn.refs[i].size = static_cast<std::uint32_t>(refSize);
         insn.refs[i].kind = static_cast<RefKind>(kind);
     }
     if (!c.ok) truncated();
     if (c.overlong) corrupt("overlong varint");
-    if (size > UINT32_MAX) corrupt("instruction size out of range");
+    if (size > kMaxAccessBytes)
+        corrupt("instruction size " + std::to_string(size) + " out of range (0 for a "
+                "continuation record, else 1.." + std::to_string(kMaxAccessBytes) + ")");
 
     insn.pc = pc;
     insn.size = static_cast<std::uint32_t>(size);

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
 constexpr std::size_t kShownChars = 60;
-constexpr std::uint32_t kMaxSize = 4096;
+constexpr std::uint32_t kMaxSize = kMaxAccessBytes;
 constexpr char kBinaryMagic[8] = {'T', 'L', 'M', 'M', 'U', 'T', 'R', '1'};
 
 constexpr std::array<std::int8_t, 256> makeHexTable() {
@@ -101,7 +101,7 @@ bool LackeyTrace::fill() {
                     std::memcmp(buf, kBinaryMagic, sizeof kBinaryMagic) == 0)
                     throw InputError(file_.path() +
                                      ": is a tlmmu binary trace, not lackey text (use format "
-                                     "'binary' or 'auto')");
+                                     "'binary')");
             }
         }
         if (const void* nl = ::memrchr(buf, '\n', len)) {

@@ -16,7 +16,8 @@ bool isBinaryTrace(const std::string& path) {
            std::memcmp(head, binfmt::kMagic, sizeof head) == 0;
 }
 
-std::unique_ptr<Workload> openTrace(const std::string& path, const std::string& format) {
+namespace {
+std::unique_ptr<Workload> makeReader(const std::string& path, const std::string& format) {
     // Both readers check the magic themselves ("FILE: not a tlmmu binary trace", "FILE: is a
     // tlmmu binary trace, not lackey text"), so a wrong explicit format names the file.
     if (format == "lackey") return std::make_unique<LackeyTrace>(path);
@@ -27,6 +28,17 @@ std::unique_ptr<Workload> openTrace(const std::string& path, const std::string& 
     }
     throw InputError(path + ": unknown trace format '" + format +
                      "' (allowed: lackey, binary, auto)");
+}
+} // namespace
+
+std::unique_ptr<Workload> openTrace(const std::string& path, const std::string& format) {
+    auto reader = makeReader(path, format);
+    // A trace without a single record would run nothing and look like success: refused at open.
+    Instruction first;
+    if (!reader->next(first))
+        throw InputError(path + ": empty trace (no records): nothing to run");
+    reader->rewind();
+    return reader;
 }
 
 } // namespace tlmmu

@@ -19,6 +19,10 @@ namespace tlmmu {
 
 enum class RefKind : std::uint8_t { Load, Store, Modify }; // Modify = read-modify-write
 
+// The largest instruction or data reference a trace may hold, in bytes (both readers refuse
+// larger ones: lackey text and binary traces accept the same records).
+inline constexpr std::uint32_t kMaxAccessBytes = 4096;
+
 struct DataRef {
     Addr addr = 0;
     std::uint32_t size = 0;

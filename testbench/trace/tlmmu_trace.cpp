@@ -2,8 +2,16 @@
 //   tlmmu-trace convert IN OUT [--compress none|gz|xz]   lackey or binary in, binary out
 //   tlmmu-trace stats FILE
 //   tlmmu-trace dump FILE [--limit N]                    lackey-format text on stdout
-// Errors: one line on stderr, exit status 1.
+// Exit codes as tlmmu's (docs/errors.md): 0 done; 2 refused before any work (command line, an
+// input that cannot be opened or whose first record is bad, an empty trace, OUT naming IN);
+// 1 failed on the way (a malformed record further in, a write error). One line on stderr.
+// Every command reads through the simulator's own readers (openTrace), so `dump` prints only
+// records that tlmmu accepts, and stops with the reader's error at the first one it refuses.
+#include <cerrno>
 #include <cinttypes>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -23,15 +31,44 @@ namespace {
 
 constexpr unsigned kPageBits = 12;
 
+constexpr int kFailed = 1, kRefused = 2;
+
+// An error found before any work was done: exit 2.
+struct Refused : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::unique_ptr<Workload> openOrRefuse(const std::string& path) {
+    try {
+        return openTrace(path, "auto");
+    } catch (const InputError& e) {
+        throw Refused(e.what());
+    }
+}
+
 int convert(const std::string& in, const std::string& out, const std::string& compress) {
     const Compression compression = parseCompression(compress);
-    auto workload = openTrace(in, "auto");
-    BinaryTraceWriter writer(out, compression);
-    Instruction insn;
-    while (workload->next(insn))
-        writer.write(insn);
-    writer.close();
-    std::printf("%s: %" PRIu64 " records\n", out.c_str(), writer.records());
+    struct stat si {}, so {};
+    // OUT must not be IN under any name (hard links, ./x and x): writing it would destroy it.
+    if (::stat(in.c_str(), &si) == 0 && ::stat(out.c_str(), &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino)
+        throw Refused(out + ": is the input file " + in + "; convert writes a new file");
+    auto workload = openOrRefuse(in);
+    // Written beside OUT and renamed over it only when complete: a failure leaves OUT as it was.
+    const std::string tmp = out + ".tmp" + std::to_string(::getpid());
+    try {
+        BinaryTraceWriter writer(tmp, compression);
+        Instruction insn;
+        while (workload->next(insn))
+            writer.write(insn);
+        writer.close();
+        if (std::rename(tmp.c_str(), out.c_str()) != 0)
+            throw InputError(out + ": cannot write: " + std::strerror(errno));
+        std::printf("%s: %" PRIu64 " records\n", out.c_str(), writer.records());
+    } catch (...) {
+        std::remove(tmp.c_str());
+        throw;
+    }
     return 0;
 }
 
@@ -42,7 +79,7 @@ void addPages(std::unordered_set<std::uint64_t>& pages, Addr addr, std::uint32_t
 }
 
 int stats(const std::string& path) {
-    auto workload = openTrace(path, "auto");
+    auto workload = openOrRefuse(path);
     std::uint64_t instructions = 0, continuations = 0, loads = 0, stores = 0, modifies = 0;
     std::unordered_set<std::uint64_t> codePages, dataPages, allPages;
     Instruction insn;
@@ -86,7 +123,7 @@ int stats(const std::string& path) {
 // Prints in lackey's own layout, so that the output parses back to the same records
 // (continuation records come out as data lines, which the parser attaches the same way).
 int dump(const std::string& path, std::uint64_t limit) {
-    auto workload = openTrace(path, "auto");
+    auto workload = openOrRefuse(path);
     static const char kKind[] = {'L', 'S', 'M'};
     std::uint64_t instructions = 0;
     Instruction insn;
@@ -135,17 +172,20 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "tlmmu-trace: " << e.what() << " (see --help)\n";
-        return 1;
+        std::cerr << "tlmmu-trace: error: " << e.what() << " (see tlmmu-trace --help)\n";
+        return kRefused;
     }
 
     try {
         if (*convertCmd) return convert(in, out, compress);
         if (*statsCmd) return stats(file);
         if (*dumpCmd) return dump(file, limit);
+    } catch (const Refused& e) {
+        std::cerr << "tlmmu-trace: error: " << e.what() << "\n";
+        return kRefused;
     } catch (const std::exception& e) {
-        std::cerr << "tlmmu-trace: " << e.what() << "\n";
-        return 1;
+        std::cerr << "tlmmu-trace: error: " << e.what() << "\n";
+        return kFailed;
     }
-    return 1;
+    return kFailed;
 }

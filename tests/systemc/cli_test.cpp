@@ -128,9 +128,14 @@ TEST_F(Cli, MissingTrace) {
 }
 
 TEST_F(Cli, MalformedTraceLine) {
-    write("t.lackey", "I  00400000,4\n L 10000000,8\n L zz,8\nI  00400004,4\n");
+    // Past the first record: found during the run (exit 1).
+    write("t.lackey", "I  00400000,4\n L 10000000,8\nI  00400004,4\n L zz,8\n");
     expectError("workload: {format: lackey, trace: t.lackey}\n",
-                dir_ + "/t.lackey:3: malformed lackey record ' L zz,8'", 1);
+                dir_ + "/t.lackey:4: malformed lackey record ' L zz,8'", 1);
+    // In the first record: found when the trace is opened, before the run (exit 2).
+    write("t.lackey", "I  00400000,4\n L zz,8\nI  00400004,4\n");
+    expectError("workload: {format: lackey, trace: t.lackey}\n",
+                dir_ + "/t.lackey:2: malformed lackey record ' L zz,8'", 2);
 }
 
 TEST_F(Cli, TruncatedCompressedTrace) {

@@ -22,9 +22,10 @@ std::string writeFile(const std::string& name, const std::string& text) {
 }
 
 std::string formatKeys(const FormatCase& f) {
-    return "mmu: {format: " + std::string(f.name) + ", generic: {page_bits: " +
-           std::to_string(f.page_bits) + ", pte_bytes: " + std::to_string(f.pte_bytes) +
-           ", levels: " + std::to_string(f.levels) + "}}\n";
+    if (std::string(f.name) != "generic") return "mmu: {format: " + std::string(f.name) + "}\n";
+    return "mmu: {format: generic, generic: {page_bits: " + std::to_string(f.page_bits) +
+           ", pte_bytes: " + std::to_string(f.pte_bytes) + ", levels: " +
+           std::to_string(f.levels) + "}}\n";
 }
 
 std::uint64_t u(const nlohmann::json& j) {
@@ -77,7 +78,7 @@ processes:
     const auto s = runSystem(makeSystem("cores: 1\n" + formatKeys(fc) +
                                         "workload: {scenario: " + scenario + "}\n"));
     const auto& fw = s["processes"]["a"]["firmware"];
-    const std::string base_name = formatSize(page), huge_name = formatSize(huge);
+    const std::string base_name = "page_" + formatSize(page), huge_name = "page_" + formatSize(huge);
     EXPECT_EQ(u(fw["demand_faults_by_page_size"][base_name]), 1u); // the code page
     EXPECT_EQ(u(fw["demand_faults_by_page_size"][huge_name]), 2u); // one per huge page
     EXPECT_EQ(u(fw["faults"]["demand_zero"]), 3u);
@@ -160,7 +161,7 @@ processes:
                                         scenario + "}\n"));
     const auto& p = s["processes"]["a"];
     EXPECT_EQ(u(p["firmware"]["huge_splits"]), 1u);
-    EXPECT_EQ(u(p["firmware"]["demand_faults_by_page_size"]["2MiB"]), 1u);
+    EXPECT_EQ(u(p["firmware"]["demand_faults_by_page_size"]["page_2MiB"]), 1u);
     EXPECT_EQ(u(p["instructions"]), 40000u);
     EXPECT_GT(u(p["data_checks"]), 10000u);
     EXPECT_EQ(u(p["data_mismatches"]), 0u) << p["first_mismatch"];
@@ -211,9 +212,9 @@ TEST(NoScenario, PageSizeMapsHugeLeaves) {
         "workload: {format: synthetic, page_size: 2MiB, synthetic: {pattern: stream, "
         "footprint: 4MiB, data_base: 0x10000000, instructions: 20000}}\n"));
     const auto& fw = s["processes"]["p0"]["firmware"];
-    EXPECT_EQ(u(fw["demand_faults_by_page_size"]["2MiB"]), u(fw["faults"]["demand_zero"]));
-    EXPECT_GE(u(fw["demand_faults_by_page_size"]["2MiB"]), 2u);
-    EXPECT_EQ(u(fw["demand_faults_by_page_size"]["4KiB"]), 0u);
+    EXPECT_EQ(u(fw["demand_faults_by_page_size"]["page_2MiB"]), u(fw["faults"]["demand_zero"]));
+    EXPECT_GE(u(fw["demand_faults_by_page_size"]["page_2MiB"]), 2u);
+    EXPECT_EQ(u(fw["demand_faults_by_page_size"]["page_4KiB"]), 0u);
 }
 
 // An address the format cannot translate is named with the trace line and the format's limit,

@@ -279,8 +279,16 @@ TEST(LackeyTrace, EmptyAndMessageOnlyFilesHaveNoInstructions) {
     TempDir dir;
     writeFile(dir.file("empty"), "");
     writeFile(dir.file("messages"), "==1== hello\n\n==1== bye\n");
-    EXPECT_TRUE(readAll(dir.file("empty"), "lackey").empty());
-    EXPECT_TRUE(readAll(dir.file("messages"), "lackey").empty());
+    // The reader itself returns nothing; opening a trace for a run refuses it (it would run
+    // nothing and look like success).
+    for (const char* name : {"empty", "messages"}) {
+        LackeyTrace trace(dir.file(name));
+        EXPECT_TRUE(readAll(trace).empty()) << name;
+        EXPECT_EQ(errorOf([&] { openTrace(dir.file(name), "lackey"); }),
+                  dir.file(name) + ": empty trace (no records): nothing to run");
+        EXPECT_EQ(errorOf([&] { openTrace(dir.file(name), "auto"); }),
+                  dir.file(name) + ": empty trace (no records): nothing to run");
+    }
 }
 
 TEST(LackeyTrace, MalformedRecordsNameFileAndLine) {
@@ -364,8 +372,8 @@ std::vector<Instruction> edgeCases() {
         insn(0, 0, {ref(RefKind::Load, 0x1000, 8)}), // continuation before the first insn
         insn(~Addr{0} - 3, 4, {ref(RefKind::Store, ~Addr{0}, 1)}), // extremes, wrapping deltas
         insn(0, 15, {ref(RefKind::Modify, 0, 63), ref(RefKind::Load, 1, 64)}),
-        insn(15, 15, {ref(RefKind::Load, 0x7fffffffffffffff, 4096), ref(RefKind::Load, 2, 0)}),
-        insn(15, 0, {ref(RefKind::Store, 0x8000000000000000, 100000)}),
+        insn(15, 15, {ref(RefKind::Load, 0x7fffffffffffffff, 4096), ref(RefKind::Load, 2, 1)}),
+        insn(15, 0, {ref(RefKind::Store, 0x8000000000000000, 4095)}),
         insn(0x400000, 3),
         insn(0x400003, 3),
     };
@@ -417,7 +425,35 @@ TEST(BinaryTrace, CheckedInSampleMatchesLackeySample) {
 TEST(BinaryTrace, EmptyTrace) {
     TempDir dir;
     writeBinary(dir.file("e"), {});
-    EXPECT_TRUE(readAll(dir.file("e"), "binary").empty());
+    BinaryTrace trace(dir.file("e"));
+    EXPECT_TRUE(readAll(trace).empty());
+    EXPECT_EQ(errorOf([&] { openTrace(dir.file("e"), "binary"); }),
+              dir.file("e") + ": empty trace (no records): nothing to run");
+}
+
+// The binary reader accepts exactly the records the lackey reader does (sizes 1..4096, an
+// instruction of size 0 being a continuation record), so `tlmmu-trace dump` never prints a
+// record that tlmmu would refuse, and no reference can span more pages than a 4 KiB one does.
+TEST(BinaryTrace, SizesOutsideTheLackeyRangeAreRefused) {
+    TempDir dir;
+    const struct {
+        Instruction record;
+        std::string what;
+    } cases[] = {
+        {insn(0x1000, 4, {ref(RefKind::Load, 0x2000, 4097)}),
+         "data reference size 4097 out of range (1..4096)"},
+        {insn(0x1000, 4, {ref(RefKind::Load, 0x2000, 12288)}),
+         "data reference size 12288 out of range (1..4096)"},
+        {insn(0x1000, 4, {ref(RefKind::Load, 0x2000, 0)}),
+         "data reference size 0 out of range (1..4096)"},
+        {insn(0x1000, 4097), "instruction size 4097 out of range (0 for a continuation record, "
+                             "else 1..4096)"},
+    };
+    for (const auto& c : cases) {
+        writeBinary(dir.file("b"), {insn(0x400000, 4), c.record});
+        EXPECT_EQ(errorOf([&] { readAll(dir.file("b"), "binary"); }),
+                  dir.file("b") + ": corrupt binary trace at instruction 1: " + c.what);
+    }
 }
 
 TEST(BinaryTrace, TruncationAtEveryByteIsDetected) {
@@ -491,7 +527,7 @@ TEST(OpenTrace, AutoDetectsFormatThroughCompression) {
 TEST(OpenTrace, WrongFormatNamesTheFile) {
     EXPECT_EQ(errorOf([] { openTrace(kSmallBinary, "lackey"); }),
               kSmallBinary +
-                  ": is a tlmmu binary trace, not lackey text (use format 'binary' or 'auto')");
+                  ": is a tlmmu binary trace, not lackey text (use format 'binary')");
     EXPECT_EQ(errorOf([] { openTrace(kSmallLackey, "binary"); }),
               kSmallLackey + ": not a tlmmu binary trace (bad magic)");
     EXPECT_EQ(errorOf([] { openTrace(kSmallLackey, "pin"); }),

@@ -1,0 +1,44 @@
+// Shared by the fuzz targets: input as a file (the trace readers read files), and the rule that
+// an InputError is the expected answer to bad input while anything else is a finding.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <unistd.h>
+
+#include "common/Types.h"
+
+namespace tlmmu::fuzz {
+
+// One file per fuzzing process, rewritten for every input.
+inline const std::string& inputPath() {
+    static const std::string path = [] {
+        const char* dir = std::getenv("TMPDIR");
+        return std::string(dir && *dir ? dir : "/tmp") + "/tlmmu_fuzz_" +
+               std::to_string(::getpid());
+    }();
+    return path;
+}
+
+inline const std::string& writeInput(const std::uint8_t* data, std::size_t size) {
+    const std::string& path = inputPath();
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0) std::abort();
+    return path;
+}
+
+// Runs `body`; an InputError (a clear refusal) is fine, any other exception is a finding.
+template <class Fn> void expectOnlyInputErrors(Fn&& body) {
+    try {
+        body();
+    } catch (const InputError&) {
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "finding: exception other than InputError: %s\n", e.what());
+        std::abort();
+    }
+}
+
+} // namespace tlmmu::fuzz
