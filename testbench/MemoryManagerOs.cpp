@@ -65,31 +65,38 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const MemoryManagerCon
     if (const int rc = fw_kernel_init(k(), &c, config.swap_mmio ? swap_bitmap_.data() : nullptr))
         throw InputError(fwError("firmware initialisation", rc));
 
-    // One task per process; a forked one waits for its parent's fork event.
-    for (std::size_t i = 0; i < scenario.processes.size(); ++i) {
-        const ScenarioProcess& p = scenario.processes[i];
-        auto t = std::make_unique<OsTask>();
-        t->name = p.name;
-        t->core = p.core;
-        t->process = i;
-        t->workload = scenario.makeWorkload(i);
-        t->events = p.events;
-        t->checked.enabled = p.checked;
-        t->checked.salt = static_cast<std::uint32_t>(i + 1);
-        tasks_.push_back(std::move(t));
-    }
+    // One task per thread; a forked process's waits for its parent's fork event. Checked mode
+    // keeps one shadow per address space: the threads of a process share it.
     std::vector<std::shared_ptr<DataShadow>> shared_shadows;
     for (std::size_t i = 0; i < scenario.shared.size(); ++i)
         shared_shadows.push_back(std::make_shared<DataShadow>());
-    for (auto& t : tasks_) {
-        const ScenarioProcess& p = scenario.processes[t->process];
-        if (p.forked_from.empty()) t->checked.shadow = std::make_shared<DataShadow>(); // else: fork
-        for (const ScenarioVma& v : p.vmas)
-            if (v.shm >= 0) t->checked.shared.push_back({v.start, v.size, shared_shadows[v.shm]});
-        for (const TaskEvent& e : t->events)
-            if (e.kind == TaskEvent::Kind::Fork) tasks_[e.child]->parent = t.get();
-        cores_[t->core].queue.push_back(t.get());
+    process_tasks_.resize(scenario.processes.size());
+    for (std::size_t i = 0; i < scenario.processes.size(); ++i) {
+        const ScenarioProcess& p = scenario.processes[i];
+        const auto shadow = p.forked_from.empty() ? std::make_shared<DataShadow>() : nullptr;
+        for (std::size_t j = 0; j < p.threads.size(); ++j) {
+            const ScenarioThread& th = p.threads[j];
+            auto t = std::make_unique<OsTask>();
+            t->name = p.threads.size() == 1 ? p.name : p.name + ".t" + std::to_string(j);
+            t->core = th.core;
+            t->process = i;
+            t->thread = j;
+            t->workload = scenario.makeWorkload(i, j);
+            t->events = th.events;
+            t->checked.enabled = th.checked;
+            t->checked.salt = static_cast<std::uint32_t>(i + 1);
+            t->checked.shadow = shadow; // a forked child's: a copy of its parent's, at fork
+            for (const ScenarioVma& v : p.vmas)
+                if (v.shm >= 0)
+                    t->checked.shared.push_back({v.start, v.size, shared_shadows[v.shm]});
+            process_tasks_[i].push_back(t.get());
+            cores_[t->core].queue.push_back(t.get());
+            tasks_.push_back(std::move(t));
+        }
     }
+    for (auto& t : tasks_)
+        for (const TaskEvent& e : t->events)
+            if (e.kind == TaskEvent::Kind::Fork) process_tasks_[e.child].front()->parent = t.get();
 }
 
 MemoryManagerOs::~MemoryManagerOs() = default;
@@ -112,6 +119,13 @@ void MemoryManagerOs::createShared() {
 void MemoryManagerOs::start(OsTask& task) {
     createShared();
     const ScenarioProcess& p = scenario_.processes[task.process];
+    if (task.thread > 0) {
+        task.pid = process_tasks_[task.process].front()->pid;
+        check(fw_thread_create(k(), task.pid, task.core, &task.tid), "creating thread " + task.name);
+        task.state = Task::State::Runnable;
+        task.os_stop = task.events.empty() ? ~std::uint64_t{0} : task.events.front().at;
+        return;
+    }
     check(fw_process_create(k(), task.core, &task.pid, &task.tid), "creating process " + p.name);
     for (const ScenarioVma& v : p.vmas) {
         fw_vma_desc d{};
@@ -165,9 +179,17 @@ void MemoryManagerOs::prefault(OsTask& task) {
     task.workload->rewind();
 }
 
+// Every process and thread that exists at boot, in the scenario's order (a thread needs its
+// process, which another core may run).
+void MemoryManagerOs::createInitialTasks() {
+    if (created_) return;
+    created_ = true;
+    for (auto& t : tasks_)
+        if (scenario_.processes[t->process].forked_from.empty()) start(*t);
+}
+
 void MemoryManagerOs::boot(unsigned core) {
-    for (OsTask* t : cores_[core].queue)
-        if (!t->parent) start(*t);
+    createInitialTasks();
     if (config_.prefault)
         for (OsTask* t : cores_[core].queue)
             if (!t->parent) prefault(*t);
@@ -233,7 +255,7 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     int rc = 0;
     switch (e.kind) {
     case TaskEvent::Kind::Fork: {
-        OsTask& child = *tasks_[e.child];
+        OsTask& child = *process_tasks_[e.child].front();
         rc = fw_process_fork(k(), core, t.pid, child.core, &child.pid, &child.tid);
         if (rc) break;
         // The child sees what the parent wrote before the fork, then its own writes.
@@ -282,14 +304,13 @@ void MemoryManagerOs::finish(OsTask& t, bool timed) {
     if (t.state == Task::State::Done) return;
     t.state = Task::State::Done;
     if (t.pid > 0) {
-        final_stats_[&t] = *fw_process_stats(k(), t.pid);
-        final_stats_[&t].fault_cycles = t.fault_cycles;
+        final_stats_[t.process] = *fw_process_stats(k(), t.pid); // the last thread's is final
         if (!t.killed)
             check(fw_task_exit(k(), HostHal::current().coreId(), t.tid), "exit of " + t.name);
     }
     for (std::size_t i = t.next_event; i < t.events.size(); ++i)
         if (t.events[i].kind == TaskEvent::Kind::Fork) {
-            OsTask& child = *tasks_[t.events[i].child];
+            OsTask& child = *process_tasks_[t.events[i].child].front();
             child.state = Task::State::Done;
             if (timed)
                 wake(child);
@@ -303,8 +324,7 @@ void MemoryManagerOs::exit(Task& task) {
     if (config_.implicit) {
         // A trace's process does not exit when the trace ends: its address space stays as the
         // trace left it (page tables and frames are what the statistics describe).
-        final_stats_[&t] = *fw_process_stats(k(), t.pid);
-        final_stats_[&t].fault_cycles = t.fault_cycles;
+        final_stats_[t.process] = *fw_process_stats(k(), t.pid);
         t.state = Task::State::Done;
         return;
     }
@@ -358,22 +378,33 @@ void MemoryManagerOs::notePeaks() {
     table_bytes_peak_ = std::max(table_bytes_peak_, pageTableBytes());
 }
 
-ProcessStats MemoryManagerOs::statsOf(const OsTask& task) const {
-    auto it = final_stats_.find(&task);
-    if (it != final_stats_.end()) return it->second;
-    if (task.pid > 0)
-        if (const ProcessStats* s = fw_process_stats(k(), task.pid)) return *s;
-    return {};
+// A process's firmware statistics: live while any of its threads runs, else the snapshot taken
+// when the last one ended (its pid may be reused since).
+ProcessStats MemoryManagerOs::statsOf(std::size_t process) const {
+    const auto& threads = process_tasks_[process];
+    const bool live = std::any_of(threads.begin(), threads.end(), [](const OsTask* t) {
+        return t->pid > 0 && t->state != Task::State::Done;
+    });
+    ProcessStats s{};
+    if (live) {
+        s = *fw_process_stats(k(), threads.front()->pid);
+    } else if (auto it = final_stats_.find(process); it != final_stats_.end()) {
+        s = it->second;
+    }
+    s.fault_cycles = 0; // the host's: the time its threads spent in fault handlers
+    for (const OsTask* t : threads)
+        s.fault_cycles += t->fault_cycles;
+    return s;
 }
 
 void MemoryManagerOs::registerFirmwareStats(Stats& stats, const std::string& prefix,
-                                            std::vector<const OsTask*> tasks) {
-    // Sums a field over the tasks, read when the statistics are written.
-    auto sum = [this, tasks](auto field) {
-        return [this, tasks, field] {
+                                            std::vector<std::size_t> processes) {
+    // Sums a field over the processes, read when the statistics are written.
+    auto sum = [this, processes](auto field) {
+        return [this, processes, field] {
             std::uint64_t n = 0;
-            for (const OsTask* t : tasks)
-                n += field(statsOf(*t));
+            for (std::size_t p : processes)
+                n += field(statsOf(p));
             return n;
         };
     };
@@ -400,17 +431,23 @@ void MemoryManagerOs::registerFirmwareStats(Stats& stats, const std::string& pre
                   sum([](const ProcessStats& s) { return s.context_switches; }));
     stats.derived(prefix + ".tlb_flushes",
                   sum([](const ProcessStats& s) { return s.tlb_flushes; }));
-    if (tasks.size() == 1)
+    if (processes.size() == 1)
         stats.derived(prefix + ".frames_peak",
                       sum([](const ProcessStats& s) { return s.frames_peak; }));
 }
 
 void MemoryManagerOs::registerStats(Stats& stats) {
-    for (const auto& t : tasks_)
-        registerFirmwareStats(stats, "processes." + t->name + ".firmware", {t.get()});
-    for (unsigned c = 0; c < cores_.size(); ++c)
-        registerFirmwareStats(stats, "cores[" + std::to_string(c) + "].firmware",
-                              {cores_[c].queue.begin(), cores_[c].queue.end()});
+    for (std::size_t i = 0; i < process_tasks_.size(); ++i)
+        registerFirmwareStats(stats, "processes." + scenario_.processes[i].name + ".firmware",
+                              {i});
+    // A core's: the processes it runs a thread of, each once.
+    for (unsigned c = 0; c < cores_.size(); ++c) {
+        std::vector<std::size_t> on_core;
+        for (const OsTask* t : cores_[c].queue)
+            if (std::find(on_core.begin(), on_core.end(), t->process) == on_core.end())
+                on_core.push_back(t->process);
+        registerFirmwareStats(stats, "cores[" + std::to_string(c) + "].firmware", on_core);
+    }
     const struct fw_kernel_stats* ks = fw_kernel_stats(k());
     stats.derived("memory.page_table_bytes", [this] { return pageTableBytes(); });
     stats.derived("memory.page_table_bytes_peak", [this] { return table_bytes_peak_; });

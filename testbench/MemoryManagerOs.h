@@ -47,6 +47,7 @@ struct MemoryManagerConfig {
 // A task with what the OS keeps about it.
 struct OsTask : Task {
     std::size_t process = 0; // index in the scenario
+    std::size_t thread = 0;  // index among the process's threads
     std::vector<TaskEvent> events;
     std::size_t next_event = 0;
     OsTask* parent = nullptr; // the task whose fork creates this one (null: created at boot)
@@ -59,8 +60,10 @@ class MemoryManagerOs final : public OperatingSystem {
                     const Scenario& scenario);
     ~MemoryManagerOs() override;
 
-    // One task per scenario process, in the scenario's order.
+    // One task per thread of each scenario process, in the scenario's order.
     const std::vector<std::unique_ptr<OsTask>>& tasks() const { return tasks_; }
+    // The tasks of process i (its threads).
+    const std::vector<OsTask*>& processTasks(std::size_t i) const { return process_tasks_[i]; }
 
     void boot(unsigned core) override;
     Dispatch schedule(unsigned core) override;
@@ -94,15 +97,16 @@ class MemoryManagerOs final : public OperatingSystem {
     void check(int rc, const std::string& what) const;
     void createShared();
     void start(OsTask& task);
+    void createInitialTasks();
     void prefault(OsTask& task);
     void event(OsTask& task, const TaskEvent& e);
     void finish(OsTask& task, bool timed);
     void wake(OsTask& task);
     std::string outsideAddressSpace(const OsTask& task, Addr va) const;
     void notePeaks();
-    ProcessStats statsOf(const OsTask& task) const;
+    ProcessStats statsOf(std::size_t process) const;
     void registerFirmwareStats(Stats& stats, const std::string& prefix,
-                               std::vector<const OsTask*> tasks);
+                               std::vector<std::size_t> processes);
 
     const PteFormat& format_;
     MemoryManagerConfig config_;
@@ -114,8 +118,10 @@ class MemoryManagerOs final : public OperatingSystem {
     std::vector<int> shm_ids_;
     bool shared_created_ = false;
     std::vector<std::unique_ptr<OsTask>> tasks_;
+    std::vector<std::vector<OsTask*>> process_tasks_;
+    bool created_ = false; // the processes that exist at boot
     mutable std::vector<CoreState> cores_;
-    std::map<const OsTask*, ProcessStats> final_stats_; // kept when the pid is reused
+    std::map<std::size_t, ProcessStats> final_stats_; // by process, kept when the pid is reused
     std::uint64_t frames_peak_ = 0, table_bytes_peak_ = 0;
     std::string error_;
 };

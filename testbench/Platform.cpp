@@ -80,8 +80,8 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cores_[i]->registerStats(stats_, p);
         mmus_[i]->registerStats(stats_, p);
     }
-    for (const auto& t : os_->tasks())
-        registerTaskStats(*t);
+    for (std::size_t i = 0; i < scenario_->processes.size(); ++i)
+        registerProcessStats(i);
     os_->registerStats(stats_);
     memory_->registerStats(stats_, "memory");
     interconnect_->registerStats(stats_, "interconnect");
@@ -101,7 +101,8 @@ Scenario Platform::implicitScenario() const {
     for (unsigned i = 0; i < config_.cores; ++i) {
         ScenarioProcess p;
         p.name = "p" + std::to_string(i);
-        p.core = i;
+        ScenarioThread t;
+        t.core = i;
         ScenarioVma v;
         v.start = 0;
         v.size = format_.userSpan();
@@ -109,11 +110,12 @@ Scenario Platform::implicitScenario() const {
         v.kind = FW_VMA_IMPLICIT;
         v.page_level = level;
         p.vmas.push_back(v);
-        p.workload_format = config_.workload_format;
-        p.trace = config_.trace;
-        p.synthetic = config_.synthetic;
-        p.synthetic.seed = config_.seed + i; // every core its own stream, reproducible
-        p.checked = config_.checked;
+        t.workload_format = config_.workload_format;
+        t.trace = config_.trace;
+        t.synthetic = config_.synthetic;
+        t.synthetic.seed = config_.seed + i; // every core its own stream, reproducible
+        t.checked = config_.checked;
+        p.threads.push_back(std::move(t));
         s.processes.push_back(std::move(p));
     }
     return s;
@@ -121,19 +123,56 @@ Scenario Platform::implicitScenario() const {
 
 Platform::~Platform() = default;
 
-void Platform::registerTaskStats(const Task& task) {
-    const std::string p = "processes." + task.name;
-    stats_.counter(p + ".instructions", &task.instructions);
-    stats_.counter(p + ".cycles", &task.cycles);
-    stats_.counter(p + ".fault_cycles", &task.fault_cycles);
-    stats_.constant(p + ".core", task.core);
-    for (unsigned k = 1; k < task.faults.size(); ++k)
-        stats_.counter(p + ".faults." + toString(static_cast<FaultKind>(k)), &task.faults[k]);
-    stats_.counter(p + ".data_checks", &task.checked.checks);
-    stats_.counter(p + ".data_mismatches", &task.checked.mismatches);
-    stats_.derived(p + ".first_mismatch", [&task] { return task.checked.first_mismatch; });
-    stats_.derived(p + ".killed", [&task] {
-        return task.kill_report.empty() ? nlohmann::json(false) : nlohmann::json(task.kill_report);
+// A process's statistics: its own when it has one thread; with several, each thread's under
+// threads[i] and the process's as their sums.
+void Platform::registerProcessStats(std::size_t process) {
+    const std::vector<OsTask*>& threads = os_->processTasks(process);
+    const std::string p = "processes." + scenario_->processes[process].name;
+    auto one = [this](const std::string& p, const Task& task) {
+        stats_.counter(p + ".instructions", &task.instructions);
+        stats_.counter(p + ".cycles", &task.cycles);
+        stats_.counter(p + ".fault_cycles", &task.fault_cycles);
+        stats_.constant(p + ".core", task.core);
+        for (unsigned k = 1; k < task.faults.size(); ++k)
+            stats_.counter(p + ".faults." + toString(static_cast<FaultKind>(k)), &task.faults[k]);
+        stats_.counter(p + ".data_checks", &task.checked.checks);
+        stats_.counter(p + ".data_mismatches", &task.checked.mismatches);
+        stats_.derived(p + ".first_mismatch", [&task] { return task.checked.first_mismatch; });
+        stats_.derived(p + ".killed", [&task] {
+            return task.kill_report.empty() ? nlohmann::json(false)
+                                            : nlohmann::json(task.kill_report);
+        });
+    };
+    if (threads.size() == 1) return one(p, *threads.front());
+    for (std::size_t j = 0; j < threads.size(); ++j)
+        one(p + ".threads[" + std::to_string(j) + "]", *threads[j]);
+    auto sum = [&threads](std::uint64_t Task::*field) {
+        return [&threads, field] {
+            std::uint64_t n = 0;
+            for (const OsTask* t : threads)
+                n += t->*field;
+            return n;
+        };
+    };
+    stats_.derived(p + ".instructions", sum(&Task::instructions));
+    stats_.derived(p + ".cycles", sum(&Task::cycles));
+    stats_.derived(p + ".fault_cycles", sum(&Task::fault_cycles));
+    stats_.derived(p + ".data_checks", [&threads] {
+        std::uint64_t n = 0;
+        for (const OsTask* t : threads)
+            n += t->checked.checks;
+        return n;
+    });
+    stats_.derived(p + ".data_mismatches", [&threads] {
+        std::uint64_t n = 0;
+        for (const OsTask* t : threads)
+            n += t->checked.mismatches;
+        return n;
+    });
+    stats_.derived(p + ".killed", [&threads] {
+        for (const OsTask* t : threads)
+            if (!t->kill_report.empty()) return nlohmann::json(t->kill_report);
+        return nlohmann::json(false);
     });
 }
 
@@ -181,17 +220,22 @@ void Platform::printSummary(std::ostream& out) const {
         out << ")  | faults " << c["faults"]["not_present"] << std::setprecision(4) << "\n";
     }
     if (!config_.scenario.empty()) {
-        for (const auto& t : os_->tasks()) {
-            const auto& p = json["processes"][t->name];
+        for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
+            const std::string& name = scenario_->processes[i].name;
+            const auto& threads = os_->processTasks(i);
+            const auto& p = json["processes"][name];
             const auto& f = p["firmware"];
-            out << "process " << t->name << " (core " << t->core << "): " << p["instructions"]
+            out << "process " << name << " (";
+            if (threads.size() == 1) out << "core " << threads.front()->core;
+            else out << threads.size() << " threads";
+            out << "): " << p["instructions"]
                 << " instructions; faults: demand-zero " << f["faults"]["demand_zero"] << ", cow "
                 << f["faults"]["cow"] << ", swap-in " << f["faults"]["swap_in"] << ", protection "
                 << f["faults"]["protection"] << "; pages copied " << f["pages_copied"]
                 << ", swapped out " << f["swap_outs"] << ", switches " << f["context_switches"]
                 << ", TLB flushes " << f["tlb_flushes"];
-            if (t->checked.enabled)
-                out << "; " << t->checked.checks << " loads checked, " << t->checked.mismatches
+            if (threads.front()->checked.enabled)
+                out << "; " << p["data_checks"] << " loads checked, " << p["data_mismatches"]
                     << " wrong";
             out << "\n";
         }

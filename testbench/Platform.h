@@ -36,7 +36,7 @@ class Platform {
 
   private:
     Scenario implicitScenario() const;
-    void registerTaskStats(const Task& task);
+    void registerProcessStats(std::size_t process);
 
     SystemConfig config_;
     PteFormat format_;

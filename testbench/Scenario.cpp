@@ -1,6 +1,7 @@
 #include "Scenario.h"
 
 #include <cctype>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -228,7 +229,8 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         r.fail(procs ? procs : root, "processes", "expected a non-empty list of processes");
     for (std::size_t i = 0; i < procs.size(); ++i) {
         const std::string p = "processes[" + std::to_string(i) + "]";
-        r.onlyKeys(procs[i], p, {"name", "core", "forked_from", "vmas", "workload", "events"});
+        r.onlyKeys(procs[i], p,
+                   {"name", "core", "forked_from", "vmas", "workload", "events", "threads"});
         const std::string name = r.string(procs[i], "name", p);
         if (!isIdentifier(name))
             r.fail(procs[i]["name"], p + ".name",
@@ -241,17 +243,12 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         if (!proc_index.emplace(name, static_cast<int>(i)).second)
             r.fail(procs[i]["name"], p + ".name", "'" + name + "' is defined twice");
     }
+    std::uint64_t task_count = 0;
     for (std::size_t i = 0; i < procs.size(); ++i) {
         const YAML::Node n = procs[i];
         const std::string p = "processes[" + std::to_string(i) + "]";
         ScenarioProcess proc;
         proc.name = n["name"].Scalar();
-        const std::uint64_t core = n["core"] ? r.uint(n, "core", p) : 0; // 64-bit: no wrap
-        if (core >= cores)
-            r.fail(n["core"], p + ".core",
-                   "core " + std::to_string(core) +
-                       " does not exist (cores: " + std::to_string(cores) + ")");
-        proc.core = static_cast<unsigned>(core);
         if (n["forked_from"]) {
             proc.forked_from = r.string(n, "forked_from", p);
             if (!proc_index.count(proc.forked_from))
@@ -317,21 +314,30 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
                 proc.vmas.push_back(v);
             }
         }
+        // A thread: core, workload and events of `n` (the thread's entry, or the process's).
+        auto readThread = [&](const YAML::Node& n, const std::string& p, std::uint64_t seq) {
+        ScenarioThread th;
+        const std::uint64_t core = n["core"] ? r.uint(n, "core", p) : 0; // 64-bit: no wrap
+        if (core >= cores)
+            r.fail(n["core"], p + ".core",
+                   "core " + std::to_string(core) +
+                       " does not exist (cores: " + std::to_string(cores) + ")");
+        th.core = static_cast<unsigned>(core);
         const YAML::Node w = n["workload"];
         if (!w) r.fail(n, p + ".workload", "missing");
         Config wc = Config::fromNode(w, path, p + ".workload");
-        proc.workload_format =
+        th.workload_format =
             wc.getString(p + ".workload.format", "synthetic", {"synthetic", "lackey", "binary"});
-        proc.trace = wc.getPath(p + ".workload.trace", "");
-        proc.synthetic = readSyntheticParams(wc, p + ".workload.", seed + i);
-        proc.checked = wc.getBool(p + ".workload.checked", false);
+        th.trace = wc.getPath(p + ".workload.trace", "");
+        th.synthetic = readSyntheticParams(wc, p + ".workload.", seed + seq);
+        th.checked = wc.getBool(p + ".workload.checked", false);
         wc.checkUnused();
-        checkWorkloadKeys(w, path, p + ".workload", proc.workload_format);
-        if (proc.workload_format != "synthetic") {
-            if (proc.trace.empty())
-                r.fail(w, p + ".workload.trace", "required for format " + proc.workload_format);
+        checkWorkloadKeys(w, path, p + ".workload", th.workload_format);
+        if (th.workload_format != "synthetic") {
+            if (th.trace.empty())
+                r.fail(w, p + ".workload.trace", "required for format " + th.workload_format);
             if (open_traces) // a missing, unreadable or empty trace fails now
-                openTrace(proc.trace, proc.workload_format);
+                openTrace(th.trace, th.workload_format);
         }
         if (const YAML::Node events = n["events"]) {
             if (!events.IsSequence()) r.fail(events, p + ".events", "expected a list");
@@ -339,13 +345,26 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
             for (std::size_t j = 0; j < events.size(); ++j) {
                 const YAML::Node e = events[j];
                 const std::string ep = p + ".events[" + std::to_string(j) + "]";
-                r.onlyKeys(e, ep, {"at", "fork", "map", "unmap", "protect", "discard", "exit"});
+                r.onlyKeys(e, ep,
+                           {"at", "every", "count", "fork", "map", "unmap", "protect", "discard",
+                            "exit"});
                 TaskEvent ev;
                 ev.at = r.uint(e, "at", ep);
-                if (proc.workload_format == "synthetic" && ev.at > proc.synthetic.instructions)
+                // {at, every, count}: `count` occurrences, `every` instructions apart.
+                const std::uint64_t every = e["every"] ? r.uint(e, "every", ep) : 0;
+                const std::uint64_t count = e["count"] ? r.uint(e, "count", ep) : 1;
+                if (e["every"].IsDefined() != e["count"].IsDefined())
+                    r.fail(e, ep, "every and count go together (count occurrences, every "
+                                  "instructions apart)");
+                if (e["every"] && (every == 0 || count == 0 || count > 100000))
+                    r.fail(e["every"], ep,
+                           "every must be at least 1 and count in [1, 100000]");
+                const std::uint64_t last_at = ev.at + (count - 1) * every;
+                if (th.workload_format == "synthetic" &&
+                    (last_at > th.synthetic.instructions || last_at < ev.at))
                     r.fail(e["at"], ep + ".at",
-                           "at " + std::to_string(ev.at) + " is past the end of " + p +
-                               "'s workload (" + std::to_string(proc.synthetic.instructions) +
+                           "at " + std::to_string(last_at) + " is past the end of " + p +
+                               "'s workload (" + std::to_string(th.synthetic.instructions) +
                                " instructions): it would never happen");
                 if (ev.at < last)
                     r.fail(e["at"], ep + ".at", "events must be in instruction order");
@@ -354,6 +373,8 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
                 if (e["fork"]) {
                     ++kinds;
                     ev.kind = TaskEvent::Kind::Fork;
+                    if (count != 1)
+                        r.fail(e["fork"], ep + ".fork", "a fork happens once (no every/count)");
                     const std::string c = r.string(e, "fork", ep);
                     auto it = proc_index.find(c);
                     if (it == proc_index.end())
@@ -401,11 +422,42 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
                         r.fail(e["exit"], ep + ".exit",
                                "only 'exit: true' is an event (leave the event out not to exit)");
                     ev.kind = TaskEvent::Kind::Exit;
+                    if (count != 1) r.fail(e["exit"], ep + ".exit", "an exit happens once");
                 }
                 if (kinds != 1)
                     r.fail(e, ep, "exactly one of fork, map, unmap, protect, discard, exit");
-                proc.events.push_back(ev);
+                for (std::uint64_t k = 0; k < count; ++k, ev.at += every)
+                    th.events.push_back(ev);
             }
+            // Repeated events interleave with later ones: instruction order, stable.
+            std::stable_sort(th.events.begin(), th.events.end(),
+                             [](const TaskEvent& a, const TaskEvent& b) { return a.at < b.at; });
+        }
+        return th;
+        };
+        if (const YAML::Node threads = n["threads"]) {
+            for (const char* k : {"core", "workload", "events"})
+                if (n[k])
+                    r.fail(n[k], p + "." + k,
+                           "a process with threads gives core, workload and events per thread");
+            if (!proc.forked_from.empty())
+                r.fail(threads, p + ".threads",
+                       "a forked process has one thread, the one that forked (no threads list)");
+            if (!threads.IsSequence() || threads.size() == 0)
+                r.fail(threads, p + ".threads", "expected a non-empty list of threads");
+            for (std::size_t t = 0; t < threads.size(); ++t) {
+                const std::string tp = p + ".threads[" + std::to_string(t) + "]";
+                r.onlyKeys(threads[t], tp, {"core", "workload", "events"});
+                task_count += 1;
+                if (task_count > FW_MAX_TASKS)
+                    r.fail(threads[t], tp,
+                           "more than " + std::to_string(FW_MAX_TASKS) +
+                               " threads in all; the firmware's limit (FW_MAX_TASKS)");
+                proc.threads.push_back(readThread(threads[t], tp, i * 1000 + t));
+            }
+        } else {
+            task_count += 1;
+            proc.threads.push_back(readThread(n, p, i));
         }
         s.processes.push_back(std::move(proc));
     }
@@ -414,8 +466,9 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         if (s.processes[i].forked_from.empty()) continue;
         int forks = 0;
         for (const auto& q : s.processes)
-            for (const TaskEvent& e : q.events)
-                forks += e.kind == TaskEvent::Kind::Fork && e.child == static_cast<int>(i);
+            for (const ScenarioThread& t : q.threads)
+                for (const TaskEvent& e : t.events)
+                    forks += e.kind == TaskEvent::Kind::Fork && e.child == static_cast<int>(i);
         if (forks != 1)
             r.fail(procs[i], "processes[" + std::to_string(i) + "]",
                    "forked_from " + s.processes[i].forked_from +
@@ -440,8 +493,8 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
 
 } // namespace
 
-std::unique_ptr<Workload> Scenario::makeWorkload(std::size_t i) const {
-    const ScenarioProcess& p = processes[i];
+std::unique_ptr<Workload> Scenario::makeWorkload(std::size_t i, std::size_t t) const {
+    const ScenarioThread& p = processes[i].threads[t];
     if (p.workload_format == "synthetic") return std::make_unique<SyntheticWorkload>(p.synthetic);
     return openTrace(p.trace, p.workload_format);
 }

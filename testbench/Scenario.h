@@ -56,16 +56,23 @@ struct ScenarioVma {
     unsigned page_level = 0; // level of its pages (0 = base pages; page_size: in the file)
 };
 
-struct ScenarioProcess {
-    std::string name;
+// One thread of a process: its core, instruction stream and events.
+struct ScenarioThread {
     unsigned core = 0;
-    std::string forked_from; // empty: created at start
-    std::vector<ScenarioVma> vmas;
     std::string workload_format = "synthetic"; // synthetic|lackey|binary
     std::string trace;
     SyntheticParams synthetic;
     bool checked = false;          // stores write known values, loads are verified (Core)
-    std::vector<TaskEvent> events; // in instruction order
+    std::vector<TaskEvent> events; // in instruction order (repeats expanded)
+};
+
+struct ScenarioProcess {
+    std::string name;
+    std::string forked_from; // empty: created at start
+    std::vector<ScenarioVma> vmas;
+    // At least one; all share the address space. A process written without `threads` is one
+    // thread (core, workload, events at process level). A forked process has one thread.
+    std::vector<ScenarioThread> threads;
 };
 
 struct ScenarioShared {
@@ -88,8 +95,8 @@ struct Scenario {
     static Scenario fromText(const std::string& text, const std::string& file, unsigned cores,
                              const PteFormat& format, std::uint64_t seed,
                              bool open_traces = true);
-    // The workload of process i (opens its trace).
-    std::unique_ptr<Workload> makeWorkload(std::size_t i) const;
+    // The workload of thread t of process i (opens its trace).
+    std::unique_ptr<Workload> makeWorkload(std::size_t i, std::size_t t) const;
 };
 
 } // namespace tlmmu
