@@ -101,6 +101,7 @@ tlm::tlm_response_status IpiController::send(unsigned core, std::uint64_t vector
         }
         PerCore& target = cores_[t];
         target.deliveries.push_back({at, static_cast<unsigned>(vector)});
+        if (target.deliveries.size() >= target.compact_at) compact(target);
         ++target.received;
         ++delivered_;
         raise(target, at);
@@ -124,6 +125,38 @@ tlm::tlm_response_status IpiController::clear(unsigned core, std::uint64_t mask,
         raise(c, std::max(earliest, now));
     }
     return tlm::TLM_OK_RESPONSE;
+}
+
+// Every access from now on has a local time >= sc_time_stamp(), so deliveries of one vector
+// that took place by then are indistinguishable (PENDING shows the vector, any CLEAR of it
+// removes them all): only the earliest is kept. This bounds the list of a core that is sent
+// IPIs and never acknowledges them (64 vectors + those still to come) without changing what any
+// access sees.
+void IpiController::compact(PerCore& target) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    std::vector<Delivery> kept;
+    kept.reserve(target.deliveries.size());
+    std::uint64_t seen = 0;
+    sc_core::sc_time earliest[64];
+    for (const Delivery& d : target.deliveries) {
+        if (d.at > now) continue;
+        const std::uint64_t bit = std::uint64_t{1} << d.vector;
+        if (!(seen & bit) || d.at < earliest[d.vector]) earliest[d.vector] = d.at;
+        seen |= bit;
+    }
+    for (const Delivery& d : target.deliveries) {
+        if (d.at > now) {
+            kept.push_back(d);
+        } else {
+            const std::uint64_t bit = std::uint64_t{1} << d.vector;
+            if ((seen & bit) && d.at == earliest[d.vector]) {
+                kept.push_back(d);
+                seen &= ~bit; // one per vector
+            }
+        }
+    }
+    target.deliveries.swap(kept);
+    target.compact_at = std::max(kCompactAt, 2 * target.deliveries.size()); // amortised O(1)
 }
 
 void IpiController::raise(PerCore& target, const sc_core::sc_time& at) {

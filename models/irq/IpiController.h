@@ -17,7 +17,10 @@
 //   shows at its own time). If anything is left for c (delivered earlier and not cleared, or
 //   still to come), c's input is raised again at max(t, earliest time left): the input stays
 //   raised while a vector is pending, and a core that took its interrupt before a later
-//   delivery gets another one.
+//   delivery gets another one. (Core::raise keeps only the earliest time while one is pending,
+//   so a later delivery raised meanwhile is merged into it; this re-raise on CLEAR is what
+//   brings it back. The firmware must therefore write CLEAR after each PENDING read in its
+//   handler, even when it has nothing to clear.)
 // Errors, answered with a TLM error response, counted and described in words by the
 // RegisterBank (access_errors, last_access_error), and with no other effect (nothing sent,
 // TARGETS keeps its value): a TARGETS write naming a core >= cores; a SEND of a vector > 63; a
@@ -63,7 +66,8 @@ class IpiController : public sc_core::sc_module {
 
     // Per core: <corePrefix(i)>.ipi.sent (deliveries core i asked for, one per target, dropped
     // ones included) and <corePrefix(i)>.ipi.received (deliveries to core i, dropped ones
-    // excluded); totals: <prefix>.sent, .delivered, .dropped (sent = delivered + dropped),
+    // excluded; counted when the SEND is accepted, i.e. possibly before the delivery time);
+    // totals: <prefix>.sent, .delivered, .dropped (sent = delivered + dropped),
     // .access_errors, .last_access_error. corePrefix defaults to "cores[i]".
     void registerStats(Stats& stats, const std::string& prefix,
                        const std::function<std::string(unsigned)>& corePrefix = {}) const;
@@ -72,9 +76,12 @@ class IpiController : public sc_core::sc_module {
     const sc_core::sc_time& latency() const { return latency_; }
     // What PENDING(core) reads at time `at` (no side effects).
     std::uint64_t pending(unsigned core, const sc_core::sc_time& at) const;
+    // Deliveries to `core` not acknowledged yet (after compaction; for tests and diagnostics).
+    std::size_t queued(unsigned core) const { return cores_.at(core).deliveries.size(); }
     const RegisterBank& registers() const { return regs_; }
 
   private:
+    static constexpr std::size_t kCompactAt = 256; // deliveries queued at one core
     struct Delivery {
         sc_core::sc_time at;
         unsigned vector;
@@ -82,6 +89,7 @@ class IpiController : public sc_core::sc_module {
     struct PerCore {
         InterruptInput* input = nullptr;
         std::vector<Delivery> deliveries; // not cleared yet, in the order they were sent
+        std::size_t compact_at = kCompactAt;
         std::uint64_t sent = 0, received = 0;
     };
 
@@ -92,6 +100,7 @@ class IpiController : public sc_core::sc_module {
                                   const sc_core::sc_time& delay);
     tlm::tlm_response_status clear(unsigned core, std::uint64_t mask,
                                    const sc_core::sc_time& delay);
+    void compact(PerCore& target);
     void raise(PerCore& target, const sc_core::sc_time& at);
 
     sc_core::sc_time latency_;

@@ -8,6 +8,7 @@
 #include <systemc>
 #include <tlm>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -469,6 +470,39 @@ TEST_F(IpiControllerTest, SixtyFourCores) {
         b.ok(IPI_REG_CLEAR(63), 1u << 7, 60'000);
         EXPECT_EQ(b.pendingAt(63, 60'000), 0u);
         EXPECT_EQ(IPI_REG_CLEAR(63) + 8, IPI_REG_BYTES);
+    });
+}
+
+// A core that is sent IPIs and never acknowledges them: the deliveries that took place are
+// folded (one per vector, the earliest), so the queue stays bounded and every read is the same.
+TEST_F(IpiControllerTest, AnUnacknowledgedCoreKeepsABoundedQueue) {
+    Bench b;
+    run([&] {
+        b.ok(IPI_REG_TARGETS(0), 0b0010, kHopPs);
+        std::size_t most = 0;
+        for (unsigned i = 0; i < 1000; ++i) {
+            sc_core::wait(sc_core::sc_time(10, sc_core::SC_NS));
+            const std::uint64_t now = sc_core::sc_time_stamp().value();
+            b.ok(IPI_REG_SEND(0), i % 8, now + kHopPs);
+            most = std::max(most, b.ipi.queued(1));
+        }
+        EXPECT_LE(most, 256u);
+        EXPECT_EQ(b.inputs[1].raises.size(), 1000u);
+        EXPECT_EQ(b.counter("cores[1].ipi.received"), 1000u);
+        // First delivery (vector 0) at 10 + 5 + 40 ns, vector 1 ten ns later: still exact.
+        EXPECT_EQ(b.ipi.pending(1, ps(55'000)), 1u);
+        EXPECT_EQ(b.ipi.pending(1, ps(64'999)), 1u);
+        EXPECT_EQ(b.ipi.pending(1, ps(65'000)), 3u);
+        const std::uint64_t last = 10'000'000 + kHopPs + kLatencyPs; // vector 7
+        EXPECT_EQ(b.pendingAt(1, last - 1), 0x7fu | 0x80u); // vector 7 was delivered before too
+        b.ok(IPI_REG_CLEAR(1), 0x7f, last - 1);     // vector 7's last delivery is still to come
+        EXPECT_EQ(b.pendingAt(1, last - 1), 0x80u); // its earlier ones were not cleared
+        b.ok(IPI_REG_CLEAR(1), 0xff, last - 1);
+        EXPECT_EQ(b.pendingAt(1, last - 1), 0u);
+        EXPECT_EQ(b.pendingAt(1, last), 0x80u);
+        EXPECT_EQ(b.ipi.queued(1), 1u);
+        b.ok(IPI_REG_CLEAR(1), 0xff, last);
+        EXPECT_EQ(b.ipi.queued(1), 0u);
     });
 }
 
