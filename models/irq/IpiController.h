@@ -23,10 +23,13 @@
 //   handler, even when it has nothing to clear.)
 // Errors, answered with a TLM error response, counted and described in words by the
 // RegisterBank (access_errors, last_access_error), and with no other effect (nothing sent,
-// TARGETS keeps its value): a TARGETS write naming a core >= cores; a SEND of a vector > 63; a
-// SEND while TARGETS(c) is 0 (nothing to send to: a firmware bug made visible, not part of the
-// header); an unmapped offset (registers exist for cores 0 .. cores-1 only); an access that is
-// not 8 bytes; a write to PENDING or a read of CLEAR. SEND reads 0.
+// TARGETS keeps its value): TLM_GENERIC_ERROR_RESPONSE for a TARGETS write naming a core >=
+// cores, a SEND of a vector > 63, a SEND while TARGETS(c) is 0 (nothing to send to: a firmware
+// bug made visible; the header does not list this case); TLM_ADDRESS_ERROR_RESPONSE for an
+// offset that is no register (registers exist for cores 0 .. cores-1 only);
+// TLM_BURST_ERROR_RESPONSE for an access that is not 8 bytes; TLM_COMMAND_ERROR_RESPONSE for a
+// write to PENDING or a read of CLEAR. SEND reads 0. Debug accesses: reads as timed reads at
+// sc_time_stamp(); debug writes to TARGETS, SEND and CLEAR are refused (they act).
 #pragma once
 
 #include <cstdint>
