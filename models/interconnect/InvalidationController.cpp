@@ -3,7 +3,12 @@
 namespace tlmmu {
 
 InvalidationController::InvalidationController(sc_core::sc_module_name name)
+    : InvalidationController(name, Clock(1.0), 0, 0) {}
+
+InvalidationController::InvalidationController(sc_core::sc_module_name name, const Clock& clock,
+                                               std::uint64_t base_cycles, std::uint64_t hop_cycles)
     : sc_module(name), register_socket("register_socket"), mmu_socket("mmu_socket"),
+      base_(clock.cycles(base_cycles)), hop_(clock.cycles(hop_cycles)),
       regs_(sc_core::sc_object::name(), INVAL_REG_BYTES) {
     register_socket.register_b_transport(this, &InvalidationController::b_transport);
     register_socket.register_transport_dbg(this, &InvalidationController::transport_dbg);
@@ -21,11 +26,16 @@ tlm::tlm_response_status InvalidationController::command(std::uint64_t value,
     if (target_ != INVAL_TARGET_ALL && target_ >= mmu_socket.size())
         return refuse("TARGET " + std::to_string(target_.get()) + " is no core (" +
                       std::to_string(mmu_socket.size()) + " cores)");
-    if (target_ == INVAL_TARGET_ALL)
-        for (unsigned c = 0; c < mmu_socket.size(); ++c)
+    delay += base_;
+    if (target_ == INVAL_TARGET_ALL) {
+        for (unsigned c = 0; c < mmu_socket.size(); ++c) {
+            delay += hop_; // the k-th Mmu is reached k hops after the base
             send(c, delay);
-    else
+        }
+    } else {
+        delay += hop_;
         send(static_cast<unsigned>(target_), delay);
+    }
     return tlm::TLM_OK_RESPONSE;
 }
 

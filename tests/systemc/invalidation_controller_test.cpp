@@ -1,13 +1,17 @@
 // InvalidationController (models/interconnect): the registers of firmware/include/
 // invalidation_controller.h, an invalidation directed at one core or at all of them reaching
 // exactly the intended Mmus (their TLB contents observed through translations and statistics),
-// the time of the COMMAND write, and refused commands / bad accesses as counted TLM errors.
+// the time of the COMMAND write (zero by default; base + hop cycles per Mmu reached when timed,
+// each Mmu reached at its own time), and refused commands / bad accesses as counted TLM errors.
 #include <gtest/gtest.h>
 #include <systemc>
 #include <tlm>
 
 #include <memory>
+#include <string>
 #include <vector>
+
+#include <tlm_utils/simple_target_socket.h>
 
 #include "hal.h"
 #include "interconnect/Interconnect.h"
@@ -32,7 +36,8 @@ constexpr Asid kAsid = 1;
 
 // cpu -> ic -> {memory at 0, controller at kInval}; controller.mmu_socket -> core i's Mmu
 // invalidate_socket; port[i] -> core i's translate_socket; walkers -> ic. One sv39 address space
-// shared by every core (ASID 1): pages A and B, and a global page.
+// shared by every core (ASID 1): pages A and B, and a global page. The controller's timing is
+// base + hop cycles per Mmu reached (0, 0: zero time, as the platform builds it today).
 struct Bench {
     Clock clock{1.0};
     PteFormat format = PteFormat::fromName("sv39");
@@ -40,12 +45,12 @@ struct Bench {
     Initiator cpu{"cpu"};
     Interconnect ic{"ic", kIc, clock};
     Memory mem{"mem", mc, clock};
-    InvalidationController controller{"invalidation"};
+    InvalidationController controller;
     std::vector<std::unique_ptr<Mmu>> mmus;
     std::vector<std::unique_ptr<MmuPort>> ports;
     PageTables tables{format, mem.storage(), 0x10'0000};
     Stats stats;
-    Bench() {
+    explicit Bench(Cycles base = 0, Cycles hop = 0) : controller("invalidation", clock, base, hop) {
         MmuConfig c;
         c.l1i = tlbLevel("l1i", 16, 4, 1);
         c.l1d = tlbLevel("l1d", 16, 4, 1);
@@ -245,6 +250,145 @@ TEST_F(InvalidationControllerTest, DebugWriteOfCommandSendsNothing) {
         EXPECT_EQ(target, INVAL_TARGET_ALL);
         for (unsigned c = 0; c < kCores; ++c)
             EXPECT_TRUE(b.cached(c, kPageA));
+    });
+}
+
+TEST_F(InvalidationControllerTest, TimedOperationsCostBasePlusOneHopPerMmu) {
+    constexpr Cycles kBase = 20, kHop = 7;
+    Bench b(kBase, kHop);
+    run([&] {
+        b.warm();
+        // Broadcast: the base, then one hop per Mmu (3), on top of the interconnect's hop.
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageB, 0, INVAL_TARGET_ALL), kIc + kBase + 3 * kHop);
+        EXPECT_EQ(b.invalidations(), (Counts{1, 1, 1}));
+        for (unsigned c = 0; c < kCores; ++c) {
+            EXPECT_FALSE(b.cached(c, kPageB)) << "core " << c;
+            EXPECT_TRUE(b.cached(c, kPageA)) << "core " << c;
+        }
+        // Directed: one Mmu reached.
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageA, 0, 1), kIc + kBase + kHop);
+        EXPECT_EQ(b.invalidations(), (Counts{1, 2, 1}));
+        EXPECT_FALSE(b.cached(1, kPageA));
+        EXPECT_TRUE(b.cached(0, kPageA));
+        EXPECT_EQ(b.controller.operationTime(3), b.clock.cycles(kBase + 3 * kHop));
+        // A refused command reaches nothing and costs nothing but the interconnect's hop.
+        EXPECT_EQ(b.invalidate(4, 0, 0, INVAL_TARGET_ALL, tlm::TLM_GENERIC_ERROR_RESPONSE), kIc);
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_ALL, 0, 0, kCores, tlm::TLM_GENERIC_ERROR_RESPONSE), kIc);
+        EXPECT_EQ(b.invalidations(), (Counts{1, 2, 1}));
+        // The operand registers cost the hop only.
+        sc_core::sc_time delay;
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_VA, kPageA, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.clock.toCycles(delay), kIc);
+    });
+}
+
+// Records when (initiator's local time: simulated time + delay, in ps) each invalidation
+// arrives, and what it asks for.
+struct FakeMmu : sc_core::sc_module {
+    tlm_utils::simple_target_socket<FakeMmu> socket{"socket"};
+    std::vector<std::uint64_t> arrivals;
+    std::vector<Addr> vas;
+    explicit FakeMmu(sc_core::sc_module_name n) : sc_module(n) {
+        socket.register_b_transport(this, &FakeMmu::b_transport);
+    }
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+        const auto* e = t.get_extension<TranslationExtension>();
+        ASSERT_NE(e, nullptr);
+        EXPECT_EQ(e->op, TranslationExtension::Op::Invalidate);
+        arrivals.push_back((sc_core::sc_time_stamp() + delay).value());
+        vas.push_back(e->va);
+        t.set_response_status(tlm::TLM_OK_RESPONSE);
+    }
+};
+
+// One controller (base, hop) driven directly by an initiator, with n fake Mmus.
+struct Fabric {
+    Initiator cpu;
+    InvalidationController controller;
+    std::vector<std::unique_ptr<FakeMmu>> mmus;
+    Fabric(const std::string& name, unsigned n, const Clock& clock, Cycles base, Cycles hop)
+        : cpu((name + "_cpu").c_str()), controller((name + "_inval").c_str(), clock, base, hop) {
+        cpu.socket.bind(controller.register_socket);
+        for (unsigned i = 0; i < n; ++i) {
+            mmus.push_back(std::make_unique<FakeMmu>((name + "_mmu" + std::to_string(i)).c_str()));
+            controller.mmu_socket.bind(mmus.back()->socket);
+        }
+    }
+    // COMMAND for `target` at local offset `start` (the operands written first, at no cost);
+    // returns the delay the COMMAND write added.
+    sc_core::sc_time command(std::uint64_t target, Addr va, const sc_core::sc_time& start) {
+        sc_core::sc_time delay;
+        EXPECT_EQ(cpu.write(INVAL_REG_VA, va, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.write(INVAL_REG_KIND, HAL_FLUSH_VA, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.write(INVAL_REG_TARGET, target, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(delay, sc_core::SC_ZERO_TIME);
+        delay = start;
+        EXPECT_EQ(cpu.write(INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, delay), tlm::TLM_OK_RESPONSE);
+        return delay - start;
+    }
+};
+
+TEST_F(InvalidationControllerTest, BroadcastLatencyGrowsWithTheMmusItMustReach) {
+    constexpr Cycles kBase = 20, kHop = 7;
+    Clock clock{2.0}; // 500 ps a cycle
+    const std::uint64_t cycle = clock.period().value();
+    std::vector<std::unique_ptr<Fabric>> fabrics;
+    const std::vector<unsigned> sizes{1, 2, 4, 8, 63};
+    for (unsigned n : sizes)
+        fabrics.push_back(std::make_unique<Fabric>("f" + std::to_string(n), n, clock, kBase, kHop));
+    Fabric untimed("untimed", 4, clock, 0, 0);
+    // The platform's constructor today: no clock, zero time.
+    Initiator legacy_cpu("legacy_cpu");
+    InvalidationController legacy("legacy");
+    std::vector<std::unique_ptr<FakeMmu>> legacy_mmus;
+    legacy_cpu.socket.bind(legacy.register_socket);
+    for (unsigned i = 0; i < 4; ++i) {
+        legacy_mmus.push_back(
+            std::make_unique<FakeMmu>(("legacy_mmu" + std::to_string(i)).c_str()));
+        legacy.mmu_socket.bind(legacy_mmus.back()->socket);
+    }
+    run([&] {
+        sc_core::wait(sc_core::sc_time(1, sc_core::SC_US)); // not at time 0
+        const std::uint64_t now = sc_core::sc_time_stamp().value();
+        const sc_core::sc_time start = sc_core::sc_time::from_value(1234); // local offset, ps
+        std::uint64_t previous = 0;
+        for (std::size_t f = 0; f < sizes.size(); ++f) {
+            Fabric& fab = *fabrics[f];
+            const unsigned n = sizes[f];
+            // Broadcast: done after the base and n hops; the k-th Mmu (k = 1..n) reached after
+            // the base and k hops.
+            const sc_core::sc_time took = fab.command(INVAL_TARGET_ALL, 0x5000, start);
+            EXPECT_EQ(took.value(), (kBase + n * kHop) * cycle) << n << " Mmus";
+            EXPECT_EQ(took, fab.controller.operationTime(n));
+            EXPECT_GT(took.value(), previous) << n << " Mmus"; // grows with the Mmus
+            previous = took.value();
+            for (unsigned k = 0; k < n; ++k)
+                EXPECT_EQ(
+                    fab.mmus[k]->arrivals,
+                    (std::vector<std::uint64_t>{now + 1234 + (kBase + (k + 1) * kHop) * cycle}))
+                    << n << " Mmus, Mmu " << k;
+            // Directed at the last Mmu: the base and one hop, whatever the number of Mmus.
+            const sc_core::sc_time one = fab.command(n - 1, 0x6000, start);
+            EXPECT_EQ(one.value(), (kBase + kHop) * cycle) << n << " Mmus";
+            EXPECT_EQ(fab.mmus[n - 1]->arrivals.size(), 2u);
+            EXPECT_EQ(fab.mmus[n - 1]->arrivals.back(), now + 1234 + (kBase + kHop) * cycle);
+            EXPECT_EQ(fab.mmus[n - 1]->vas.back(), 0x6000u);
+            for (unsigned k = 0; k + 1 < n; ++k)
+                EXPECT_EQ(fab.mmus[k]->arrivals.size(), 1u) << n << " Mmus, Mmu " << k;
+        }
+        // Zero timing (explicit 0, 0, or the clockless constructor): every Mmu at the write's
+        // own time, the write adds nothing.
+        EXPECT_EQ(untimed.command(INVAL_TARGET_ALL, 0x5000, start), sc_core::SC_ZERO_TIME);
+        for (auto& m : untimed.mmus)
+            EXPECT_EQ(m->arrivals, (std::vector<std::uint64_t>{now + 1234}));
+        sc_core::sc_time delay = start;
+        EXPECT_EQ(legacy_cpu.write(INVAL_REG_TARGET, INVAL_TARGET_ALL, delay),
+                  tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(legacy_cpu.write(INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, delay),
+                  tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(delay, start);
+        for (auto& m : legacy_mmus)
+            EXPECT_EQ(m->arrivals, (std::vector<std::uint64_t>{now + 1234}));
     });
 }
 
