@@ -97,6 +97,10 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const MemoryManagerCon
     for (auto& t : tasks_)
         for (const TaskEvent& e : t->events)
             if (e.kind == TaskEvent::Kind::Fork) process_tasks_[e.child].front()->parent = t.get();
+    for (const auto& threads : process_tasks_)
+        multicore_.push_back(std::any_of(threads.begin(), threads.end(), [&](const OsTask* t) {
+            return t->core != threads.front()->core;
+        }));
 }
 
 MemoryManagerOs::~MemoryManagerOs() = default;
@@ -209,9 +213,17 @@ void MemoryManagerOs::boot(unsigned core) {
 // Round robin over the core's runnable tasks, starting after the one it ran last.
 OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
     CoreState& c = cores_[core];
+    // A thread of an address space spread over several cores may be interrupted by the others:
+    // it keeps within their IPI latency of them (LocalTime::limitQuantum).
+    auto dispatch = [this](OsTask* t) {
+        return Dispatch{t, config_.time_slice_cycles,
+                        t && multicore_[t->process] ? std::max<std::uint64_t>(
+                                                          1, config_.ipi_latency_cycles)
+                                                    : 0};
+    };
     if (c.fresh) {
         c.fresh = false;
-        if (c.current->state == Task::State::Runnable) return {c.current, config_.time_slice_cycles};
+        if (c.current->state == Task::State::Runnable) return dispatch(c.current);
     }
     OsTask* chosen = nullptr;
     for (std::size_t i = 0; i < c.queue.size() && !chosen; ++i) {
@@ -226,7 +238,7 @@ OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
         check(fw_switch_to(k(), core, chosen->tid), "switching to " + chosen->name);
         c.current = chosen;
     }
-    return {chosen, config_.time_slice_cycles};
+    return dispatch(chosen);
 }
 
 bool MemoryManagerOs::finished(unsigned core) const {
@@ -252,6 +264,8 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     const unsigned core = HostHal::current().coreId();
     const std::string what =
         "process " + t.name + ", event at instruction " + std::to_string(e.at);
+    SafetyChecker* checker = config_.checker;
+    const std::uint64_t since = checker ? checker->begin() : 0;
     int rc = 0;
     switch (e.kind) {
     case TaskEvent::Kind::Fork: {
@@ -263,6 +277,7 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
         child.checked.shared = t.checked.shared;
         child.state = Task::State::Runnable;
         child.os_stop = child.events.empty() ? ~std::uint64_t{0} : child.events.front().at;
+        if (checker) checker->revokedAll(t.pid, since); // the parent's writes are COW now
         wake(child);
         break;
     }
@@ -280,13 +295,16 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     case TaskEvent::Kind::Unmap:
         rc = fw_vma_unmap(k(), core, t.pid, e.start, e.size);
         if (!rc) t.checked.forget(e.start, e.size);
+        if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, 0, since);
         break;
     case TaskEvent::Kind::Protect:
         rc = fw_vma_protect(k(), core, t.pid, e.start, e.size, e.prot);
+        if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, e.prot, since);
         break;
     case TaskEvent::Kind::Discard:
         rc = fw_vma_discard(k(), core, t.pid, e.start, e.size);
         if (!rc) t.checked.forget(e.start, e.size);
+        if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, 0, since);
         break;
     case TaskEvent::Kind::Exit:
         finish(t, true);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "Scenario.h"
+#include "checker/SafetyChecker.h"
 #include "common/Stats.h"
 #include "core/OperatingSystem.h"
 #include "core/Task.h"
@@ -42,6 +43,10 @@ struct MemoryManagerConfig {
     bool prefault = false;
     std::uint64_t max_instructions = 0; // per core; bounds prefaulting
     bool implicit = false; // the processes are the implicit ones of a run without a scenario
+    Addr ipi_mmio = 0;     // the IPI controller's registers (0: none)
+    std::uint64_t ipi_latency_cycles = 0;
+    std::uint64_t irq_entry_cycles = 0, irq_exit_cycles = 0;
+    SafetyChecker* checker = nullptr; // told when changes that remove rights complete
 };
 
 // A task with what the OS keeps about it.
@@ -119,6 +124,7 @@ class MemoryManagerOs final : public OperatingSystem {
     bool shared_created_ = false;
     std::vector<std::unique_ptr<OsTask>> tasks_;
     std::vector<std::vector<OsTask*>> process_tasks_;
+    std::vector<bool> multicore_; // by process: threads on several cores (they interrupt each other)
     bool created_ = false; // the processes that exist at boot
     mutable std::vector<CoreState> cores_;
     std::map<std::size_t, ProcessStats> final_stats_; // by process, kept when the pid is reused

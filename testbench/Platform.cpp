@@ -28,6 +28,11 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     interconnect_->initiator_socket.bind(invalidation_->register_socket);
     interconnect_->map(kInvalidationBase, InvalidationController::kRegisterBytes, 1,
                        "invalidation");
+    ipi_ = std::make_unique<IpiController>("ipi", config.cores, config.ipi_latency_cycles,
+                                           config.ipi_drop_probability, config.seed, clock_);
+    interconnect_->initiator_socket.bind(ipi_->register_socket);
+    interconnect_->map(kIpiBase, IpiController::kRegisterBytes, 2, "ipi");
+    if (config.checker) checker_ = std::make_unique<SafetyChecker>(format_.pageShift());
     if (config.memory.size > kSwapBase)
         throw InputError("memory.size: at most " + std::to_string(kSwapBase >> 30) + "GiB");
     // The scenario file was read and checked with the configuration; without one, the
@@ -51,12 +56,17 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     mc.prefault = config.prefault;
     mc.max_instructions = config.max_instructions;
     mc.implicit = config.scenario.empty();
+    mc.ipi_mmio = kIpiBase;
+    mc.ipi_latency_cycles = config.ipi_latency_cycles;
+    mc.irq_entry_cycles = config.irq_entry_cycles;
+    mc.irq_exit_cycles = config.irq_exit_cycles;
+    mc.checker = checker_.get();
     os_ = std::make_unique<MemoryManagerOs>(format_, mc, *scenario_);
     if (config.swap_slots) {
         swap_ = std::make_unique<SwapDevice>("swap", config.swap_slots, config.swap_latency_cycles,
                                              clock_);
         interconnect_->initiator_socket.bind(swap_->register_socket);
-        interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 2, "swap");
+        interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 3, "swap");
         swap_->dma_socket.bind(interconnect_->target_socket);
         swap_->registerStats(stats_, "swap");
     }
@@ -70,8 +80,11 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cc.data_latency_cycles = config.data_latency_cycles;
         cc.max_instructions = config.max_instructions;
         cc.page_shift = format_.pageShift();
+        cc.index_bits = format_.indexBits();
         cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, *os_));
         cores_[i]->setInvalidationController(kInvalidationBase);
+        cores_[i]->setChecker(checker_.get());
+        ipi_->connect(i, *cores_[i]);
         cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
         cores_[i]->data_socket.bind(interconnect_->target_socket);
         mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
@@ -85,6 +98,11 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     os_->registerStats(stats_);
     memory_->registerStats(stats_, "memory");
     interconnect_->registerStats(stats_, "interconnect");
+    ipi_->registerStats(stats_, "ipi");
+    if (checker_) {
+        stats_.derived("checker.violations", [this] { return checker_->violations(); });
+        stats_.derived("checker.first_violation", [this] { return checker_->firstViolation(); });
+    }
     invalidation_->registerStats(stats_, "invalidation");
     stats_.derived("simulation.time_ps", [] { return sc_core::sc_time_stamp().value(); });
     stats_.constant("config", config.resolved);
@@ -184,6 +202,9 @@ std::string Platform::error() const {
     for (const auto& c : cores_)
         if (!c->error().empty()) return c->error();
     if (!os_->error().empty()) return os_->error();
+    if (checker_ && config_.fail_on_violation && checker_->violations())
+        return "the safety checker found " + std::to_string(checker_->violations()) +
+               " uses of stale translations; first: " + checker_->firstViolation();
     // Checked mode: a load that did not return what was stored is a failure of the model.
     for (const auto& t : os_->tasks())
         if (t->checked.mismatches)

@@ -13,6 +13,8 @@
 #include "core/Core.h"
 #include "interconnect/Interconnect.h"
 #include "interconnect/InvalidationController.h"
+#include "irq/IpiController.h"
+#include "checker/SafetyChecker.h"
 #include "memory/Memory.h"
 #include "mmu/Mmu.h"
 #include "swap/SwapDevice.h"
@@ -25,6 +27,7 @@ class Platform {
     static constexpr Addr kMemoryBase = 0;
     static constexpr Addr kSwapBase = Addr{0xF} << 44; // above any memory.size the map allows
     static constexpr Addr kInvalidationBase = kSwapBase + 0x10000;
+    static constexpr Addr kIpiBase = kSwapBase + 0x20000;
 
     explicit Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb = nullptr);
     ~Platform();
@@ -48,6 +51,8 @@ class Platform {
     std::unique_ptr<MemoryManagerOs> os_;
     std::unique_ptr<SwapDevice> swap_;
     std::unique_ptr<InvalidationController> invalidation_;
+    std::unique_ptr<IpiController> ipi_;
+    std::unique_ptr<SafetyChecker> checker_; // checker.enabled
     std::vector<std::unique_ptr<Mmu>> mmus_;
     std::vector<std::unique_ptr<Core>> cores_;
 };

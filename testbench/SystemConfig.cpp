@@ -91,6 +91,15 @@ std::string keyMeaning(const std::string& key) {
         {"firmware.fault_exit_cycles", "trap exit cost per fault"},
         {"firmware.frames", "frames the firmware may allocate (0 = all memory above the first "
                             "MiB)"},
+        {"firmware.irq_entry_cycles", "interrupt entry cost (a core taking an IPI)"},
+        {"firmware.irq_exit_cycles", "interrupt exit cost"},
+        {"ipi.latency_cycles", "IPI delivery time, from the sender's write to the target's "
+                               "interrupt input"},
+        {"ipi.drop_probability", "fault injection: the chance that an IPI delivery is lost "
+                                 "(the firmware's ack timeout recovers it)"},
+        {"checker.enabled", "the safety checker sees every access and reports any use of a "
+                            "stale translation (checker.violations)"},
+        {"checker.fail_on_violation", "a violation fails the run (exit 1)"},
     };
     if (const auto it = meanings.find(key); it != meanings.end()) return it->second;
     // tlb.<level>.<field>
@@ -236,6 +245,12 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.fault_entry_cycles = c.getUint("firmware.fault_entry_cycles", 200, 0, 100000000);
     s.fault_exit_cycles = c.getUint("firmware.fault_exit_cycles", 100, 0, 100000000);
     s.firmware_frames = c.getUint("firmware.frames", 0, 0, (1ull << 30) - 1);
+    s.irq_entry_cycles = c.getUint("firmware.irq_entry_cycles", 200, 0, 100000000);
+    s.irq_exit_cycles = c.getUint("firmware.irq_exit_cycles", 100, 0, 100000000);
+    s.ipi_latency_cycles = c.getUint("ipi.latency_cycles", 1000, 0, 100000000);
+    s.ipi_drop_probability = c.getDouble("ipi.drop_probability", 0.0, 0.0, 1.0);
+    s.checker = c.getBool("checker.enabled", false);
+    s.fail_on_violation = c.getBool("checker.fail_on_violation", false);
 
     c.checkUnused();
     // Keys that were given but have no effect in the system as configured.
@@ -313,6 +328,8 @@ std::string SystemConfig::inapplicable(const std::string& key, std::string* deci
         if (key == "workload.checked")
             return "with a scenario, put 'checked: true' in the scenario's workload of each "
                    "process";
+        if (key == "workload.page_size")
+            return "with a scenario, a VMA says its page_size";
     } else {
         by = "workload.format";
         if (key == "workload.trace" && workload_format == "synthetic")
@@ -326,6 +343,9 @@ std::string SystemConfig::inapplicable(const std::string& key, std::string* deci
             return "without a scenario each core runs one process, so there is nothing to "
                    "time-slice";
     }
+    by = "checker.enabled";
+    if (key == "checker.fail_on_violation" && !checker)
+        return "checker.enabled is false; enable the checker for it to find violations";
     by = "mmu.format";
     if (starts("mmu.generic.") && format_name != "generic")
         return "mmu.format is " + format_name + "; the generic parameters apply only to "

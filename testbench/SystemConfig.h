@@ -49,6 +49,10 @@ struct SystemConfig {
 
     std::string scenario; // a scenario file: processes, VMAs, events (see Scenario.h)
     std::shared_ptr<const Scenario> scenario_parsed; // read and checked with the configuration
+    std::uint64_t irq_entry_cycles = 200, irq_exit_cycles = 100;
+    std::uint64_t ipi_latency_cycles = 1000;
+    double ipi_drop_probability = 0.0;
+    bool checker = false, fail_on_violation = false;
     std::uint64_t time_slice_cycles = 1000000;
     std::uint64_t swap_slots = 65536, swap_latency_cycles = 20000;
     std::uint64_t memory_limit_frames = 0, switch_cycles = 0, fork_cycles = 0;

@@ -80,6 +80,7 @@ enum hal_trace_event {
     HAL_TRACE_SHOOTDOWN_END,   /* every acknowledgement is in; arg: target cores */
     HAL_TRACE_IPI_HANDLER_BEGIN, /* a core enters its shootdown handler; arg: requests pending */
     HAL_TRACE_IPI_HANDLER_END,
+    HAL_TRACE_FRAME_FREE, /* a frame (block) went back to the allocator; arg: its PA | order */
 };
 void hal_trace(enum hal_trace_event event, uint64_t arg);
 

@@ -148,6 +148,8 @@ int64_t frame_put(struct fw_frames* f, hal_paddr_t pa) {
     if (index == NO_FRAME || !is_refcount(f->meta[index])) return FW_ERR_INVAL;
     if (--f->meta[index] != 0) return f->meta[index];
     unsigned order = block_order(f, index);
+    /* For the host's safety checker: no translation cached before now may reach it any more. */
+    hal_trace(HAL_TRACE_FRAME_FREE, pa | order);
     if (order == 0) {
         f->meta[index] = FREE_TAG | f->free_head;
         f->free_head = index;

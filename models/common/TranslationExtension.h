@@ -29,6 +29,8 @@ struct TranslationExtension : tlm::tlm_extension<TranslationExtension> {
     FaultKind fault = FaultKind::None;
     Cycles tlb_cycles = 0;  // TLB lookup latency spent
     Cycles walk_cycles = 0; // page-walk latency spent
+    bool walked = false;    // Translate: the translation came from a walk now (not a TLB hit)
+    // (Translate responses also set `level`: the level of the leaf that translated.)
 
     tlm::tlm_extension_base* clone() const override { return new TranslationExtension(*this); }
     void copy_from(const tlm::tlm_extension_base& other) override {

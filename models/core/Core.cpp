@@ -20,9 +20,13 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     translation_.set_command(tlm::TLM_IGNORE_COMMAND);
     ext_.core_id = config.id;
     hal_.setInterruptEntry([this] { return interruptEntry(); });
-    hal_.setTraceHook([this](unsigned event, std::uint64_t, std::uint64_t now) {
+    hal_.setTraceHook([this](unsigned event, std::uint64_t arg, std::uint64_t now) {
         if (event == HAL_TRACE_SHOOTDOWN_BEGIN) shootdown_start_ = now;
         if (event == HAL_TRACE_SHOOTDOWN_END) shootdown_latency_.add(now - shootdown_start_);
+        if (event == HAL_TRACE_FRAME_FREE && checker_) {
+            const std::uint64_t low = (std::uint64_t{1} << config_.page_shift) - 1;
+            checker_->frameFreed(arg & ~low, static_cast<unsigned>(arg & low));
+        }
     });
     SC_THREAD(run);
     // The firmware runs on this thread's stack (the default of a SystemC thread is small).
@@ -198,6 +202,13 @@ bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
         if (ext_.walk_cycles) charge(walk_, ext_.walk_cycles);
         if (ext_.fault == FaultKind::None) {
             pa = ext_.pa;
+            if (checker_) {
+                // A walk, or the retry after a trap that refilled the TLB in software.
+                const unsigned shift = config_.page_shift + ext_.level * config_.index_bits;
+                if (ext_.walked || attempt > 0) checker_->filled(config_.id, task.pid, va, shift);
+                checker_->access(config_.id, task.pid, va, pa, shift, access,
+                                 time_.now().value());
+            }
             return true;
         }
         const FaultKind kind = ext_.fault;

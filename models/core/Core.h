@@ -17,6 +17,7 @@
 #include "common/InterruptInput.h"
 #include "common/Stats.h"
 #include "common/TranslationExtension.h"
+#include "checker/SafetyChecker.h"
 #include "core/HostHal.h"
 #include "core/LocalTime.h"
 #include "core/OperatingSystem.h"
@@ -31,6 +32,7 @@ struct CoreConfig {
     unsigned data_latency_cycles = 0;   // added per data access (0: data costs only base CPI)
     std::uint64_t max_instructions = 0; // 0 = whole workload (all tasks, summed)
     unsigned page_shift = 12;           // base page of the format: translations are per base page
+    unsigned index_bits = 9;            // of the format: a leaf at level l spans page_shift + l*k
 };
 
 class Core : public sc_core::sc_module, public InterruptInput {
@@ -48,6 +50,8 @@ class Core : public sc_core::sc_module, public InterruptInput {
     // The irq input: an interrupt is taken at the first instruction boundary at or after `at`
     // (or by an idle core at `at`, or by firmware polling with interrupts unmasked).
     void raise(const sc_core::sc_time& at) override;
+    // Every access and the translation it used go to the checker too (null: none).
+    void setChecker(SafetyChecker* checker) { checker_ = checker; }
     // Boot-time firmware work on this core (untimed), e.g. prefaulting.
     void runUntimed(const std::function<void()>& fn) { hal_.run(fn, false); }
 
@@ -81,6 +85,7 @@ class Core : public sc_core::sc_module, public InterruptInput {
     LocalTime time_;
     HostHal hal_;
     Task* running_ = nullptr; // whose root/ASID the Mmu holds
+    SafetyChecker* checker_ = nullptr;
     tlm::tlm_generic_payload translation_;
     TranslationExtension ext_;
     // Base CPI as whole cycles plus millionths, accumulated exactly without a division per

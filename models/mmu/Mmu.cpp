@@ -76,12 +76,14 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
 void Mmu::finish(TranslationExtension& ext, const TlbEntry& e) {
     const unsigned shift = level_shift_[e.level];
     ext.pa = (e.ppn << level_shift_[0]) | (ext.va & ((Addr{1} << shift) - 1));
+    ext.level = e.level;
     ext.fault = FaultKind::None;
 }
 
 void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
     ext.fault = FaultKind::None;
     ext.tlb_cycles = ext.walk_cycles = 0;
+    ext.walked = false;
     const Asid asid = asid_;
     Level& l1 = ext.access == AccessType::Execute ? l1i_ : l1d_;
     TlbEntry e;
@@ -114,6 +116,7 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
     sc_core::sc_time walk_delay = sc_core::SC_ZERO_TIME;
     const WalkResult r = walker.walk(req, walk_delay);
     delay += walk_delay;
+    ext.walked = true;
     ext.walk_cycles = clock_.toCycles(walk_delay);
     if (r.fault != FaultKind::None) {
         ext.fault = r.fault;
