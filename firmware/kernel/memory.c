@@ -316,6 +316,20 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
     if (t == 0 || core >= k->cores || kind == FW_FAULT_NONE) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
     hal_charge_cycles(k->fault_entry_cycles);
+    /* Every fault holds the mm's lock (SMP mode), also a demand-zero one that only adds a
+     * translation: it walks and fills tables and VMAs that a concurrent unmap / discard /
+     * protect / swap-out of the same mm may be changing. Only faults that narrow or move a
+     * translation (a COW copy) shoot down; widening ones (COW reuse, spurious, A/D) flush the
+     * faulting core only, as before (the others fault spuriously on their old entry). */
+    mm_lock(k, core, mm);
+    if (!t->live || !mm->live) {
+        /* Killed (or exited) by another core while this one waited for the lock. */
+        result->cls = FW_FAULT_CLASS_PROTECTION;
+        result->reason = mm->killed;
+        mm_unlock(k, core, mm);
+        hal_charge_cycles(k->fault_exit_cycles);
+        return FW_OK;
+    }
     struct fault_state s = {k, mm, core, va, 0, result, 0};
     handle_fault(&s, access, kind);
     ++mm->stats.faults[result->cls];
@@ -324,6 +338,7 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
         mm->killed = result->reason;
         release_mm(k, core, mm); /* like exit of every task: the host stops running them */
     }
+    mm_unlock(k, core, mm);
     hal_charge_cycles(k->fault_exit_cycles);
     return FW_OK;
 }
