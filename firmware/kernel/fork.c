@@ -35,8 +35,10 @@ static int fork_leaf(struct fw_kernel* k, struct fw_mm* parent, uint64_t va,
          * reserved bounce frame. */
         uint64_t copy = 0;
         if (slot_alloc(k, &copy) != FW_OK) return FW_ERR_NOMEM;
-        swap_io(k, SWAP_CMD_READ, value, k->bounce);
-        swap_io(k, SWAP_CMD_WRITE, copy, k->bounce);
+        swap_lock(k, ctx->core); /* the bounce frame is everybody's */
+        swap_io(k, ctx->core, SWAP_CMD_READ, value, k->bounce);
+        swap_io(k, ctx->core, SWAP_CMD_WRITE, copy, k->bounce);
+        swap_unlock(k, ctx->core);
         child_raw = pte_encode_swap(fmt, copy);
         value = copy;
         swap_copy = 1;

@@ -59,10 +59,13 @@ struct fw_shm_obj {
 
 /* SMP state (smp.c). Protocol memory, one block of kernel frames allocated at init, all
  * 8-byte words accessed through the HAL:
- *   locks    FW_MAX_PROCESSES words: the lock of mms[i] (0 free, else holder core + 1);
+ *   locks    FW_SMP_LOCKS words: the lock of mms[i] (0 free, else holder core + 1), then the
+ *            kernel's own locks (FW_SMP_LOCK_SWAP: the swap device and the bounce frame);
  *   slots    cores x FW_SMP_SLOT_WORDS: core i's request (seq, pid, start, end, stride|full);
  *   pending  cores words: bit i of word t = initiator i has a request for target t;
  *   acks     cores x cores words: [i * cores + t] = last sequence of i that t serviced. */
+#define FW_SMP_LOCK_SWAP FW_MAX_PROCESSES
+#define FW_SMP_LOCKS (FW_MAX_PROCESSES + 1)
 #define FW_SMP_SLOT_WORDS 8
 #define FW_SMP_SLOT_SEQ 0
 #define FW_SMP_SLOT_PID 1
@@ -87,8 +90,8 @@ struct fw_smp {
     uint64_t area_bytes;
     hal_paddr_t locks, slots, pending, acks;
     uint64_t seq[FW_MAX_CORES];           /* last request sequence of each initiator */
-    unsigned lock_owner[FW_MAX_PROCESSES]; /* holder core + 1 (0 free), as the lock word */
-    unsigned lock_depth[FW_MAX_PROCESSES]; /* nesting on the holder */
+    unsigned lock_owner[FW_SMP_LOCKS]; /* holder core + 1 (0 free), as the lock word */
+    unsigned lock_depth[FW_SMP_LOCKS]; /* nesting on the holder */
 };
 
 struct fw_kernel {
@@ -306,7 +309,8 @@ void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta
 
 int evict_one(struct fw_kernel* k, unsigned core); /* FW_OK, or FW_ERR_NOMEM: nothing to evict */
 int swap_init(struct fw_kernel* k, const struct fw_kernel_config* c, uint64_t* bitmap);
-void swap_io(struct fw_kernel* k, uint64_t command, uint64_t slot, hal_paddr_t frame);
+/* One page of I/O, run by core under the swap lock (SMP mode). */
+void swap_io(struct fw_kernel* k, unsigned core, uint64_t command, uint64_t slot, hal_paddr_t frame);
 int slot_alloc(struct fw_kernel* k, uint64_t* slot);
 void slot_free(struct fw_kernel* k, uint64_t slot);
 
@@ -338,6 +342,9 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c);
 void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 int mm_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* The swap device (its registers are one shared sequence) and the bounce frame. */
+void swap_lock(struct fw_kernel* k, unsigned core);
+void swap_unlock(struct fw_kernel* k, unsigned core);
 /* A flush of f, issued by core, in SMP mode: locally and on every other core that may cache
  * it, by the configured mechanism; returns when every target has it (unless injected). */
 void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f);

@@ -70,8 +70,13 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
                 return;
             }
             hal_zero_frame(pa, page_bytes(k));
-            rmap_set(k, pa, 0, 0, 0, RMAP_SHARED);
-            o->frame[page] = pa; /* the object's own reference */
+            if (o->frame[page] == 0) {
+                rmap_set(k, pa, 0, 0, 0, RMAP_SHARED);
+                o->frame[page] = pa; /* the object's own reference */
+            } else {
+                /* SMP: a fault of another address space (another lock) filled it meanwhile. */
+                put_data_frames(k, pa, 0);
+            }
         }
         frame_get(&k->frames, o->frame[page]);
         map_new_leaf(s, slot, o->frame[page], 0);
@@ -113,7 +118,7 @@ static void swap_in(struct fault_state* s, hal_paddr_t slot, uint64_t swap_slot)
         out_of_memory(s);
         return;
     }
-    swap_io(k, SWAP_CMD_READ, swap_slot, pa);
+    swap_io(k, s->core, SWAP_CMD_READ, swap_slot, pa);
     slot_free(k, swap_slot);
     rmap_set(k, pa, 0, s->mm->pid, s->va & ~(page_bytes(k) - 1), RMAP_PRIVATE);
     map_new_leaf(s, slot, pa, 0);

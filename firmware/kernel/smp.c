@@ -5,7 +5,8 @@
  * kernel frames (struct fw_smp in internal.h) and is reached through the HAL, so that it is
  * timed memory traffic seen by the other cores at the right simulated time:
  *
- *   lock:      hal_atomic_cas(lock, 0, core + 1) until it succeeds; each failure is followed by
+ *   locks:     one per address space, one for the swap device (and its bounce frame).
+ *              hal_atomic_cas(lock, 0, core + 1) until it succeeds; each failure is followed by
  *              one relax step with interrupts enabled (hal_relax), so that a core waiting for a
  *              lock keeps servicing shootdowns (the holder may be waiting for it). Re-entrant on
  *              the holder (a fault that evicts a page of its own mm). Released by CAS back to 0.
@@ -45,9 +46,6 @@ static unsigned popcount64(uint64_t x) {
     return n;
 }
 
-static hal_paddr_t lock_word(const struct fw_kernel* k, const struct fw_mm* mm) {
-    return k->smp.locks + 8 * (hal_paddr_t)(mm - k->mms);
-}
 static hal_paddr_t slot_word(const struct fw_kernel* k, unsigned initiator, unsigned word) {
     return k->smp.slots + 8 * ((hal_paddr_t)initiator * FW_SMP_SLOT_WORDS + word);
 }
@@ -75,7 +73,7 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     if (!s->on) return FW_OK;
     if (c->shootdown != FW_SHOOTDOWN_IPI && c->shootdown != FW_SHOOTDOWN_DIRECTED)
         return FW_ERR_INVAL;
-    uint64_t words = FW_MAX_PROCESSES + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
+    uint64_t words = FW_SMP_LOCKS + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
                      (uint64_t)c->cores * c->cores;
     uint64_t bytes = 8 * words;
     uint64_t frame = page_bytes(k);
@@ -87,7 +85,7 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     s->area = area;
     s->area_bytes = frame << order;
     s->locks = area;
-    s->slots = s->locks + 8 * FW_MAX_PROCESSES;
+    s->slots = s->locks + 8 * FW_SMP_LOCKS;
     s->pending = s->slots + 8 * (uint64_t)c->cores * FW_SMP_SLOT_WORDS;
     s->acks = s->pending + 8 * (uint64_t)c->cores;
     hal_zero_frame(area, s->area_bytes);
@@ -101,16 +99,14 @@ static void relax_step(struct fw_kernel* k) {
     hal_irq_enable(was);
 }
 
-/* ---- the address-space lock ------------------------------------------------------------------- */
+/* ---- the locks -------------------------------------------------------------------------------- */
 
-void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
-    if (!k->smp.on) return;
-    unsigned i = (unsigned)(mm - k->mms);
+static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     if (k->smp.lock_owner[i] == core + 1) {
         ++k->smp.lock_depth[i];
         return;
     }
-    hal_paddr_t word = lock_word(k, mm);
+    hal_paddr_t word = k->smp.locks + 8 * (hal_paddr_t)i;
     while (hal_atomic_cas(word, 0, core + 1, 8) != 0) {
         SD_ADD(k, core, lock_spins, 1);
         relax_step(k);
@@ -119,28 +115,44 @@ void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     k->smp.lock_depth[i] = 1;
 }
 
-int mm_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
-    if (!k->smp.on) return 1;
-    unsigned i = (unsigned)(mm - k->mms);
+static int trylock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     if (k->smp.lock_owner[i] == core + 1) {
         ++k->smp.lock_depth[i];
         return 1;
     }
-    if (hal_atomic_cas(lock_word(k, mm), 0, core + 1, 8) != 0) return 0;
+    if (hal_atomic_cas(k->smp.locks + 8 * (hal_paddr_t)i, 0, core + 1, 8) != 0) return 0;
     k->smp.lock_owner[i] = core + 1;
     k->smp.lock_depth[i] = 1;
     return 1;
 }
 
-void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
-    if (!k->smp.on) return;
-    unsigned i = (unsigned)(mm - k->mms);
+static void unlock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     if (k->smp.lock_owner[i] != core + 1 || k->smp.lock_depth[i] == 0)
-        hal_panic("mm: unlock of an address-space lock this core does not hold");
+        hal_panic("mm: unlock of a lock this core does not hold");
     if (--k->smp.lock_depth[i] != 0) return;
     k->smp.lock_owner[i] = 0;
-    if (hal_atomic_cas(lock_word(k, mm), core + 1, 0, 8) != core + 1)
-        hal_panic("mm: address-space lock word changed under its holder");
+    if (hal_atomic_cas(k->smp.locks + 8 * (hal_paddr_t)i, core + 1, 0, 8) != core + 1)
+        hal_panic("mm: lock word changed under its holder");
+}
+
+void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (k->smp.on) lock_index(k, core, (unsigned)(mm - k->mms));
+}
+
+int mm_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    return k->smp.on ? trylock_index(k, core, (unsigned)(mm - k->mms)) : 1;
+}
+
+void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (k->smp.on) unlock_index(k, core, (unsigned)(mm - k->mms));
+}
+
+void swap_lock(struct fw_kernel* k, unsigned core) {
+    if (k->smp.on) lock_index(k, core, FW_SMP_LOCK_SWAP);
+}
+
+void swap_unlock(struct fw_kernel* k, unsigned core) {
+    if (k->smp.on) unlock_index(k, core, FW_SMP_LOCK_SWAP);
 }
 
 /* ---- the shootdown ---------------------------------------------------------------------------- */

@@ -42,7 +42,7 @@ static int evict_frame(struct fw_kernel* k, unsigned core, struct fw_mm* owner,
     count_leaf(k, owner, 0, -1);
     rmap_remove_leaf(&g, owner, pa, 0);
     tlb_flush_mmu_tlbonly(&g);
-    swap_io(k, SWAP_CMD_WRITE, swap_slot, pa);
+    swap_io(k, core, SWAP_CMD_WRITE, swap_slot, pa);
     ++owner->stats.swap_outs;
     ++k->stats.swap_outs;
     tlb_finish_mmu(&g);

@@ -94,6 +94,7 @@ bool FakeHal::mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value) {
     if (ipiWindow(ipi, pa, bytes)) {
         const std::uint64_t offset = pa - ipi.mmio;
         const unsigned c = ipiCore(ipi, offset);
+        if (offset >= 0x400 && offset < 0x600) ipi.arrive(c, core_cycles[current_core]);
         value = offset < 0x200 ? ipi.targets[c] : offset >= 0x400 && offset < 0x600 ? ipi.pending[c] : 0;
         return true;
     }
@@ -138,7 +139,10 @@ bool FakeHal::mmioWrite(std::uint64_t pa, std::uint64_t value, unsigned bytes) {
                     ++ipi.dropped;
                     continue;
                 }
-                ipi.pending[t] |= std::uint64_t{1} << value;
+                if (ipi.latency == 0)
+                    ipi.pending[t] |= std::uint64_t{1} << value;
+                else
+                    ipi.in_flight.push_back({t, value, core_cycles[current_core] + ipi.latency});
             }
         } else if (offset >= 0x600) {
             ipi.pending[c] &= ~value;
@@ -185,6 +189,27 @@ bool FakeHal::mmioWrite(std::uint64_t pa, std::uint64_t value, unsigned bytes) {
     return true;
 }
 
+void FakeIpi::arrive(unsigned target, std::uint64_t now) {
+    for (std::size_t i = 0; i < in_flight.size();) {
+        if (in_flight[i].target == target && in_flight[i].due <= now) {
+            pending[target] |= std::uint64_t{1} << in_flight[i].vector;
+            in_flight.erase(in_flight.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+            ++i;
+        }
+    }
+}
+
+void FakeHal::userStep(std::uint64_t cycles) {
+    const unsigned self = current_core;
+    core_cycles[self] += cycles;
+    yieldCore();
+    const int was = irq_enabled[self];
+    irq_enabled[self] = 1;
+    deliverInterrupts();
+    irq_enabled[self] = was;
+}
+
 void FakeHal::takeInterrupt(unsigned core, std::uint64_t now) {
     const unsigned saved = current_core;
     const int was = irq_enabled[core];
@@ -200,11 +225,14 @@ void FakeHal::deliverInterrupts() {
     if (!on_interrupt) return;
     const unsigned self = current_core;
     const std::uint64_t idle = idle_cores & ~busyCores();
-    for (unsigned t = 0; t < ipi.cores && t < 64; ++t)
-        if (t != self && ((idle >> t) & 1u) && ipi.pending[t] != 0)
-            takeInterrupt(t, core_cycles[self]);
-    if (self < 64 && irq_enabled[self] && ipi.pending[self] != 0)
-        takeInterrupt(self, core_cycles[self]);
+    for (unsigned t = 0; t < ipi.cores && t < 64; ++t) {
+        if (t == self || !((idle >> t) & 1u)) continue;
+        ipi.arrive(t, core_cycles[self]);
+        if (ipi.pending[t] != 0) takeInterrupt(t, core_cycles[self]);
+    }
+    if (self >= 64 || !irq_enabled[self]) return;
+    ipi.arrive(self, core_cycles[self]);
+    if (ipi.pending[self] != 0) takeInterrupt(self, core_cycles[self]);
 }
 
 // ---- the baton of runCores ------------------------------------------------------------------
@@ -224,14 +252,17 @@ Baton& baton() {
 }
 thread_local int tl_index = -1;
 
-// With the lock held: the next job after i still running (or -1).
+// With the lock held: the job still running whose core's clock is the earliest (ties: the
+// first after i, i itself last), or -1. Cores thus see each other at about the right time.
 int nextTurn(const Baton& b, int i) {
     const int n = static_cast<int>(b.cores.size());
+    int best = -1;
     for (int d = 1; d <= n; ++d) {
         const int j = (i + d) % n;
-        if (!b.done[j]) return j;
+        if (b.done[j]) continue;
+        if (best < 0 || hal().core_cycles[b.cores[j]] < hal().core_cycles[b.cores[best]]) best = j;
     }
-    return -1;
+    return best;
 }
 } // namespace
 

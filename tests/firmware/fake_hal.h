@@ -39,7 +39,9 @@ struct HalEvent {
 };
 
 // An IPI controller at mmio (0 = none): the registers of ipi_controller.h. SEND makes the vector
-// pending at each target at once (no latency), unless a delivery is to be dropped.
+// pending at each target `latency` cycles after the sender's time (at once by default: a
+// delivery is due when the clock of the core that looks, FakeHal::core_cycles, reaches it),
+// unless a delivery is to be dropped.
 struct FakeIpi {
     std::uint64_t mmio = 0;
     unsigned cores = 0;
@@ -52,6 +54,15 @@ struct FakeIpi {
     };
     std::vector<Send> sends;
     unsigned drop_next = 0;  // deliveries to lose (one per target of a send, in core order)
+    std::uint64_t latency = 0;
+    struct Delivery {
+        unsigned target;
+        std::uint64_t vector;
+        std::uint64_t due;
+    };
+    std::vector<Delivery> in_flight;
+    // Moves the deliveries to `target` due at `now` into pending.
+    void arrive(unsigned target, std::uint64_t now);
     std::uint64_t dropped = 0;
     std::uint64_t clears = 0;
 };
@@ -138,6 +149,9 @@ class FakeHal {
     void takeInterrupt(unsigned core, std::uint64_t now);
     // Every pending interrupt that may be taken at a relax step of current_core.
     void deliverInterrupts();
+    // A step of user code on current_core: `cycles` pass, the other jobs run, and a pending
+    // interrupt of this core is taken (user code runs with interrupts enabled).
+    void userStep(std::uint64_t cycles);
 
     // MMIO of the fake devices: true when pa belongs to one (value read or written).
     bool mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value);
@@ -155,8 +169,8 @@ class FakeHal {
 FakeHal& hal();
 
 // Several cores at once: each job runs on its own thread as core `core`, one thread at a time
-// (a baton): the running one passes it on at every hal_relax, round robin over the jobs still
-// running, and when its job ends. A job's core does not take interrupts from other cores' relax
+// (a baton): the running one passes it on at every hal_relax (and FakeHal::userStep) and when
+// its job ends, to the job whose core's clock is the earliest (ties: round robin). A job's core does not take interrupts from other cores' relax
 // steps while the job runs (FakeHal::idle_cores); it takes its own in its relax steps when the
 // firmware enabled them. Rethrows the first exception of a job.
 struct CoreJob {

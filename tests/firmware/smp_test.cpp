@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
+#include <tuple>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -35,6 +38,8 @@ struct SmpBoot {
     unsigned inject = 0;
     bool concurrent_flush = false, early_ack = false, unbatched = false, lazy_tlb = false;
     std::uint32_t frames = 512;
+    bool swap = false;
+    std::uint32_t limit = 0;
 };
 
 template <class F>
@@ -81,8 +86,17 @@ class SmpTest : public testing::Test, public MmFixture {
             hal().ipi.mmio = kIpi;
             hal().ipi.cores = b.cores;
         }
+        c.memory_limit_frames = b.limit;
+        limit = b.limit;
+        if (b.swap) {
+            bitmap.assign(4, 0);
+            c.swap_mmio = kSwapMmio;
+            c.swap_slots = 256;
+            hal().swap.mmio = kSwapMmio;
+            hal().swap.slots = 256;
+        }
         tids.clear();
-        ASSERT_EQ(fw_kernel_init(k, &c, nullptr), FW_OK);
+        ASSERT_EQ(fw_kernel_init(k, &c, b.swap ? bitmap.data() : nullptr), FW_OK);
         frames = fw_kernel_frames(k);
         initial_in_use = frames->in_use;
         hal().on_interrupt = [this](unsigned core) { EXPECT_GE(fw_interrupt(k, core), 0); };
@@ -731,6 +745,197 @@ TEST_F(SmpTest, KillingAThreadedProcessShootsDownTheOthersFirst) {
     // A fault of another thread that waited for the lock finds it dead.
     ASSERT_EQ(fw_fault(k, 1, tids[pid][1], kData, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r),
               FW_ERR_INVAL);
+}
+
+// ---- a stress test with a TLB checker -------------------------------------------------------
+
+// A TLB per core over the fake: filled by the walks of the cores' accesses, emptied only by the
+// invalidations the firmware issues (local or directed). A hit whose frame has been freed, or
+// handed to another page, is a stale translation used: a violation (what models/checker
+// reports in the simulator).
+struct TlbChecker {
+    struct Key {
+        unsigned core;
+        std::uint16_t asid;
+        std::uint64_t vpn;
+        bool operator<(const Key& o) const {
+            return std::tie(core, asid, vpn) < std::tie(o.core, o.asid, o.vpn);
+        }
+    };
+    struct Entry {
+        hal_paddr_t frame;
+        bool writable;
+    };
+    std::map<Key, Entry> tlb;
+    std::uint64_t hits = 0, violations = 0;
+
+    void onEvent(const HalEvent& e) {
+        if (e.kind == HalEvent::Invalidate) drop(e.by, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
+        if (e.kind == HalEvent::InvalidateCore)
+            drop(e.core, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
+    }
+    void drop(unsigned core, int kind, std::uint64_t va, std::uint16_t asid) {
+        for (auto it = tlb.begin(); it != tlb.end();) {
+            const Key& key = it->first;
+            const bool va_match = key.vpn == va / kPage, asid_match = key.asid == asid;
+            const bool gone = key.core == core &&
+                              (kind == HAL_FLUSH_ALL || (kind == HAL_FLUSH_ASID && asid_match) ||
+                               (kind == HAL_FLUSH_VA && va_match) ||
+                               (kind == HAL_FLUSH_VA_ASID && va_match && asid_match));
+            it = gone ? tlb.erase(it) : std::next(it);
+        }
+    }
+};
+
+class SmpStressTest : public SmpTest {
+  protected:
+    TlbChecker checker;
+
+    // One access by task tid of pid on core c, through c's TLB.
+    void touch(int pid, int tid, unsigned c, std::uint64_t va, bool write) {
+        const TlbChecker::Key key{c, fw_process_asid(k, pid, c), va / kPage};
+        const auto it = checker.tlb.find(key);
+        if (it != checker.tlb.end() && (!write || it->second.writable)) {
+            ++checker.hits;
+            const hal_paddr_t frame = it->second.frame;
+            const fw_frame_rmap& r = rmap[(frame - kFramesBase) / kPage];
+            if (frame_refcount(frames, frame) == 0 ||
+                ((r.flags & 1u) && r.pid > 0 && (r.pid != pid || r.va / kPage != va / kPage)))
+                ++checker.violations;
+            return;
+        }
+        hal_paddr_t pa = 0;
+        const fw_fault_class cls =
+            accessBy(pid, tid, va, write ? AccessType::Write : AccessType::Read, &pa, c);
+        ASSERT_NE(cls, FW_FAULT_CLASS_PROTECTION) << std::hex << va << " " << fw_kill_reason_str(kill_reason);
+        checker.tlb[key] = {pa & ~(kPage - 1), write};
+    }
+
+    // Four threads of one process on four cores do random accesses, discards, protects and
+    // forks at once; the data zone is kData + [0, 8) pages, the protect zone [8, 12) (read only
+    // by the accesses, its rights toggled RW -> R -> RW).
+    void stress(const SmpBoot& b, unsigned rounds, unsigned seed) {
+        bootSmp(b);
+        hal().ipi.latency = 200;
+        hal().on_event = [this](const HalEvent& e) { checker.onEvent(e); };
+        const int pid = create(0);
+        for (unsigned c = 1; c < 4; ++c)
+            thread(pid, c);
+        ASSERT_EQ(map(pid, kData, 12 * kPage, kRW), FW_OK);
+        // Another process with a task per core, that the cores switch to now and then (lazy_tlb
+        // skips them meanwhile).
+        const int other = create(0);
+        for (unsigned c = 1; c < 4; ++c)
+            thread(other, c);
+        for (unsigned c = 0; c < 4; ++c) {
+            hal().current_core = c;
+            ASSERT_EQ(fw_switch_to(k, c, tids[other][c]), FW_OK);
+            ASSERT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
+        }
+        std::vector<CoreJob> jobs;
+        for (unsigned c = 0; c < 4; ++c)
+            jobs.push_back({c, [this, pid, other, c, rounds, seed] {
+                                std::uint64_t x = seed * 7919 + c * 104729 + 1;
+                                auto rnd = [&x](std::uint64_t n) {
+                                    x = x * 6364136223846793005ull + 1442695040888963407ull;
+                                    return (x >> 33) % n;
+                                };
+                                const int tid = tids[pid][c];
+                                for (unsigned n = 0; n < rounds; ++n) {
+                                    const std::uint64_t r = rnd(100);
+                                    if (r < 60) {
+                                        touch(pid, tid, c, kData + rnd(8) * kPage, rnd(2) == 0);
+                                    } else if (r < 70) {
+                                        touch(pid, tid, c, kData + (8 + rnd(4)) * kPage, false);
+                                    } else if (r < 82) {
+                                        EXPECT_EQ(fw_vma_discard(k, c, pid, kData + rnd(8) * kPage,
+                                                                 (1 + rnd(3)) * kPage),
+                                                  FW_OK);
+                                    } else if (r < 92) {
+                                        const std::uint64_t at = kData + (8 + rnd(4)) * kPage;
+                                        EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, FW_PROT_R), FW_OK);
+                                        hal().userStep(10);
+                                        EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, kRW), FW_OK);
+                                    } else if (r < 95) {
+                                        // Away to the other process for a while, and back.
+                                        EXPECT_EQ(fw_switch_to(k, c, tids[other][c]), FW_OK);
+                                        for (int i = 0; i < 10; ++i)
+                                            hal().userStep(10);
+                                        EXPECT_EQ(fw_switch_to(k, c, tid), FW_OK);
+                                    } else if (r < 98) {
+                                        int child = 0, child_tid = 0;
+                                        // The child shares every frame while it lives (none
+                                        // evictable): it exits before anyone else faults.
+                                        EXPECT_EQ(fw_process_fork(k, c, pid, c, &child, &child_tid), FW_OK);
+                                        EXPECT_EQ(fw_task_exit(k, c, child_tid), FW_OK);
+                                    }
+                                    hal().userStep(10);
+                                }
+                            }});
+        runCores(jobs);
+        hal().on_event = nullptr;
+        if (std::getenv("SMP_TEST_PRINT"))
+            std::printf("hits %llu violations %llu shootdowns %llu handled %llu timeouts %llu "
+                        "lock_spins %llu swap_outs %llu lazy_skips %llu\n",
+                        (unsigned long long)checker.hits, (unsigned long long)checker.violations,
+                        (unsigned long long)sd().shootdowns, (unsigned long long)sd().handled,
+                        (unsigned long long)sd().ack_timeouts, (unsigned long long)sd().lock_spins,
+                        (unsigned long long)fw_kernel_stats(k)->swap_outs,
+                        (unsigned long long)sd().lazy_skips);
+        EXPECT_GT(checker.hits, 0u);
+        EXPECT_GT(sd().shootdowns, 0u);
+        for (unsigned c = 0; c < 4; ++c) {
+            hal().current_core = c;
+            ASSERT_EQ(fw_task_exit(k, c, tids[pid][c]), FW_OK);
+            ASSERT_EQ(fw_task_exit(k, c, tids[other][c]), FW_OK);
+        }
+        hal().current_core = 0;
+        EXPECT_EQ(fw_frames_in_use(k), 0u);
+        EXPECT_EQ(fw_tables_in_use(k), 0u);
+        EXPECT_EQ(fw_swap_slots_in_use(k), 0u);
+        EXPECT_EQ(frames->in_use, initial_in_use);
+    }
+};
+
+TEST_F(SmpStressTest, IntactProtocolUsesNoStaleTranslation) {
+    for (unsigned seed = 1; seed <= 3; ++seed) {
+        checker = TlbChecker();
+        stress(with([](SmpBoot& b) {
+                   b.swap = true;
+                   b.limit = 10;
+               }),
+               400, seed);
+        EXPECT_EQ(checker.violations, 0u) << "seed " << seed;
+        EXPECT_GT(fw_kernel_stats(k)->swap_outs, 0u);
+        EXPECT_EQ(sd().handled, sd().targets);
+    }
+}
+
+TEST_F(SmpStressTest, EveryVariantUsesNoStaleTranslation) {
+    for (int v = 0; v < 5; ++v) {
+        checker = TlbChecker();
+        stress(with([v](SmpBoot& b) {
+                   b.concurrent_flush = v == 0;
+                   b.early_ack = v == 1;
+                   b.unbatched = v == 2;
+                   b.lazy_tlb = v == 3;
+                   b.mechanism = v == 4 ? FW_SHOOTDOWN_DIRECTED : FW_SHOOTDOWN_IPI;
+               }),
+               300, 7);
+        EXPECT_EQ(checker.violations, 0u) << "variant " << v;
+        if (v == 3) {
+            EXPECT_GT(sd().lazy_skips, 0u);
+            EXPECT_GT(sd().lazy_flushes, 0u);
+        }
+    }
+}
+
+TEST_F(SmpStressTest, EachInjectedFaultIsCaught) {
+    for (unsigned flag : {FW_INJECT_SKIP_ACK_WAIT, FW_INJECT_SKIP_REMOTE_FLUSH, FW_INJECT_SKIP_LOCAL_FLUSH}) {
+        checker = TlbChecker();
+        stress(with([flag](SmpBoot& b) { b.inject = flag; }), 400, 1);
+        EXPECT_GT(checker.violations, 0u) << "inject " << flag;
+    }
 }
 
 } // namespace
