@@ -252,7 +252,8 @@ struct fw_kernel_config {
     int early_ack;        /* targets ack on arrival, then flush (before returning to user code) */
     int unbatched;        /* one shootdown per page of a range (batch: false); 0: one per range */
     int lazy_tlb;         /* cores not running the mm now are not interrupted: its ASID there is
-                           * marked stale and flushed when the core next switches to it */
+                           * marked stale and flushed when the core next switches to it (with
+                           * ASIDs only: without them no other mm's entries survive a switch) */
 };
 
 struct fw_kernel; /* opaque: callers allocate fw_kernel_size() bytes, 8-byte aligned */
@@ -362,6 +363,9 @@ int fw_interrupt(struct fw_kernel* k, unsigned core);
 /* The translation-fault handler for task tid running on `core`. Returns 0 with result->cls
  * telling what was done (the access is then retried), or cls PROTECTION with result->reason:
  * the process (every task of it) is killed and released; the host stops running its tasks.
+ * SMP: a COW copy shoots the old translation down on the other cores of the mm; a fault whose
+ * process was killed (or exited) on another core while this one waited for the lock returns
+ * cls PROTECTION with that process's kill reason, doing nothing else (not counted).
  * Fault kinds other than NOT_PRESENT / PERMISSION kill with FW_KILL_BAD_PTE. Charges the fault
  * entry and exit cycles once. FW_ERR_INVAL (tid, core, kind NONE): nothing done or charged. */
 int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,
