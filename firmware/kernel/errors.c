@@ -28,10 +28,10 @@ const char* fw_strerror(int rc) {
     case FW_ERR_FAULT:
         return "no valid translation allows the access";
     case FW_ERR_LIMIT:
-        return "a fixed firmware table is full (FW_MAX_PROCESSES " FW_STR(FW_MAX_PROCESSES)
-               " processes, FW_MAX_TASKS " FW_STR(FW_MAX_TASKS) " tasks, FW_MAX_VMAS " FW_STR(
-                   FW_MAX_VMAS) " VMAs per process, FW_MAX_SHM " FW_STR(FW_MAX_SHM)
-               " shared-memory objects)";
+        return "a fixed firmware table is full (FW_MAX_PROCESSES " FW_STR(
+            FW_MAX_PROCESSES) " processes, FW_MAX_TASKS " FW_STR(FW_MAX_TASKS) " tasks, "
+                                                                               "FW_MAX_"
+                                                                               "VMAS " FW_STR(FW_MAX_VMAS) " VMAs per process, FW_MAX_SHM " FW_STR(FW_MAX_SHM) " shared-memory objects)";
     case FW_ERR_BUSY:
         return "the object is still in use (a shared-memory object still mapped)";
     default:

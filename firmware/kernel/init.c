@@ -29,7 +29,8 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     k->cores = c->cores;
     k->asid_max = c->asid_bits == 0 ? 0 : ((uint32_t)1 << c->asid_bits) - 1;
     k->limit = c->memory_limit_frames;
-    k->flush_ceiling = c->flush_ceiling_pages != 0 ? c->flush_ceiling_pages : FW_FLUSH_CEILING_PAGES;
+    k->flush_ceiling =
+        c->flush_ceiling_pages != 0 ? c->flush_ceiling_pages : FW_FLUSH_CEILING_PAGES;
     k->fault_entry_cycles = c->fault_entry_cycles;
     k->fault_exit_cycles = c->fault_exit_cycles;
     k->switch_cycles = c->switch_cycles;
@@ -121,7 +122,8 @@ int fw_thread_create(struct fw_kernel* k, int pid, unsigned core, int* tid) {
     return FW_OK;
 }
 
-/* ---- inspection ------------------------------------------------------------------------------- */
+/* ---- inspection -------------------------------------------------------------------------------
+ */
 
 static const struct fw_mm* mm_slot(const struct fw_kernel* k, int pid) {
     return pid < 1 || pid > FW_MAX_PROCESSES ? 0 : &k->mms[pid - 1];

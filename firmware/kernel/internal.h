@@ -16,7 +16,8 @@ extern "C" {
 #define RMAP_SHARED 2u  /* frame of a shared-memory object */
 #define PID_UNKNOWN (-1)
 
-/* ---- the state -------------------------------------------------------------------------------- */
+/* ---- the state --------------------------------------------------------------------------------
+ */
 
 struct fw_vma {
     uint64_t start; /* [start, end), base-page aligned */
@@ -89,7 +90,7 @@ struct fw_smp {
     hal_paddr_t area;
     uint64_t area_bytes;
     hal_paddr_t locks, slots, pending, acks;
-    uint64_t seq[FW_MAX_CORES];           /* last request sequence of each initiator */
+    uint64_t seq[FW_MAX_CORES];        /* last request sequence of each initiator */
     unsigned lock_owner[FW_SMP_LOCKS]; /* holder core + 1 (0 free), as the lock word */
     unsigned lock_depth[FW_SMP_LOCKS]; /* nesting on the holder */
 };
@@ -131,7 +132,8 @@ struct fw_kernel {
     struct fw_shm_obj shm[FW_MAX_SHM];
 };
 
-/* ---- small helpers (init.c) ------------------------------------------------------------------- */
+/* ---- small helpers (init.c) -------------------------------------------------------------------
+ */
 
 void fw_memset(void* dst, unsigned char value, uint64_t bytes);
 struct fw_mm* mm_of(struct fw_kernel* k, int pid);     /* live mm or NULL */
@@ -154,7 +156,8 @@ static inline unsigned level_order(const struct fw_kernel* k, unsigned level) {
     return level * k->format.index_bits;
 }
 
-/* ---- page tables (pagetable.c) ---------------------------------------------------------------- */
+/* ---- page tables (pagetable.c) ----------------------------------------------------------------
+ */
 
 uint64_t pt_read(const struct fw_kernel* k, hal_paddr_t slot);
 void pt_write(const struct fw_kernel* k, hal_paddr_t slot, uint64_t raw);
@@ -180,8 +183,8 @@ struct pt_slot {
  * is linked in (FW_ERR_NOMEM when none), else FW_ERR_NOT_MAPPED with *out the invalid entry
  * (whose span is empty). FW_ERR_CORRUPT for a reserved entry above stop_level (or a non-zero
  * invalid one when creating), FW_ERR_INVAL for a non-canonical va. */
-int pt_walk(struct fw_kernel* k, hal_paddr_t root, uint64_t va, unsigned stop_level,
-            unsigned flags, unsigned core, struct pt_slot* out);
+int pt_walk(struct fw_kernel* k, hal_paddr_t root, uint64_t va, unsigned stop_level, unsigned flags,
+            unsigned core, struct pt_slot* out);
 
 /* Software lookup of the present leaf covering va (any level): 0 with raw, level and (if pte_pa
  * is not NULL) the PTE's address; FW_ERR_NOT_MAPPED (walk ends on an invalid or software
@@ -221,7 +224,8 @@ int pt_split_at(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t a
 void pt_free_tables(struct fw_kernel* k, struct fw_mmu_gather* g, hal_paddr_t table,
                     unsigned level);
 
-/* ---- TLB maintenance (tlb.c) ------------------------------------------------------------------ */
+/* ---- TLB maintenance (tlb.c) ------------------------------------------------------------------
+ */
 
 struct fw_flush_info {
     struct fw_mm* mm;
@@ -239,7 +243,8 @@ void fw_flush_tlb_mm_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm,
 void fw_flush_tlb_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 /* The one flush body, local and remote alike: f on core `target`, issued by `self`
  * (hal_tlb_invalidate when they are the same, hal_tlb_invalidate_core otherwise). */
-void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target, const struct fw_flush_info* f);
+void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
+                  const struct fw_flush_info* f);
 /* Whether core c may hold translations of mm now (its ASID there, or mm installed there). */
 int tlb_core_may_cache(const struct fw_kernel* k, unsigned c, const struct fw_mm* mm);
 /* Pages of f at its stride (0 for a full flush). */
@@ -261,7 +266,7 @@ struct fw_mmu_gather {
     struct fw_kernel* k;
     struct fw_mm* mm;
     unsigned core;
-    int fullmm; /* the mm is being torn down: its ASIDs die with it, nobody runs it */
+    int fullmm;          /* the mm is being torn down: its ASIDs die with it, nobody runs it */
     uint64_t start, end; /* pending range (start >= end: none) */
     unsigned stride_shift;
     unsigned nframes;
@@ -281,7 +286,8 @@ void tlb_flush_mmu_tlbonly(struct fw_mmu_gather* g); /* flush the pending range,
 void tlb_flush_mmu(struct fw_mmu_gather* g);         /* flush, then free */
 void tlb_finish_mmu(struct fw_mmu_gather* g);        /* the same, at the end */
 
-/* ---- frames, rmap (rmap.c) -------------------------------------------------------------------- */
+/* ---- frames, rmap (rmap.c) --------------------------------------------------------------------
+ */
 
 /* A data frame (refcount 1) or block of 2^order frames, evicting pages while the memory limit or
  * the allocator says no (order 0 only; a block never evicts: 0 when none is free or the limit
@@ -305,16 +311,19 @@ void mm_add_frames(struct fw_mm* mm, uint64_t frames); /* per-process frames_in_
 /* Stats of a leaf of `level` mapped (+1) or gone (-1). */
 void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta);
 
-/* ---- reclaim and swap (vmscan.c, swapfile.c) -------------------------------------------------- */
+/* ---- reclaim and swap (vmscan.c, swapfile.c) --------------------------------------------------
+ */
 
 int evict_one(struct fw_kernel* k, unsigned core); /* FW_OK, or FW_ERR_NOMEM: nothing to evict */
 int swap_init(struct fw_kernel* k, const struct fw_kernel_config* c, uint64_t* bitmap);
 /* One page of I/O, run by core under the swap lock (SMP mode). */
-void swap_io(struct fw_kernel* k, unsigned core, uint64_t command, uint64_t slot, hal_paddr_t frame);
+void swap_io(struct fw_kernel* k, unsigned core, uint64_t command, uint64_t slot,
+             hal_paddr_t frame);
 int slot_alloc(struct fw_kernel* k, uint64_t* slot);
 void slot_free(struct fw_kernel* k, uint64_t slot);
 
-/* ---- VMAs (mmap.c) ---------------------------------------------------------------------------- */
+/* ---- VMAs (mmap.c) ----------------------------------------------------------------------------
+ */
 
 int vma_find(const struct fw_mm* mm, uint64_t va); /* index or -1 */
 int vma_check_range(const struct fw_kernel* k, uint64_t start, uint64_t len);
@@ -327,14 +336,17 @@ unsigned prot_flags(const struct fw_kernel* k, unsigned prot); /* PTE_F_* of a p
  * not straddle the ends (split first). */
 int zap_range(struct fw_mmu_gather* g, uint64_t lo, uint64_t hi);
 
-/* ---- shared memory (shmem.c) ------------------------------------------------------------------ */
+/* ---- shared memory (shmem.c) ------------------------------------------------------------------
+ */
 struct fw_shm_obj* shm_of(struct fw_kernel* k, int shm_id);
 
-/* ---- exit (fork.c) ---------------------------------------------------------------------------- */
+/* ---- exit (fork.c) ----------------------------------------------------------------------------
+ */
 /* Everything the mm owns goes back (frames, slots, tables, ASIDs); its tasks die with it. */
 void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 
-/* ---- SMP (smp.c) ------------------------------------------------------------------------------ */
+/* ---- SMP (smp.c) ------------------------------------------------------------------------------
+ */
 /* Allocates and clears the protocol memory (FW_ERR_NOMEM) when SMP mode is on. */
 int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c);
 /* The address space's lock (no-ops outside SMP mode). Re-entrant on the holder. mm_lock spins
@@ -349,7 +361,8 @@ void swap_unlock(struct fw_kernel* k, unsigned core);
  * it, by the configured mechanism; returns when every target has it (unless injected). */
 void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f);
 
-/* ---- faults (memory.c) ------------------------------------------------------------------------ */
+/* ---- faults (memory.c) ------------------------------------------------------------------------
+ */
 unsigned access_flag(enum fw_access access);
 
 #ifdef __cplusplus

@@ -140,8 +140,8 @@ static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_deco
         unsigned order = level_order(k, sl->level);
         if (frames_block_order(&k->frames, old) == order && frame_refcount(&k->frames, old) == 1) {
             /* Ours alone, still one block: writable whole. */
-            pt_write(k, sl->slot, pte_encode_leaf(fmt, d->ppn, (d->flags | PTE_F_W) & ~PTE_F_V,
-                                                  sl->level));
+            pt_write(k, sl->slot,
+                     pte_encode_leaf(fmt, d->ppn, (d->flags | PTE_F_W) & ~PTE_F_V, sl->level));
             fw_flush_tlb_local_page(k, s->core, s->mm, s->va);
             rmap_set(k, old, order, s->mm->pid, s->va & ~(level_bytes(k, sl->level) - 1),
                      RMAP_PRIVATE);
@@ -168,8 +168,8 @@ static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_deco
         rmap_set(k, pa, 0, s->mm->pid, page_va, RMAP_PRIVATE);
         struct fw_mmu_gather g;
         tlb_gather_mmu(&g, k, s->core, s->mm, 0);
-        pt_write(k, sl->slot, pte_encode_leaf(fmt, pa >> fmt->page_shift,
-                                              prot_flags(k, s->vma->prot), 0));
+        pt_write(k, sl->slot,
+                 pte_encode_leaf(fmt, pa >> fmt->page_shift, prot_flags(k, s->vma->prot), 0));
         tlb_flush_pte_range(&g, page_va, fmt->page_shift);
         rmap_remove_leaf(&g, s->mm, old, 0);
         mm_add_frames(s->mm, 1);
@@ -269,7 +269,8 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
     } else if (pte_decode_protnone(fmt, sl.raw, &value)) {
         /* Parked while the VMA had no rights; it has some now (protect rewrites these, so this
          * is only a safety net). */
-        pt_write(k, sl.slot, pte_encode_leaf(fmt, value, prot_flags(k, s->vma->prot) & ~PTE_F_W, 0));
+        pt_write(k, sl.slot,
+                 pte_encode_leaf(fmt, value, prot_flags(k, s->vma->prot) & ~PTE_F_W, 0));
         s->result->cls = FW_FAULT_CLASS_SPURIOUS;
     } else {
         present_fault(s, &sl, access);

@@ -63,12 +63,12 @@ extern "C" {
 #endif
 
 /* ---- fixed limits (FW_ERR_LIMIT when one is reached) ----------------------------------------- */
-#define FW_MAX_PROCESSES 64  /* live address spaces (pids 1..64) */
-#define FW_MAX_TASKS 128     /* live tasks (tids 1..128) */
-#define FW_MAX_VMAS 32       /* per address space, guard VMAs included */
-#define FW_MAX_SHM 16        /* shared-memory objects (ids 0..15) */
-#define FW_MAX_CORES 64      /* cores (cpu_mask is one uint64_t) */
-#define FW_SHM_MAX_PAGES 256 /* base pages per shared-memory object */
+#define FW_MAX_PROCESSES 64          /* live address spaces (pids 1..64) */
+#define FW_MAX_TASKS 128             /* live tasks (tids 1..128) */
+#define FW_MAX_VMAS 32               /* per address space, guard VMAs included */
+#define FW_MAX_SHM 16                /* shared-memory objects (ids 0..15) */
+#define FW_MAX_CORES 64              /* cores (cpu_mask is one uint64_t) */
+#define FW_SHM_MAX_PAGES 256         /* base pages per shared-memory object */
 #define FW_MAX_LEVELS PTE_MAX_LEVELS /* size of the per-level statistics arrays */
 /* A range flush of more pages than this flushes the whole ASID (or the whole TLB without
  * ASIDs) instead (Linux's tlb_single_page_flush_ceiling); fw_kernel_config.flush_ceiling_pages
@@ -133,10 +133,10 @@ struct fw_fault_result {
  * "Leaves" are PTEs that hold a data frame (present, or parked PROT_NONE); a leaf at level l
  * maps 2^(l * index_bits) base frames. */
 struct fw_process_stats {
-    uint64_t faults[FW_FAULT_CLASSES];             /* by enum fw_fault_class */
+    uint64_t faults[FW_FAULT_CLASSES];              /* by enum fw_fault_class */
     uint64_t demand_faults_by_level[FW_MAX_LEVELS]; /* demand-zero faults by the level mapped */
     uint64_t leaves_by_level[FW_MAX_LEVELS];        /* leaves mapped now, by level */
-    uint64_t splits;         /* huge leaves split into next-level leaves */
+    uint64_t splits;                                /* huge leaves split into next-level leaves */
     uint64_t huge_fallbacks; /* faults in a huge VMA that mapped a base page instead */
     uint64_t pages_copied;   /* COW copies (base pages) */
     uint64_t swap_outs;      /* pages of this process written to swap */
@@ -152,31 +152,31 @@ struct fw_process_stats {
  * target: interrupts, handled). A "shootdown" is a flush that reaches at least one other core
  * (local-only flushes are not counted here). */
 struct fw_shootdown_stats {
-    uint64_t shootdowns;       /* flushes that reached other cores (IPI or directed) */
-    uint64_t pages;            /* base-stride pages of those flushes (0 for a full one) */
-    uint64_t full_flushes;     /* of them, whole-mm / above-ceiling flushes */
-    uint64_t targets;          /* target cores, summed over shootdowns */
-    uint64_t ipis_sent;        /* IPI sends x target cores (resends included) */
-    uint64_t ack_timeouts;     /* targets that did not ack within ack_timeout_cycles */
-    uint64_t resends;          /* IPI sends repeated after a timeout (one per SEND write) */
-    uint64_t lazy_skips;       /* lazy_tlb: cores not interrupted, marked stale instead */
-    uint64_t lazy_flushes;     /* lazy_tlb: stale ASIDs flushed at switch-in */
-    uint64_t wait_cycles;      /* initiator: cycles from the IPI send to the last ack */
-    uint64_t lock_spins;       /* failed lock CAS attempts (each followed by a relax step) */
-    uint64_t interrupts;       /* fw_interrupt calls (IPIs taken) */
-    uint64_t handled;          /* shootdown requests serviced as a target */
+    uint64_t shootdowns;   /* flushes that reached other cores (IPI or directed) */
+    uint64_t pages;        /* base-stride pages of those flushes (0 for a full one) */
+    uint64_t full_flushes; /* of them, whole-mm / above-ceiling flushes */
+    uint64_t targets;      /* target cores, summed over shootdowns */
+    uint64_t ipis_sent;    /* IPI sends x target cores (resends included) */
+    uint64_t ack_timeouts; /* targets that did not ack within ack_timeout_cycles */
+    uint64_t resends;      /* IPI sends repeated after a timeout (one per SEND write) */
+    uint64_t lazy_skips;   /* lazy_tlb: cores not interrupted, marked stale instead */
+    uint64_t lazy_flushes; /* lazy_tlb: stale ASIDs flushed at switch-in */
+    uint64_t wait_cycles;  /* initiator: cycles from the IPI send to the last ack */
+    uint64_t lock_spins;   /* failed lock CAS attempts (each followed by a relax step) */
+    uint64_t interrupts;   /* fw_interrupt calls (IPIs taken) */
+    uint64_t handled;      /* shootdown requests serviced as a target */
 };
 
 struct fw_kernel_stats {
     uint64_t faults[FW_FAULT_CLASSES];
-    uint64_t demand_faults;                         /* sum of demand_faults_by_level */
+    uint64_t demand_faults; /* sum of demand_faults_by_level */
     uint64_t demand_faults_by_level[FW_MAX_LEVELS];
     uint64_t leaves_by_level[FW_MAX_LEVELS];
     uint64_t frames_mapped; /* data frames ever mapped by a fault or prefault (huge: all) */
     uint64_t splits;
     uint64_t huge_fallbacks;
-    uint64_t tables_in_use;    /* page-table pages of all address spaces, roots included */
-    uint64_t data_frames;      /* data frames allocated now (private, shared, shm objects) */
+    uint64_t tables_in_use; /* page-table pages of all address spaces, roots included */
+    uint64_t data_frames;   /* data frames allocated now (private, shared, shm objects) */
     uint64_t data_frames_peak;
     uint64_t swap_slots_in_use;
     uint64_t swap_outs;
@@ -220,19 +220,19 @@ struct fw_frame_rmap {
 
 struct fw_kernel_config {
     struct pte_format format;
-    hal_paddr_t frames_base;     /* aligned to the base page size */
-    uint32_t frame_count;        /* frames of 2^page_shift bytes, below 2^30 */
-    uint32_t* frame_meta;        /* frame_count words of caller memory for the allocator */
-    struct fw_frame_rmap* rmap;  /* frame_count entries of caller memory (any content) */
-    unsigned asid_bits;          /* 0..16; 0: untagged TLB, flushed at every switch */
-    unsigned cores;              /* 1..FW_MAX_CORES */
+    hal_paddr_t frames_base;      /* aligned to the base page size */
+    uint32_t frame_count;         /* frames of 2^page_shift bytes, below 2^30 */
+    uint32_t* frame_meta;         /* frame_count words of caller memory for the allocator */
+    struct fw_frame_rmap* rmap;   /* frame_count entries of caller memory (any content) */
+    unsigned asid_bits;           /* 0..16; 0: untagged TLB, flushed at every switch */
+    unsigned cores;               /* 1..FW_MAX_CORES */
     uint32_t memory_limit_frames; /* 0 = none; else data frames in use never exceed it */
-    hal_paddr_t swap_mmio;       /* swap device registers (swap_device.h); 0 = no swap */
-    uint64_t swap_slots;         /* slots of 2^page_shift bytes */
-    uint64_t fault_entry_cycles; /* trap entry + handler prologue, charged once per fault */
-    uint64_t fault_exit_cycles;  /* handler epilogue + trap return */
-    uint64_t switch_cycles;      /* bookkeeping cost of a context switch */
-    uint64_t fork_cycles;        /* bookkeeping cost of a fork, plus its page-table work */
+    hal_paddr_t swap_mmio;        /* swap device registers (swap_device.h); 0 = no swap */
+    uint64_t swap_slots;          /* slots of 2^page_shift bytes */
+    uint64_t fault_entry_cycles;  /* trap entry + handler prologue, charged once per fault */
+    uint64_t fault_exit_cycles;   /* handler epilogue + trap return */
+    uint64_t switch_cycles;       /* bookkeeping cost of a context switch */
+    uint64_t fork_cycles;         /* bookkeeping cost of a fork, plus its page-table work */
     unsigned flush_ceiling_pages; /* 0 = FW_FLUSH_CEILING_PAGES */
     /* ---- SMP: the address-space lock and the TLB shootdown protocol (issue 8) ----------------
      * With ipi_mmio != 0 and cores > 1 ("SMP mode") the firmware allocates its protocol memory
@@ -241,8 +241,8 @@ struct fw_kernel_config {
      * space's lock around every operation that changes its translations, and reaches other
      * cores with `shootdown`. With ipi_mmio 0 (or one core) everything is as before: no lock,
      * remote flushes by hal_tlb_invalidate_core, and the fields below are ignored. */
-    hal_paddr_t ipi_mmio;                    /* IPI controller (ipi_controller.h); 0 = none */
-    enum fw_shootdown_mechanism shootdown;   /* default (0): FW_SHOOTDOWN_IPI */
+    hal_paddr_t ipi_mmio;                  /* IPI controller (ipi_controller.h); 0 = none */
+    enum fw_shootdown_mechanism shootdown; /* default (0): FW_SHOOTDOWN_IPI */
     uint64_t ack_timeout_cycles; /* initiator resends to a target silent this long; 0: default */
     uint64_t relax_cycles;       /* one hal_relax step of a wait (ack or lock); 0: default */
     uint64_t irq_entry_cycles;   /* charged at fw_interrupt entry */
@@ -381,8 +381,7 @@ int fw_prefault(struct fw_kernel* k, int pid, uint64_t va);
  * entry (with the mm's ASID on `core`) with hal_tlb_write, setting A (and D for a write) in the
  * PTE as a hardware walker would. Returns 0, or FW_ERR_FAULT when no valid user translation
  * allows the access (the caller then takes fw_fault). FW_ERR_INVAL (tid, core). */
-int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va,
-                  enum fw_access access);
+int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access);
 
 /* ---- inspection ------------------------------------------------------------------------------ */
 
@@ -404,8 +403,8 @@ int fw_task_pid(const struct fw_kernel* k, int tid);
 int fw_task_core(const struct fw_kernel* k, int tid);
 
 const struct fw_kernel_stats* fw_kernel_stats(const struct fw_kernel* k);
-uint64_t fw_tables_in_use(const struct fw_kernel* k);     /* page-table pages, all processes */
-uint64_t fw_frames_in_use(const struct fw_kernel* k);     /* data frames */
+uint64_t fw_tables_in_use(const struct fw_kernel* k); /* page-table pages, all processes */
+uint64_t fw_frames_in_use(const struct fw_kernel* k); /* data frames */
 uint64_t fw_swap_slots_in_use(const struct fw_kernel* k);
 const struct pte_format* fw_kernel_format(const struct fw_kernel* k);
 /* The frame allocator, for inspection (frame_refcount, in_use, peak). */

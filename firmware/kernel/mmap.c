@@ -150,7 +150,8 @@ static int vma_map_locked(struct fw_kernel* k, struct fw_mm* mm, const struct fw
     return FW_OK;
 }
 
-/* ---- zap -------------------------------------------------------------------------------------- */
+/* ---- zap --------------------------------------------------------------------------------------
+ */
 
 static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const struct pt_slot* s,
                     void* vctx) {
@@ -232,7 +233,8 @@ static int vma_discard_locked(struct fw_kernel* k, unsigned core, struct fw_mm* 
     return status;
 }
 
-/* ---- entry points: under the address space's lock (SMP mode) ---------------------------------- */
+/* ---- entry points: under the address space's lock (SMP mode) ----------------------------------
+ */
 
 int fw_vma_map(struct fw_kernel* k, unsigned core, int pid, const struct fw_vma_desc* desc) {
     struct fw_mm* mm = mm_of(k, pid);

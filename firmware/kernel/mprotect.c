@@ -20,8 +20,8 @@ static int leaf_shared(const struct fw_kernel* k, hal_paddr_t pa, unsigned order
 
 /* Rewrites one PTE for the VMA's new protection. A/D (and G) are kept; a private frame still
  * shared after fork stays read-only (COW); prot 0 parks a base page in a PROT_NONE entry. */
-static int protect_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va,
-                        const struct pt_slot* s, void* vctx) {
+static int protect_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const struct pt_slot* s,
+                        void* vctx) {
     const struct protect_ctx* ctx = (const struct protect_ctx*)vctx;
     const struct fw_vma* v = ctx->vma;
     const struct pte_format* fmt = &k->format;

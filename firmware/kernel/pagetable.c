@@ -33,8 +33,8 @@ void pt_free_table(struct fw_kernel* k, hal_paddr_t table) {
     --k->stats.tables_in_use;
 }
 
-int pt_walk(struct fw_kernel* k, hal_paddr_t root, uint64_t va, unsigned stop_level,
-            unsigned flags, unsigned core, struct pt_slot* out) {
+int pt_walk(struct fw_kernel* k, hal_paddr_t root, uint64_t va, unsigned stop_level, unsigned flags,
+            unsigned core, struct pt_slot* out) {
     const struct pte_format* fmt = &k->format;
     if (!pte_va_canonical(fmt, va)) return FW_ERR_INVAL;
     hal_paddr_t table = root;

@@ -33,8 +33,7 @@ static int refill_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm, u
     return FW_OK;
 }
 
-int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va,
-                  enum fw_access access) {
+int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access) {
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;

@@ -28,13 +28,13 @@
  * Interrupts: the firmware runs with them masked; only the relax steps of the two waits unmask
  * them (and restore the previous state right after). A core can therefore take a shootdown
  * only between two polls, never in the middle of its own protocol step. */
-#include "kernel/internal.h"
 #include "ipi_controller.h"
+#include "kernel/internal.h"
 
 #define SD_ADD(k, core, field, n)                                                                  \
     do {                                                                                           \
-        (k)->stats.shootdown.field += (n);                                                        \
-        (k)->stats.shootdown_by_core[(core)].field += (n);                                        \
+        (k)->stats.shootdown.field += (n);                                                         \
+        (k)->stats.shootdown_by_core[(core)].field += (n);                                         \
     } while (0)
 
 static unsigned popcount64(uint64_t x) {
@@ -61,7 +61,8 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     s->ipi = c->ipi_mmio;
     s->on = c->ipi_mmio != 0 && c->cores > 1;
     s->mechanism = c->shootdown;
-    s->ack_timeout = c->ack_timeout_cycles != 0 ? c->ack_timeout_cycles : FW_DEFAULT_ACK_TIMEOUT_CYCLES;
+    s->ack_timeout =
+        c->ack_timeout_cycles != 0 ? c->ack_timeout_cycles : FW_DEFAULT_ACK_TIMEOUT_CYCLES;
     s->relax = c->relax_cycles != 0 ? c->relax_cycles : FW_DEFAULT_RELAX_CYCLES;
     s->irq_entry = c->irq_entry_cycles;
     s->irq_exit = c->irq_exit_cycles;
@@ -99,7 +100,8 @@ static void relax_step(struct fw_kernel* k) {
     hal_irq_enable(was);
 }
 
-/* ---- the locks -------------------------------------------------------------------------------- */
+/* ---- the locks --------------------------------------------------------------------------------
+ */
 
 static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     if (k->smp.lock_owner[i] == core + 1) {
@@ -155,7 +157,8 @@ void swap_unlock(struct fw_kernel* k, unsigned core) {
     if (k->smp.on) unlock_index(k, core, FW_SMP_LOCK_SWAP);
 }
 
-/* ---- the shootdown ---------------------------------------------------------------------------- */
+/* ---- the shootdown ----------------------------------------------------------------------------
+ */
 
 static void local_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
     if (k->smp.inject & FW_INJECT_SKIP_LOCAL_FLUSH) return;
@@ -268,7 +271,8 @@ void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f
     }
 }
 
-/* ---- the interrupt handler -------------------------------------------------------------------- */
+/* ---- the interrupt handler --------------------------------------------------------------------
+ */
 
 static void service(struct fw_kernel* k, unsigned core, unsigned initiator) {
     uint64_t seq = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_SEQ), 8);

@@ -19,8 +19,10 @@ static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
         hal_tlb_invalidate_core(target, kind, va, asid);
         ++k->stats.flush_remote;
     }
-    if (kind == HAL_FLUSH_VA || kind == HAL_FLUSH_VA_ASID) ++k->stats.flush_pages;
-    else ++k->stats.flush_full;
+    if (kind == HAL_FLUSH_VA || kind == HAL_FLUSH_VA_ASID)
+        ++k->stats.flush_pages;
+    else
+        ++k->stats.flush_full;
 }
 
 int tlb_core_may_cache(const struct fw_kernel* k, unsigned c, const struct fw_mm* mm) {
@@ -38,7 +40,8 @@ uint64_t tlb_flush_pages(const struct fw_flush_info* f) {
 
 /* The one body, local and remote alike: mm's translations described by f, on core `target`,
  * issued by core `self`. */
-void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target, const struct fw_flush_info* f) {
+void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
+                  const struct fw_flush_info* f) {
     uint16_t asid = 0;
     if (k->asid_bits == 0) {
         if (k->active_mm[target] != f->mm) return;
@@ -87,7 +90,8 @@ void fw_flush_tlb_local_page(struct fw_kernel* k, unsigned core, struct fw_mm* m
     if (core < k->cores) tlb_flush_on(k, core, core, &f);
 }
 
-/* ---- mmu_gather ------------------------------------------------------------------------------- */
+/* ---- mmu_gather -------------------------------------------------------------------------------
+ */
 
 void tlb_gather_mmu(struct fw_mmu_gather* g, struct fw_kernel* k, unsigned core, struct fw_mm* mm,
                     int fullmm) {

@@ -68,8 +68,8 @@ int evict_one(struct fw_kernel* k, unsigned core) {
          * holder may be waiting for a lock we hold. Then look again under the lock. */
         if (!mm_trylock(k, core, owner)) continue;
         int done = 0;
-        if (!k->smp.on || (rmap_find_owner(k, r, ppn, &s) == owner &&
-                           frame_refcount(&k->frames, pa) == 1))
+        if (!k->smp.on ||
+            (rmap_find_owner(k, r, ppn, &s) == owner && frame_refcount(&k->frames, pa) == 1))
             done = evict_frame(k, core, owner, r, pa, &s);
         mm_unlock(k, core, owner);
         if (done < 0) return FW_ERR_NOMEM;

@@ -22,8 +22,8 @@ TEST(ErrorsTest, EveryErrorCodeHasItsOwnWords) {
     EXPECT_EQ(seen.size(), static_cast<std::size_t>(1 - FW_ERR_BUSY));
     // The limits are named with their values.
     const std::string limit = fw_strerror(FW_ERR_LIMIT);
-    for (const char* part : {"FW_MAX_PROCESSES 64", "FW_MAX_TASKS 128", "FW_MAX_VMAS 32",
-                             "FW_MAX_SHM 16"})
+    for (const char* part :
+         {"FW_MAX_PROCESSES 64", "FW_MAX_TASKS 128", "FW_MAX_VMAS 32", "FW_MAX_SHM 16"})
         EXPECT_NE(limit.find(part), std::string::npos) << limit;
     EXPECT_NE(std::string(fw_strerror(FW_ERR_INVAL)).find("misaligned"), std::string::npos);
 }

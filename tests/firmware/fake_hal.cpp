@@ -95,7 +95,9 @@ bool FakeHal::mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value) {
         const std::uint64_t offset = pa - ipi.mmio;
         const unsigned c = ipiCore(ipi, offset);
         if (offset >= 0x400 && offset < 0x600) ipi.arrive(c, core_cycles[current_core]);
-        value = offset < 0x200 ? ipi.targets[c] : offset >= 0x400 && offset < 0x600 ? ipi.pending[c] : 0;
+        value = offset < 0x200                      ? ipi.targets[c]
+                : offset >= 0x400 && offset < 0x600 ? ipi.pending[c]
+                                                    : 0;
         return true;
     }
     if (swap.mmio == 0 || pa < swap.mmio || pa >= swap.mmio + SWAP_REG_BYTES) return false;
@@ -164,7 +166,8 @@ bool FakeHal::mmioWrite(std::uint64_t pa, std::uint64_t value, unsigned bytes) {
         swap.length = value;
         break;
     case SWAP_REG_COMMAND: {
-        if ((value != SWAP_CMD_WRITE && value != SWAP_CMD_READ) || swap.slot >= swap.slots || swap.length == 0) {
+        if ((value != SWAP_CMD_WRITE && value != SWAP_CMD_READ) || swap.slot >= swap.slots ||
+            swap.length == 0) {
             swap.status = 1;
             ++swap.errors;
             break;

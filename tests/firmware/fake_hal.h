@@ -4,8 +4,8 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
@@ -23,9 +23,20 @@ struct FakeHalPanic : std::runtime_error {
 // One HAL call, in the order the firmware made it (FakeHal::events, when record_events is set).
 struct HalEvent {
     enum Kind {
-        Read, Write, Zero, Copy, Invalidate, InvalidateCore, SetRoot, TlbWrite,
+        Read,
+        Write,
+        Zero,
+        Copy,
+        Invalidate,
+        InvalidateCore,
+        SetRoot,
+        TlbWrite,
         // the SMP calls (issue 8)
-        Cas, Sync, Relax, IrqEnable, Trace
+        Cas,
+        Sync,
+        Relax,
+        IrqEnable,
+        Trace
     } kind;
     std::uint64_t addr = 0;  // pa (Read/Write/Zero/Copy dst/Cas), va (invalidations), root;
                              // Trace: hal_trace_event
@@ -53,7 +64,7 @@ struct FakeIpi {
         std::uint64_t vector;
     };
     std::vector<Send> sends;
-    unsigned drop_next = 0;  // deliveries to lose (one per target of a send, in core order)
+    unsigned drop_next = 0; // deliveries to lose (one per target of a send, in core order)
     std::uint64_t latency = 0;
     struct Delivery {
         unsigned target;
@@ -170,9 +181,10 @@ FakeHal& hal();
 
 // Several cores at once: each job runs on its own thread as core `core`, one thread at a time
 // (a baton): the running one passes it on at every hal_relax (and FakeHal::userStep) and when
-// its job ends, to the job whose core's clock is the earliest (ties: round robin). A job's core does not take interrupts from other cores' relax
-// steps while the job runs (FakeHal::idle_cores); it takes its own in its relax steps when the
-// firmware enabled them. Rethrows the first exception of a job.
+// its job ends, to the job whose core's clock is the earliest (ties: round robin). A job's core
+// does not take interrupts from other cores' relax steps while the job runs (FakeHal::idle_cores);
+// it takes its own in its relax steps when the firmware enabled them. Rethrows the first exception
+// of a job.
 struct CoreJob {
     unsigned core;
     std::function<void()> run;

@@ -67,8 +67,8 @@ class HugeTest : public testing::TestWithParam<HugeCase>, public MmFixture {
     std::vector<std::uint64_t> samples(std::uint64_t base) const {
         std::vector<std::uint64_t> vas;
         const std::uint64_t n = block;
-        for (std::uint64_t i : {std::uint64_t{0}, std::uint64_t{1}, n / 2 - 1, n / 2, n / 2 + 1,
-                                n / 2 + 2, n - 1})
+        for (std::uint64_t i :
+             {std::uint64_t{0}, std::uint64_t{1}, n / 2 - 1, n / 2, n / 2 + 1, n / 2 + 2, n - 1})
             vas.push_back(base + i * page());
         for (std::uint64_t i = 0; i < n; i += std::max<std::uint64_t>(1, n / 16))
             vas.push_back(base + i * page() + 8);

@@ -358,9 +358,9 @@ TEST_P(MemoryTest, EveryProtectionFaultKillsWithItsReasonAndFreesTheProcess) {
             EXPECT_EQ(access(p, c.va, c.type), FW_FAULT_CLASS_PROTECTION);
         } else {
             fw_fault_result result{};
-            ASSERT_EQ(fw_fault(k, 0, tidOf(p), c.va, static_cast<fw_access>(c.type), c.kind,
-                               &result),
-                      FW_OK);
+            ASSERT_EQ(
+                fw_fault(k, 0, tidOf(p), c.va, static_cast<fw_access>(c.type), c.kind, &result),
+                FW_OK);
             EXPECT_EQ(result.cls, FW_FAULT_CLASS_PROTECTION);
             kill_reason = result.reason;
         }

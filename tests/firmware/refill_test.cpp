@@ -16,15 +16,16 @@ TEST_P(RefillTest, SoftwareRefillWritesWhatTheHardwareWalkerWould) {
     const int p = create();
     ASSERT_EQ(switchTo(p, 0), FW_OK);
     ASSERT_EQ(map(p, kData, 4 * kPage, kRW), FW_OK);
-    ASSERT_EQ(map(p, kData + 8 * kPage, kPage, FW_PROT_R | FW_PROT_X),
-              FW_OK);
+    ASSERT_EQ(map(p, kData + 8 * kPage, kPage, FW_PROT_R | FW_PROT_X), FW_OK);
     // Nothing mapped yet: the refill reports a fault, writes no entry.
     EXPECT_EQ(fw_tlb_refill(k, 0, tidOf(p), kData, FW_ACCESS_READ), FW_ERR_FAULT);
     fw_fault_result r{};
     ASSERT_EQ(fw_fault(k, 0, tidOf(p), kData, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r), FW_OK);
-    ASSERT_EQ(fw_fault(k, 0, tidOf(p), kData + kPage, FW_ACCESS_WRITE, FW_FAULT_NOT_PRESENT, &r), FW_OK);
-    ASSERT_EQ(fw_fault(k, 0, tidOf(p), kData + 8 * kPage, FW_ACCESS_EXECUTE, FW_FAULT_NOT_PRESENT, &r),
+    ASSERT_EQ(fw_fault(k, 0, tidOf(p), kData + kPage, FW_ACCESS_WRITE, FW_FAULT_NOT_PRESENT, &r),
               FW_OK);
+    ASSERT_EQ(
+        fw_fault(k, 0, tidOf(p), kData + 8 * kPage, FW_ACCESS_EXECUTE, FW_FAULT_NOT_PRESENT, &r),
+        FW_OK);
     struct Case {
         std::uint64_t va;
         fw_access access;

@@ -18,8 +18,7 @@ TEST_P(ShmemTest, SharedMemoryWriteSeenByTheOtherWithoutAFault) {
     const int a = create(0), b = create(1);
     ASSERT_EQ(map(a, kShm, 4 * kPage, kRW, FW_VMA_SHARED, shm), FW_OK);
     // Mapped elsewhere in b, and only its second half.
-    ASSERT_EQ(map(b, kData, 4 * kPage, kRW, FW_VMA_SHARED, shm),
-              FW_OK);
+    ASSERT_EQ(map(b, kData, 4 * kPage, kRW, FW_VMA_SHARED, shm), FW_OK);
     EXPECT_EQ(map(b, kShm, 5 * kPage, FW_PROT_R, FW_VMA_SHARED, shm), FW_ERR_INVAL);
 
     EXPECT_EQ(write64(a, kShm + kPage + 16, 0x1234), FW_FAULT_CLASS_DEMAND_ZERO);

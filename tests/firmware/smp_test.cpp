@@ -9,13 +9,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <iterator>
-#include <map>
-#include <tuple>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ipi_controller.h"
@@ -42,8 +42,7 @@ struct SmpBoot {
     std::uint32_t limit = 0;
 };
 
-template <class F>
-SmpBoot with(F f) {
+template <class F> SmpBoot with(F f) {
     SmpBoot b;
     f(b);
     return b;
@@ -130,7 +129,8 @@ class SmpTest : public testing::Test, public MmFixture {
     }
     bool inIpi(std::uint64_t pa) const { return pa >= kIpi && pa < kIpi + IPI_REG_BYTES; }
     const fw_shootdown_stats& sd(int core = -1) const {
-        return core < 0 ? fw_kernel_stats(k)->shootdown : fw_kernel_stats(k)->shootdown_by_core[core];
+        return core < 0 ? fw_kernel_stats(k)->shootdown
+                        : fw_kernel_stats(k)->shootdown_by_core[core];
     }
 
     // The recorded events as lines "by:what", without the page-table reads (walks) and without
@@ -153,10 +153,12 @@ class SmpTest : public testing::Test, public MmFixture {
                   << e.old;
                 break;
             case HalEvent::Invalidate:
-                s << "INV " << e.flush << " " << std::hex << e.addr << std::dec << " asid " << e.value;
+                s << "INV " << e.flush << " " << std::hex << e.addr << std::dec << " asid "
+                  << e.value;
                 break;
             case HalEvent::InvalidateCore:
-                s << "INVCORE " << e.core << " " << e.flush << " " << std::hex << e.addr << std::dec;
+                s << "INVCORE " << e.core << " " << e.flush << " " << std::hex << e.addr
+                  << std::dec;
                 break;
             case HalEvent::Sync:
                 s << "SYNC";
@@ -188,7 +190,8 @@ class SmpTest : public testing::Test, public MmFixture {
             if (pa < smp().pending) {
                 const std::uint64_t w = (pa - smp().slots) / 8;
                 static const char* f[] = {"seq", "pid", "start", "end", "shape", "w5", "w6", "w7"};
-                return "slot" + std::to_string(w / FW_SMP_SLOT_WORDS) + "." + f[w % FW_SMP_SLOT_WORDS];
+                return "slot" + std::to_string(w / FW_SMP_SLOT_WORDS) + "." +
+                       f[w % FW_SMP_SLOT_WORDS];
             }
             if (pa < smp().acks) return "pending" + std::to_string((pa - smp().pending) / 8);
             const std::uint64_t w = (pa - smp().acks) / 8;
@@ -218,7 +221,8 @@ class SmpTest : public testing::Test, public MmFixture {
 
 std::string invLine(unsigned by, std::uint64_t va, unsigned asid) {
     std::ostringstream s;
-    s << by << ":INV " << HAL_FLUSH_VA_ASID << " " << std::hex << va << std::dec << " asid " << asid;
+    s << by << ":INV " << HAL_FLUSH_VA_ASID << " " << std::hex << va << std::dec << " asid "
+      << asid;
     return s.str();
 }
 
@@ -274,18 +278,19 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
     for (unsigned t = 1; t <= 3; ++t) {
         const std::string c = std::to_string(t) + ":";
         for (const std::string& l :
-             {c + "R PENDING(" + std::to_string(t) + ")", c + "W CLEAR(" + std::to_string(t) + ")=1",
-              c + "R pending" + std::to_string(t), c + "CAS pending" + std::to_string(t) + " 1->0 old 1",
-              c + "TRACE 2 1", c + "R slot0.seq", c + "R slot0.pid", c + "R slot0.start",
-              c + "R slot0.end", c + "R slot0.shape"})
+             {c + "R PENDING(" + std::to_string(t) + ")",
+              c + "W CLEAR(" + std::to_string(t) + ")=1", c + "R pending" + std::to_string(t),
+              c + "CAS pending" + std::to_string(t) + " 1->0 old 1", c + "TRACE 2 1",
+              c + "R slot0.seq", c + "R slot0.pid", c + "R slot0.start", c + "R slot0.end",
+              c + "R slot0.shape"})
             want.push_back(l);
         want.push_back(invLine(t, kData, fw_process_asid(k, pid, t)));
         want.push_back(c + "SYNC");
         want.push_back(c + "W ack0," + std::to_string(t) + "=1");
         want.push_back(c + "TRACE 3 1");
     }
-    for (const char* l : {"0:IRQ 0", "0:R ack0,1", "0:R ack0,2", "0:R ack0,3",
-                                 "0:TRACE 1 3", "0:CAS lock1 1->0 old 1"})
+    for (const char* l : {"0:IRQ 0", "0:R ack0,1", "0:R ack0,2", "0:R ack0,3", "0:TRACE 1 3",
+                          "0:CAS lock1 1->0 old 1"})
         want.push_back(l);
     EXPECT_EQ(join(protocolLines()), join(want));
     if (std::getenv("SMP_TEST_PRINT")) std::printf("%s", join(protocolLines()).c_str());
@@ -342,7 +347,8 @@ TEST_F(SmpTest, InitiatorCyclesFollowTheFormula) {
     ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
     std::uint64_t walk_reads = 0;
     for (const HalEvent& e : hal().events)
-        walk_reads += e.by == 0 && e.kind == HalEvent::Read && !inProtocol(e.addr) && !inIpi(e.addr);
+        walk_reads +=
+            e.by == 0 && e.kind == HalEvent::Read && !inProtocol(e.addr) && !inIpi(e.addr);
     const std::uint64_t targets = 3;
     const std::uint64_t want = 5 /* lock */ + 2 * walk_reads + 3 /* PTE */ + 7 /* local */ +
                                5 * 3 /* request */ + targets * 5 /* pending bits */ +
@@ -375,13 +381,21 @@ TEST_F(SmpTest, ConcurrentShootdownsFromTwoCoresComplete) {
     ASSERT_EQ(fw_process_cpu_mask(k, b), 3u);
     write64(a, kData, 1);
     hal().current_core = 1;
-    EXPECT_EQ(accessBy(b, tidOf(b), kData, AccessType::Write, nullptr, 1), FW_FAULT_CLASS_DEMAND_ZERO);
+    EXPECT_EQ(accessBy(b, tidOf(b), kData, AccessType::Write, nullptr, 1),
+              FW_FAULT_CLASS_DEMAND_ZERO);
     const hal_paddr_t fa = frameOf(a, kData), fb = frameOf(b, kData);
 
     int ra = -1, rb = -1;
     std::uint64_t handled_a = 0, handled_b = 0; // by the initiator itself, when it is done
-    runCores({{0, [&] { ra = fw_vma_discard(k, 0, a, kData, kPage); handled_a = sd(0).handled; }},
-              {1, [&] { rb = fw_vma_discard(k, 1, b, kData, kPage); handled_b = sd(1).handled; }}});
+    runCores({{0,
+               [&] {
+                   ra = fw_vma_discard(k, 0, a, kData, kPage);
+                   handled_a = sd(0).handled;
+               }},
+              {1, [&] {
+                   rb = fw_vma_discard(k, 1, b, kData, kPage);
+                   handled_b = sd(1).handled;
+               }}});
     EXPECT_EQ(handled_a, 1u);
     EXPECT_EQ(handled_b, 1u);
     EXPECT_EQ(ra, FW_OK);
@@ -485,7 +499,8 @@ std::vector<std::string> without(std::vector<std::string> v, const std::vector<s
 TEST_F(SmpTest, SkipLocalFlushRemovesOnlyTheLocalInvalidation) {
     const auto base = discardLines({});
     const unsigned asid0 = fw_process_asid(k, 1, 0);
-    const auto injected = discardLines(with([](SmpBoot& b) { b.inject = FW_INJECT_SKIP_LOCAL_FLUSH; }));
+    const auto injected =
+        discardLines(with([](SmpBoot& b) { b.inject = FW_INJECT_SKIP_LOCAL_FLUSH; }));
     EXPECT_EQ(join(injected), join(without(base, {invLine(0, kData, asid0)})));
 }
 
@@ -494,7 +509,8 @@ TEST_F(SmpTest, SkipRemoteFlushAcksWithoutFlushing) {
     std::vector<std::string> gone;
     for (unsigned t = 1; t <= 3; ++t)
         gone.push_back(invLine(t, kData, fw_process_asid(k, 1, t)));
-    const auto injected = discardLines(with([](SmpBoot& b) { b.inject = FW_INJECT_SKIP_REMOTE_FLUSH; }));
+    const auto injected =
+        discardLines(with([](SmpBoot& b) { b.inject = FW_INJECT_SKIP_REMOTE_FLUSH; }));
     EXPECT_EQ(join(injected), join(without(base, gone)));
     EXPECT_EQ(sd().handled, 3u); // acked all the same
 }
@@ -560,7 +576,8 @@ TEST_F(SmpTest, DirectedMechanismTakesTheLockButSendsNoIpi) {
 
 TEST_F(SmpTest, ConcurrentFlushSendsBeforeTheLocalInvalidation) {
     const auto lines = discardLines(with([](SmpBoot& b) { b.concurrent_flush = true; }));
-    const auto local = std::find(lines.begin(), lines.end(), invLine(0, kData, fw_process_asid(k, 1, 0)));
+    const auto local =
+        std::find(lines.begin(), lines.end(), invLine(0, kData, fw_process_asid(k, 1, 0)));
     const auto send = std::find(lines.begin(), lines.end(), "0:W SEND(0)=0");
     ASSERT_NE(local, lines.end());
     ASSERT_NE(send, lines.end());
@@ -577,7 +594,8 @@ TEST_F(SmpTest, EarlyAckAcksBeforeTheTargetFlushes) {
     for (unsigned t = 1; t <= 3; ++t) {
         const auto ack = std::find(lines.begin(), lines.end(),
                                    std::to_string(t) + ":W ack0," + std::to_string(t) + "=1");
-        const auto inv = std::find(lines.begin(), lines.end(), invLine(t, kData, fw_process_asid(k, 1, t)));
+        const auto inv =
+            std::find(lines.begin(), lines.end(), invLine(t, kData, fw_process_asid(k, 1, t)));
         ASSERT_NE(ack, lines.end());
         ASSERT_NE(inv, lines.end());
         EXPECT_EQ(inv, ack + 1) << t;
@@ -622,7 +640,8 @@ TEST_F(SmpTest, CowBreakShootsDownTheOtherThreads) {
     (void)child;
     const std::uint64_t before = sd().shootdowns;
     hal().current_core = 2;
-    EXPECT_EQ(accessBy(pid, tids[pid][2], kData, AccessType::Write, nullptr, 2), FW_FAULT_CLASS_COW);
+    EXPECT_EQ(accessBy(pid, tids[pid][2], kData, AccessType::Write, nullptr, 2),
+              FW_FAULT_CLASS_COW);
     EXPECT_EQ(sd().shootdowns, before + 1);
     EXPECT_EQ(sd(2).shootdowns, 1u);
     EXPECT_EQ(hal().ipi.sends.back().from, 2u);
@@ -736,7 +755,8 @@ TEST_F(SmpTest, KillingAThreadedProcessShootsDownTheOthersFirst) {
     bootSmp();
     const int pid = threadsOnCores(4);
     fw_fault_result r{};
-    ASSERT_EQ(fw_fault(k, 0, tids[pid][0], 0x7000, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r), FW_OK);
+    ASSERT_EQ(fw_fault(k, 0, tids[pid][0], 0x7000, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r),
+              FW_OK);
     EXPECT_EQ(r.cls, FW_FAULT_CLASS_PROTECTION);
     EXPECT_EQ(sd().shootdowns, 1u);
     EXPECT_EQ(sd().full_flushes, 1u);
@@ -770,7 +790,8 @@ struct TlbChecker {
     std::uint64_t hits = 0, violations = 0;
 
     void onEvent(const HalEvent& e) {
-        if (e.kind == HalEvent::Invalidate) drop(e.by, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
+        if (e.kind == HalEvent::Invalidate)
+            drop(e.by, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
         if (e.kind == HalEvent::InvalidateCore)
             drop(e.core, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
     }
@@ -807,7 +828,8 @@ class SmpStressTest : public SmpTest {
         hal_paddr_t pa = 0;
         const fw_fault_class cls =
             accessBy(pid, tid, va, write ? AccessType::Write : AccessType::Read, &pa, c);
-        ASSERT_NE(cls, FW_FAULT_CLASS_PROTECTION) << std::hex << va << " " << fw_kill_reason_str(kill_reason);
+        ASSERT_NE(cls, FW_FAULT_CLASS_PROTECTION)
+            << std::hex << va << " " << fw_kill_reason_str(kill_reason);
         checker.tlb[key] = {pa & ~(kPage - 1), write};
     }
 
@@ -834,44 +856,45 @@ class SmpStressTest : public SmpTest {
         }
         std::vector<CoreJob> jobs;
         for (unsigned c = 0; c < 4; ++c)
-            jobs.push_back({c, [this, pid, other, c, rounds, seed] {
-                                std::uint64_t x = seed * 7919 + c * 104729 + 1;
-                                auto rnd = [&x](std::uint64_t n) {
-                                    x = x * 6364136223846793005ull + 1442695040888963407ull;
-                                    return (x >> 33) % n;
-                                };
-                                const int tid = tids[pid][c];
-                                for (unsigned n = 0; n < rounds; ++n) {
-                                    const std::uint64_t r = rnd(100);
-                                    if (r < 60) {
-                                        touch(pid, tid, c, kData + rnd(8) * kPage, rnd(2) == 0);
-                                    } else if (r < 70) {
-                                        touch(pid, tid, c, kData + (8 + rnd(4)) * kPage, false);
-                                    } else if (r < 82) {
-                                        EXPECT_EQ(fw_vma_discard(k, c, pid, kData + rnd(8) * kPage,
-                                                                 (1 + rnd(3)) * kPage),
-                                                  FW_OK);
-                                    } else if (r < 92) {
-                                        const std::uint64_t at = kData + (8 + rnd(4)) * kPage;
-                                        EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, FW_PROT_R), FW_OK);
-                                        hal().userStep(10);
-                                        EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, kRW), FW_OK);
-                                    } else if (r < 95) {
-                                        // Away to the other process for a while, and back.
-                                        EXPECT_EQ(fw_switch_to(k, c, tids[other][c]), FW_OK);
-                                        for (int i = 0; i < 10; ++i)
-                                            hal().userStep(10);
-                                        EXPECT_EQ(fw_switch_to(k, c, tid), FW_OK);
-                                    } else if (r < 98) {
-                                        int child = 0, child_tid = 0;
-                                        // The child shares every frame while it lives (none
-                                        // evictable): it exits before anyone else faults.
-                                        EXPECT_EQ(fw_process_fork(k, c, pid, c, &child, &child_tid), FW_OK);
-                                        EXPECT_EQ(fw_task_exit(k, c, child_tid), FW_OK);
-                                    }
-                                    hal().userStep(10);
-                                }
-                            }});
+            jobs.push_back(
+                {c, [this, pid, other, c, rounds, seed] {
+                     std::uint64_t x = seed * 7919 + c * 104729 + 1;
+                     auto rnd = [&x](std::uint64_t n) {
+                         x = x * 6364136223846793005ull + 1442695040888963407ull;
+                         return (x >> 33) % n;
+                     };
+                     const int tid = tids[pid][c];
+                     for (unsigned n = 0; n < rounds; ++n) {
+                         const std::uint64_t r = rnd(100);
+                         if (r < 60) {
+                             touch(pid, tid, c, kData + rnd(8) * kPage, rnd(2) == 0);
+                         } else if (r < 70) {
+                             touch(pid, tid, c, kData + (8 + rnd(4)) * kPage, false);
+                         } else if (r < 82) {
+                             EXPECT_EQ(fw_vma_discard(k, c, pid, kData + rnd(8) * kPage,
+                                                      (1 + rnd(3)) * kPage),
+                                       FW_OK);
+                         } else if (r < 92) {
+                             const std::uint64_t at = kData + (8 + rnd(4)) * kPage;
+                             EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, FW_PROT_R), FW_OK);
+                             hal().userStep(10);
+                             EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, kRW), FW_OK);
+                         } else if (r < 95) {
+                             // Away to the other process for a while, and back.
+                             EXPECT_EQ(fw_switch_to(k, c, tids[other][c]), FW_OK);
+                             for (int i = 0; i < 10; ++i)
+                                 hal().userStep(10);
+                             EXPECT_EQ(fw_switch_to(k, c, tid), FW_OK);
+                         } else if (r < 98) {
+                             int child = 0, child_tid = 0;
+                             // The child shares every frame while it lives (none
+                             // evictable): it exits before anyone else faults.
+                             EXPECT_EQ(fw_process_fork(k, c, pid, c, &child, &child_tid), FW_OK);
+                             EXPECT_EQ(fw_task_exit(k, c, child_tid), FW_OK);
+                         }
+                         hal().userStep(10);
+                     }
+                 }});
         runCores(jobs);
         hal().on_event = nullptr;
         if (std::getenv("SMP_TEST_PRINT"))
@@ -931,7 +954,8 @@ TEST_F(SmpStressTest, EveryVariantUsesNoStaleTranslation) {
 }
 
 TEST_F(SmpStressTest, EachInjectedFaultIsCaught) {
-    for (unsigned flag : {FW_INJECT_SKIP_ACK_WAIT, FW_INJECT_SKIP_REMOTE_FLUSH, FW_INJECT_SKIP_LOCAL_FLUSH}) {
+    for (unsigned flag :
+         {FW_INJECT_SKIP_ACK_WAIT, FW_INJECT_SKIP_REMOTE_FLUSH, FW_INJECT_SKIP_LOCAL_FLUSH}) {
         checker = TlbChecker();
         stress(with([flag](SmpBoot& b) { b.inject = flag; }), 400, 1);
         EXPECT_GT(checker.violations, 0u) << "inject " << flag;

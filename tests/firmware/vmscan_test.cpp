@@ -19,8 +19,7 @@ TEST_P(VmscanTest, SwappingEvictsUnderTheLimitAndBringsBackEveryByte) {
     const int p = create();
     ASSERT_EQ(switchTo(p, 0), FW_OK);
     constexpr std::uint64_t kPages = 32;
-    ASSERT_EQ(map(p, kData, kPages * kPage, kRW),
-              FW_OK);
+    ASSERT_EQ(map(p, kData, kPages * kPage, kRW), FW_OK);
     auto pattern = [](std::uint64_t page, std::uint64_t word) {
         return (page * 0x9E3779B97F4A7C15ull) ^ (word * 0xBF58476D1CE4E5B9ull) ^ 0x5A;
     };
@@ -87,8 +86,7 @@ TEST_P(VmscanTest, SwappedPagesSurviveForkAndCowSharedPagesAreNotEvicted) {
     ASSERT_EQ(exitProcess(c), FW_OK);
     // Only refcount-1 frames are evicted: with every resident frame COW-shared there is no
     // victim, and the next page needed kills the process that needs it.
-    ASSERT_EQ(map(p, kData + 8 * kPage, kPage, kRW),
-              FW_OK);
+    ASSERT_EQ(map(p, kData + 8 * kPage, kPage, kRW), FW_OK);
     for (std::uint64_t i = 0; i < 9; ++i) // p resident on 8 pages, limit reached
         read64(p, kData + i * kPage);
     const int d = fork(p, 0);
