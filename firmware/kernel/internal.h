@@ -62,17 +62,17 @@ struct fw_shm_obj {
  * 8-byte words accessed through the HAL:
  *   locks    FW_SMP_LOCKS words: the lock of mms[i] (0 free, else holder core + 1), then the
  *            kernel's own locks (FW_SMP_LOCK_SWAP: the swap device and the bounce frame);
- *   slots    cores x FW_SMP_SLOT_WORDS: core i's request (seq, pid, start, end, stride|full);
+ *   slots    cores x FW_SMP_SLOT_WORDS (a 64-byte line each): core i's request, three words:
+ *            HEAD = seq | pid << 40 | stride_shift << 48 | full << 55 (written last), START, END;
  *   pending  cores words: bit i of word t = initiator i has a request for target t;
  *   acks     cores x cores words: [i * cores + t] = last sequence of i that t serviced. */
 #define FW_SMP_LOCK_SWAP FW_MAX_PROCESSES
 #define FW_SMP_LOCKS (FW_MAX_PROCESSES + 1)
 #define FW_SMP_SLOT_WORDS 8
-#define FW_SMP_SLOT_SEQ 0
-#define FW_SMP_SLOT_PID 1
-#define FW_SMP_SLOT_START 2
-#define FW_SMP_SLOT_END 3
-#define FW_SMP_SLOT_SHAPE 4 /* stride_shift | full << 8 */
+#define FW_SMP_SLOT_HEAD 0
+#define FW_SMP_SLOT_START 1
+#define FW_SMP_SLOT_END 2
+#define FW_SMP_SEQ_MASK ((((uint64_t)1) << 40) - 1)
 
 struct fw_smp {
     int on; /* ipi_mmio != 0 and cores > 1 */

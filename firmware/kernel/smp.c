@@ -12,17 +12,17 @@
  *              the holder (a fault that evicts a page of its own mm). Released by CAS back to 0.
  *   shootdown: (initiator, holding the mm's lock, after changing the PTEs)
  *              [local flush unless concurrent_flush]
- *              request slot: PID, START, END, SHAPE, then SEQ (hal_write_phys)
+ *              request slot: START, END, then HEAD (seq, pid, stride, full) (hal_write_phys)
  *              for each target t: pending[t] |= 1 << self (CAS loop)
  *              hal_sync; IPI TARGETS(self) = targets; IPI SEND(self) = IPI_VECTOR_SHOOTDOWN
  *              [local flush if concurrent_flush]
- *              until every ack[self][t] == SEQ: read the acks still missing, then one relax
+ *              until every ack[self][t] == seq: read the acks still missing, then one relax
  *              step (interrupts enabled); a target silent for ack_timeout_cycles since the
  *              last send is counted and sent the IPI again (one SEND for all of them);
  *              then the caller frees frames and tables and releases the lock.
  *   handler:   (target, fw_interrupt) read PENDING, write CLEAR, claim pending[self] (CAS to
  *              0), and for each initiator i in it: read i's slot, flush with the same body as
- *              a local flush (tlb_flush_on), hal_sync, ack[i][self] = SEQ (early_ack: ack
+ *              a local flush (tlb_flush_on), hal_sync, ack[i][self] = seq (early_ack: ack
  *              first, then flush).
  *
  * Interrupts: the firmware runs with them masked; only the relax steps of the two waits unmask
@@ -230,13 +230,13 @@ static void shootdown_one(struct fw_kernel* k, unsigned core, const struct fw_fl
     }
 
     if (local && !k->smp.concurrent_flush) local_flush(k, core, f);
-    uint64_t seq = ++k->smp.seq[core];
-    hal_write_phys(slot_word(k, core, FW_SMP_SLOT_PID), (uint64_t)mm->pid, 8);
+    uint64_t seq = ++k->smp.seq[core] & FW_SMP_SEQ_MASK;
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_START), f->start, 8);
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_END), f->end, 8);
-    hal_write_phys(slot_word(k, core, FW_SMP_SLOT_SHAPE),
-                   (uint64_t)(f->stride_shift & 0xffu) | ((uint64_t)(f->full != 0) << 8), 8);
-    hal_write_phys(slot_word(k, core, FW_SMP_SLOT_SEQ), seq, 8);
+    hal_write_phys(slot_word(k, core, FW_SMP_SLOT_HEAD),
+                   seq | ((uint64_t)mm->pid << 40) | ((uint64_t)(f->stride_shift & 0x7fu) << 48) |
+                       ((uint64_t)(f->full != 0) << 55),
+                   8);
     uint64_t self = (uint64_t)1 << core;
     for (unsigned t = 0; t < k->cores; ++t) {
         if (!((targets >> t) & 1u)) continue;
@@ -275,14 +275,14 @@ void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f
  */
 
 static void service(struct fw_kernel* k, unsigned core, unsigned initiator) {
-    uint64_t seq = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_SEQ), 8);
-    uint64_t pid = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_PID), 8);
+    uint64_t head = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_HEAD), 8);
     struct fw_flush_info f;
     f.start = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_START), 8);
     f.end = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_END), 8);
-    uint64_t shape = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_SHAPE), 8);
-    f.stride_shift = (unsigned)(shape & 0xffu);
-    f.full = (int)((shape >> 8) & 1u);
+    uint64_t seq = head & FW_SMP_SEQ_MASK;
+    uint64_t pid = (head >> 40) & 0xffu;
+    f.stride_shift = (unsigned)((head >> 48) & 0x7fu);
+    f.full = (int)((head >> 55) & 1u);
     /* The initiator holds the mm's lock until every ack is in: the mm stays live. */
     f.mm = pid >= 1 && pid <= FW_MAX_PROCESSES && k->mms[pid - 1].live ? &k->mms[pid - 1] : 0;
     int flush = f.mm != 0 && !(k->smp.inject & FW_INJECT_SKIP_REMOTE_FLUSH);

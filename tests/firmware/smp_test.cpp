@@ -189,7 +189,7 @@ class SmpTest : public testing::Test, public MmFixture {
             if (pa < smp().slots) return "lock" + std::to_string((pa - smp().locks) / 8 + 1);
             if (pa < smp().pending) {
                 const std::uint64_t w = (pa - smp().slots) / 8;
-                static const char* f[] = {"seq", "pid", "start", "end", "shape", "w5", "w6", "w7"};
+                static const char* f[] = {"head", "start", "end", "w3", "w4", "w5", "w6", "w7"};
                 return "slot" + std::to_string(w / FW_SMP_SLOT_WORDS) + "." +
                        f[w % FW_SMP_SLOT_WORDS];
             }
@@ -258,11 +258,10 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
         "0:W " + name(pte) + "=0",
         "0:TRACE 0 1",
         invLine(0, kData, fw_process_asid(k, pid, 0)),
-        "0:W slot0.pid=" + std::to_string(pid),
         "0:W slot0.start=" + std::to_string(kData),
         "0:W slot0.end=" + std::to_string(kData + kPage),
-        "0:W slot0.shape=12",
-        "0:W slot0.seq=1",
+        // seq 1 | pid << 40 | stride 12 << 48
+        "0:W slot0.head=" + std::to_string(1 | std::uint64_t(pid) << 40 | std::uint64_t{12} << 48),
         "0:CAS pending1 0->1 old 0",
         "0:CAS pending2 0->1 old 0",
         "0:CAS pending3 0->1 old 0",
@@ -281,8 +280,7 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
              {c + "R PENDING(" + std::to_string(t) + ")",
               c + "W CLEAR(" + std::to_string(t) + ")=1", c + "R pending" + std::to_string(t),
               c + "CAS pending" + std::to_string(t) + " 1->0 old 1", c + "TRACE 2 1",
-              c + "R slot0.seq", c + "R slot0.pid", c + "R slot0.start", c + "R slot0.end",
-              c + "R slot0.shape"})
+              c + "R slot0.head", c + "R slot0.start", c + "R slot0.end"})
             want.push_back(l);
         want.push_back(invLine(t, kData, fw_process_asid(k, pid, t)));
         want.push_back(c + "SYNC");
@@ -332,7 +330,7 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
 }
 
 // The cycle cost of the initiator with costed HAL calls (the fake has one clock per core and no
-// contention): lock CAS + walk reads + PTE write + local invalidation + 5 slot writes + 3 CAS +
+// contention): lock CAS + walk reads + PTE write + local invalidation + 3 slot writes + 3 CAS +
 // 2 IPI writes + (3 ack reads + relax) + 3 ack reads + unlock CAS.
 TEST_F(SmpTest, InitiatorCyclesFollowTheFormula) {
     bootSmp();
@@ -351,15 +349,15 @@ TEST_F(SmpTest, InitiatorCyclesFollowTheFormula) {
             e.by == 0 && e.kind == HalEvent::Read && !inProtocol(e.addr) && !inIpi(e.addr);
     const std::uint64_t targets = 3;
     const std::uint64_t want = 5 /* lock */ + 2 * walk_reads + 3 /* PTE */ + 7 /* local */ +
-                               5 * 3 /* request */ + targets * 5 /* pending bits */ +
+                               3 * 3 /* request */ + targets * 5 /* pending bits */ +
                                2 * 3 /* TARGETS, SEND */ + targets * 2 + kRelax + targets * 2 +
                                5 /* unlock */;
     EXPECT_EQ(hal().core_cycles[0] - t0, want);
     EXPECT_EQ(sd(0).wait_cycles, targets * 2 + kRelax + targets * 2);
-    // Each target: entry + 2 IPI accesses + pending read and CAS + 5 slot reads + flush + ack +
+    // Each target: entry + 2 IPI accesses + pending read and CAS + 3 slot reads + flush + ack +
     // exit.
     for (unsigned t = 1; t <= 3; ++t)
-        EXPECT_GE(hal().core_cycles[t], kIrqEntry + 2 + 3 + 2 + 5 + 5 * 2 + 7 + 3 + kIrqExit) << t;
+        EXPECT_GE(hal().core_cycles[t], kIrqEntry + 2 + 3 + 2 + 5 + 3 * 2 + 7 + 3 + kIrqExit) << t;
 }
 
 // Two cores shoot down at the same time (different address spaces, each on both cores): each
