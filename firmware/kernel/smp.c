@@ -100,6 +100,22 @@ static void relax_step(struct fw_kernel* k) {
     hal_irq_enable(was);
 }
 
+/* Never a hang: a wait in which no time passes (the firmware called where the host runs it
+ * untimed, e.g. at boot, when no other core can answer) or a target that stays silent through
+ * FW_SMP_MAX_RESENDS timeouts stops the simulation with a message. */
+#define FW_SMP_STALL_POLLS 10000u
+#define FW_SMP_MAX_RESENDS 1000u
+
+static void check_progress(uint64_t* last, unsigned* still) {
+    uint64_t now = hal_now_cycles();
+    if (now != *last) {
+        *last = now;
+        *still = 0;
+    } else if (++*still >= FW_SMP_STALL_POLLS) {
+        hal_panic("mm: a shootdown or lock wait makes no progress in time (untimed context?)");
+    }
+}
+
 /* ---- the locks --------------------------------------------------------------------------------
  */
 
@@ -109,9 +125,12 @@ static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
         return;
     }
     hal_paddr_t word = k->smp.locks + 8 * (hal_paddr_t)i;
+    uint64_t last = hal_now_cycles();
+    unsigned still = 0;
     while (hal_atomic_cas(word, 0, core + 1, 8) != 0) {
         SD_ADD(k, core, lock_spins, 1);
         relax_step(k);
+        check_progress(&last, &still);
     }
     k->smp.lock_owner[i] = core + 1;
     k->smp.lock_depth[i] = 1;
@@ -175,6 +194,8 @@ static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets) {
 static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint64_t seq,
                       uint64_t sent) {
     uint64_t left = targets;
+    uint64_t last = hal_now_cycles();
+    unsigned still = 0, resends = 0;
     for (;;) {
         for (unsigned t = 0; t < k->cores; ++t)
             if (((left >> t) & 1u) && hal_read_phys(ack_word(k, core, t), 8) == seq)
@@ -185,10 +206,13 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
             /* A lost IPI (or a very late target): its pending bit is still set, send again. */
             SD_ADD(k, core, ack_timeouts, popcount64(left));
             SD_ADD(k, core, resends, 1);
+            if (++resends > FW_SMP_MAX_RESENDS)
+                hal_panic("mm: a shootdown target never acknowledges (IPIs lost or not taken)");
             send_ipi(k, core, left);
             sent = hal_now_cycles();
         }
         relax_step(k);
+        check_progress(&last, &still);
     }
 }
 

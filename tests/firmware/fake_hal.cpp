@@ -422,7 +422,7 @@ uint64_t hal_now_cycles(void) {
 
 void hal_relax(uint64_t cycles) {
     ++hal().relax_calls;
-    hal().core_cycles[hal().current_core] += cycles == 0 ? 1 : cycles;
+    if (!hal().untimed) hal().core_cycles[hal().current_core] += cycles == 0 ? 1 : cycles;
     hal().event({fakehal::HalEvent::Relax, 0, cycles, 0, 0});
     if (hal().on_relax) hal().on_relax(hal().current_core);
     // The other jobs run (their time passes too), then what became due is taken.

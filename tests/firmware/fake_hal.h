@@ -149,6 +149,7 @@ class FakeHal {
     std::function<void(unsigned core)> on_relax;     // test hook, at each relax step
     std::function<void(const HalEvent&)> on_event;   // test hook, at each recorded event
     std::uint64_t relax_calls = 0, cas_calls = 0, sync_calls = 0;
+    bool untimed = false; // hal_relax lets no time pass (as a host's untimed boot context)
     struct TraceRecord {
         unsigned core;
         hal_trace_event event;

@@ -483,6 +483,25 @@ TEST_F(SmpTest, SeveralLostIpisNeverHang) {
     EXPECT_EQ(sd(0).ack_timeouts, 3u + 2u);
 }
 
+// Never a hang: a target that never answers, or a wait in which no time passes, stops with a
+// message.
+TEST_F(SmpTest, ATargetThatNeverAnswersPanics) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().ipi.drop_next = ~0u;
+    EXPECT_THROW(fw_vma_discard(k, 0, pid, kData, kPage), fakehal::FakeHalPanic);
+    EXPECT_EQ(sd(0).resends, 1001u);
+}
+
+TEST_F(SmpTest, AWaitWithoutTimePanics) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().on_interrupt = nullptr; // nobody answers
+    hal().untimed = true;
+    EXPECT_THROW(fw_vma_discard(k, 0, pid, kData, kPage), fakehal::FakeHalPanic);
+    EXPECT_EQ(sd(0).resends, 0u);
+}
+
 // ---- fault injection: each flag removes exactly its step ------------------------------------
 
 std::vector<std::string> without(std::vector<std::string> v, const std::vector<std::string>& gone) {
