@@ -713,6 +713,58 @@ TEST_F(SmpTest, WithoutLazyTlbEveryAsidHolderIsInterrupted) {
     EXPECT_EQ(sd().lazy_skips, 0u);
 }
 
+// Without ASIDs: the cores where the mm is installed, flushed by VA (no ASID).
+TEST_F(SmpTest, WithoutAsidsTheInstalledCoresAreShotDownByVa) {
+    bootSmp(with([](SmpBoot& b) { b.asid_bits = 0; }));
+    const int pid = threadsOnCores(4);
+    const int other = create(3);
+    hal().current_core = 3;
+    ASSERT_EQ(switchTo(other, 3), FW_OK); // core 3 leaves pid: it caches nothing of it now
+    hal().current_core = 0;
+    EXPECT_EQ(fw_process_cpu_mask(k, pid), 0x7u);
+    hal().invalidations.clear();
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    ASSERT_EQ(hal().ipi.sends.size(), 1u);
+    EXPECT_EQ(hal().ipi.sends[0].mask, 0x6u);
+    ASSERT_EQ(hal().invalidations.size(), 3u); // the initiator and cores 1, 2
+    for (const auto& i : hal().invalidations) {
+        EXPECT_EQ(i.kind, HAL_FLUSH_VA);
+        EXPECT_EQ(i.va, kData);
+    }
+}
+
+// A huge leaf split by a discard of one base page: the split and the discard both shoot down.
+TEST_F(SmpTest, HugePageSplitShootsDown) {
+    bootSmp(with([](SmpBoot& b) { b.frames = 2048; })); // room for an aligned 2 MiB block
+    const int pid = create(0);
+    for (unsigned c = 1; c < 4; ++c)
+        thread(pid, c);
+    const std::uint64_t huge = levelBytes(1);
+    ASSERT_EQ(map(pid, huge, huge, kRW, FW_VMA_ANON, -1, 1), FW_OK);
+    for (unsigned c = 0; c < 4; ++c) {
+        hal().current_core = c;
+        ASSERT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
+    }
+    hal().current_core = 0;
+    ASSERT_EQ(write64(pid, huge, 7), FW_FAULT_CLASS_DEMAND_ZERO);
+    ASSERT_EQ(leafLevel(pid, huge), 1);
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, huge + kPage, kPage), FW_OK);
+    EXPECT_EQ(leafLevel(pid, huge), 0);
+    EXPECT_EQ(sd().shootdowns, 2u); // the split (the huge entry), then the page
+    EXPECT_EQ(sd().handled, 6u);
+    EXPECT_EQ(read64(pid, huge), 7u);
+}
+
+// mprotect removing write: the other threads lose their writable entries before it returns.
+TEST_F(SmpTest, ProtectRemovingRightsShootsDown) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    ASSERT_EQ(fw_vma_protect(k, 0, pid, kData, 4 * kPage, FW_PROT_R), FW_OK);
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_EQ(sd().handled, 3u);
+    EXPECT_EQ(hal().ipi.sends.back().mask, 0xEu);
+}
+
 // ---- the handler and threads -----------------------------------------------------------------
 
 TEST_F(SmpTest, InterruptWithNothingPendingChargesEntryAndExit) {
