@@ -33,7 +33,8 @@
  *
  * Conventions: functions return 0 (FW_OK) or a negative FW_ERR_* of fw_errors.h (fw_strerror
  * gives its words). `core` is always the core that runs the firmware call (the one whose TLB a
- * local flush reaches); other cores are reached with hal_tlb_invalidate_core. Every range must be
+ * local flush reaches); other cores are reached with hal_tlb_invalidate_core (in SMP mode: by the
+ * shootdown protocol, see below and smp.c). Every range must be
  * aligned to the base page (and, for fw_vma_map, to the VMA's page size), non-empty, canonical
  * and not wrap. The kernel has no allocator: fixed tables (FW_MAX_*) plus caller memory passed at
  * init. All page-table reads/writes are hal_read_phys / hal_write_phys of the format's PTE size.

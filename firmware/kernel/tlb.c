@@ -8,7 +8,10 @@
  *    (cpu_mask bit set at switch-in, cleared when the ASID is recycled; an ASID is flushed
  *    before it is handed out again, so a dead mm's entries need no flush);
  *  - without ASIDs (asid_bits 0), only the mm installed on c (active_mm) has entries there:
- *    a switch flushes everything. */
+ *    a switch flushes everything.
+ *
+ * In SMP mode (an IPI controller and several cores) the flush goes to smp.c's shootdown, which
+ * uses the same body (tlb_flush_on) locally and, on the targets, in their interrupt handler. */
 #include "kernel/internal.h"
 
 static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
