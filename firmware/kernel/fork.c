@@ -35,8 +35,10 @@ static int fork_leaf(struct fw_kernel* k, struct fw_mm* parent, uint64_t va,
          * reserved bounce frame. */
         uint64_t copy = 0;
         if (slot_alloc(k, &copy) != FW_OK) return FW_ERR_NOMEM;
-        swap_io(k, SWAP_CMD_READ, value, k->bounce);
-        swap_io(k, SWAP_CMD_WRITE, copy, k->bounce);
+        swap_lock(k, ctx->core); /* the bounce frame is everybody's */
+        swap_io(k, ctx->core, SWAP_CMD_READ, value, k->bounce);
+        swap_io(k, ctx->core, SWAP_CMD_WRITE, copy, k->bounce);
+        swap_unlock(k, ctx->core);
         child_raw = pte_encode_swap(fmt, copy);
         value = copy;
         swap_copy = 1;
@@ -72,10 +74,8 @@ static int fork_leaf(struct fw_kernel* k, struct fw_mm* parent, uint64_t va,
     return FW_OK;
 }
 
-int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned child_core,
-                    int* child_pid, int* child_tid) {
-    struct fw_mm* p = mm_of(k, parent_pid);
-    if (p == 0 || core >= k->cores || child_core >= k->cores) return FW_ERR_INVAL;
+static int fork_locked(struct fw_kernel* k, unsigned core, struct fw_mm* p, unsigned child_core,
+                       int* child_pid, int* child_tid) {
     hal_charge_cycles(k->fork_cycles);
     struct fw_mm* c = mm_alloc(k);
     if (c == 0) return FW_ERR_LIMIT;
@@ -112,7 +112,22 @@ int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned
     return FW_OK;
 }
 
+int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned child_core,
+                    int* child_pid, int* child_tid) {
+    struct fw_mm* p = mm_of(k, parent_pid);
+    if (p == 0 || core >= k->cores || child_core >= k->cores) return FW_ERR_INVAL;
+    /* The parent's lock; the child is nobody else's until fork returns. */
+    mm_lock(k, core, p);
+    int status = p->live ? fork_locked(k, core, p, child_core, child_pid, child_tid) : FW_ERR_INVAL;
+    mm_unlock(k, core, p);
+    return status;
+}
+
 void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    /* A killed process may still have threads running on other cores until the host stops
+     * them: their cached translations go before the frames do (SMP mode). After a normal exit
+     * of the last task nobody runs it: its ASIDs die with it (below). */
+    if (k->smp.on && mm->killed != FW_KILL_NONE) fw_flush_tlb_mm(k, core, mm);
     struct fw_mmu_gather g;
     tlb_gather_mmu(&g, k, core, mm, 1);
     for (unsigned i = 0; i < mm->nvmas; ++i) {
@@ -143,8 +158,13 @@ int fw_task_exit(struct fw_kernel* k, unsigned core, int tid) {
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
-    t->live = 0;
-    if (mm->users > 0) --mm->users;
-    if (mm->users == 0) release_mm(k, core, mm);
+    /* The others keep running: only the last task's exit touches the address space. */
+    mm_lock(k, core, mm);
+    if (t->live) {
+        t->live = 0;
+        if (mm->users > 0) --mm->users;
+        if (mm->users == 0 && mm->live) release_mm(k, core, mm);
+    }
+    mm_unlock(k, core, mm);
     return FW_OK;
 }

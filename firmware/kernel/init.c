@@ -41,7 +41,9 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
         k->asid_next[i] = 1;
         k->asid_cursor[i] = 1;
     }
-    return swap_init(k, c, swap_slot_bitmap);
+    status = swap_init(k, c, swap_slot_bitmap);
+    if (status != FW_OK) return status;
+    return smp_init(k, c);
 }
 
 struct fw_mm* mm_of(struct fw_kernel* k, int pid) {

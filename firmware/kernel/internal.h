@@ -43,6 +43,7 @@ struct fw_mm {
     uint64_t cpu_mask;                 /* cores that may cache its translations */
     uint16_t asid[FW_MAX_CORES];       /* 0: no ASID on that core */
     uint64_t asid_stamp[FW_MAX_CORES]; /* last switch to it on that core, for LRU recycling */
+    uint64_t stale_mask; /* lazy_tlb: cores whose ASID of it must be flushed at switch-in */
 };
 
 struct fw_task {
@@ -57,8 +58,46 @@ struct fw_shm_obj {
     hal_paddr_t frame[FW_SHM_MAX_PAGES]; /* 0 until first touch */
 };
 
+/* SMP state (smp.c). Protocol memory, one block of kernel frames allocated at init, all
+ * 8-byte words accessed through the HAL:
+ *   locks    FW_SMP_LOCKS words: the lock of mms[i] (0 free, else holder core + 1), then the
+ *            kernel's own locks (FW_SMP_LOCK_SWAP: the swap device and the bounce frame);
+ *   slots    cores x FW_SMP_SLOT_WORDS (a 64-byte line each): core i's request, three words:
+ *            HEAD = seq | pid << 40 | stride_shift << 48 | full << 55 (written last), START, END;
+ *   pending  cores words: bit i of word t = initiator i has a request for target t;
+ *   acks     cores x cores words: [i * cores + t] = last sequence of i that t serviced. */
+#define FW_SMP_LOCK_SWAP FW_MAX_PROCESSES
+#define FW_SMP_LOCKS (FW_MAX_PROCESSES + 1)
+#define FW_SMP_SLOT_WORDS 8
+#define FW_SMP_SLOT_HEAD 0
+#define FW_SMP_SLOT_START 1
+#define FW_SMP_SLOT_END 2
+#define FW_SMP_SEQ_MASK ((((uint64_t)1) << 40) - 1)
+
+struct fw_smp {
+    int on; /* ipi_mmio != 0 and cores > 1 */
+    hal_paddr_t ipi;
+    enum fw_shootdown_mechanism mechanism;
+    uint64_t ack_timeout;
+    uint64_t relax;
+    uint64_t irq_entry;
+    uint64_t irq_exit;
+    unsigned inject;
+    int concurrent_flush;
+    int early_ack;
+    int unbatched;
+    int lazy_tlb;
+    hal_paddr_t area;
+    uint64_t area_bytes;
+    hal_paddr_t locks, slots, pending, acks;
+    uint64_t seq[FW_MAX_CORES];        /* last request sequence of each initiator */
+    unsigned lock_owner[FW_SMP_LOCKS]; /* holder core + 1 (0 free), as the lock word */
+    unsigned lock_depth[FW_SMP_LOCKS]; /* nesting on the holder */
+};
+
 struct fw_kernel {
     struct pte_format format;
+    struct fw_smp smp;
     struct fw_frames frames;
     struct fw_kernel_stats stats;
     unsigned asid_bits;
@@ -198,10 +237,19 @@ struct fw_flush_info {
 
 /* Flushes mm's translations of [start, end) (one invalidation per 2^stride_shift bytes, or
  * the ASID / everything past the ceiling) on `core` (hal_tlb_invalidate) and on every other
- * core of mm->cpu_mask (hal_tlb_invalidate_core). */
+ * core of mm->cpu_mask (hal_tlb_invalidate_core; in SMP mode smp_flush: the shootdown, which
+ * returns when every target has flushed). The caller holds mm's lock (SMP mode). */
 void fw_flush_tlb_mm_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
                            uint64_t end, unsigned stride_shift);
 void fw_flush_tlb_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* The one flush body, local and remote alike: f on core `target`, issued by `self`
+ * (hal_tlb_invalidate when they are the same, hal_tlb_invalidate_core otherwise). */
+void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
+                  const struct fw_flush_info* f);
+/* Whether core c may hold translations of mm now (its ASID there, or mm installed there). */
+int tlb_core_may_cache(const struct fw_kernel* k, unsigned c, const struct fw_mm* mm);
+/* Pages of f at its stride (0 for a full flush). */
+uint64_t tlb_flush_pages(const struct fw_flush_info* f);
 /* Only the calling core (a stale entry that the hardware reported as a fault). */
 void fw_flush_tlb_local_page(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t va);
 
@@ -269,7 +317,9 @@ void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta
 
 int evict_one(struct fw_kernel* k, unsigned core); /* FW_OK, or FW_ERR_NOMEM: nothing to evict */
 int swap_init(struct fw_kernel* k, const struct fw_kernel_config* c, uint64_t* bitmap);
-void swap_io(struct fw_kernel* k, uint64_t command, uint64_t slot, hal_paddr_t frame);
+/* One page of I/O, run by core under the swap lock (SMP mode). */
+void swap_io(struct fw_kernel* k, unsigned core, uint64_t command, uint64_t slot,
+             hal_paddr_t frame);
 int slot_alloc(struct fw_kernel* k, uint64_t* slot);
 void slot_free(struct fw_kernel* k, uint64_t slot);
 
@@ -295,6 +345,22 @@ struct fw_shm_obj* shm_of(struct fw_kernel* k, int shm_id);
  */
 /* Everything the mm owns goes back (frames, slots, tables, ASIDs); its tasks die with it. */
 void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+
+/* ---- SMP (smp.c) ------------------------------------------------------------------------------
+ */
+/* Allocates and clears the protocol memory (FW_ERR_NOMEM) when SMP mode is on. */
+int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c);
+/* The address space's lock (no-ops outside SMP mode). Re-entrant on the holder. mm_lock spins
+ * (hal_relax, interrupts enabled) until it has it; mm_trylock makes one attempt (1: taken). */
+void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+int mm_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* The swap device (its registers are one shared sequence) and the bounce frame. */
+void swap_lock(struct fw_kernel* k, unsigned core);
+void swap_unlock(struct fw_kernel* k, unsigned core);
+/* A flush of f, issued by core, in SMP mode: locally and on every other core that may cache
+ * it, by the configured mechanism; returns when every target has it (unless injected). */
+void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f);
 
 /* ---- faults (memory.c) ------------------------------------------------------------------------
  */

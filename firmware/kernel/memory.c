@@ -70,8 +70,13 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
                 return;
             }
             hal_zero_frame(pa, page_bytes(k));
-            rmap_set(k, pa, 0, 0, 0, RMAP_SHARED);
-            o->frame[page] = pa; /* the object's own reference */
+            if (o->frame[page] == 0) {
+                rmap_set(k, pa, 0, 0, 0, RMAP_SHARED);
+                o->frame[page] = pa; /* the object's own reference */
+            } else {
+                /* SMP: a fault of another address space (another lock) filled it meanwhile. */
+                put_data_frames(k, pa, 0);
+            }
         }
         frame_get(&k->frames, o->frame[page]);
         map_new_leaf(s, slot, o->frame[page], 0);
@@ -113,7 +118,7 @@ static void swap_in(struct fault_state* s, hal_paddr_t slot, uint64_t swap_slot)
         out_of_memory(s);
         return;
     }
-    swap_io(k, SWAP_CMD_READ, swap_slot, pa);
+    swap_io(k, s->core, SWAP_CMD_READ, swap_slot, pa);
     slot_free(k, swap_slot);
     rmap_set(k, pa, 0, s->mm->pid, s->va & ~(page_bytes(k) - 1), RMAP_PRIVATE);
     map_new_leaf(s, slot, pa, 0);
@@ -317,6 +322,20 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
     if (t == 0 || core >= k->cores || kind == FW_FAULT_NONE) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
     hal_charge_cycles(k->fault_entry_cycles);
+    /* Every fault holds the mm's lock (SMP mode), also a demand-zero one that only adds a
+     * translation: it walks and fills tables and VMAs that a concurrent unmap / discard /
+     * protect / swap-out of the same mm may be changing. Only faults that narrow or move a
+     * translation (a COW copy) shoot down; widening ones (COW reuse, spurious, A/D) flush the
+     * faulting core only, as before (the others fault spuriously on their old entry). */
+    mm_lock(k, core, mm);
+    if (!t->live || !mm->live) {
+        /* Killed (or exited) by another core while this one waited for the lock. */
+        result->cls = FW_FAULT_CLASS_PROTECTION;
+        result->reason = mm->killed;
+        mm_unlock(k, core, mm);
+        hal_charge_cycles(k->fault_exit_cycles);
+        return FW_OK;
+    }
     struct fault_state s = {k, mm, core, va, 0, result, 0};
     handle_fault(&s, access, kind);
     ++mm->stats.faults[result->cls];
@@ -325,6 +344,7 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
         mm->killed = result->reason;
         release_mm(k, core, mm); /* like exit of every task: the host stops running them */
     }
+    mm_unlock(k, core, mm);
     hal_charge_cycles(k->fault_exit_cycles);
     return FW_OK;
 }

@@ -17,12 +17,24 @@
  * discard), mprotect.c, fork.c (fork, exit), rmap.c (reverse map), vmscan.c (clock reclaim),
  * swapfile.c (slots and the swap device), shmem.c, tlb.c (the one TLB-maintenance entry point
  * and the mmu_gather), refill.c (software TLB refill), sched.c (context switch, ASIDs),
- * errors.c (error and kill-reason strings), init.c (init and inspection). Private declarations:
- * kernel/internal.h.
+ * errors.c (error and kill-reason strings), init.c (init and inspection), smp.c (the
+ * address-space lock, the TLB shootdown protocol and the interrupt handler). Private
+ * declarations: kernel/internal.h.
+ *
+ * SMP (fw_kernel_config.ipi_mmio, cores > 1): every operation that changes an address space's
+ * page tables (map, unmap, protect, discard, fault, fork of the parent, exit of the last task,
+ * swap-out of one of its pages) holds that address space's lock, a word in kernel memory taken
+ * with hal_atomic_cas (spinning with hal_relax, interrupts enabled, so that a waiting core keeps
+ * servicing shootdowns). A change that removes or narrows a translation other cores may cache
+ * is flushed locally and on every other core of the mm's cpu_mask by the configured mechanism;
+ * with IPIs the initiator writes a request, sets the target's pending bit, sends one IPI to all
+ * targets and waits for every ack (resending after ack_timeout_cycles) before the frames and
+ * tables are freed and the lock is released. Targets service requests in fw_interrupt.
  *
  * Conventions: functions return 0 (FW_OK) or a negative FW_ERR_* of fw_errors.h (fw_strerror
  * gives its words). `core` is always the core that runs the firmware call (the one whose TLB a
- * local flush reaches); other cores are reached with hal_tlb_invalidate_core. Every range must be
+ * local flush reaches); other cores are reached with hal_tlb_invalidate_core (in SMP mode: by the
+ * shootdown protocol, see below and smp.c). Every range must be
  * aligned to the base page (and, for fw_vma_map, to the VMA's page size), non-empty, canonical
  * and not wrap. The kernel has no allocator: fixed tables (FW_MAX_*) plus caller memory passed at
  * init. All page-table reads/writes are hal_read_phys / hal_write_phys of the format's PTE size.
@@ -137,6 +149,25 @@ struct fw_process_stats {
     uint64_t fault_cycles;     /* not kept by the firmware: the host fills it */
 };
 
+/* One core's part in TLB shootdowns (as initiator: shootdowns .. resends, lock_spins; as
+ * target: interrupts, handled). A "shootdown" is a flush that reaches at least one other core
+ * (local-only flushes are not counted here). */
+struct fw_shootdown_stats {
+    uint64_t shootdowns;   /* flushes that reached other cores (IPI or directed) */
+    uint64_t pages;        /* base-stride pages of those flushes (0 for a full one) */
+    uint64_t full_flushes; /* of them, whole-mm / above-ceiling flushes */
+    uint64_t targets;      /* target cores, summed over shootdowns */
+    uint64_t ipis_sent;    /* IPI sends x target cores (resends included) */
+    uint64_t ack_timeouts; /* targets that did not ack within ack_timeout_cycles */
+    uint64_t resends;      /* IPI sends repeated after a timeout (one per SEND write) */
+    uint64_t lazy_skips;   /* lazy_tlb: cores not interrupted, marked stale instead */
+    uint64_t lazy_flushes; /* lazy_tlb: stale ASIDs flushed at switch-in */
+    uint64_t wait_cycles;  /* initiator: cycles from the IPI send to the last ack */
+    uint64_t lock_spins;   /* failed lock CAS attempts (each followed by a relax step) */
+    uint64_t interrupts;   /* fw_interrupt calls (IPIs taken) */
+    uint64_t handled;      /* shootdown requests serviced as a target */
+};
+
 struct fw_kernel_stats {
     uint64_t faults[FW_FAULT_CLASSES];
     uint64_t demand_faults; /* sum of demand_faults_by_level */
@@ -154,9 +185,28 @@ struct fw_kernel_stats {
     uint64_t flush_pages;  /* by-VA invalidations issued (local and remote) */
     uint64_t flush_full;   /* whole-ASID or whole-TLB invalidations issued (local and remote) */
     uint64_t flush_remote; /* hal_tlb_invalidate_core calls */
+    /* The shootdown protocol (smp.c): totals, and per core (by the core that did it). */
+    struct fw_shootdown_stats shootdown;
+    struct fw_shootdown_stats shootdown_by_core[FW_MAX_CORES];
 };
 
 /* ---- configuration and init ------------------------------------------------------------------ */
+
+/* How other cores' TLBs are reached (firmware.shootdown.mechanism). */
+enum fw_shootdown_mechanism {
+    FW_SHOOTDOWN_IPI,      /* IPIs (ipi_controller.h); the targets flush in fw_interrupt */
+    FW_SHOOTDOWN_DIRECTED, /* hal_tlb_invalidate_core per target (DVM-like, no target firmware) */
+    /* issue 9 adds FW_SHOOTDOWN_BROADCAST here */
+};
+
+/* Fault injection (fw_kernel_config.inject, bit mask): each one makes stale translations
+ * possible, for the host's checker to catch. */
+#define FW_INJECT_SKIP_ACK_WAIT 1u     /* free frames/tables without waiting for the acks */
+#define FW_INJECT_SKIP_REMOTE_FLUSH 2u /* targets ack without flushing */
+#define FW_INJECT_SKIP_LOCAL_FLUSH 4u  /* the initiator skips its local flush */
+
+#define FW_DEFAULT_ACK_TIMEOUT_CYCLES 100000u /* ack_timeout_cycles 0 */
+#define FW_DEFAULT_RELAX_CYCLES 20u           /* relax_cycles 0 */
 
 /* Reverse map, one per frame of the allocator (caller memory): which address space maps a
  * private data frame at which VA, so that the clock algorithm can find the PTE of a frame it
@@ -185,6 +235,26 @@ struct fw_kernel_config {
     uint64_t switch_cycles;       /* bookkeeping cost of a context switch */
     uint64_t fork_cycles;         /* bookkeeping cost of a fork, plus its page-table work */
     unsigned flush_ceiling_pages; /* 0 = FW_FLUSH_CEILING_PAGES */
+    /* ---- SMP: the address-space lock and the TLB shootdown protocol (issue 8) ----------------
+     * With ipi_mmio != 0 and cores > 1 ("SMP mode") the firmware allocates its protocol memory
+     * at init (kernel frames: a lock word per address space, a request slot per core, an ack
+     * word per (initiator, target), a pending-initiators word per core), takes the address
+     * space's lock around every operation that changes its translations, and reaches other
+     * cores with `shootdown`. With ipi_mmio 0 (or one core) everything is as before: no lock,
+     * remote flushes by hal_tlb_invalidate_core, and the fields below are ignored. */
+    hal_paddr_t ipi_mmio;                  /* IPI controller (ipi_controller.h); 0 = none */
+    enum fw_shootdown_mechanism shootdown; /* default (0): FW_SHOOTDOWN_IPI */
+    uint64_t ack_timeout_cycles; /* initiator resends to a target silent this long; 0: default */
+    uint64_t relax_cycles;       /* one hal_relax step of a wait (ack or lock); 0: default */
+    uint64_t irq_entry_cycles;   /* charged at fw_interrupt entry */
+    uint64_t irq_exit_cycles;    /* charged at fw_interrupt exit */
+    unsigned inject;             /* FW_INJECT_* */
+    int concurrent_flush; /* IPIs are sent before the local flush (it overlaps their delivery) */
+    int early_ack;        /* targets ack on arrival, then flush (before returning to user code) */
+    int unbatched;        /* one shootdown per page of a range (batch: false); 0: one per range */
+    int lazy_tlb;         /* cores not running the mm now are not interrupted: its ASID there is
+                           * marked stale and flushed when the core next switches to it (with
+                           * ASIDs only: without them no other mm's entries survive a switch) */
 };
 
 struct fw_kernel; /* opaque: callers allocate fw_kernel_size() bytes, 8-byte aligned */
@@ -279,11 +349,24 @@ int fw_shm_destroy(struct fw_kernel* k, int shm_id);
  * previous mm of that core loses it from its cpu_mask. Charges switch_cycles. */
 int fw_switch_to(struct fw_kernel* k, unsigned core, int tid);
 
+/* ---- interrupts ------------------------------------------------------------------------------ */
+
+/* The interrupt handler of `core`: the host calls it when the core takes its interrupt (at an
+ * instruction boundary of user code, or inside hal_relax while the firmware waits with
+ * interrupts enabled), with interrupts masked. Charges irq_entry_cycles; reads and clears the
+ * core's IPI_REG_PENDING; services every shootdown request pending for it (flush, hal_sync, ack
+ * write); charges irq_exit_cycles. Returns the number of requests serviced (>= 0), FW_ERR_INVAL
+ * for a bad core. Without an IPI controller it only charges the entry and exit. */
+int fw_interrupt(struct fw_kernel* k, unsigned core);
+
 /* ---- faults and TLB refill ------------------------------------------------------------------- */
 
 /* The translation-fault handler for task tid running on `core`. Returns 0 with result->cls
  * telling what was done (the access is then retried), or cls PROTECTION with result->reason:
  * the process (every task of it) is killed and released; the host stops running its tasks.
+ * SMP: a COW copy shoots the old translation down on the other cores of the mm; a fault whose
+ * process was killed (or exited) on another core while this one waited for the lock returns
+ * cls PROTECTION with that process's kill reason, doing nothing else (not counted).
  * Fault kinds other than NOT_PRESENT / PERMISSION kill with FW_KILL_BAD_PTE. Charges the fault
  * entry and exit cycles once. FW_ERR_INVAL (tid, core, kind NONE): nothing done or charged. */
 int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,

@@ -102,10 +102,7 @@ unsigned prot_flags(const struct fw_kernel* k, unsigned prot) {
     return flags;
 }
 
-int fw_vma_map(struct fw_kernel* k, unsigned core, int pid, const struct fw_vma_desc* desc) {
-    (void)core;
-    struct fw_mm* mm = mm_of(k, pid);
-    if (mm == 0 || desc == 0) return FW_ERR_INVAL;
+static int vma_map_locked(struct fw_kernel* k, struct fw_mm* mm, const struct fw_vma_desc* desc) {
     enum fw_vma_kind kind = desc->kind;
     if (kind != FW_VMA_ANON && kind != FW_VMA_SHARED && kind != FW_VMA_STACK &&
         kind != FW_VMA_IMPLICIT)
@@ -194,9 +191,8 @@ static int split_ends(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint
     return pt_split_at(k, core, mm, end);
 }
 
-int fw_vma_unmap(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len) {
-    struct fw_mm* mm = mm_of(k, pid);
-    if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
+static int vma_unmap_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
+                            uint64_t len) {
     int status = vma_check_range(k, start, len);
     if (status != FW_OK) return status;
     uint64_t end = start + len;
@@ -219,9 +215,8 @@ int fw_vma_unmap(struct fw_kernel* k, unsigned core, int pid, uint64_t start, ui
     return status;
 }
 
-int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len) {
-    struct fw_mm* mm = mm_of(k, pid);
-    if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
+static int vma_discard_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
+                              uint64_t len) {
     int status = vma_check_range(k, start, len);
     if (status != FW_OK) return status;
     uint64_t end = start + len;
@@ -235,5 +230,37 @@ int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, 
         status = zap_range(&g, v->start > start ? v->start : start, v->end < end ? v->end : end);
     }
     tlb_finish_mmu(&g);
+    return status;
+}
+
+/* ---- entry points: under the address space's lock (SMP mode) ----------------------------------
+ */
+
+int fw_vma_map(struct fw_kernel* k, unsigned core, int pid, const struct fw_vma_desc* desc) {
+    struct fw_mm* mm = mm_of(k, pid);
+    if (mm == 0 || desc == 0) return FW_ERR_INVAL;
+    /* VMAs move in their table: a fault of another thread must not hold one meanwhile. */
+    if (core >= k->cores) return vma_map_locked(k, mm, desc);
+    mm_lock(k, core, mm);
+    int status = mm->live ? vma_map_locked(k, mm, desc) : FW_ERR_INVAL;
+    mm_unlock(k, core, mm);
+    return status;
+}
+
+int fw_vma_unmap(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len) {
+    struct fw_mm* mm = mm_of(k, pid);
+    if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
+    mm_lock(k, core, mm);
+    int status = mm->live ? vma_unmap_locked(k, core, mm, start, len) : FW_ERR_INVAL;
+    mm_unlock(k, core, mm);
+    return status;
+}
+
+int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len) {
+    struct fw_mm* mm = mm_of(k, pid);
+    if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
+    mm_lock(k, core, mm);
+    int status = mm->live ? vma_discard_locked(k, core, mm, start, len) : FW_ERR_INVAL;
+    mm_unlock(k, core, mm);
     return status;
 }

@@ -56,10 +56,8 @@ static int protect_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, cons
     return FW_OK;
 }
 
-int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len,
-                   unsigned prot) {
-    struct fw_mm* mm = mm_of(k, pid);
-    if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
+static int vma_protect_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
+                              uint64_t len, unsigned prot) {
     int status = vma_check_range(k, start, len);
     if (status != FW_OK) return status;
     uint64_t end = start + len;
@@ -89,5 +87,15 @@ int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, 
         if (status == FW_OK) status = pt_visit(k, mm, v->start, v->end, protect_leaf, &ctx);
     }
     tlb_finish_mmu(&g);
+    return status;
+}
+
+int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len,
+                   unsigned prot) {
+    struct fw_mm* mm = mm_of(k, pid);
+    if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
+    mm_lock(k, core, mm);
+    int status = mm->live ? vma_protect_locked(k, core, mm, start, len, prot) : FW_ERR_INVAL;
+    mm_unlock(k, core, mm);
     return status;
 }

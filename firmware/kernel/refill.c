@@ -1,10 +1,8 @@
 /* Software-managed TLB refill (mmu.tlb_refill: software). Freestanding C11. */
 #include "kernel/internal.h"
 
-int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access) {
-    struct fw_task* t = task_of(k, tid);
-    if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
-    struct fw_mm* mm = t->mm;
+static int refill_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t va,
+                         enum fw_access access) {
     const struct pte_format* fmt = &k->format;
     uint64_t raw = 0;
     unsigned level = 0;
@@ -33,4 +31,15 @@ int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum
     e.flags = (uint8_t)flags;
     hal_tlb_write(&e);
     return FW_OK;
+}
+
+int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access) {
+    struct fw_task* t = task_of(k, tid);
+    if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
+    struct fw_mm* mm = t->mm;
+    /* The A/D update rewrites the PTE: not in the middle of another core's change (SMP). */
+    mm_lock(k, core, mm);
+    int status = t->live && mm->live ? refill_locked(k, core, mm, va, access) : FW_ERR_FAULT;
+    mm_unlock(k, core, mm);
+    return status;
 }

@@ -52,8 +52,23 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid) {
         ++k->stats.flush_full;
         ++mm->stats.tlb_flushes;
     } else {
-        if (mm->asid[core] == 0) mm->asid[core] = asid_alloc(k, core, mm);
+        if (mm->asid[core] == 0) {
+            mm->asid[core] = asid_alloc(k, core, mm); /* flushed: nothing stale under it */
+            mm->stale_mask &= ~bit;
+        }
         mm->asid_stamp[core] = ++k->stamp;
+        /* lazy_tlb: an initiator that saw another mm active here skipped this core and marked
+         * it stale. active_mm is set before stale_mask is read, with no HAL call between, so a
+         * shootdown either sees mm active here (and interrupts the core) or its mark is seen. */
+        k->active_mm[core] = mm;
+        if (mm->stale_mask & bit) {
+            mm->stale_mask &= ~bit;
+            hal_tlb_invalidate(HAL_FLUSH_ASID, 0, mm->asid[core]);
+            ++k->stats.flush_full;
+            ++mm->stats.tlb_flushes;
+            ++k->stats.shootdown.lazy_flushes;
+            ++k->stats.shootdown_by_core[core].lazy_flushes;
+        }
         hal_set_root(mm->root, mm->asid[core]);
     }
     k->active_mm[core] = mm;

@@ -13,14 +13,17 @@ int swap_init(struct fw_kernel* k, const struct fw_kernel_config* c, uint64_t* b
     return k->bounce == 0 ? FW_ERR_NOMEM : FW_OK;
 }
 
-void swap_io(struct fw_kernel* k, uint64_t command, uint64_t slot, hal_paddr_t frame) {
+void swap_io(struct fw_kernel* k, unsigned core, uint64_t command, uint64_t slot,
+             hal_paddr_t frame) {
     hal_paddr_t base = k->swap_mmio;
+    swap_lock(k, core);
     hal_write_phys(base + SWAP_REG_SLOT, slot, 8);
     hal_write_phys(base + SWAP_REG_FRAME, frame, 8);
     hal_write_phys(base + SWAP_REG_LENGTH, page_bytes(k), 8);
     hal_write_phys(base + SWAP_REG_COMMAND, command, 8);
     /* A device error loses a page: nothing the firmware can recover from. */
     if (hal_read_phys(base + SWAP_REG_STATUS, 8) != 0) hal_panic("mm: swap device error");
+    swap_unlock(k, core);
 }
 
 int slot_alloc(struct fw_kernel* k, uint64_t* slot) {

@@ -8,7 +8,10 @@
  *    (cpu_mask bit set at switch-in, cleared when the ASID is recycled; an ASID is flushed
  *    before it is handed out again, so a dead mm's entries need no flush);
  *  - without ASIDs (asid_bits 0), only the mm installed on c (active_mm) has entries there:
- *    a switch flushes everything. */
+ *    a switch flushes everything.
+ *
+ * In SMP mode (an IPI controller and several cores) the flush goes to smp.c's shootdown, which
+ * uses the same body (tlb_flush_on) locally and, on the targets, in their interrupt handler. */
 #include "kernel/internal.h"
 
 static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
@@ -25,10 +28,23 @@ static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
         ++k->stats.flush_full;
 }
 
+int tlb_core_may_cache(const struct fw_kernel* k, unsigned c, const struct fw_mm* mm) {
+    if (!((mm->cpu_mask >> c) & 1u)) return 0;
+    return k->asid_bits == 0 ? k->active_mm[c] == mm : mm->asid[c] != 0;
+}
+
+uint64_t tlb_flush_pages(const struct fw_flush_info* f) {
+    if (f->full) return 0;
+    uint64_t len = f->end - f->start; /* end 0: the top of the address space */
+    uint64_t pages = f->stride_shift >= 64 ? 1 : (len >> f->stride_shift);
+    if (f->stride_shift < 64 && (len & (((uint64_t)1 << f->stride_shift) - 1)) != 0) ++pages;
+    return pages;
+}
+
 /* The one body, local and remote alike: mm's translations described by f, on core `target`,
  * issued by core `self`. */
-static void flush_tlb_on(struct fw_kernel* k, unsigned self, unsigned target,
-                         const struct fw_flush_info* f) {
+void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
+                  const struct fw_flush_info* f) {
     uint16_t asid = 0;
     if (k->asid_bits == 0) {
         if (k->active_mm[target] != f->mm) return;
@@ -36,12 +52,7 @@ static void flush_tlb_on(struct fw_kernel* k, unsigned self, unsigned target,
         asid = f->mm->asid[target];
         if (asid == 0) return;
     }
-    uint64_t pages = 0;
-    if (!f->full) {
-        uint64_t len = f->end - f->start; /* end 0: the top of the address space */
-        pages = f->stride_shift >= 64 ? 1 : (len >> f->stride_shift);
-        if (f->stride_shift < 64 && (len & (((uint64_t)1 << f->stride_shift) - 1)) != 0) ++pages;
-    }
+    uint64_t pages = tlb_flush_pages(f);
     if (f->full || pages > k->flush_ceiling) {
         invalidate(k, self, target, k->asid_bits == 0 ? HAL_FLUSH_ALL : HAL_FLUSH_ASID, 0, asid);
         ++f->mm->stats.tlb_flushes;
@@ -52,12 +63,16 @@ static void flush_tlb_on(struct fw_kernel* k, unsigned self, unsigned target,
         invalidate(k, self, target, kind, f->start + (i << f->stride_shift), asid);
 }
 
-/* Local first, then every other core of the mask, in core order. */
+/* Local first, then every other core of the mask, in core order (SMP mode: smp.c). */
 static void flush_tlb_info(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    if (k->smp.on) {
+        smp_flush(k, core, f);
+        return;
+    }
     uint64_t mask = f->mm->cpu_mask;
-    if (core < k->cores && ((mask >> core) & 1u)) flush_tlb_on(k, core, core, f);
+    if (core < k->cores && ((mask >> core) & 1u)) tlb_flush_on(k, core, core, f);
     for (unsigned c = 0; c < k->cores; ++c)
-        if (c != core && ((mask >> c) & 1u)) flush_tlb_on(k, core, c, f);
+        if (c != core && ((mask >> c) & 1u)) tlb_flush_on(k, core, c, f);
 }
 
 void fw_flush_tlb_mm_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
@@ -75,7 +90,7 @@ void fw_flush_tlb_local_page(struct fw_kernel* k, unsigned core, struct fw_mm* m
     unsigned shift = k->format.page_shift;
     uint64_t start = va & ~(((uint64_t)1 << shift) - 1);
     struct fw_flush_info f = {mm, start, start + ((uint64_t)1 << shift), shift, 0};
-    if (core < k->cores) flush_tlb_on(k, core, core, &f);
+    if (core < k->cores) tlb_flush_on(k, core, core, &f);
 }
 
 /* ---- mmu_gather -------------------------------------------------------------------------------

@@ -4,6 +4,51 @@
  * and the base page under the hand goes. Freestanding C11. */
 #include "kernel/internal.h"
 
+/* The clock's step on one private frame mapped by owner (whose lock the caller holds), s its
+ * leaf: 1 evicted, 0 passed over (second chance, or not evictable now), -1 no swap slot. */
+static int evict_frame(struct fw_kernel* k, unsigned core, struct fw_mm* owner,
+                       struct fw_frame_rmap* r, hal_paddr_t pa, struct pt_slot* sp) {
+    const struct pte_format* fmt = &k->format;
+    uint32_t count = k->frames.count;
+    uint64_t ppn = pa >> fmt->page_shift;
+    struct pt_slot s = *sp;
+    struct pte_decoded d;
+    pte_decode(fmt, s.raw, s.level, &d, 0);
+    uint64_t size = level_bytes(k, s.level);
+    uint64_t base = r->va & ~(size - 1);
+    if (d.flags & PTE_F_A) {
+        pt_write(k, s.slot, pte_encode_leaf(fmt, d.ppn, d.flags & ~(PTE_F_A | PTE_F_V), s.level));
+        fw_flush_tlb_mm_range(k, core, owner, base, base + size, level_shift(k, s.level));
+        if (s.level > 0) {
+            uint32_t next = frame_index_of(k, d.ppn << fmt->page_shift) +
+                            ((uint32_t)1 << level_order(k, s.level));
+            k->clock_hand = next >= count ? 0 : next;
+        }
+        return 0;
+    }
+    if (s.level > 0) {
+        /* No reclaim for the split's table: this is reclaim already. */
+        if (pt_split(k, core, owner, r->va, 0, 0) != FW_OK) return 0;
+        if (rmap_find_owner(k, r, ppn, &s) != owner || s.level != 0) return 0;
+    }
+    uint64_t swap_slot = 0;
+    if (slot_alloc(k, &swap_slot) != FW_OK) return -1;
+    /* Unmap and flush first, then write: the page cannot change once no translation
+     * reaches it on any core; the frame goes back only after the write. */
+    struct fw_mmu_gather g;
+    tlb_gather_mmu(&g, k, core, owner, 0);
+    pt_write(k, s.slot, pte_encode_swap(fmt, swap_slot));
+    tlb_flush_pte_range(&g, r->va & ~(page_bytes(k) - 1), fmt->page_shift);
+    count_leaf(k, owner, 0, -1);
+    rmap_remove_leaf(&g, owner, pa, 0);
+    tlb_flush_mmu_tlbonly(&g);
+    swap_io(k, core, SWAP_CMD_WRITE, swap_slot, pa);
+    ++owner->stats.swap_outs;
+    ++k->stats.swap_outs;
+    tlb_finish_mmu(&g);
+    return 1;
+}
+
 int evict_one(struct fw_kernel* k, unsigned core) {
     if (k->swap_mmio == 0 || k->rmap == 0) return FW_ERR_NOMEM;
     const struct pte_format* fmt = &k->format;
@@ -19,42 +64,16 @@ int evict_one(struct fw_kernel* k, unsigned core) {
         struct pt_slot s;
         struct fw_mm* owner = rmap_find_owner(k, r, ppn, &s);
         if (owner == 0) continue; /* a PROT_NONE page (kept resident) */
-        struct pte_decoded d;
-        pte_decode(fmt, s.raw, s.level, &d, 0);
-        uint64_t size = level_bytes(k, s.level);
-        uint64_t base = r->va & ~(size - 1);
-        if (d.flags & PTE_F_A) {
-            pt_write(k, s.slot,
-                     pte_encode_leaf(fmt, d.ppn, d.flags & ~(PTE_F_A | PTE_F_V), s.level));
-            fw_flush_tlb_mm_range(k, core, owner, base, base + size, level_shift(k, s.level));
-            if (s.level > 0) {
-                uint32_t next = frame_index_of(k, d.ppn << fmt->page_shift) +
-                                ((uint32_t)1 << level_order(k, s.level));
-                k->clock_hand = next >= count ? 0 : next;
-            }
-            continue;
-        }
-        if (s.level > 0) {
-            /* No reclaim for the split's table: this is reclaim already. */
-            if (pt_split(k, core, owner, r->va, 0, 0) != FW_OK) continue;
-            if (rmap_find_owner(k, r, ppn, &s) != owner || s.level != 0) continue;
-        }
-        uint64_t swap_slot = 0;
-        if (slot_alloc(k, &swap_slot) != FW_OK) return FW_ERR_NOMEM;
-        /* Unmap and flush first, then write: the page cannot change once no translation
-         * reaches it on any core; the frame goes back only after the write. */
-        struct fw_mmu_gather g;
-        tlb_gather_mmu(&g, k, core, owner, 0);
-        pt_write(k, s.slot, pte_encode_swap(fmt, swap_slot));
-        tlb_flush_pte_range(&g, r->va & ~(page_bytes(k) - 1), fmt->page_shift);
-        count_leaf(k, owner, 0, -1);
-        rmap_remove_leaf(&g, owner, pa, 0);
-        tlb_flush_mmu_tlbonly(&g);
-        swap_io(k, SWAP_CMD_WRITE, swap_slot, pa);
-        ++owner->stats.swap_outs;
-        ++k->stats.swap_outs;
-        tlb_finish_mmu(&g);
-        return FW_OK;
+        /* SMP: the owner's lock (re-entrant if it is the faulting mm). One attempt only: its
+         * holder may be waiting for a lock we hold. Then look again under the lock. */
+        if (!mm_trylock(k, core, owner)) continue;
+        int done = 0;
+        if (!k->smp.on ||
+            (rmap_find_owner(k, r, ppn, &s) == owner && frame_refcount(&k->frames, pa) == 1))
+            done = evict_frame(k, core, owner, r, pa, &s);
+        mm_unlock(k, core, owner);
+        if (done < 0) return FW_ERR_NOMEM;
+        if (done > 0) return FW_OK;
     }
     return FW_ERR_NOMEM;
 }

@@ -22,11 +22,60 @@ struct FakeHalPanic : std::runtime_error {
 
 // One HAL call, in the order the firmware made it (FakeHal::events, when record_events is set).
 struct HalEvent {
-    enum Kind { Read, Write, Zero, Copy, Invalidate, InvalidateCore, SetRoot, TlbWrite } kind;
-    std::uint64_t addr = 0;  // pa (Read/Write/Zero/Copy dst), va (invalidations), root
-    std::uint64_t value = 0; // value written, bytes zeroed or copied, asid
+    enum Kind {
+        Read,
+        Write,
+        Zero,
+        Copy,
+        Invalidate,
+        InvalidateCore,
+        SetRoot,
+        TlbWrite,
+        // the SMP calls (issue 8)
+        Cas,
+        Sync,
+        Relax,
+        IrqEnable,
+        Trace
+    } kind;
+    std::uint64_t addr = 0;  // pa (Read/Write/Zero/Copy dst/Cas), va (invalidations), root;
+                             // Trace: hal_trace_event
+    std::uint64_t value = 0; // value read or written, bytes zeroed or copied, asid; Cas: desired;
+                             // Relax: cycles; IrqEnable: enable; Trace: arg
     unsigned core = 0;       // target core of InvalidateCore
     int flush = 0;           // hal_flush_kind of invalidations
+    unsigned by = 0;         // the core that made the call (FakeHal::current_core)
+    std::uint64_t expected = 0; // Cas: expected
+    std::uint64_t old = 0;      // Cas: the old value returned
+};
+
+// An IPI controller at mmio (0 = none): the registers of ipi_controller.h. SEND makes the vector
+// pending at each target `latency` cycles after the sender's time (at once by default: a
+// delivery is due when the clock of the core that looks, FakeHal::core_cycles, reaches it),
+// unless a delivery is to be dropped.
+struct FakeIpi {
+    std::uint64_t mmio = 0;
+    unsigned cores = 0;
+    std::array<std::uint64_t, 64> targets{};
+    std::array<std::uint64_t, 64> pending{};
+    struct Send {
+        unsigned from;
+        std::uint64_t mask;
+        std::uint64_t vector;
+    };
+    std::vector<Send> sends;
+    unsigned drop_next = 0; // deliveries to lose (one per target of a send, in core order)
+    std::uint64_t latency = 0;
+    struct Delivery {
+        unsigned target;
+        std::uint64_t vector;
+        std::uint64_t due;
+    };
+    std::vector<Delivery> in_flight;
+    // Moves the deliveries to `target` due at `now` into pending.
+    void arrive(unsigned target, std::uint64_t now);
+    std::uint64_t dropped = 0;
+    std::uint64_t clears = 0;
 };
 
 struct Invalidation {
@@ -78,9 +127,43 @@ class FakeHal {
     // still allocated at that moment).
     std::function<void()> on_invalidate;
     void event(HalEvent e) {
+        e.by = current_core;
         if (record_events) events.push_back(e);
+        if (on_event) on_event(e);
     }
     FakeSwap swap;
+
+    // ---- several cores in one process (issue 8) ---------------------------------------------
+    // The core that makes the HAL calls now (tests set it before calling the firmware for a
+    // core; FakeCores sets it for its threads; interrupts emulated below switch it).
+    unsigned current_core = 0;
+    std::array<std::uint64_t, 64> core_cycles{}; // per core: charges, relax steps, costs below
+    std::array<int, 64> irq_enabled{};
+    // Per-call costs added to core_cycles (not to `cycles`), 0 by default.
+    std::uint64_t read_cost = 0, write_cost = 0, cas_cost = 0, invalidate_cost = 0;
+    // Cores that "run user code": a pending IPI of theirs is taken (on_interrupt runs as that
+    // core) whenever any core takes a relax step. Cores with a FakeCores thread are excluded
+    // while it runs (they take theirs in their own relax steps, with interrupts enabled).
+    std::uint64_t idle_cores = ~std::uint64_t{0};
+    std::function<void(unsigned core)> on_interrupt; // the firmware's fw_interrupt
+    std::function<void(unsigned core)> on_relax;     // test hook, at each relax step
+    std::function<void(const HalEvent&)> on_event;   // test hook, at each recorded event
+    std::uint64_t relax_calls = 0, cas_calls = 0, sync_calls = 0;
+    bool untimed = false; // hal_relax lets no time pass (as a host's untimed boot context)
+    struct TraceRecord {
+        unsigned core;
+        hal_trace_event event;
+        std::uint64_t arg;
+    };
+    std::vector<TraceRecord> traces;
+    FakeIpi ipi;
+    // Runs on_interrupt as `core` (interrupts masked meanwhile, time at least `now`).
+    void takeInterrupt(unsigned core, std::uint64_t now);
+    // Every pending interrupt that may be taken at a relax step of current_core.
+    void deliverInterrupts();
+    // A step of user code on current_core: `cycles` pass, the other jobs run, and a pending
+    // interrupt of this core is taken (user code runs with interrupts enabled).
+    void userStep(std::uint64_t cycles);
 
     // MMIO of the fake devices: true when pa belongs to one (value read or written).
     bool mmioRead(std::uint64_t pa, unsigned bytes, std::uint64_t& value);
@@ -96,6 +179,22 @@ class FakeHal {
 
 // The one instance the C entry points of hal.h use.
 FakeHal& hal();
+
+// Several cores at once: each job runs on its own thread as core `core`, one thread at a time
+// (a baton): the running one passes it on at every hal_relax (and FakeHal::userStep) and when
+// its job ends, to the job whose core's clock is the earliest (ties: round robin). A job's core
+// does not take interrupts from other cores' relax steps while the job runs (FakeHal::idle_cores);
+// it takes its own in its relax steps when the firmware enabled them. Rethrows the first exception
+// of a job.
+struct CoreJob {
+    unsigned core;
+    std::function<void()> run;
+};
+void runCores(const std::vector<CoreJob>& jobs);
+// Cores with a running job (0 outside runCores).
+std::uint64_t busyCores();
+// Called by hal_relax: passes the baton (no-op outside runCores).
+void yieldCore();
 
 // The walker reads what the firmware wrote, straight from the fake's memory (not counted as
 // firmware HAL traffic).

@@ -1,0 +1,354 @@
+/* SMP: the address-space lock, the TLB shootdown protocol and the interrupt handler.
+ * Freestanding C11.
+ *
+ * SMP mode (ipi_mmio != 0 and cores > 1). Everything the cores share to coordinate lives in
+ * kernel frames (struct fw_smp in internal.h) and is reached through the HAL, so that it is
+ * timed memory traffic seen by the other cores at the right simulated time:
+ *
+ *   locks:     one per address space, one for the swap device (and its bounce frame).
+ *              hal_atomic_cas(lock, 0, core + 1) until it succeeds; each failure is followed by
+ *              one relax step with interrupts enabled (hal_relax), so that a core waiting for a
+ *              lock keeps servicing shootdowns (the holder may be waiting for it). Re-entrant on
+ *              the holder (a fault that evicts a page of its own mm). Released by CAS back to 0.
+ *   shootdown: (initiator, holding the mm's lock, after changing the PTEs)
+ *              [local flush unless concurrent_flush]
+ *              request slot: START, END, then HEAD (seq, pid, stride, full) (hal_write_phys)
+ *              for each target t: pending[t] |= 1 << self (CAS loop)
+ *              hal_sync; IPI TARGETS(self) = targets; IPI SEND(self) = IPI_VECTOR_SHOOTDOWN
+ *              [local flush if concurrent_flush]
+ *              until every ack[self][t] == seq: read the acks still missing, then one relax
+ *              step (interrupts enabled); a target silent for ack_timeout_cycles since the
+ *              last send is counted and sent the IPI again (one SEND for all of them);
+ *              then the caller frees frames and tables and releases the lock.
+ *   handler:   (target, fw_interrupt) read PENDING, write CLEAR, claim pending[self] (CAS to
+ *              0), and for each initiator i in it: read i's slot, flush with the same body as
+ *              a local flush (tlb_flush_on), hal_sync, ack[i][self] = seq (early_ack: ack
+ *              first, then flush).
+ *
+ * Interrupts: the firmware runs with them masked; only the relax steps of the two waits unmask
+ * them (and restore the previous state right after). A core can therefore take a shootdown
+ * only between two polls, never in the middle of its own protocol step. */
+#include "ipi_controller.h"
+#include "kernel/internal.h"
+
+#define SD_ADD(k, core, field, n)                                                                  \
+    do {                                                                                           \
+        (k)->stats.shootdown.field += (n);                                                         \
+        (k)->stats.shootdown_by_core[(core)].field += (n);                                         \
+    } while (0)
+
+static unsigned popcount64(uint64_t x) {
+    unsigned n = 0;
+    while (x != 0) {
+        x &= x - 1;
+        ++n;
+    }
+    return n;
+}
+
+static hal_paddr_t slot_word(const struct fw_kernel* k, unsigned initiator, unsigned word) {
+    return k->smp.slots + 8 * ((hal_paddr_t)initiator * FW_SMP_SLOT_WORDS + word);
+}
+static hal_paddr_t pending_word(const struct fw_kernel* k, unsigned target) {
+    return k->smp.pending + 8 * (hal_paddr_t)target;
+}
+static hal_paddr_t ack_word(const struct fw_kernel* k, unsigned initiator, unsigned target) {
+    return k->smp.acks + 8 * ((hal_paddr_t)initiator * k->cores + target);
+}
+
+int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
+    struct fw_smp* s = &k->smp;
+    s->ipi = c->ipi_mmio;
+    s->on = c->ipi_mmio != 0 && c->cores > 1;
+    s->mechanism = c->shootdown;
+    s->ack_timeout =
+        c->ack_timeout_cycles != 0 ? c->ack_timeout_cycles : FW_DEFAULT_ACK_TIMEOUT_CYCLES;
+    s->relax = c->relax_cycles != 0 ? c->relax_cycles : FW_DEFAULT_RELAX_CYCLES;
+    s->irq_entry = c->irq_entry_cycles;
+    s->irq_exit = c->irq_exit_cycles;
+    s->inject = c->inject;
+    s->concurrent_flush = c->concurrent_flush != 0;
+    s->early_ack = c->early_ack != 0;
+    s->unbatched = c->unbatched != 0;
+    s->lazy_tlb = c->lazy_tlb != 0;
+    if (!s->on) return FW_OK;
+    if (c->shootdown != FW_SHOOTDOWN_IPI && c->shootdown != FW_SHOOTDOWN_DIRECTED)
+        return FW_ERR_INVAL;
+    uint64_t words = FW_SMP_LOCKS + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
+                     (uint64_t)c->cores * c->cores;
+    uint64_t bytes = 8 * words;
+    uint64_t frame = page_bytes(k);
+    unsigned order = 0;
+    while ((frame << order) < bytes)
+        ++order;
+    hal_paddr_t area = frames_alloc_block(&k->frames, order);
+    if (area == 0) return FW_ERR_NOMEM;
+    s->area = area;
+    s->area_bytes = frame << order;
+    s->locks = area;
+    s->slots = s->locks + 8 * FW_SMP_LOCKS;
+    s->pending = s->slots + 8 * (uint64_t)c->cores * FW_SMP_SLOT_WORDS;
+    s->acks = s->pending + 8 * (uint64_t)c->cores;
+    hal_zero_frame(area, s->area_bytes);
+    return FW_OK;
+}
+
+/* One step of a wait: interrupts enabled for it only, so that shootdowns are serviced. */
+static void relax_step(struct fw_kernel* k) {
+    int was = hal_irq_enable(1);
+    hal_relax(k->smp.relax);
+    hal_irq_enable(was);
+}
+
+/* Never a hang: a wait in which no time passes (the firmware called where the host runs it
+ * untimed, e.g. at boot, when no other core can answer) or a target that stays silent through
+ * FW_SMP_MAX_RESENDS timeouts stops the simulation with a message. */
+#define FW_SMP_STALL_POLLS 10000u
+#define FW_SMP_MAX_RESENDS 1000u
+
+static void check_progress(uint64_t* last, unsigned* still) {
+    uint64_t now = hal_now_cycles();
+    if (now != *last) {
+        *last = now;
+        *still = 0;
+    } else if (++*still >= FW_SMP_STALL_POLLS) {
+        hal_panic("mm: a shootdown or lock wait makes no progress in time (untimed context?)");
+    }
+}
+
+/* ---- the locks --------------------------------------------------------------------------------
+ */
+
+static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
+    if (k->smp.lock_owner[i] == core + 1) {
+        ++k->smp.lock_depth[i];
+        return;
+    }
+    hal_paddr_t word = k->smp.locks + 8 * (hal_paddr_t)i;
+    uint64_t last = hal_now_cycles();
+    unsigned still = 0;
+    while (hal_atomic_cas(word, 0, core + 1, 8) != 0) {
+        SD_ADD(k, core, lock_spins, 1);
+        relax_step(k);
+        check_progress(&last, &still);
+    }
+    k->smp.lock_owner[i] = core + 1;
+    k->smp.lock_depth[i] = 1;
+}
+
+static int trylock_index(struct fw_kernel* k, unsigned core, unsigned i) {
+    if (k->smp.lock_owner[i] == core + 1) {
+        ++k->smp.lock_depth[i];
+        return 1;
+    }
+    if (hal_atomic_cas(k->smp.locks + 8 * (hal_paddr_t)i, 0, core + 1, 8) != 0) return 0;
+    k->smp.lock_owner[i] = core + 1;
+    k->smp.lock_depth[i] = 1;
+    return 1;
+}
+
+static void unlock_index(struct fw_kernel* k, unsigned core, unsigned i) {
+    if (k->smp.lock_owner[i] != core + 1 || k->smp.lock_depth[i] == 0)
+        hal_panic("mm: unlock of a lock this core does not hold");
+    if (--k->smp.lock_depth[i] != 0) return;
+    k->smp.lock_owner[i] = 0;
+    if (hal_atomic_cas(k->smp.locks + 8 * (hal_paddr_t)i, core + 1, 0, 8) != core + 1)
+        hal_panic("mm: lock word changed under its holder");
+}
+
+void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (k->smp.on) lock_index(k, core, (unsigned)(mm - k->mms));
+}
+
+int mm_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    return k->smp.on ? trylock_index(k, core, (unsigned)(mm - k->mms)) : 1;
+}
+
+void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (k->smp.on) unlock_index(k, core, (unsigned)(mm - k->mms));
+}
+
+void swap_lock(struct fw_kernel* k, unsigned core) {
+    if (k->smp.on) lock_index(k, core, FW_SMP_LOCK_SWAP);
+}
+
+void swap_unlock(struct fw_kernel* k, unsigned core) {
+    if (k->smp.on) unlock_index(k, core, FW_SMP_LOCK_SWAP);
+}
+
+/* ---- the shootdown ----------------------------------------------------------------------------
+ */
+
+static void local_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    if (k->smp.inject & FW_INJECT_SKIP_LOCAL_FLUSH) return;
+    tlb_flush_on(k, core, core, f);
+}
+
+static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets) {
+    hal_sync();
+    hal_write_phys(k->smp.ipi + IPI_REG_TARGETS(core), targets, 8);
+    hal_write_phys(k->smp.ipi + IPI_REG_SEND(core), IPI_VECTOR_SHOOTDOWN, 8);
+    SD_ADD(k, core, ipis_sent, popcount64(targets));
+}
+
+static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint64_t seq,
+                      uint64_t sent) {
+    uint64_t left = targets;
+    uint64_t last = hal_now_cycles();
+    unsigned still = 0, resends = 0;
+    for (;;) {
+        for (unsigned t = 0; t < k->cores; ++t)
+            if (((left >> t) & 1u) && hal_read_phys(ack_word(k, core, t), 8) == seq)
+                left &= ~((uint64_t)1 << t);
+        if (left == 0) return;
+        uint64_t now = hal_now_cycles();
+        if (now - sent >= k->smp.ack_timeout) {
+            /* A lost IPI (or a very late target): its pending bit is still set, send again. */
+            SD_ADD(k, core, ack_timeouts, popcount64(left));
+            SD_ADD(k, core, resends, 1);
+            if (++resends > FW_SMP_MAX_RESENDS)
+                hal_panic("mm: a shootdown target never acknowledges (IPIs lost or not taken)");
+            send_ipi(k, core, left);
+            sent = hal_now_cycles();
+        }
+        relax_step(k);
+        check_progress(&last, &still);
+    }
+}
+
+static void shootdown_one(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    struct fw_mm* mm = f->mm;
+    uint64_t targets = 0;
+    for (unsigned c = 0; c < k->cores; ++c) {
+        if (c == core || !tlb_core_may_cache(k, c, mm)) continue;
+        uint64_t bit = (uint64_t)1 << c;
+        if (k->smp.lazy_tlb && k->asid_bits != 0 && k->active_mm[c] != mm) {
+            /* Not running it now: flushed at its next switch to mm (sched.c), which sets
+             * active_mm before it looks at stale_mask (both without a HAL call between). */
+            mm->stale_mask |= bit;
+            SD_ADD(k, core, lazy_skips, 1);
+            continue;
+        }
+        targets |= bit;
+    }
+    int local = core < k->cores && tlb_core_may_cache(k, core, mm);
+    if (targets == 0) {
+        if (local) local_flush(k, core, f);
+        return;
+    }
+    uint64_t pages = tlb_flush_pages(f);
+    unsigned ntargets = popcount64(targets);
+    SD_ADD(k, core, shootdowns, 1);
+    SD_ADD(k, core, pages, pages);
+    SD_ADD(k, core, targets, ntargets);
+    if (f->full || pages > k->flush_ceiling) SD_ADD(k, core, full_flushes, 1);
+    hal_trace(HAL_TRACE_SHOOTDOWN_BEGIN, pages);
+
+    if (k->smp.mechanism == FW_SHOOTDOWN_DIRECTED) {
+        if (local) local_flush(k, core, f);
+        if (!(k->smp.inject & FW_INJECT_SKIP_REMOTE_FLUSH))
+            for (unsigned c = 0; c < k->cores; ++c)
+                if ((targets >> c) & 1u) tlb_flush_on(k, core, c, f);
+        hal_trace(HAL_TRACE_SHOOTDOWN_END, ntargets);
+        return;
+    }
+
+    if (local && !k->smp.concurrent_flush) local_flush(k, core, f);
+    uint64_t seq = ++k->smp.seq[core] & FW_SMP_SEQ_MASK;
+    hal_write_phys(slot_word(k, core, FW_SMP_SLOT_START), f->start, 8);
+    hal_write_phys(slot_word(k, core, FW_SMP_SLOT_END), f->end, 8);
+    hal_write_phys(slot_word(k, core, FW_SMP_SLOT_HEAD),
+                   seq | ((uint64_t)mm->pid << 40) | ((uint64_t)(f->stride_shift & 0x7fu) << 48) |
+                       ((uint64_t)(f->full != 0) << 55),
+                   8);
+    uint64_t self = (uint64_t)1 << core;
+    for (unsigned t = 0; t < k->cores; ++t) {
+        if (!((targets >> t) & 1u)) continue;
+        hal_paddr_t word = pending_word(k, t);
+        uint64_t old = 0; /* the usual case: nothing else pending there */
+        for (;;) {
+            uint64_t seen = hal_atomic_cas(word, old, old | self, 8);
+            if (seen == old) break;
+            old = seen;
+        }
+    }
+    send_ipi(k, core, targets);
+    uint64_t sent = hal_now_cycles();
+    if (local && k->smp.concurrent_flush) local_flush(k, core, f);
+    if (!(k->smp.inject & FW_INJECT_SKIP_ACK_WAIT)) wait_acks(k, core, targets, seq, sent);
+    SD_ADD(k, core, wait_cycles, hal_now_cycles() - sent);
+    hal_trace(HAL_TRACE_SHOOTDOWN_END, ntargets);
+}
+
+void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    uint64_t pages = tlb_flush_pages(f);
+    if (!k->smp.unbatched || f->full || pages <= 1 || f->stride_shift >= 64) {
+        shootdown_one(k, core, f);
+        return;
+    }
+    /* batch: false: one shootdown per page of the range. */
+    for (uint64_t i = 0; i < pages; ++i) {
+        struct fw_flush_info one = *f;
+        one.start = f->start + (i << f->stride_shift);
+        one.end = one.start + ((uint64_t)1 << f->stride_shift);
+        shootdown_one(k, core, &one);
+    }
+}
+
+/* ---- the interrupt handler --------------------------------------------------------------------
+ */
+
+static void service(struct fw_kernel* k, unsigned core, unsigned initiator) {
+    uint64_t head = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_HEAD), 8);
+    struct fw_flush_info f;
+    f.start = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_START), 8);
+    f.end = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_END), 8);
+    uint64_t seq = head & FW_SMP_SEQ_MASK;
+    uint64_t pid = (head >> 40) & 0xffu;
+    f.stride_shift = (unsigned)((head >> 48) & 0x7fu);
+    f.full = (int)((head >> 55) & 1u);
+    /* The initiator holds the mm's lock until every ack is in: the mm stays live. */
+    f.mm = pid >= 1 && pid <= FW_MAX_PROCESSES && k->mms[pid - 1].live ? &k->mms[pid - 1] : 0;
+    int flush = f.mm != 0 && !(k->smp.inject & FW_INJECT_SKIP_REMOTE_FLUSH);
+    if (k->smp.early_ack) {
+        hal_sync();
+        hal_write_phys(ack_word(k, initiator, core), seq, 8);
+        if (flush) tlb_flush_on(k, core, core, &f);
+    } else {
+        if (flush) tlb_flush_on(k, core, core, &f);
+        hal_sync();
+        hal_write_phys(ack_word(k, initiator, core), seq, 8);
+    }
+    SD_ADD(k, core, handled, 1);
+}
+
+int fw_interrupt(struct fw_kernel* k, unsigned core) {
+    if (core >= k->cores) return FW_ERR_INVAL;
+    hal_charge_cycles(k->smp.irq_entry);
+    int served = 0;
+    if (k->smp.ipi != 0) {
+        SD_ADD(k, core, interrupts, 1);
+        uint64_t vectors = hal_read_phys(k->smp.ipi + IPI_REG_PENDING(core), 8);
+        if (vectors != 0) hal_write_phys(k->smp.ipi + IPI_REG_CLEAR(core), vectors, 8);
+        if (k->smp.on) {
+            /* Every request pending for this core, whatever vector brought us here (a request
+             * whose IPI was lost is serviced by the next interrupt, or by the resend). */
+            hal_paddr_t word = pending_word(k, core);
+            uint64_t mine = hal_read_phys(word, 8);
+            while (mine != 0) {
+                uint64_t seen = hal_atomic_cas(word, mine, 0, 8);
+                if (seen == mine) break;
+                mine = seen;
+            }
+            hal_trace(HAL_TRACE_IPI_HANDLER_BEGIN, popcount64(mine));
+            for (unsigned i = 0; i < k->cores; ++i)
+                if ((mine >> i) & 1u) {
+                    service(k, core, i);
+                    ++served;
+                }
+            hal_trace(HAL_TRACE_IPI_HANDLER_END, (uint64_t)served);
+        }
+    }
+    hal_charge_cycles(k->smp.irq_exit);
+    return served;
+}

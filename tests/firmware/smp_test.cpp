@@ -1,0 +1,1035 @@
+// The SMP side of the memory manager (firmware/kernel/smp.c, issue 8): the address-space lock,
+// the TLB shootdown protocol over the fake IPI controller, fw_interrupt, its variants and fault
+// injection, and threads of one process on several cores.
+//
+// Several cores in one process: FakeHal::current_core names the core that makes the HAL calls;
+// a core without a running job "runs user code" and takes a pending IPI (fw_interrupt as that
+// core) whenever any core takes a relax step; runCores runs real concurrent jobs (one thread per
+// core, the baton passed at every hal_relax).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "ipi_controller.h"
+#include "mm_fixture.h"
+
+namespace fwtest {
+namespace {
+
+using fakehal::CoreJob;
+using fakehal::runCores;
+
+constexpr hal_paddr_t kIpi = 0xFFFE0000;
+constexpr std::uint64_t kIrqEntry = 30, kIrqExit = 20, kRelax = 20, kTimeout = 1000;
+
+struct SmpBoot {
+    unsigned cores = 4;
+    unsigned asid_bits = 8;
+    bool ipi = true;
+    fw_shootdown_mechanism mechanism = FW_SHOOTDOWN_IPI;
+    unsigned inject = 0;
+    bool concurrent_flush = false, early_ack = false, unbatched = false, lazy_tlb = false;
+    std::uint32_t frames = 512;
+    bool swap = false;
+    std::uint32_t limit = 0;
+};
+
+template <class F> SmpBoot with(F f) {
+    SmpBoot b;
+    f(b);
+    return b;
+}
+
+class SmpTest : public testing::Test, public MmFixture {
+  protected:
+    SmpTest() : MmFixture(PteFormat::fromName("sv39", "mmu.format", 0, 0, 0)) {}
+
+    void bootSmp(const SmpBoot& b = SmpBoot()) {
+        hal().reset(kPhysBytes);
+        meta.assign(b.frames, 0);
+        rmap.assign(b.frames, fw_frame_rmap{});
+        storage.assign(fw_kernel_size() / 8 + 1, 0);
+        k = reinterpret_cast<fw_kernel*>(storage.data());
+        fw_kernel_config c{};
+        c.format = format.raw();
+        c.frames_base = kFramesBase;
+        c.frame_count = b.frames;
+        c.frame_meta = meta.data();
+        c.rmap = rmap.data();
+        c.fault_entry_cycles = kEntry;
+        c.fault_exit_cycles = kExit;
+        c.switch_cycles = kSwitch;
+        c.fork_cycles = kFork;
+        c.asid_bits = b.asid_bits;
+        c.cores = b.cores;
+        c.ipi_mmio = b.ipi ? kIpi : 0;
+        c.shootdown = b.mechanism;
+        c.ack_timeout_cycles = kTimeout;
+        c.relax_cycles = kRelax;
+        c.irq_entry_cycles = kIrqEntry;
+        c.irq_exit_cycles = kIrqExit;
+        c.inject = b.inject;
+        c.concurrent_flush = b.concurrent_flush;
+        c.early_ack = b.early_ack;
+        c.unbatched = b.unbatched;
+        c.lazy_tlb = b.lazy_tlb;
+        if (b.ipi) {
+            hal().ipi.mmio = kIpi;
+            hal().ipi.cores = b.cores;
+        }
+        c.memory_limit_frames = b.limit;
+        limit = b.limit;
+        if (b.swap) {
+            bitmap.assign(4, 0);
+            c.swap_mmio = kSwapMmio;
+            c.swap_slots = 256;
+            hal().swap.mmio = kSwapMmio;
+            hal().swap.slots = 256;
+        }
+        tids.clear();
+        ASSERT_EQ(fw_kernel_init(k, &c, b.swap ? bitmap.data() : nullptr), FW_OK);
+        frames = fw_kernel_frames(k);
+        initial_in_use = frames->in_use;
+        hal().on_interrupt = [this](unsigned core) { EXPECT_GE(fw_interrupt(k, core), 0); };
+    }
+
+    // One process with a task on each of `cores` (core 0 first), each switched in on its core,
+    // and a 4-page RW data VMA whose first page core 0 has touched. Returns the pid.
+    int threadsOnCores(unsigned cores) {
+        const int pid = create(0);
+        for (unsigned c = 1; c < cores; ++c)
+            thread(pid, c);
+        EXPECT_EQ(map(pid, kData, 4 * kPage, kRW), FW_OK);
+        for (unsigned c = 0; c < cores; ++c) {
+            hal().current_core = c;
+            EXPECT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
+        }
+        hal().current_core = 0;
+        EXPECT_EQ(write64(pid, kData, 42), FW_FAULT_CLASS_DEMAND_ZERO);
+        return pid;
+    }
+
+    const fw_smp& smp() const { return k->smp; }
+    hal_paddr_t lockOf(int pid) const { return smp().locks + 8 * (pid - 1); }
+    hal_paddr_t slotWord(unsigned i, unsigned w) const {
+        return smp().slots + 8 * (i * FW_SMP_SLOT_WORDS + w);
+    }
+    hal_paddr_t pendingOf(unsigned t) const { return smp().pending + 8 * t; }
+    hal_paddr_t ackOf(unsigned i, unsigned t) const { return smp().acks + 8 * (i * k->cores + t); }
+    bool inProtocol(std::uint64_t pa) const {
+        return pa >= smp().area && pa < smp().area + smp().area_bytes;
+    }
+    bool inIpi(std::uint64_t pa) const { return pa >= kIpi && pa < kIpi + IPI_REG_BYTES; }
+    const fw_shootdown_stats& sd(int core = -1) const {
+        return core < 0 ? fw_kernel_stats(k)->shootdown
+                        : fw_kernel_stats(k)->shootdown_by_core[core];
+    }
+
+    // The recorded events as lines "by:what", without the page-table reads (walks) and without
+    // the sanity-free noise: what the protocol does, in order.
+    std::vector<std::string> protocolLines() const {
+        std::vector<std::string> out;
+        for (const HalEvent& e : hal().events) {
+            std::ostringstream s;
+            s << e.by << ":";
+            switch (e.kind) {
+            case HalEvent::Read:
+                if (!inProtocol(e.addr) && !inIpi(e.addr)) continue;
+                s << "R " << name(e.addr);
+                break;
+            case HalEvent::Write:
+                s << "W " << name(e.addr) << "=" << e.value;
+                break;
+            case HalEvent::Cas:
+                s << "CAS " << name(e.addr) << " " << e.expected << "->" << e.value << " old "
+                  << e.old;
+                break;
+            case HalEvent::Invalidate:
+                s << "INV " << e.flush << " " << std::hex << e.addr << std::dec << " asid "
+                  << e.value;
+                break;
+            case HalEvent::InvalidateCore:
+                s << "INVCORE " << e.core << " " << e.flush << " " << std::hex << e.addr
+                  << std::dec;
+                break;
+            case HalEvent::Sync:
+                s << "SYNC";
+                break;
+            case HalEvent::Relax:
+                s << "RELAX " << e.value;
+                break;
+            case HalEvent::IrqEnable:
+                s << "IRQ " << e.value;
+                break;
+            case HalEvent::Trace:
+                s << "TRACE " << e.addr << " " << e.value;
+                break;
+            default:
+                s << "other " << e.kind;
+            }
+            out.push_back(s.str());
+        }
+        return out;
+    }
+    std::string name(std::uint64_t pa) const {
+        if (inIpi(pa)) {
+            const std::uint64_t off = pa - kIpi;
+            static const char* regs[] = {"TARGETS", "SEND", "PENDING", "CLEAR"};
+            return std::string(regs[off / 0x200]) + "(" + std::to_string((off % 0x200) / 8) + ")";
+        }
+        if (inProtocol(pa)) {
+            if (pa < smp().slots) return "lock" + std::to_string((pa - smp().locks) / 8 + 1);
+            if (pa < smp().pending) {
+                const std::uint64_t w = (pa - smp().slots) / 8;
+                static const char* f[] = {"head", "start", "end", "w3", "w4", "w5", "w6", "w7"};
+                return "slot" + std::to_string(w / FW_SMP_SLOT_WORDS) + "." +
+                       f[w % FW_SMP_SLOT_WORDS];
+            }
+            if (pa < smp().acks) return "pending" + std::to_string((pa - smp().pending) / 8);
+            const std::uint64_t w = (pa - smp().acks) / 8;
+            return "ack" + std::to_string(w / k->cores) + "," + std::to_string(w % k->cores);
+        }
+        std::ostringstream s;
+        s << "pte@" << std::hex << pa;
+        return s.str();
+    }
+    std::string join(const std::vector<std::string>& v) const {
+        std::string s;
+        for (const std::string& l : v)
+            s += l + "\n";
+        return s;
+    }
+    // The lines of the discard of kData's first page by core 0 in a fresh 4-core boot.
+    std::vector<std::string> discardLines(const SmpBoot& b) {
+        bootSmp(b);
+        const int pid = threadsOnCores(4);
+        hal().record_events = true;
+        hal().events.clear();
+        EXPECT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+        hal().record_events = false;
+        return protocolLines();
+    }
+};
+
+std::string invLine(unsigned by, std::uint64_t va, unsigned asid) {
+    std::ostringstream s;
+    s << by << ":INV " << HAL_FLUSH_VA_ASID << " " << std::hex << va << std::dec << " asid "
+      << asid;
+    return s.str();
+}
+
+// A discard by one thread while three others run on cores 1-3: every step in order, and the
+// frame still allocated at every ack, free before the lock is released.
+TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    const hal_paddr_t frame = frameOf(pid, kData);
+    ASSERT_EQ(frame_refcount(frames, frame), 1u);
+    std::uint64_t pte = 0;
+    {
+        std::uint64_t raw = 0;
+        unsigned level = 0;
+        ASSERT_EQ(pt_lookup(k, fw_process_root(k, pid), kData, &raw, &level, &pte), FW_OK);
+    }
+    std::vector<std::pair<std::string, std::uint32_t>> refcount_at;
+    hal().on_event = [&](const HalEvent& e) {
+        if ((e.kind == HalEvent::Write && inProtocol(e.addr) && e.addr >= smp().acks) ||
+            (e.kind == HalEvent::Cas && e.addr == lockOf(pid) && e.value == 0))
+            refcount_at.push_back({name(e.addr), frame_refcount(frames, frame)});
+    };
+    hal().record_events = true;
+    hal().events.clear();
+    const std::uint64_t t0 = hal().core_cycles[0];
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    hal().record_events = false;
+    hal().on_event = nullptr;
+
+    // The trace marks the start of the shootdown, before the local flush.
+    std::vector<std::string> want = {
+        "0:CAS lock1 0->1 old 0",
+        "0:W " + name(pte) + "=0",
+        "0:TRACE 0 1",
+        invLine(0, kData, fw_process_asid(k, pid, 0)),
+        "0:W slot0.start=" + std::to_string(kData),
+        "0:W slot0.end=" + std::to_string(kData + kPage),
+        // seq 1 | pid << 40 | stride 12 << 48
+        "0:W slot0.head=" + std::to_string(1 | std::uint64_t(pid) << 40 | std::uint64_t{12} << 48),
+        "0:CAS pending1 0->1 old 0",
+        "0:CAS pending2 0->1 old 0",
+        "0:CAS pending3 0->1 old 0",
+        "0:SYNC",
+        "0:W TARGETS(0)=14",
+        "0:W SEND(0)=0",
+        "0:R ack0,1",
+        "0:R ack0,2",
+        "0:R ack0,3",
+        "0:IRQ 1",
+        "0:RELAX 20",
+    };
+    for (unsigned t = 1; t <= 3; ++t) {
+        const std::string c = std::to_string(t) + ":";
+        for (const std::string& l :
+             {c + "R PENDING(" + std::to_string(t) + ")",
+              c + "W CLEAR(" + std::to_string(t) + ")=1", c + "R pending" + std::to_string(t),
+              c + "CAS pending" + std::to_string(t) + " 1->0 old 1", c + "TRACE 2 1",
+              c + "R slot0.head", c + "R slot0.start", c + "R slot0.end"})
+            want.push_back(l);
+        want.push_back(invLine(t, kData, fw_process_asid(k, pid, t)));
+        want.push_back(c + "SYNC");
+        want.push_back(c + "W ack0," + std::to_string(t) + "=1");
+        want.push_back(c + "TRACE 3 1");
+    }
+    for (const char* l : {"0:IRQ 0", "0:R ack0,1", "0:R ack0,2", "0:R ack0,3", "0:TRACE 1 3",
+                          "0:CAS lock1 1->0 old 1"})
+        want.push_back(l);
+    EXPECT_EQ(join(protocolLines()), join(want));
+    if (std::getenv("SMP_TEST_PRINT")) std::printf("%s", join(protocolLines()).c_str());
+
+    // Frames go back after the last ack, before the lock is released.
+    ASSERT_EQ(refcount_at.size(), 4u);
+    for (unsigned i = 0; i < 3; ++i)
+        EXPECT_EQ(refcount_at[i].second, 1u) << refcount_at[i].first;
+    EXPECT_EQ(refcount_at[3].first, "lock1");
+    EXPECT_EQ(refcount_at[3].second, 0u);
+    EXPECT_EQ(frame_refcount(frames, frame), 0u);
+
+    // Statistics and time: the initiator waited one relax step plus the ack polls.
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_EQ(sd().pages, 1u);
+    EXPECT_EQ(sd().full_flushes, 0u);
+    EXPECT_EQ(sd().targets, 3u);
+    EXPECT_EQ(sd().ipis_sent, 3u);
+    EXPECT_EQ(sd().ack_timeouts, 0u);
+    EXPECT_EQ(sd().resends, 0u);
+    EXPECT_EQ(sd().handled, 3u);
+    EXPECT_EQ(sd(0).shootdowns, 1u);
+    EXPECT_EQ(sd(0).handled, 0u);
+    for (unsigned t = 1; t <= 3; ++t) {
+        EXPECT_EQ(sd(t).handled, 1u) << t;
+        EXPECT_EQ(sd(t).interrupts, 1u) << t;
+        EXPECT_EQ(sd(t).shootdowns, 0u) << t;
+    }
+    EXPECT_EQ(sd(0).wait_cycles, kRelax);
+    EXPECT_EQ(hal().core_cycles[0] - t0, kRelax);
+    EXPECT_EQ(hal().traces.size(), 8u);
+    EXPECT_EQ(hal().ipi.sends.size(), 1u);
+    EXPECT_EQ(hal().ipi.sends[0].mask, 0xEu);
+    for (unsigned t = 1; t <= 3; ++t) {
+        EXPECT_EQ(hal().ipi.pending[t], 0u);
+        EXPECT_EQ(hal_read_phys(pendingOf(t), 8), 0u);
+    }
+    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+}
+
+// The cycle cost of the initiator with costed HAL calls (the fake has one clock per core and no
+// contention): lock CAS + walk reads + PTE write + local invalidation + 3 slot writes + 3 CAS +
+// 2 IPI writes + (3 ack reads + relax) + 3 ack reads + unlock CAS.
+TEST_F(SmpTest, InitiatorCyclesFollowTheFormula) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().read_cost = 2;
+    hal().write_cost = 3;
+    hal().cas_cost = 5;
+    hal().invalidate_cost = 7;
+    hal().record_events = true;
+    hal().events.clear();
+    const std::uint64_t t0 = hal().core_cycles[0];
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    std::uint64_t walk_reads = 0;
+    for (const HalEvent& e : hal().events)
+        walk_reads +=
+            e.by == 0 && e.kind == HalEvent::Read && !inProtocol(e.addr) && !inIpi(e.addr);
+    const std::uint64_t targets = 3;
+    const std::uint64_t want = 5 /* lock */ + 2 * walk_reads + 3 /* PTE */ + 7 /* local */ +
+                               3 * 3 /* request */ + targets * 5 /* pending bits */ +
+                               2 * 3 /* TARGETS, SEND */ + targets * 2 + kRelax + targets * 2 +
+                               5 /* unlock */;
+    EXPECT_EQ(hal().core_cycles[0] - t0, want);
+    EXPECT_EQ(sd(0).wait_cycles, targets * 2 + kRelax + targets * 2);
+    // Each target: entry + 2 IPI accesses + pending read and CAS + 3 slot reads + flush + ack +
+    // exit.
+    for (unsigned t = 1; t <= 3; ++t)
+        EXPECT_GE(hal().core_cycles[t], kIrqEntry + 2 + 3 + 2 + 5 + 3 * 2 + 7 + 3 + kIrqExit) << t;
+}
+
+// Two cores shoot down at the same time (different address spaces, each on both cores): each
+// services the other's IPI while it waits for its own acks.
+TEST_F(SmpTest, ConcurrentShootdownsFromTwoCoresComplete) {
+    bootSmp({2});
+    const int a = create(0), b = create(1);
+    const int a1 = thread(a, 1), b0 = thread(b, 0);
+    ASSERT_EQ(map(a, kData, 4 * kPage, kRW), FW_OK);
+    ASSERT_EQ(map(b, kData, 4 * kPage, kRW), FW_OK);
+    // Both cores hold an ASID of both address spaces: both masks are {0, 1}.
+    hal().current_core = 1;
+    ASSERT_EQ(fw_switch_to(k, 1, a1), FW_OK);
+    ASSERT_EQ(fw_switch_to(k, 1, tidOf(b)), FW_OK);
+    hal().current_core = 0;
+    ASSERT_EQ(fw_switch_to(k, 0, b0), FW_OK);
+    ASSERT_EQ(fw_switch_to(k, 0, tidOf(a)), FW_OK);
+    ASSERT_EQ(fw_process_cpu_mask(k, a), 3u);
+    ASSERT_EQ(fw_process_cpu_mask(k, b), 3u);
+    write64(a, kData, 1);
+    hal().current_core = 1;
+    EXPECT_EQ(accessBy(b, tidOf(b), kData, AccessType::Write, nullptr, 1),
+              FW_FAULT_CLASS_DEMAND_ZERO);
+    const hal_paddr_t fa = frameOf(a, kData), fb = frameOf(b, kData);
+
+    int ra = -1, rb = -1;
+    std::uint64_t handled_a = 0, handled_b = 0; // by the initiator itself, when it is done
+    runCores({{0,
+               [&] {
+                   ra = fw_vma_discard(k, 0, a, kData, kPage);
+                   handled_a = sd(0).handled;
+               }},
+              {1, [&] {
+                   rb = fw_vma_discard(k, 1, b, kData, kPage);
+                   handled_b = sd(1).handled;
+               }}});
+    EXPECT_EQ(handled_a, 1u);
+    EXPECT_EQ(handled_b, 1u);
+    EXPECT_EQ(ra, FW_OK);
+    EXPECT_EQ(rb, FW_OK);
+    EXPECT_EQ(frame_refcount(frames, fa), 0u);
+    EXPECT_EQ(frame_refcount(frames, fb), 0u);
+    for (unsigned c = 0; c < 2; ++c) {
+        EXPECT_EQ(sd(c).shootdowns, 1u) << c;
+        EXPECT_EQ(sd(c).handled, 1u) << c; // serviced while waiting
+        EXPECT_EQ(sd(c).ack_timeouts, 0u) << c;
+    }
+    EXPECT_EQ(hal_read_phys(lockOf(a), 8), 0u);
+    EXPECT_EQ(hal_read_phys(lockOf(b), 8), 0u);
+}
+
+// Two cores change the same address space at once: the second spins on the lock (servicing the
+// first's IPI meanwhile), then does its own shootdown.
+TEST_F(SmpTest, ConcurrentChangesOfOneAddressSpaceSerialiseOnItsLock) {
+    bootSmp({2});
+    const int pid = threadsOnCores(2);
+    write64(pid, kData + kPage, 2);
+    int r0 = -1, r1 = -1;
+    runCores({{0, [&] { r0 = fw_vma_discard(k, 0, pid, kData, kPage); }},
+              {1, [&] { r1 = fw_vma_discard(k, 1, pid, kData + kPage, kPage); }}});
+    EXPECT_EQ(r0, FW_OK);
+    EXPECT_EQ(r1, FW_OK);
+    EXPECT_GT(sd(1).lock_spins, 0u);
+    EXPECT_EQ(sd(1).handled, 1u);
+    EXPECT_EQ(sd(0).handled, 1u);
+    EXPECT_EQ(sd().shootdowns, 2u);
+    EXPECT_EQ(fw_frames_in_use(k), 0u);
+    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+}
+
+// All four cores discard and touch pages of one address space at the same time, many times:
+// everything completes, every frame comes back.
+TEST_F(SmpTest, AllCoresInitiatingAtOnceComplete) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    std::vector<CoreJob> jobs;
+    for (unsigned c = 0; c < 4; ++c)
+        jobs.push_back({c, [this, pid, c] {
+                            for (int i = 0; i < 20; ++i) {
+                                const std::uint64_t va = kData + ((c + i) % 4) * kPage;
+                                accessBy(pid, tids[pid][c], va, AccessType::Write, nullptr, c);
+                                EXPECT_EQ(fw_vma_discard(k, c, pid, va, kPage), FW_OK);
+                            }
+                        }});
+    runCores(jobs);
+    EXPECT_EQ(fw_frames_in_use(k), 0u);
+    EXPECT_GT(sd().shootdowns, 0u);
+    EXPECT_EQ(sd().handled, sd().targets);
+    EXPECT_EQ(sd().ack_timeouts, 0u);
+    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+}
+
+// The first delivery is lost: the initiator notices after ack_timeout_cycles, counts it and
+// sends again to that core only.
+TEST_F(SmpTest, DroppedIpiIsRecoveredByTheTimeout) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().ipi.drop_next = 1; // core 1's delivery of the first send
+    const hal_paddr_t frame = frameOf(pid, kData);
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    EXPECT_EQ(hal().ipi.dropped, 1u);
+    ASSERT_EQ(hal().ipi.sends.size(), 2u);
+    EXPECT_EQ(hal().ipi.sends[0].mask, 0xEu);
+    EXPECT_EQ(hal().ipi.sends[1].mask, 0x2u);
+    EXPECT_EQ(sd(0).ack_timeouts, 1u);
+    EXPECT_EQ(sd(0).resends, 1u);
+    EXPECT_EQ(sd(0).ipis_sent, 4u);
+    EXPECT_EQ(sd().handled, 3u);
+    EXPECT_EQ(sd(1).handled, 1u);
+    EXPECT_GE(sd(0).wait_cycles, kTimeout);
+    EXPECT_LT(sd(0).wait_cycles, kTimeout + 2 * kRelax);
+    EXPECT_EQ(frame_refcount(frames, frame), 0u);
+}
+
+// A lost IPI is recovered every time, also when every delivery of several sends is lost.
+TEST_F(SmpTest, SeveralLostIpisNeverHang) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().ipi.drop_next = 5; // the first send (3 targets) and two of the resend's
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    EXPECT_EQ(sd().handled, 3u);
+    EXPECT_EQ(sd(0).resends, 2u);
+    EXPECT_EQ(sd(0).ack_timeouts, 3u + 2u);
+}
+
+// Never a hang: a target that never answers, or a wait in which no time passes, stops with a
+// message.
+TEST_F(SmpTest, ATargetThatNeverAnswersPanics) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().ipi.drop_next = ~0u;
+    EXPECT_THROW(fw_vma_discard(k, 0, pid, kData, kPage), fakehal::FakeHalPanic);
+    EXPECT_EQ(sd(0).resends, 1001u);
+}
+
+TEST_F(SmpTest, AWaitWithoutTimePanics) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().on_interrupt = nullptr; // nobody answers
+    hal().untimed = true;
+    EXPECT_THROW(fw_vma_discard(k, 0, pid, kData, kPage), fakehal::FakeHalPanic);
+    EXPECT_EQ(sd(0).resends, 0u);
+}
+
+// ---- fault injection: each flag removes exactly its step ------------------------------------
+
+std::vector<std::string> without(std::vector<std::string> v, const std::vector<std::string>& gone) {
+    for (const std::string& g : gone) {
+        const auto it = std::find(v.begin(), v.end(), g);
+        EXPECT_NE(it, v.end()) << g;
+        if (it != v.end()) v.erase(it);
+    }
+    return v;
+}
+
+TEST_F(SmpTest, SkipLocalFlushRemovesOnlyTheLocalInvalidation) {
+    const auto base = discardLines({});
+    const unsigned asid0 = fw_process_asid(k, 1, 0);
+    const auto injected =
+        discardLines(with([](SmpBoot& b) { b.inject = FW_INJECT_SKIP_LOCAL_FLUSH; }));
+    EXPECT_EQ(join(injected), join(without(base, {invLine(0, kData, asid0)})));
+}
+
+TEST_F(SmpTest, SkipRemoteFlushAcksWithoutFlushing) {
+    const auto base = discardLines({});
+    std::vector<std::string> gone;
+    for (unsigned t = 1; t <= 3; ++t)
+        gone.push_back(invLine(t, kData, fw_process_asid(k, 1, t)));
+    const auto injected =
+        discardLines(with([](SmpBoot& b) { b.inject = FW_INJECT_SKIP_REMOTE_FLUSH; }));
+    EXPECT_EQ(join(injected), join(without(base, gone)));
+    EXPECT_EQ(sd().handled, 3u); // acked all the same
+}
+
+TEST_F(SmpTest, SkipAckWaitFreesBeforeTheAcks) {
+    bootSmp(with([](SmpBoot& b) { b.inject = FW_INJECT_SKIP_ACK_WAIT; }));
+    const int pid = threadsOnCores(4);
+    const hal_paddr_t frame = frameOf(pid, kData);
+    hal().record_events = true;
+    hal().events.clear();
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    hal().record_events = false;
+    // Freed and unlocked, nobody has flushed or acked yet: stale translations on cores 1-3.
+    EXPECT_EQ(frame_refcount(frames, frame), 0u);
+    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    for (unsigned t = 1; t <= 3; ++t)
+        EXPECT_EQ(hal_read_phys(ackOf(0, t), 8), 0u);
+    EXPECT_EQ(sd().handled, 0u);
+    for (const HalEvent& e : hal().events) {
+        EXPECT_NE(e.kind, HalEvent::Relax);
+        EXPECT_FALSE(e.kind == HalEvent::Read && e.addr >= smp().acks && inProtocol(e.addr));
+    }
+    // The IPIs still arrive later.
+    hal().current_core = 0;
+    hal_relax(1);
+    EXPECT_EQ(sd().handled, 3u);
+}
+
+// ---- mechanisms and variants -----------------------------------------------------------------
+
+// No IPI controller: exactly the directed path of before (no lock, no IPI, invalidations by
+// hal_tlb_invalidate_core, local first).
+TEST_F(SmpTest, DirectedWithoutIpiControllerIsAsBefore) {
+    const auto lines = discardLines(with([](SmpBoot& b) { b.ipi = false; }));
+    std::vector<std::string> want = {"0:W pte", invLine(0, kData, fw_process_asid(k, 1, 0))};
+    for (unsigned t = 1; t <= 3; ++t) {
+        std::ostringstream s;
+        s << "0:INVCORE " << t << " " << HAL_FLUSH_VA_ASID << " " << std::hex << kData;
+        want.push_back(s.str());
+    }
+    ASSERT_EQ(lines.size(), want.size()) << join(lines);
+    EXPECT_EQ(lines[0].substr(0, 7), want[0]);
+    for (std::size_t i = 1; i < want.size(); ++i)
+        EXPECT_EQ(lines[i], want[i]);
+    EXPECT_EQ(hal().cas_calls, 0u);
+    EXPECT_EQ(hal().relax_calls, 0u);
+    EXPECT_EQ(fw_kernel_stats(k)->flush_remote, 3u);
+    EXPECT_EQ(sd().shootdowns, 0u);
+    EXPECT_EQ(initial_in_use, 0u); // no protocol memory either
+}
+
+// DIRECTED with an IPI controller: the lock and the trace, remote invalidations, no IPI.
+TEST_F(SmpTest, DirectedMechanismTakesTheLockButSendsNoIpi) {
+    const auto lines = discardLines(with([](SmpBoot& b) { b.mechanism = FW_SHOOTDOWN_DIRECTED; }));
+    EXPECT_EQ(lines.front(), "0:CAS lock1 0->1 old 0");
+    EXPECT_EQ(lines.back(), "0:CAS lock1 1->0 old 1");
+    EXPECT_TRUE(hal().ipi.sends.empty());
+    EXPECT_EQ(fw_kernel_stats(k)->flush_remote, 3u);
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_EQ(sd().ipis_sent, 0u);
+    EXPECT_EQ(hal().traces.size(), 2u);
+}
+
+TEST_F(SmpTest, ConcurrentFlushSendsBeforeTheLocalInvalidation) {
+    const auto lines = discardLines(with([](SmpBoot& b) { b.concurrent_flush = true; }));
+    const auto local =
+        std::find(lines.begin(), lines.end(), invLine(0, kData, fw_process_asid(k, 1, 0)));
+    const auto send = std::find(lines.begin(), lines.end(), "0:W SEND(0)=0");
+    ASSERT_NE(local, lines.end());
+    ASSERT_NE(send, lines.end());
+    EXPECT_EQ(local, send + 1);
+    // The same steps as without it, only moved.
+    auto sorted = lines, base = discardLines({});
+    std::sort(sorted.begin(), sorted.end());
+    std::sort(base.begin(), base.end());
+    EXPECT_EQ(sorted, base);
+}
+
+TEST_F(SmpTest, EarlyAckAcksBeforeTheTargetFlushes) {
+    const auto lines = discardLines(with([](SmpBoot& b) { b.early_ack = true; }));
+    for (unsigned t = 1; t <= 3; ++t) {
+        const auto ack = std::find(lines.begin(), lines.end(),
+                                   std::to_string(t) + ":W ack0," + std::to_string(t) + "=1");
+        const auto inv =
+            std::find(lines.begin(), lines.end(), invLine(t, kData, fw_process_asid(k, 1, t)));
+        ASSERT_NE(ack, lines.end());
+        ASSERT_NE(inv, lines.end());
+        EXPECT_EQ(inv, ack + 1) << t;
+    }
+}
+
+TEST_F(SmpTest, UnbatchedIsOneShootdownPerPage) {
+    for (bool unbatched : {false, true}) {
+        bootSmp(with([&](SmpBoot& b) { b.unbatched = unbatched; }));
+        const int pid = threadsOnCores(4);
+        for (unsigned i = 1; i < 3; ++i)
+            write64(pid, kData + i * kPage, i);
+        ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, 3 * kPage), FW_OK);
+        EXPECT_EQ(sd().shootdowns, unbatched ? 3u : 1u);
+        EXPECT_EQ(hal().ipi.sends.size(), unbatched ? 3u : 1u);
+        EXPECT_EQ(sd().pages, 3u);
+        EXPECT_EQ(sd().handled, unbatched ? 9u : 3u);
+        EXPECT_EQ(fw_frames_in_use(k), 0u);
+    }
+}
+
+// Above the ceiling (or a whole-mm flush such as fork's write-protect) one ASID flush per core.
+TEST_F(SmpTest, ForkWriteProtectIsAFullShootdown) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    hal().invalidations.clear();
+    fork(pid, 0, 0);
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_EQ(sd().full_flushes, 1u);
+    EXPECT_EQ(sd().pages, 0u);
+    unsigned asid_flushes = 0;
+    for (const auto& i : hal().invalidations)
+        asid_flushes += i.kind == HAL_FLUSH_ASID;
+    EXPECT_EQ(asid_flushes, 4u); // the initiator and three targets (the child's ASID: none yet)
+}
+
+// A COW copy by one thread moves the page under the others: they are shot down.
+TEST_F(SmpTest, CowBreakShootsDownTheOtherThreads) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    const int child = fork(pid, 0, 0);
+    (void)child;
+    const std::uint64_t before = sd().shootdowns;
+    hal().current_core = 2;
+    EXPECT_EQ(accessBy(pid, tids[pid][2], kData, AccessType::Write, nullptr, 2),
+              FW_FAULT_CLASS_COW);
+    EXPECT_EQ(sd().shootdowns, before + 1);
+    EXPECT_EQ(sd(2).shootdowns, 1u);
+    EXPECT_EQ(hal().ipi.sends.back().from, 2u);
+    EXPECT_EQ(hal().ipi.sends.back().mask, 0xBu);
+    // A demand-zero fault adds a translation only: lock, no shootdown.
+    const std::uint64_t cas = hal().cas_calls;
+    EXPECT_EQ(accessBy(pid, tids[pid][2], kData + 2 * kPage, AccessType::Write, nullptr, 2),
+              FW_FAULT_CLASS_DEMAND_ZERO);
+    EXPECT_EQ(sd().shootdowns, before + 1);
+    EXPECT_EQ(hal().cas_calls, cas + 2);
+    hal().current_core = 0;
+}
+
+// lazy_tlb: a core that runs another address space now is not interrupted; it flushes the ASID
+// when it switches back.
+TEST_F(SmpTest, LazyTlbSkipsCoresRunningOtherAddressSpaces) {
+    bootSmp(with([](SmpBoot& b) { b.lazy_tlb = true; }));
+    const int pid = threadsOnCores(4);
+    const int other = create(2);
+    hal().current_core = 2;
+    ASSERT_EQ(switchTo(other, 2), FW_OK);
+    hal().current_core = 0;
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    ASSERT_EQ(hal().ipi.sends.size(), 1u);
+    EXPECT_EQ(hal().ipi.sends[0].mask, 0xAu);
+    EXPECT_EQ(sd().lazy_skips, 1u);
+    EXPECT_EQ(sd(2).handled, 0u);
+    // Back on core 2: its ASID of pid is flushed before it runs.
+    hal().current_core = 2;
+    hal().invalidations.clear();
+    ASSERT_EQ(fw_switch_to(k, 2, tids[pid][2]), FW_OK);
+    ASSERT_EQ(hal().invalidations.size(), 1u);
+    EXPECT_EQ(hal().invalidations[0].kind, HAL_FLUSH_ASID);
+    EXPECT_EQ(hal().invalidations[0].asid, fw_process_asid(k, pid, 2));
+    EXPECT_EQ(sd(2).lazy_flushes, 1u);
+    // Only once.
+    hal().invalidations.clear();
+    ASSERT_EQ(fw_switch_to(k, 2, tids[pid][2]), FW_OK);
+    EXPECT_TRUE(hal().invalidations.empty());
+    hal().current_core = 0;
+}
+
+TEST_F(SmpTest, WithoutLazyTlbEveryAsidHolderIsInterrupted) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    const int other = create(2);
+    hal().current_core = 2;
+    ASSERT_EQ(switchTo(other, 2), FW_OK);
+    hal().current_core = 0;
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    EXPECT_EQ(hal().ipi.sends[0].mask, 0xEu);
+    EXPECT_EQ(sd().lazy_skips, 0u);
+}
+
+// Without ASIDs: the cores where the mm is installed, flushed by VA (no ASID).
+TEST_F(SmpTest, WithoutAsidsTheInstalledCoresAreShotDownByVa) {
+    bootSmp(with([](SmpBoot& b) { b.asid_bits = 0; }));
+    const int pid = threadsOnCores(4);
+    const int other = create(3);
+    hal().current_core = 3;
+    ASSERT_EQ(switchTo(other, 3), FW_OK); // core 3 leaves pid: it caches nothing of it now
+    hal().current_core = 0;
+    EXPECT_EQ(fw_process_cpu_mask(k, pid), 0x7u);
+    hal().invalidations.clear();
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    ASSERT_EQ(hal().ipi.sends.size(), 1u);
+    EXPECT_EQ(hal().ipi.sends[0].mask, 0x6u);
+    ASSERT_EQ(hal().invalidations.size(), 3u); // the initiator and cores 1, 2
+    for (const auto& i : hal().invalidations) {
+        EXPECT_EQ(i.kind, HAL_FLUSH_VA);
+        EXPECT_EQ(i.va, kData);
+    }
+}
+
+// A huge leaf split by a discard of one base page: the split and the discard both shoot down.
+TEST_F(SmpTest, HugePageSplitShootsDown) {
+    bootSmp(with([](SmpBoot& b) { b.frames = 2048; })); // room for an aligned 2 MiB block
+    const int pid = create(0);
+    for (unsigned c = 1; c < 4; ++c)
+        thread(pid, c);
+    const std::uint64_t huge = levelBytes(1);
+    ASSERT_EQ(map(pid, huge, huge, kRW, FW_VMA_ANON, -1, 1), FW_OK);
+    for (unsigned c = 0; c < 4; ++c) {
+        hal().current_core = c;
+        ASSERT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
+    }
+    hal().current_core = 0;
+    ASSERT_EQ(write64(pid, huge, 7), FW_FAULT_CLASS_DEMAND_ZERO);
+    ASSERT_EQ(leafLevel(pid, huge), 1);
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, huge + kPage, kPage), FW_OK);
+    EXPECT_EQ(leafLevel(pid, huge), 0);
+    EXPECT_EQ(sd().shootdowns, 2u); // the split (the huge entry), then the page
+    EXPECT_EQ(sd().handled, 6u);
+    EXPECT_EQ(read64(pid, huge), 7u);
+}
+
+// mprotect removing write: the other threads lose their writable entries before it returns.
+TEST_F(SmpTest, ProtectRemovingRightsShootsDown) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    ASSERT_EQ(fw_vma_protect(k, 0, pid, kData, 4 * kPage, FW_PROT_R), FW_OK);
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_EQ(sd().handled, 3u);
+    EXPECT_EQ(hal().ipi.sends.back().mask, 0xEu);
+}
+
+// ---- the handler and threads -----------------------------------------------------------------
+
+TEST_F(SmpTest, InterruptWithNothingPendingChargesEntryAndExit) {
+    bootSmp();
+    hal().current_core = 3;
+    const std::uint64_t t0 = hal().core_cycles[3];
+    EXPECT_EQ(fw_interrupt(k, 3), 0);
+    EXPECT_EQ(hal().core_cycles[3] - t0, kIrqEntry + kIrqExit);
+    EXPECT_EQ(sd(3).interrupts, 1u);
+    EXPECT_EQ(fw_interrupt(k, 4), FW_ERR_INVAL);
+    hal().current_core = 0;
+}
+
+TEST_F(SmpTest, ProtocolMemoryIsKernelFramesAllocatedAtInit) {
+    bootSmp();
+    EXPECT_NE(smp().area, 0u);
+    EXPECT_GE(smp().area_bytes, 8u * (FW_MAX_PROCESSES + 4 * FW_SMP_SLOT_WORDS + 4 + 16));
+    EXPECT_GT(frame_refcount(frames, smp().area), 0u);
+    EXPECT_EQ(initial_in_use, smp().area_bytes / kPage);
+    // One core: no protocol, nothing allocated.
+    bootSmp(with([](SmpBoot& b) { b.cores = 1; }));
+    EXPECT_FALSE(smp().on);
+    EXPECT_EQ(initial_in_use, 0u);
+}
+
+// One thread exits: the others keep running, faulting and being shot down; the last exit
+// releases the address space.
+TEST_F(SmpTest, ThreadExitLeavesTheOthersRunning) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    EXPECT_EQ(fw_process_cpu_mask(k, pid), 0xFu);
+    for (unsigned c = 0; c < 4; ++c)
+        EXPECT_NE(fw_process_asid(k, pid, c), 0u) << c;
+    hal().current_core = 1;
+    ASSERT_EQ(fw_task_exit(k, 1, tids[pid][1]), FW_OK);
+    EXPECT_EQ(fw_process_tasks(k, pid), 3u);
+    EXPECT_NE(fw_process_root(k, pid), 0u);
+    hal().current_core = 3;
+    EXPECT_EQ(accessBy(pid, tids[pid][3], kData + kPage, AccessType::Write, nullptr, 3),
+              FW_FAULT_CLASS_DEMAND_ZERO);
+    EXPECT_EQ(fw_vma_discard(k, 3, pid, kData, 2 * kPage), FW_OK);
+    EXPECT_EQ(sd(3).shootdowns, 1u);
+    EXPECT_EQ(fw_frames_in_use(k), 0u);
+    for (unsigned c : {0u, 2u, 3u}) {
+        hal().current_core = c;
+        ASSERT_EQ(fw_task_exit(k, c, tids[pid][c]), FW_OK);
+    }
+    EXPECT_EQ(fw_process_tasks(k, pid), 0u);
+    EXPECT_EQ(fw_process_root(k, pid), 0u);
+    EXPECT_EQ(fw_tables_in_use(k), 0u);
+    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    hal().current_core = 0;
+}
+
+// A killed process's other threads are shot down before its frames go.
+TEST_F(SmpTest, KillingAThreadedProcessShootsDownTheOthersFirst) {
+    bootSmp();
+    const int pid = threadsOnCores(4);
+    fw_fault_result r{};
+    ASSERT_EQ(fw_fault(k, 0, tids[pid][0], 0x7000, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r),
+              FW_OK);
+    EXPECT_EQ(r.cls, FW_FAULT_CLASS_PROTECTION);
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_EQ(sd().full_flushes, 1u);
+    EXPECT_EQ(sd().handled, 3u);
+    EXPECT_EQ(fw_frames_in_use(k), 0u);
+    // A fault of another thread that waited for the lock finds it dead.
+    ASSERT_EQ(fw_fault(k, 1, tids[pid][1], kData, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r),
+              FW_ERR_INVAL);
+}
+
+// ---- a stress test with a TLB checker -------------------------------------------------------
+
+// A TLB per core over the fake: filled by the walks of the cores' accesses, emptied only by the
+// invalidations the firmware issues (local or directed). A hit whose frame has been freed, or
+// handed to another page, is a stale translation used: a violation (what models/checker
+// reports in the simulator).
+struct TlbChecker {
+    struct Key {
+        unsigned core;
+        std::uint16_t asid;
+        std::uint64_t vpn;
+        bool operator<(const Key& o) const {
+            return std::tie(core, asid, vpn) < std::tie(o.core, o.asid, o.vpn);
+        }
+    };
+    struct Entry {
+        hal_paddr_t frame;
+        bool writable;
+    };
+    std::map<Key, Entry> tlb;
+    std::uint64_t hits = 0, violations = 0;
+
+    void onEvent(const HalEvent& e) {
+        if (e.kind == HalEvent::Invalidate)
+            drop(e.by, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
+        if (e.kind == HalEvent::InvalidateCore)
+            drop(e.core, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
+    }
+    void drop(unsigned core, int kind, std::uint64_t va, std::uint16_t asid) {
+        for (auto it = tlb.begin(); it != tlb.end();) {
+            const Key& key = it->first;
+            const bool va_match = key.vpn == va / kPage, asid_match = key.asid == asid;
+            const bool gone = key.core == core &&
+                              (kind == HAL_FLUSH_ALL || (kind == HAL_FLUSH_ASID && asid_match) ||
+                               (kind == HAL_FLUSH_VA && va_match) ||
+                               (kind == HAL_FLUSH_VA_ASID && va_match && asid_match));
+            it = gone ? tlb.erase(it) : std::next(it);
+        }
+    }
+};
+
+class SmpStressTest : public SmpTest {
+  protected:
+    TlbChecker checker;
+
+    // One access by task tid of pid on core c, through c's TLB.
+    void touch(int pid, int tid, unsigned c, std::uint64_t va, bool write) {
+        const TlbChecker::Key key{c, fw_process_asid(k, pid, c), va / kPage};
+        const auto it = checker.tlb.find(key);
+        if (it != checker.tlb.end() && (!write || it->second.writable)) {
+            ++checker.hits;
+            const hal_paddr_t frame = it->second.frame;
+            const fw_frame_rmap& r = rmap[(frame - kFramesBase) / kPage];
+            if (frame_refcount(frames, frame) == 0 ||
+                ((r.flags & 1u) && r.pid > 0 && (r.pid != pid || r.va / kPage != va / kPage)))
+                ++checker.violations;
+            return;
+        }
+        hal_paddr_t pa = 0;
+        const fw_fault_class cls =
+            accessBy(pid, tid, va, write ? AccessType::Write : AccessType::Read, &pa, c);
+        ASSERT_NE(cls, FW_FAULT_CLASS_PROTECTION)
+            << std::hex << va << " " << fw_kill_reason_str(kill_reason);
+        checker.tlb[key] = {pa & ~(kPage - 1), write};
+    }
+
+    // Four threads of one process on four cores do random accesses, discards, protects and
+    // forks at once; the data zone is kData + [0, 8) pages, the protect zone [8, 12) (read only
+    // by the accesses, its rights toggled RW -> R -> RW).
+    void stress(const SmpBoot& b, unsigned rounds, unsigned seed) {
+        bootSmp(b);
+        hal().ipi.latency = 200;
+        hal().on_event = [this](const HalEvent& e) { checker.onEvent(e); };
+        const int pid = create(0);
+        for (unsigned c = 1; c < 4; ++c)
+            thread(pid, c);
+        ASSERT_EQ(map(pid, kData, 12 * kPage, kRW), FW_OK);
+        // Another process with a task per core, that the cores switch to now and then (lazy_tlb
+        // skips them meanwhile).
+        const int other = create(0);
+        for (unsigned c = 1; c < 4; ++c)
+            thread(other, c);
+        for (unsigned c = 0; c < 4; ++c) {
+            hal().current_core = c;
+            ASSERT_EQ(fw_switch_to(k, c, tids[other][c]), FW_OK);
+            ASSERT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
+        }
+        std::vector<CoreJob> jobs;
+        for (unsigned c = 0; c < 4; ++c)
+            jobs.push_back(
+                {c, [this, pid, other, c, rounds, seed] {
+                     std::uint64_t x = seed * 7919 + c * 104729 + 1;
+                     auto rnd = [&x](std::uint64_t n) {
+                         x = x * 6364136223846793005ull + 1442695040888963407ull;
+                         return (x >> 33) % n;
+                     };
+                     const int tid = tids[pid][c];
+                     for (unsigned n = 0; n < rounds; ++n) {
+                         const std::uint64_t r = rnd(100);
+                         if (r < 60) {
+                             touch(pid, tid, c, kData + rnd(8) * kPage, rnd(2) == 0);
+                         } else if (r < 70) {
+                             touch(pid, tid, c, kData + (8 + rnd(4)) * kPage, false);
+                         } else if (r < 82) {
+                             EXPECT_EQ(fw_vma_discard(k, c, pid, kData + rnd(8) * kPage,
+                                                      (1 + rnd(3)) * kPage),
+                                       FW_OK);
+                         } else if (r < 92) {
+                             const std::uint64_t at = kData + (8 + rnd(4)) * kPage;
+                             EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, FW_PROT_R), FW_OK);
+                             hal().userStep(10);
+                             EXPECT_EQ(fw_vma_protect(k, c, pid, at, kPage, kRW), FW_OK);
+                         } else if (r < 95) {
+                             // Away to the other process for a while, and back.
+                             EXPECT_EQ(fw_switch_to(k, c, tids[other][c]), FW_OK);
+                             for (int i = 0; i < 10; ++i)
+                                 hal().userStep(10);
+                             EXPECT_EQ(fw_switch_to(k, c, tid), FW_OK);
+                         } else if (r < 98) {
+                             int child = 0, child_tid = 0;
+                             // The child shares every frame while it lives (none
+                             // evictable): it exits before anyone else faults.
+                             EXPECT_EQ(fw_process_fork(k, c, pid, c, &child, &child_tid), FW_OK);
+                             EXPECT_EQ(fw_task_exit(k, c, child_tid), FW_OK);
+                         }
+                         hal().userStep(10);
+                     }
+                 }});
+        runCores(jobs);
+        hal().on_event = nullptr;
+        if (std::getenv("SMP_TEST_PRINT"))
+            std::printf("hits %llu violations %llu shootdowns %llu handled %llu timeouts %llu "
+                        "lock_spins %llu swap_outs %llu lazy_skips %llu\n",
+                        (unsigned long long)checker.hits, (unsigned long long)checker.violations,
+                        (unsigned long long)sd().shootdowns, (unsigned long long)sd().handled,
+                        (unsigned long long)sd().ack_timeouts, (unsigned long long)sd().lock_spins,
+                        (unsigned long long)fw_kernel_stats(k)->swap_outs,
+                        (unsigned long long)sd().lazy_skips);
+        EXPECT_GT(checker.hits, 0u);
+        EXPECT_GT(sd().shootdowns, 0u);
+        for (unsigned c = 0; c < 4; ++c) {
+            hal().current_core = c;
+            ASSERT_EQ(fw_task_exit(k, c, tids[pid][c]), FW_OK);
+            ASSERT_EQ(fw_task_exit(k, c, tids[other][c]), FW_OK);
+        }
+        hal().current_core = 0;
+        EXPECT_EQ(fw_frames_in_use(k), 0u);
+        EXPECT_EQ(fw_tables_in_use(k), 0u);
+        EXPECT_EQ(fw_swap_slots_in_use(k), 0u);
+        EXPECT_EQ(frames->in_use, initial_in_use);
+    }
+};
+
+TEST_F(SmpStressTest, IntactProtocolUsesNoStaleTranslation) {
+    for (unsigned seed = 1; seed <= 3; ++seed) {
+        checker = TlbChecker();
+        stress(with([](SmpBoot& b) {
+                   b.swap = true;
+                   b.limit = 10;
+               }),
+               400, seed);
+        EXPECT_EQ(checker.violations, 0u) << "seed " << seed;
+        EXPECT_GT(fw_kernel_stats(k)->swap_outs, 0u);
+        EXPECT_EQ(sd().handled, sd().targets);
+    }
+}
+
+TEST_F(SmpStressTest, EveryVariantUsesNoStaleTranslation) {
+    for (int v = 0; v < 5; ++v) {
+        checker = TlbChecker();
+        stress(with([v](SmpBoot& b) {
+                   b.concurrent_flush = v == 0;
+                   b.early_ack = v == 1;
+                   b.unbatched = v == 2;
+                   b.lazy_tlb = v == 3;
+                   b.mechanism = v == 4 ? FW_SHOOTDOWN_DIRECTED : FW_SHOOTDOWN_IPI;
+               }),
+               300, 7);
+        EXPECT_EQ(checker.violations, 0u) << "variant " << v;
+        if (v == 3) {
+            EXPECT_GT(sd().lazy_skips, 0u);
+            EXPECT_GT(sd().lazy_flushes, 0u);
+        }
+    }
+}
+
+TEST_F(SmpStressTest, EachInjectedFaultIsCaught) {
+    for (unsigned flag :
+         {FW_INJECT_SKIP_ACK_WAIT, FW_INJECT_SKIP_REMOTE_FLUSH, FW_INJECT_SKIP_LOCAL_FLUSH}) {
+        checker = TlbChecker();
+        stress(with([flag](SmpBoot& b) { b.inject = flag; }), 400, 1);
+        EXPECT_GT(checker.violations, 0u) << "inject " << flag;
+    }
+}
+
+} // namespace
+} // namespace fwtest
