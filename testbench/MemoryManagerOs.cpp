@@ -62,8 +62,19 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const MemoryManagerCon
     c.fault_exit_cycles = config.fault_exit_cycles;
     c.switch_cycles = config.switch_cycles;
     c.fork_cycles = config.fork_cycles;
-    if (const int rc = fw_kernel_init(k(), &c, config.swap_mmio ? swap_bitmap_.data() : nullptr))
-        throw InputError(fwError("firmware initialisation", rc));
+    c.flush_ceiling_pages = static_cast<unsigned>(config.flush_ceiling);
+    c.ipi_mmio = config.ipi_mmio;
+    c.shootdown = config.directed ? FW_SHOOTDOWN_DIRECTED : FW_SHOOTDOWN_IPI;
+    c.ack_timeout_cycles = config.ack_timeout_cycles;
+    c.relax_cycles = config.relax_cycles;
+    c.irq_entry_cycles = config.irq_entry_cycles;
+    c.irq_exit_cycles = config.irq_exit_cycles;
+    c.inject = config.inject;
+    c.concurrent_flush = config.concurrent_flush;
+    c.early_ack = config.early_ack;
+    c.unbatched = !config.batch;
+    c.lazy_tlb = config.lazy_tlb;
+    init_config_ = c;
 
     // One task per thread; a forked process's waits for its parent's fork event. Checked mode
     // keeps one shadow per address space: the threads of a process share it.
@@ -188,6 +199,11 @@ void MemoryManagerOs::prefault(OsTask& task) {
 void MemoryManagerOs::createInitialTasks() {
     if (created_) return;
     created_ = true;
+    // Boot: the firmware initialises itself (with SMP it sets up its protocol memory through
+    // the HAL), then creates what exists from the start.
+    if (const int rc = fw_kernel_init(k(), &init_config_,
+                                      config_.swap_mmio ? swap_bitmap_.data() : nullptr))
+        throw InputError(fwError("firmware initialisation", rc));
     for (auto& t : tasks_)
         if (scenario_.processes[t->process].forked_from.empty()) start(*t);
 }
@@ -383,8 +399,8 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
 }
 
 void MemoryManagerOs::interrupt(unsigned core) {
-    // No interrupt source is wired yet (the IPI controller comes with the shootdown protocol).
-    throw FirmwarePanic("core" + std::to_string(core) + " took an interrupt with no handler");
+    const int rc = fw_interrupt(k(), core);
+    if (rc < 0) check(rc, "interrupt handler of core" + std::to_string(core));
 }
 
 std::uint64_t MemoryManagerOs::pageTableBytes() const {

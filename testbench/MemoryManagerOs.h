@@ -46,6 +46,11 @@ struct MemoryManagerConfig {
     Addr ipi_mmio = 0;     // the IPI controller's registers (0: none)
     std::uint64_t ipi_latency_cycles = 0;
     std::uint64_t irq_entry_cycles = 0, irq_exit_cycles = 0;
+    // firmware.shootdown.*
+    bool directed = false; // the invalidation controller instead of IPIs
+    std::uint64_t ack_timeout_cycles = 0, relax_cycles = 0, flush_ceiling = 0;
+    bool batch = true, concurrent_flush = false, early_ack = false, lazy_tlb = false;
+    unsigned inject = 0; // FW_INJECT_*
     SafetyChecker* checker = nullptr; // told when changes that remove rights complete
 };
 
@@ -120,6 +125,7 @@ class MemoryManagerOs final : public OperatingSystem {
     std::vector<fw_frame_rmap> rmap_;
     std::vector<std::uint64_t> swap_bitmap_;
     std::unique_ptr<std::uint64_t[]> storage_; // struct fw_kernel
+    fw_kernel_config init_config_{};           // fw_kernel_init runs at boot (it uses the HAL)
     std::vector<int> shm_ids_;
     bool shared_created_ = false;
     std::vector<std::unique_ptr<OsTask>> tasks_;

@@ -61,6 +61,18 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     mc.irq_entry_cycles = config.irq_entry_cycles;
     mc.irq_exit_cycles = config.irq_exit_cycles;
     mc.checker = checker_.get();
+    mc.directed = config.shootdown_mechanism == "directed";
+    mc.ack_timeout_cycles = config.ack_timeout_cycles;
+    mc.relax_cycles = config.relax_cycles;
+    mc.flush_ceiling = config.flush_ceiling;
+    mc.batch = config.batch;
+    mc.concurrent_flush = config.concurrent_flush;
+    mc.early_ack = config.early_ack;
+    mc.lazy_tlb = config.lazy_tlb;
+    mc.inject = config.inject == "skip_ack_wait"       ? FW_INJECT_SKIP_ACK_WAIT
+                : config.inject == "skip_remote_flush" ? FW_INJECT_SKIP_REMOTE_FLUSH
+                : config.inject == "skip_local_flush"  ? FW_INJECT_SKIP_LOCAL_FLUSH
+                                                       : 0u;
     os_ = std::make_unique<MemoryManagerOs>(format_, mc, *scenario_);
     if (config.swap_slots) {
         swap_ = std::make_unique<SwapDevice>("swap", config.swap_slots, config.swap_latency_cycles,

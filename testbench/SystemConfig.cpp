@@ -97,6 +97,24 @@ std::string keyMeaning(const std::string& key) {
                                "interrupt input"},
         {"ipi.drop_probability", "fault injection: the chance that an IPI delivery is lost "
                                  "(the firmware's ack timeout recovers it)"},
+        {"firmware.shootdown.mechanism", "how a change reaches the other cores' TLBs: ipi "
+                                         "(IPIs, target firmware flushes and acknowledges) or "
+                                         "directed (the invalidation controller, no target "
+                                         "firmware)"},
+        {"firmware.shootdown.ack_timeout_cycles", "an initiator resends its IPI to a target "
+                                                  "silent this long"},
+        {"firmware.shootdown.relax_cycles", "one polling step of a wait (acks, the lock)"},
+        {"firmware.shootdown.flush_ceiling", "pages above which a range flush flushes the whole "
+                                             "ASID (Linux x86: 33)"},
+        {"firmware.shootdown.batch", "one shootdown per range (false: one per page)"},
+        {"firmware.shootdown.concurrent_flush", "the initiator flushes locally while its IPIs "
+                                                "travel"},
+        {"firmware.shootdown.early_ack", "targets acknowledge on arrival and flush before "
+                                         "returning to user code"},
+        {"firmware.shootdown.lazy_tlb", "cores not running the address space are not "
+                                        "interrupted; they flush when they next switch to it"},
+        {"firmware.shootdown.inject", "fault injection: none, skip_ack_wait, skip_remote_flush "
+                                      "or skip_local_flush (the checker must catch it)"},
         {"checker.enabled", "the safety checker sees every access and reports any use of a "
                             "stale translation (checker.violations)"},
         {"checker.fail_on_violation", "a violation fails the run (exit 1)"},
@@ -249,6 +267,18 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.irq_exit_cycles = c.getUint("firmware.irq_exit_cycles", 100, 0, 100000000);
     s.ipi_latency_cycles = c.getUint("ipi.latency_cycles", 1000, 0, 100000000);
     s.ipi_drop_probability = c.getDouble("ipi.drop_probability", 0.0, 0.0, 1.0);
+    s.shootdown_mechanism =
+        c.getString("firmware.shootdown.mechanism", "ipi", {"ipi", "directed"});
+    s.ack_timeout_cycles =
+        c.getUint("firmware.shootdown.ack_timeout_cycles", 100000, 1, 1000000000);
+    s.relax_cycles = c.getUint("firmware.shootdown.relax_cycles", 20, 1, 1000000);
+    s.flush_ceiling = c.getUint("firmware.shootdown.flush_ceiling", 33, 1, 1u << 30);
+    s.batch = c.getBool("firmware.shootdown.batch", true);
+    s.concurrent_flush = c.getBool("firmware.shootdown.concurrent_flush", false);
+    s.early_ack = c.getBool("firmware.shootdown.early_ack", false);
+    s.lazy_tlb = c.getBool("firmware.shootdown.lazy_tlb", false);
+    s.inject = c.getString("firmware.shootdown.inject", "none",
+                           {"none", "skip_ack_wait", "skip_remote_flush", "skip_local_flush"});
     s.checker = c.getBool("checker.enabled", false);
     s.fail_on_violation = c.getBool("checker.fail_on_violation", false);
 

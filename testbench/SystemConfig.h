@@ -53,6 +53,10 @@ struct SystemConfig {
     std::uint64_t ipi_latency_cycles = 1000;
     double ipi_drop_probability = 0.0;
     bool checker = false, fail_on_violation = false;
+    // firmware.shootdown.*
+    std::string shootdown_mechanism = "ipi", inject = "none";
+    std::uint64_t ack_timeout_cycles = 100000, relax_cycles = 20, flush_ceiling = 33;
+    bool batch = true, concurrent_flush = false, early_ack = false, lazy_tlb = false;
     std::uint64_t time_slice_cycles = 1000000;
     std::uint64_t swap_slots = 65536, swap_latency_cycles = 20000;
     std::uint64_t memory_limit_frames = 0, switch_cycles = 0, fork_cycles = 0;

@@ -68,6 +68,15 @@ uint64_t hal_now_cycles(void);
  * interrupt handler (fw_interrupt) runs inside this call, on this core. */
 void hal_relax(uint64_t cycles);
 
+/* Wait for event (ARM WFE, x86 MWAIT): like hal_relax, but the core sleeps until another core
+ * calls hal_send_event, an interrupt becomes due (taken inside if enabled), or max_cycles pass,
+ * whichever comes first. A lock waiter sleeps here instead of polling. */
+void hal_wait_for_event(uint64_t max_cycles);
+
+/* Send event (ARM SEV): wakes every core sleeping in hal_wait_for_event, at the caller's time
+ * (it synchronises first). A lock holder calls it after releasing the lock. */
+void hal_send_event(void);
+
 /* Masks (0) or unmasks (1) the calling core's interrupts; returns the previous state. A core
  * runs user code with interrupts enabled; the firmware runs with them masked except where it
  * unmasks them (e.g. while it waits). */

@@ -119,6 +119,16 @@ static void check_progress(uint64_t* last, unsigned* still) {
 /* ---- the locks --------------------------------------------------------------------------------
  */
 
+/* A lock waiter sleeps (hal_wait_for_event, interrupts enabled) until the holder's release
+ * wakes it (hal_send_event), at most this long before it tries again. */
+#define FW_SMP_LOCK_WAIT_CYCLES ((uint64_t)1 << 20)
+
+static void lock_wait(void) {
+    int was = hal_irq_enable(1);
+    hal_wait_for_event(FW_SMP_LOCK_WAIT_CYCLES);
+    hal_irq_enable(was);
+}
+
 static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     if (k->smp.lock_owner[i] == core + 1) {
         ++k->smp.lock_depth[i];
@@ -129,7 +139,7 @@ static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     unsigned still = 0;
     while (hal_atomic_cas(word, 0, core + 1, 8) != 0) {
         SD_ADD(k, core, lock_spins, 1);
-        relax_step(k);
+        lock_wait();
         check_progress(&last, &still);
     }
     k->smp.lock_owner[i] = core + 1;
@@ -154,6 +164,7 @@ static void unlock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     k->smp.lock_owner[i] = 0;
     if (hal_atomic_cas(k->smp.locks + 8 * (hal_paddr_t)i, core + 1, 0, 8) != core + 1)
         hal_panic("mm: lock word changed under its holder");
+    hal_send_event(); /* wake the waiters */
 }
 
 void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {

@@ -20,6 +20,9 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     translation_.set_command(tlm::TLM_IGNORE_COMMAND);
     ext_.core_id = config.id;
     hal_.setInterruptEntry([this] { return interruptEntry(); });
+    hal_.setSleep([this](const sc_core::sc_time& max, const sc_core::sc_event& wake) {
+        if (!interruptDue()) wait(max, wake | irq_event_);
+    });
     hal_.setTraceHook([this](unsigned event, std::uint64_t arg, std::uint64_t now) {
         if (event == HAL_TRACE_SHOOTDOWN_BEGIN) shootdown_start_ = now;
         if (event == HAL_TRACE_SHOOTDOWN_END) shootdown_latency_.add(now - shootdown_start_);

@@ -10,8 +10,8 @@
 namespace tlmmu {
 
 namespace {
-// The HAL in use. Firmware runs to completion inside one core's thread between two waits, so
-// one pointer, set by run() and restored after, is enough.
+// The HAL in use: the one of the core whose thread runs. Set by run() and again after every wait
+// inside firmware (sync, wait for event), since other cores' firmware runs meanwhile.
 HostHal* g_current = nullptr;
 } // namespace
 
@@ -50,6 +50,7 @@ void HostHal::sync() {
     if (!timed_) return;
     time_.setLocal(time_.clock().toCycles(delay_));
     time_.sync();
+    g_current = this; // other cores' firmware may have run during the wait
     delay_ = sc_core::SC_ZERO_TIME;
 }
 
@@ -159,6 +160,31 @@ void HostHal::relax(std::uint64_t cycles) {
     wait_cycles_ += nowCycles() - start - handled;
 }
 
+namespace {
+// The event of hal_send_event: one for the whole system (one simulation per process).
+sc_core::sc_event& cpuEvent() {
+    static sc_core::sc_event event("hal_cpu_event");
+    return event;
+}
+} // namespace
+
+void HostHal::waitForEvent(std::uint64_t max_cycles) {
+    if (!timed_ || !sleep_) return relax(max_cycles);
+    const std::uint64_t start = nowCycles();
+    sync();
+    sleep_(time_.clock().cycles(std::max<std::uint64_t>(max_cycles, 1)), cpuEvent());
+    g_current = this;
+    std::uint64_t handled = 0;
+    if (irq_enabled_ && irq_entry_) handled = irq_entry_();
+    irq_cycles_ += handled;
+    wait_cycles_ += nowCycles() - start - handled;
+}
+
+void HostHal::sendEvent() {
+    sync();
+    cpuEvent().notify(sc_core::SC_ZERO_TIME);
+}
+
 void HostHal::setRoot(std::uint64_t root, std::uint16_t asid) {
     TranslationExtension ext;
     ext.op = TranslationExtension::Op::SetRoot;
@@ -230,6 +256,12 @@ uint64_t hal_now_cycles(void) {
 }
 void hal_relax(uint64_t cycles) {
     HostHal::current().relax(cycles);
+}
+void hal_wait_for_event(uint64_t max_cycles) {
+    HostHal::current().waitForEvent(max_cycles);
+}
+void hal_send_event(void) {
+    HostHal::current().sendEvent();
 }
 int hal_irq_enable(int enable) {
     return HostHal::current().irqEnable(enable != 0) ? 1 : 0;

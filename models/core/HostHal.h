@@ -58,6 +58,12 @@ class HostHal {
                             unsigned bytes);
     std::uint64_t nowCycles() const;
     void relax(std::uint64_t cycles);
+    void waitForEvent(std::uint64_t max_cycles);
+    void sendEvent();
+    // How the core sleeps in waitForEvent: until `max`, the HAL's event, or its interrupt.
+    void setSleep(std::function<void(const sc_core::sc_time& max, const sc_core::sc_event& wake)> f) {
+        sleep_ = std::move(f);
+    }
     bool irqEnable(bool enable) {
         const bool was = irq_enabled_;
         irq_enabled_ = enable;
@@ -97,6 +103,7 @@ class HostHal {
     bool irq_enabled_ = false; // firmware runs masked unless it unmasks (hal_irq_enable)
     std::function<std::uint64_t()> irq_entry_;
     std::function<void(unsigned, std::uint64_t, std::uint64_t)> trace_hook_;
+    std::function<void(const sc_core::sc_time&, const sc_core::sc_event&)> sleep_;
     std::uint64_t wait_cycles_ = 0, irq_cycles_ = 0;
     sc_core::sc_time delay_; // the core's local time while firmware runs (timed)
     std::vector<unsigned char> buffer_;

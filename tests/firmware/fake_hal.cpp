@@ -430,6 +430,14 @@ void hal_relax(uint64_t cycles) {
     hal().deliverInterrupts();
 }
 
+// No events between the fake's cores: a wait for event is one relax step of at most 20 cycles
+// (the firmware's default poll step), so lock waits look as they did with polling.
+void hal_wait_for_event(uint64_t max_cycles) {
+    hal_relax(max_cycles < 20 ? max_cycles : 20);
+}
+
+void hal_send_event(void) {}
+
 int hal_irq_enable(int enable) {
     const int was = hal().irq_enabled[hal().current_core];
     hal().irq_enabled[hal().current_core] = enable != 0;
