@@ -296,7 +296,10 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         proc.trace = wc.getPath(p + ".workload.trace", "");
         proc.synthetic = readSyntheticParams(wc, p + ".workload.", seed + i);
         proc.checked = wc.getBool(p + ".workload.checked", false);
-        wc.checkUnused();
+        wc.checkUnused([&](const std::string& k) { // suggest only keys of this format
+            const std::string leaf = k.substr(k.rfind('.') + 1);
+            return proc.workload_format == "synthetic" ? leaf != "trace" : !isSyntheticKey(leaf);
+        });
         checkWorkloadKeys(w, path, p + ".workload", proc.workload_format);
         if (proc.workload_format != "synthetic") {
             if (proc.trace.empty())

@@ -236,7 +236,7 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.fault_exit_cycles = c.getUint("firmware.fault_exit_cycles", 100, 0, 100000000);
     s.firmware_frames = c.getUint("firmware.frames", 0, 0, (1ull << 30) - 1);
 
-    c.checkUnused();
+    c.checkUnused([&s](const std::string& k) { return s.inapplicable(k).empty(); });
     // Keys that were given but have no effect in the system as configured.
     for (const auto& [key, info] : c.keyInfo()) {
         const std::string where = c.where(key);

@@ -229,6 +229,19 @@ TEST_F(BadInput, NoSuggestionNamesARefusedValue) {
                                    {"is a tlmmu binary trace, not lackey text (use format "
                                     "'binary')"});
     EXPECT_EQ(r.err.find("auto"), std::string::npos) << r.err;
+    // A misspelt key is never "corrected" to a key that has no effect here.
+    write("t.lackey", "I  00400000,4\n");
+    Result u = expectRefusal("workload: {format: lackey, trace: t.lackey, synthetic: {patern: "
+                             "zipf}}\n",
+                             {"unknown key 'workload.synthetic.patern'"});
+    EXPECT_EQ(u.err.find("did you mean"), std::string::npos) << u.err;
+    u = expectRefusal("workload: {synthetic: {patern: zipf}}\n",
+                      {"unknown key 'workload.synthetic.patern' (did you mean "
+                       "'workload.synthetic.pattern'?)"});
+    u = expectScenarioRefusal(
+        "processes:\n  - {name: a, workload: {format: lackey, trace: t.lackey, patern: zipf}}\n",
+        {"unknown key 'processes[0].workload.patern'"});
+    EXPECT_EQ(u.err.find("did you mean"), std::string::npos) << u.err;
 }
 
 // --- 3. empty traces ----------------------------------------------------------------------------
