@@ -9,7 +9,11 @@ namespace tlmmu {
 
 namespace {
 
-constexpr std::size_t kChunk = 1 << 20;
+#ifndef TLMMU_TRACE_CHUNK_BYTES // small in the fuzz build, as LackeyTrace's
+#define TLMMU_TRACE_CHUNK_BYTES (1 << 20)
+#endif
+constexpr std::size_t kChunk = TLMMU_TRACE_CHUNK_BYTES;
+static_assert(kChunk > binfmt::kMaxRecordBytes, "a chunk must hold the largest record");
 
 // Decodes from [p, end); any read past `end` clears `ok` instead of reading, so one check
 // after the whole record tells whether the record was complete.
