@@ -149,8 +149,10 @@ bool BinaryTrace::next(Instruction& insn) {
     if (!c.ok) truncated();
     if (c.overlong) corrupt("overlong varint");
     if (size > kMaxAccessBytes)
-        corrupt("instruction size " + std::to_string(size) + " out of range (0 for a "
-                "continuation record, else 1.." + std::to_string(kMaxAccessBytes) + ")");
+        corrupt("instruction size " + std::to_string(size) +
+                " out of range (0 for a "
+                "continuation record, else 1.." +
+                std::to_string(kMaxAccessBytes) + ")");
 
     insn.pc = pc;
     insn.size = static_cast<std::uint32_t>(size);
