@@ -172,6 +172,9 @@ int sc_main(int argc, char* argv[]) {
     } catch (const std::exception& e) {
         output_errors.push_back(std::string("writing the statistics: ") + e.what());
     }
+    // One line, whatever the source (a SystemC report spans several).
+    for (char& c : run_error)
+        if (c == '\n') c = ' ';
     if (!run_error.empty()) error(run_error);
     for (const auto& e : output_errors)
         error(e);
