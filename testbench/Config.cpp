@@ -419,12 +419,13 @@ std::string Config::getPath(const std::string& key, const std::string& def) {
     return v;
 }
 
-void Config::checkUnused() const {
+void Config::checkUnused(const std::function<bool(const std::string&)>& suggestable) const {
     for (const auto& [key, item] : items_) {
         if (item.used) continue;
         std::string best;
         unsigned best_d = 4;
         for (const auto& [k, _] : known_) {
+            if (suggestable && !suggestable(k)) continue;
             const unsigned d = editDistance(key, k);
             if (d < best_d) best_d = d, best = k;
         }

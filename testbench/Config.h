@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,7 +52,9 @@ class Config {
     std::string getPath(const std::string& key, const std::string& def);
     bool has(const std::string& key) const { return items_.count(key) != 0; }
 
-    void checkUnused() const; // throws InputError for the first key never read
+    // Throws InputError for the first key never read, with a "did you mean" among the keys
+    // read for which `suggestable` is true (never a key that would be refused in its turn).
+    void checkUnused(const std::function<bool(const std::string&)>& suggestable = {}) const;
     nlohmann::json resolved() const { return resolved_; } // every key read, with its value
 
     // What the program knows of each key it read: type ("integer", "number", "boolean",

@@ -121,19 +121,21 @@ void checkRange(const Reader& r, const YAML::Node& at, const std::string& path, 
         r.fail(at, path, "a stack at " + hex(start) + " has no room for its guard page below");
     if (!format) return;
     const Addr last = start + size - 1;
-    const bool lo = pte_va_canonical(&format->raw(), start), hi = pte_va_canonical(&format->raw(), last);
+    const pte_format* f = &format->raw();
+    const bool lo = pte_va_canonical(f, start), hi = pte_va_canonical(f, last);
     const unsigned bits = format->vaBits();
-    const bool same_half = bits >= 64 || (start >> (bits - 1)) == (last >> (bits - 1));
+    // Sign-extended formats have a hole between the halves (x86_32 has none).
+    const bool sign_extended = bits < 64 && !pte_va_canonical(f, std::uint64_t{1} << (bits - 1));
+    const bool same_half = !sign_extended || (start >> (bits - 1)) == (last >> (bits - 1));
     if (!lo || !hi || !same_half)
         r.fail(at, path,
                "[" + hex(start) + ", " + hex(last + 1) + ") is outside the canonical " +
-                   std::to_string(bits) + "-bit virtual address space of format " +
-                   format->name());
+                   std::to_string(bits) + "-bit virtual address space of format " + format->name());
 }
 
 // A trace workload takes no synthetic keys, a synthetic one no trace.
-void checkWorkloadKeys(const YAML::Node& w, const std::string& file,
-                       const std::string& path, const std::string& format) {
+void checkWorkloadKeys(const YAML::Node& w, const std::string& file, const std::string& path,
+                       const std::string& format) {
     for (const auto& kv : w) {
         const std::string key = kv.first.Scalar();
         const bool synthetic_key = isSyntheticKey(key), trace_key = key == "trace";
@@ -234,8 +236,9 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         const std::string name = r.string(procs[i], "name", p);
         if (!isIdentifier(name))
             r.fail(procs[i]["name"], p + ".name",
-                   "'" + name + "' is not a name: letters, digits, '_' and '-', not starting "
-                   "with a digit or '-' (it becomes the statistics path processes.<name>)");
+                   "'" + name +
+                       "' is not a name: letters, digits, '_' and '-', not starting "
+                       "with a digit or '-' (it becomes the statistics path processes.<name>)");
         if (i >= FW_MAX_PROCESSES)
             r.fail(procs[i], p,
                    "more than " + std::to_string(FW_MAX_PROCESSES) +
@@ -331,7 +334,10 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         th.trace = wc.getPath(p + ".workload.trace", "");
         th.synthetic = readSyntheticParams(wc, p + ".workload.", seed + seq);
         th.checked = wc.getBool(p + ".workload.checked", false);
-        wc.checkUnused();
+        wc.checkUnused([&](const std::string& k) { // suggest only keys of this format
+            const std::string leaf = k.substr(k.rfind('.') + 1);
+            return th.workload_format == "synthetic" ? leaf != "trace" : !isSyntheticKey(leaf);
+        });
         checkWorkloadKeys(w, path, p + ".workload", th.workload_format);
         if (th.workload_format != "synthetic") {
             if (th.trace.empty())
@@ -484,8 +490,9 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
             chain += " <- " + s.processes[at].name;
             if (at == i || steps > s.processes.size())
                 r.fail(procs[i]["forked_from"], "processes[" + std::to_string(i) + "].forked_from",
-                       "fork cycle " + chain + ": no process in it is created at start, so none "
-                       "would ever run");
+                       "fork cycle " + chain +
+                           ": no process in it is created at start, so none "
+                           "would ever run");
         }
     }
     return s;

@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <map>
-#include <filesystem>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -19,10 +19,9 @@ extern "C" {
 namespace tlmmu {
 
 namespace {
-const char* const kSyntheticKeys[] = {"pattern",    "footprint",  "instructions",
-                                      "refs_per_instruction",     "write_fraction",
-                                      "stride",     "zipf_theta", "data_base",
-                                      "code_base",  "code_footprint", "ref_size"};
+const char* const kSyntheticKeys[] = {
+    "pattern",    "footprint", "instructions", "refs_per_instruction", "write_fraction", "stride",
+    "zipf_theta", "data_base", "code_base",    "code_footprint",       "ref_size"};
 
 // The longest delay one conversion may give: simulated time is a 64-bit count of picoseconds
 // (SystemC's resolution), 2^64 ps = 213 days; a single delay is held to a quarter of it so that
@@ -282,7 +281,7 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.checker = c.getBool("checker.enabled", false);
     s.fail_on_violation = c.getBool("checker.fail_on_violation", false);
 
-    c.checkUnused();
+    c.checkUnused([&s](const std::string& k) { return s.inapplicable(k).empty(); });
     // Keys that were given but have no effect in the system as configured.
     for (const auto& [key, info] : c.keyInfo()) {
         const std::string where = c.where(key);
@@ -294,11 +293,11 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
         if (why.empty()) continue;
         // A file describes a base system that --set may change: a key of the file that the
         // command line made ineffective is a note, not an error.
-        const bool overridden = where.rfind("--set", 0) != 0 &&
-                                c.where(decider).rfind("--set", 0) == 0;
+        const bool overridden =
+            where.rfind("--set", 0) != 0 && c.where(decider).rfind("--set", 0) == 0;
         if (!overridden) throw InputError(where + ": " + key + ": has no effect here: " + why);
-        s.notes.push_back(where + ": " + key + ": has no effect after " + c.where(decider) +
-                          ": " + why);
+        s.notes.push_back(where + ": " + key + ": has no effect after " + c.where(decider) + ": " +
+                          why);
     }
     if (s.workload_format != "synthetic" && s.trace.empty())
         throw InputError("workload.trace: required when workload.format is " + s.workload_format);
@@ -354,7 +353,8 @@ std::string SystemConfig::inapplicable(const std::string& key, std::string* deci
     if (with_scenario) {
         if (key == "workload.trace" || key == "workload.format" || starts("workload.synthetic."))
             return "the scenario's processes have their own workloads (workload.scenario wins); "
-                   "remove " + key + " or run without a scenario";
+                   "remove " +
+                   key + " or run without a scenario";
         if (key == "workload.checked")
             return "with a scenario, put 'checked: true' in the scenario's workload of each "
                    "process";
@@ -378,7 +378,8 @@ std::string SystemConfig::inapplicable(const std::string& key, std::string* deci
         return "checker.enabled is false; enable the checker for it to find violations";
     by = "mmu.format";
     if (starts("mmu.generic.") && format_name != "generic")
-        return "mmu.format is " + format_name + "; the generic parameters apply only to "
+        return "mmu.format is " + format_name +
+               "; the generic parameters apply only to "
                "mmu.format generic";
     for (const TlbConfig* t : {&mmu.l1i, &mmu.l1d, &mmu.l2})
         if (key == "tlb." + t->name + ".waveform" && t->impl != "rtl") {
@@ -438,10 +439,12 @@ std::string SystemConfig::describeKeys(bool as_json) const {
     std::ostringstream text;
     for (const auto& [key, info] : key_info) {
         const std::string meaning = keyMeaning(key);
-        all[key] = {{"type", info.type}, {"default", info.def}, {"allowed", info.allowed},
+        all[key] = {{"type", info.type},
+                    {"default", info.def},
+                    {"allowed", info.allowed},
                     {"meaning", meaning}};
-        text << key << "  (" << info.type << ", default " << info.def.dump() << "; "
-             << info.allowed << ")\n    " << meaning << "\n";
+        text << key << "  (" << info.type << ", default " << info.def.dump() << "; " << info.allowed
+             << ")\n    " << meaning << "\n";
     }
     return as_json ? all.dump(2) + "\n" : text.str();
 }

@@ -33,8 +33,8 @@ struct OutputFile {
         errno = 0;
         out.open(path, std::ios::out | std::ios::trunc);
         if (!out)
-            throw tlmmu::InputError(path + ": cannot write: " +
-                                    (errno ? std::strerror(errno) : "cannot open"));
+            throw tlmmu::InputError(
+                path + ": cannot write: " + (errno ? std::strerror(errno) : "cannot open"));
     }
     // "" on success, else the error.
     std::string write(const std::function<void(std::ostream&)>& fn) {
@@ -45,13 +45,16 @@ struct OutputFile {
         out.close();
         if (!out)
             return path + ": write failed: " +
-                   std::strerror(after_flush ? after_flush : errno ? errno : EIO);
+                   std::strerror(after_flush ? after_flush
+                                 : errno     ? errno
+                                             : EIO);
         return "";
     }
 };
 
 bool sameFile(const std::string& a, const std::string& b) {
-    struct stat sa {}, sb {};
+    struct stat sa {
+    }, sb{};
     if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     std::error_code ea, eb; // not there yet: the same path spelt differently
@@ -118,8 +121,7 @@ int sc_main(int argc, char* argv[]) {
             return kOk;
         }
         if (!json.path.empty() && !csv.path.empty() && sameFile(json.path, csv.path))
-            throw tlmmu::InputError("--stats-json and --stats-csv name the same file " +
-                                    csv.path);
+            throw tlmmu::InputError("--stats-json and --stats-csv name the same file " + csv.path);
         for (OutputFile* f : {&json, &csv})
             if (!f->path.empty()) f->open();
         sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated",
@@ -153,9 +155,8 @@ int sc_main(int argc, char* argv[]) {
     std::vector<std::string> output_errors;
     try {
         if (!json.path.empty())
-            if (auto e = json.write([&](std::ostream& o) {
-                    o << platform->stats().toJson().dump(2) << "\n";
-                });
+            if (auto e = json.write(
+                    [&](std::ostream& o) { o << platform->stats().toJson().dump(2) << "\n"; });
                 !e.empty())
                 output_errors.push_back(e);
         if (!csv.path.empty())
@@ -171,6 +172,9 @@ int sc_main(int argc, char* argv[]) {
     } catch (const std::exception& e) {
         output_errors.push_back(std::string("writing the statistics: ") + e.what());
     }
+    // One line, whatever the source (a SystemC report spans several).
+    for (char& c : run_error)
+        if (c == '\n') c = ' ';
     if (!run_error.empty()) error(run_error);
     for (const auto& e : output_errors)
         error(e);

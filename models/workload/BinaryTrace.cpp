@@ -9,7 +9,11 @@ namespace tlmmu {
 
 namespace {
 
-constexpr std::size_t kChunk = 1 << 20;
+#ifndef TLMMU_TRACE_CHUNK_BYTES // small in the fuzz build, as LackeyTrace's
+#define TLMMU_TRACE_CHUNK_BYTES (1 << 20)
+#endif
+constexpr std::size_t kChunk = TLMMU_TRACE_CHUNK_BYTES;
+static_assert(kChunk > binfmt::kMaxRecordBytes, "a chunk must hold the largest record");
 
 // Decodes from [p, end); any read past `end` clears `ok` instead of reading, so one check
 // after the whole record tells whether the record was complete.
@@ -145,8 +149,10 @@ bool BinaryTrace::next(Instruction& insn) {
     if (!c.ok) truncated();
     if (c.overlong) corrupt("overlong varint");
     if (size > kMaxAccessBytes)
-        corrupt("instruction size " + std::to_string(size) + " out of range (0 for a "
-                "continuation record, else 1.." + std::to_string(kMaxAccessBytes) + ")");
+        corrupt("instruction size " + std::to_string(size) +
+                " out of range (0 for a "
+                "continuation record, else 1.." +
+                std::to_string(kMaxAccessBytes) + ")");
 
     insn.pc = pc;
     insn.size = static_cast<std::uint32_t>(size);

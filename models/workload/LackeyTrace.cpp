@@ -9,7 +9,12 @@ namespace tlmmu {
 
 namespace {
 
-constexpr std::size_t kChunk = 1 << 20;
+// Read size. The fuzz build makes it small (TLMMU_TRACE_CHUNK_BYTES) so that records across
+// chunk boundaries are exercised by small inputs, and each input costs no fresh MiB.
+#ifndef TLMMU_TRACE_CHUNK_BYTES
+#define TLMMU_TRACE_CHUNK_BYTES (1 << 20)
+#endif
+constexpr std::size_t kChunk = TLMMU_TRACE_CHUNK_BYTES;
 constexpr std::size_t kShownChars = 60;
 constexpr std::uint32_t kMaxSize = kMaxAccessBytes;
 constexpr char kBinaryMagic[8] = {'T', 'L', 'M', 'M', 'U', 'T', 'R', '1'};

@@ -35,8 +35,7 @@ std::unique_ptr<Workload> openTrace(const std::string& path, const std::string& 
     auto reader = makeReader(path, format);
     // A trace without a single record would run nothing and look like success: refused at open.
     Instruction first;
-    if (!reader->next(first))
-        throw InputError(path + ": empty trace (no records): nothing to run");
+    if (!reader->next(first)) throw InputError(path + ": empty trace (no records): nothing to run");
     reader->rewind();
     return reader;
 }

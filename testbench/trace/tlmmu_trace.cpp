@@ -9,13 +9,13 @@
 // records that tlmmu accepts, and stops with the reader's error at the first one it refuses.
 #include <cerrno>
 #include <cinttypes>
-#include <cstring>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <unordered_set>
 
 #include <CLI/CLI.hpp>
@@ -48,7 +48,8 @@ std::unique_ptr<Workload> openOrRefuse(const std::string& path) {
 
 int convert(const std::string& in, const std::string& out, const std::string& compress) {
     const Compression compression = parseCompression(compress);
-    struct stat si {}, so {};
+    struct stat si {
+    }, so{};
     // OUT must not be IN under any name (hard links, ./x and x): writing it would destroy it.
     if (::stat(in.c_str(), &si) == 0 && ::stat(out.c_str(), &so) == 0 && si.st_dev == so.st_dev &&
         si.st_ino == so.st_ino)

@@ -16,15 +16,18 @@ namespace tlmmu::fuzz {
 // One file per fuzzing process, rewritten for every input.
 inline const std::string& inputPath() {
     static const std::string path = [] {
-        const char* dir = std::getenv("TMPDIR");
-        return std::string(dir && *dir ? dir : "/tmp") + "/tlmmu_fuzz_" +
-               std::to_string(::getpid());
+        // In memory where there is /dev/shm: opening and closing files is most of the time.
+        const char* dir = std::getenv("TLMMU_FUZZ_TMPDIR");
+        if (!dir || !*dir) dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        return std::string(dir) + "/tlmmu_fuzz_" + std::to_string(::getpid());
     }();
     return path;
 }
 
 inline const std::string& writeInput(const std::uint8_t* data, std::size_t size) {
     const std::string& path = inputPath();
+    static const int cleanup = std::atexit([] { std::remove(inputPath().c_str()); });
+    (void)cleanup;
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0) std::abort();
     return path;

@@ -5,8 +5,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
-    static const char* const formats[] = {"x86_64", "sv39", "sv48", "sv57", "x86_64_5level",
-                                          "x86_32", "generic"};
+    static const char* const formats[] = {"x86_64",        "sv39",   "sv48",   "sv57",
+                                          "x86_64_5level", "x86_32", "generic"};
     const tlmmu::PteFormat format = tlmmu::PteFormat::fromName(formats[data[0] % 7]);
     const unsigned cores = 1 + (data[0] >> 3) % 4;
     const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);

@@ -229,6 +229,19 @@ TEST_F(BadInput, NoSuggestionNamesARefusedValue) {
                                    {"is a tlmmu binary trace, not lackey text (use format "
                                     "'binary')"});
     EXPECT_EQ(r.err.find("auto"), std::string::npos) << r.err;
+    // A misspelt key is never "corrected" to a key that has no effect here.
+    write("t.lackey", "I  00400000,4\n");
+    Result u = expectRefusal("workload: {format: lackey, trace: t.lackey, synthetic: {patern: "
+                             "zipf}}\n",
+                             {"unknown key 'workload.synthetic.patern'"});
+    EXPECT_EQ(u.err.find("did you mean"), std::string::npos) << u.err;
+    u = expectRefusal("workload: {synthetic: {patern: zipf}}\n",
+                      {"unknown key 'workload.synthetic.patern' (did you mean "
+                       "'workload.synthetic.pattern'?)"});
+    u = expectScenarioRefusal(
+        "processes:\n  - {name: a, workload: {format: lackey, trace: t.lackey, patern: zipf}}\n",
+        {"unknown key 'processes[0].workload.patern'"});
+    EXPECT_EQ(u.err.find("did you mean"), std::string::npos) << u.err;
 }
 
 // --- 3. empty traces ----------------------------------------------------------------------------
@@ -257,8 +270,8 @@ TEST_F(BadInput, EmptyTraceIsRefusedAtOpen) {
 
 TEST_F(BadInput, StatsPathIsCheckedBeforeTheRun) {
     const Result r = expectRefusal(
-        kSmallSynthetic, {dir_ + "/no/such/dir/s.json: cannot write: No such file or directory"},
-        2, "--stats-json " + dir_ + "/no/such/dir/s.json");
+        kSmallSynthetic, {dir_ + "/no/such/dir/s.json: cannot write: No such file or directory"}, 2,
+        "--stats-json " + dir_ + "/no/such/dir/s.json");
     EXPECT_EQ(r.out, ""); // nothing ran
     expectRefusal(kSmallSynthetic, {dir_ + ": cannot write"}, 2, "--stats-csv " + dir_);
     expectRefusal(kSmallSynthetic, {"--stats-json and --stats-csv name the same file"}, 2,
@@ -291,7 +304,8 @@ TEST_F(BadInput, ConvertIntoItsOwnInputIsRefused) {
         write("t.lackey", "I  00400000,4\n L 10000000,8\nI  00400004,4\n S 10000008,8\n");
     const std::string before = slurp(f);
     for (const std::string& out :
-         {f, dir_ + "/./t.lackey", dir_ + "/../" + fs::path(dir_).filename().string() + "/t.lackey"}) {
+         {f, dir_ + "/./t.lackey",
+          dir_ + "/../" + fs::path(dir_).filename().string() + "/t.lackey"}) {
         const Result r = trace("convert " + f + " " + out);
         EXPECT_EQ(r.exit_code, 2) << out;
         expectOneLine(r.err, "tlmmu-trace: error: ", {"is the input file"});
@@ -343,8 +357,7 @@ TEST_F(BadInput, ProcessNamesMustBeIdentifiers) {
     for (const char* name :
          {"a.b", "\"\"", "0", "\"a,b\"", "\"a[0]\"", "-a", "\"a b\"", "\"é\"", "\"a/b\""})
         expectScenarioRefusal(std::string("processes:\n  - {name: ") + name + ", workload: {}}\n",
-                              {"2: processes[0].name: '", "is not a name",
-                               "processes.<name>"});
+                              {"2: processes[0].name: '", "is not a name", "processes.<name>"});
     write("s.yaml", "processes:\n  - {name: Good_name-2, workload: {instructions: 1000, footprint: "
                     "64KiB}, vmas: [{start: 0x400000, size: 4KiB, prot: rx}, {start: 0x10000000, "
                     "size: 64KiB, prot: rw}]}\n");
@@ -358,8 +371,8 @@ TEST_F(BadInput, ProcessNamesMustBeIdentifiers) {
 TEST(StatsPaths, AmbiguousPathsAreRefusedAtRegistration) {
     tlmmu::Stats s;
     std::uint64_t v = 1;
-    for (const char* bad : {"a..b", "", "a.", ".a", "a.b,c", "a.0", "a[x]", "a[1", "a b", "a/b",
-                            "a.\"q\""})
+    for (const char* bad :
+         {"a..b", "", "a.", ".a", "a.b,c", "a.0", "a[x]", "a[1", "a b", "a/b", "a.\"q\""})
         EXPECT_THROW(s.counter(bad, &v), std::invalid_argument) << bad;
     s.counter("p.a-b_c[2].x", &v);
     s.counter("x.y", &v);
@@ -413,9 +426,9 @@ TEST_F(BadInput, FirmwareLimitsAreRefusedAtTheScenarioCheck) {
     for (int i = 0; i <= FW_MAX_PROCESSES; ++i)
         many += "  - {name: p" + std::to_string(i) + ", workload: {}}\n";
     expectScenarioRefusal(many, {std::to_string(FW_MAX_PROCESSES + 2) + ": processes[" +
-                                     std::to_string(FW_MAX_PROCESSES) + "]: more than " +
-                                     std::to_string(FW_MAX_PROCESSES) +
-                                     " processes; the firmware's limit (FW_MAX_PROCESSES)"});
+                                 std::to_string(FW_MAX_PROCESSES) + "]: more than " +
+                                 std::to_string(FW_MAX_PROCESSES) +
+                                 " processes; the firmware's limit (FW_MAX_PROCESSES)"});
     // VMAs: a stack counts two (its guard page).
     std::string vmas = "processes:\n  - name: a\n    workload: {}\n    vmas:\n";
     vmas += "      - {start: 0x7f000000, size: 4KiB, prot: rw, kind: stack}\n";
@@ -431,8 +444,8 @@ TEST_F(BadInput, FirmwareLimitsAreRefusedAtTheScenarioCheck) {
         shm += "  - {name: s" + std::to_string(i) + ", size: 4KiB}\n";
     shm += "processes:\n  - {name: a, workload: {}}\n";
     expectScenarioRefusal(shm, {"shared[" + std::to_string(FW_MAX_SHM) + "]: more than " +
-                                    std::to_string(FW_MAX_SHM) +
-                                    " shared objects; the firmware's limit (FW_MAX_SHM)"});
+                                std::to_string(FW_MAX_SHM) +
+                                " shared objects; the firmware's limit (FW_MAX_SHM)"});
     expectScenarioRefusal(
         "shared:\n  - {name: s, size: " + std::to_string((FW_SHM_MAX_PAGES + 1) * 4) +
             "KiB}\nprocesses:\n  - {name: a, workload: {}}\n",
@@ -441,9 +454,8 @@ TEST_F(BadInput, FirmwareLimitsAreRefusedAtTheScenarioCheck) {
          " pages (FW_SHM_MAX_PAGES)"});
     // Cores: the memory manager's limit, with the key.
     write("s.yaml", "processes:\n  - {name: a, workload: {}}\n");
-    const std::string cfg =
-        write("system.yaml", "cores: " + std::to_string(FW_MAX_CORES + 1) +
-                                 "\nworkload: {scenario: s.yaml}\n");
+    const std::string cfg = write("system.yaml", "cores: " + std::to_string(FW_MAX_CORES + 1) +
+                                                     "\nworkload: {scenario: s.yaml}\n");
     const Result r = run("--config " + cfg + " -q");
     EXPECT_EQ(r.exit_code, 2);
     expectOneLine(r.err, "tlmmu: error: ",
@@ -473,6 +485,19 @@ TEST_F(BadInput, VmasOutsideTheFormatsAddressSpaceAreRefused) {
     // A stack needs its guard page below it.
     expectScenarioRefusal(vma("{start: 0, size: 8KiB, prot: rw, kind: stack}"),
                           {"a stack at 0x0 has no room for its guard page below"});
+    // In process: what is accepted at the edges of the address spaces.
+    auto check = [](const std::string& format, const std::string& v) {
+        const tlmmu::PteFormat f = tlmmu::PteFormat::fromName(format);
+        tlmmu::Scenario::fromText("processes:\n  - name: a\n    workload: {}\n    vmas:\n      - " +
+                                      v + "\n",
+                                  "s.yaml", 1, 4096, 1, &f, false);
+    };
+    EXPECT_NO_THROW(check("x86_32", "{start: 0x7ffff000, size: 8KiB, prot: rw}")); // no hole
+    EXPECT_NO_THROW(check("x86_64", "{start: 0x7fffffffe000, size: 8KiB, prot: rw}"));
+    EXPECT_NO_THROW(check("x86_64", "{start: 0xffff800000000000, size: 8KiB, prot: rw}"));
+    EXPECT_THROW(check("x86_64", "{start: 0xffff7ffffffff000, size: 8KiB, prot: rw}"),
+                 tlmmu::InputError);
+    EXPECT_NO_THROW(check("x86_64", "{start: 0x1000, size: 8KiB, prot: rw, kind: stack}"));
     // Events' ranges too.
     expectScenarioRefusal("processes:\n  - name: a\n    workload: {}\n    events:\n"
                           "      - {at: 1, map: {start: 0x800000000000, size: 4KiB, prot: rw}}\n",
@@ -486,9 +511,9 @@ TEST_F(BadInput, KeysWithoutEffectAreRefusedWithTheReason) {
     write("t.lackey", "I  00400000,4\n");
     expectRefusal("workload: {scenario: s.yaml, trace: t.lackey}\n",
                   {"CFG:1: workload.trace: has no effect here", "workload.scenario wins"});
-    expectRefusal("workload: {scenario: s.yaml, synthetic: {instructions: 5}}\n",
-                  {"CFG:1: workload.synthetic.instructions: has no effect here",
-                   "workload.scenario wins"});
+    expectRefusal(
+        "workload: {scenario: s.yaml, synthetic: {instructions: 5}}\n",
+        {"CFG:1: workload.synthetic.instructions: has no effect here", "workload.scenario wins"});
     expectRefusal("workload: {scenario: s.yaml, checked: true}\n",
                   {"CFG:1: workload.checked: has no effect here",
                    "put 'checked: true' in the scenario's workload"});
@@ -541,9 +566,9 @@ TEST_F(BadInput, SimulatedTimeNeverWrapsSilently) {
                    "cycle) is beyond the 2^62 ps"});
     // Found during the run: a slow clock and a huge swap latency take time past 2^63 ps.
     const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml";
-    const Result r = run("--config " + cfg +
-                         " -q --set core.frequency_ghz=0.001 --set swap.latency_cycles=" +
-                         std::to_string(std::uint64_t{1} << 40));
+    const Result r =
+        run("--config " + cfg + " -q --set core.frequency_ghz=0.001 --set swap.latency_cycles=" +
+            std::to_string(std::uint64_t{1} << 40));
     EXPECT_EQ(r.exit_code, 1);
     expectOneLine(r.err, "tlmmu: error: ",
                   {"simulated time overflow", "would pass 2^63 ps", "raise core.frequency_ghz"});
@@ -591,8 +616,7 @@ TEST_F(BadInput, ListKeysGivesTypeDefaultAllowedAndMeaning) {
     EXPECT_EQ(keys["cores"]["default"], 1);
     r = run("--list-keys");
     ASSERT_EQ(r.exit_code, 0);
-    EXPECT_NE(r.out.find("tlb.l1d.entries  (integer, default 64; [0, 1048576]"),
-              std::string::npos)
+    EXPECT_NE(r.out.find("tlb.l1d.entries  (integer, default 64; [0, 1048576]"), std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("l1d TLB: entries (0 = level absent)"), std::string::npos);
 }
