@@ -490,7 +490,7 @@ TEST_F(BadInput, VmasOutsideTheFormatsAddressSpaceAreRefused) {
         const tlmmu::PteFormat f = tlmmu::PteFormat::fromName(format);
         tlmmu::Scenario::fromText("processes:\n  - name: a\n    workload: {}\n    vmas:\n      - " +
                                       v + "\n",
-                                  "s.yaml", 1, 4096, 1, &f, false);
+                                  "s.yaml", 1, f, 1, false);
     };
     EXPECT_NO_THROW(check("x86_32", "{start: 0x7ffff000, size: 8KiB, prot: rw}")); // no hole
     EXPECT_NO_THROW(check("x86_64", "{start: 0x7fffffffe000, size: 8KiB, prot: rw}"));
