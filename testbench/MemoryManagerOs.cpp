@@ -496,6 +496,21 @@ void MemoryManagerOs::registerStats(Stats& stats) {
     stats.counter("firmware.flush.pages", &ks->flush_pages);
     stats.counter("firmware.flush.full", &ks->flush_full);
     stats.counter("firmware.flush.remote", &ks->flush_remote);
+    const fw_shootdown_stats& sd = ks->shootdown;
+    stats.counter("shootdown.count", &sd.shootdowns);
+    stats.counter("shootdown.pages", &sd.pages);
+    stats.counter("shootdown.full_flushes", &sd.full_flushes);
+    stats.counter("shootdown.targets", &sd.targets);
+    stats.counter("shootdown.ipis", &sd.ipis_sent);
+    stats.counter("shootdown.timeouts", &sd.ack_timeouts);
+    stats.counter("shootdown.resends", &sd.resends);
+    stats.counter("shootdown.lazy_skips", &sd.lazy_skips);
+    stats.counter("shootdown.lazy_flushes", &sd.lazy_flushes);
+    stats.counter("shootdown.lock_spins", &sd.lock_spins);
+    stats.counter("shootdown.handled", &sd.handled);
+    for (unsigned c = 0; c < cores_.size(); ++c)
+        stats.counter("cores[" + std::to_string(c) + "].ipi.handled",
+                      &ks->shootdown_by_core[c].handled);
 }
 
 } // namespace tlmmu

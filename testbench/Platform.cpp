@@ -111,6 +111,13 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     memory_->registerStats(stats_, "memory");
     interconnect_->registerStats(stats_, "interconnect");
     ipi_->registerStats(stats_, "ipi");
+    // Every initiator's shootdowns together (cycles from its first change to its last ack).
+    stats_.derived("shootdown.latency", [this] {
+        Histogram all;
+        for (const auto& c : cores_)
+            all.merge(c->shootdownLatency());
+        return all.toJson();
+    });
     if (checker_) {
         stats_.derived("checker.violations", [this] { return checker_->violations(); });
         stats_.derived("checker.first_violation", [this] { return checker_->firstViolation(); });
@@ -206,6 +213,16 @@ void Platform::registerProcessStats(std::size_t process) {
     });
 }
 
+void Platform::enableTimeline(std::uint64_t from_ps, std::uint64_t to_ps) {
+    timeline_ = std::make_unique<Timeline>(from_ps, to_ps);
+    for (auto& c : cores_)
+        c->setTimeline(timeline_.get());
+}
+
+nlohmann::json Platform::timelineJson() const {
+    return timeline_ ? timeline_->toJson(static_cast<unsigned>(cores_.size())) : nlohmann::json();
+}
+
 void Platform::run() {
     sc_core::sc_start();
 }
@@ -238,6 +255,9 @@ void Platform::printSummary(std::ostream& out) const {
             << s["walk"].get<double>() / n << " + fault " << s["fault"].get<double>() / n;
         if (s["data"].get<std::uint64_t>()) out << " + data " << s["data"].get<double>() / n;
         if (s["os"].get<std::uint64_t>()) out << " + os " << s["os"].get<double>() / n;
+        if (s["shootdown"].get<std::uint64_t>())
+            out << " + shootdown " << s["shootdown"].get<double>() / n;
+        if (s["ipi"].get<std::uint64_t>()) out << " + ipi " << s["ipi"].get<double>() / n;
         out << "\n  tlb";
         for (const char* l : {"l1i", "l1d", "l2"}) {
             const auto& t = c["tlb"][l];
@@ -275,6 +295,14 @@ void Platform::printSummary(std::ostream& out) const {
     }
     for (const auto& t : os_->tasks())
         if (!t->kill_report.empty()) out << t->kill_report << "\n";
+    if (const auto& sd = json["shootdown"]; sd["count"].get<std::uint64_t>() > 0) {
+        const auto& l = sd["latency"];
+        out << "shootdowns: " << sd["count"] << " (" << sd["pages"] << " pages, " << sd["ipis"]
+            << " IPIs, " << sd["timeouts"] << " ack timeouts); initiator latency p50 " << l["p50"]
+            << ", p99 " << l["p99"] << " cycles\n";
+    }
+    if (checker_)
+        out << "checker: " << checker_->violations() << " uses of stale translations\n";
     out << "page tables: " << json["memory"]["page_table_bytes"] << " bytes at the end, "
         << json["memory"]["page_table_bytes_peak"] << " at peak; data frames peak "
         << json["firmware"]["frames_peak"] << "\n";

@@ -36,6 +36,9 @@ class Platform {
     // First error of any core (bad trace, firmware panic), empty if none.
     std::string error() const;
     void printSummary(std::ostream& out) const;
+    // Records a timeline of the run (events in [from_ps, to_ps), to 0: to the end); before run().
+    void enableTimeline(std::uint64_t from_ps, std::uint64_t to_ps);
+    nlohmann::json timelineJson() const;
 
   private:
     Scenario implicitScenario() const;
@@ -53,6 +56,7 @@ class Platform {
     std::unique_ptr<InvalidationController> invalidation_;
     std::unique_ptr<IpiController> ipi_;
     std::unique_ptr<SafetyChecker> checker_; // checker.enabled
+    std::unique_ptr<Timeline> timeline_;     // --timeline
     std::vector<std::unique_ptr<Mmu>> mmus_;
     std::vector<std::unique_ptr<Core>> cores_;
 };

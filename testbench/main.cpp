@@ -70,7 +70,8 @@ void error(const std::string& what) {
 int sc_main(int argc, char* argv[]) {
     CLI::App app{"tlmmu: a SystemC/TLM-2.0 model of a multi-core virtual-memory subsystem"};
     std::string config_path;
-    OutputFile json, csv;
+    OutputFile json, csv, timeline;
+    std::string timeline_window;
     std::vector<std::string> sets;
     bool list_keys = false, list_keys_json = false, print_config = false, version = false,
          quiet = false;
@@ -78,6 +79,10 @@ int sc_main(int argc, char* argv[]) {
     app.add_option("--set", sets, "override a key: --set tlb.l1d.entries=32 (repeatable)");
     app.add_option("--stats-json", json.path, "write every statistic to this JSON file");
     app.add_option("--stats-csv", csv.path, "write every statistic to this CSV file");
+    app.add_option("--timeline", timeline.path,
+                   "write a Chrome trace-event JSON timeline (Perfetto, chrome://tracing)");
+    app.add_option("--timeline-window", timeline_window,
+                   "only events in START:END of simulated time, in ns (END empty: to the end)");
     app.add_flag("--list-keys", list_keys,
                  "print every configuration key: type, default, allowed values, meaning");
     app.add_flag("--list-keys-json", list_keys_json, "the same as one JSON object, for tools");
@@ -122,11 +127,32 @@ int sc_main(int argc, char* argv[]) {
         }
         if (!json.path.empty() && !csv.path.empty() && sameFile(json.path, csv.path))
             throw tlmmu::InputError("--stats-json and --stats-csv name the same file " + csv.path);
-        for (OutputFile* f : {&json, &csv})
+        for (OutputFile* f : {&json, &csv, &timeline})
             if (!f->path.empty()) f->open();
+        if (!timeline_window.empty() && timeline.path.empty())
+            throw tlmmu::InputError("--timeline-window needs --timeline FILE");
         sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated",
                                                 sc_core::SC_DO_NOTHING);
         platform = std::make_unique<tlmmu::Platform>(system);
+        if (!timeline.path.empty()) {
+            std::uint64_t from = 0, to = 0;
+            if (!timeline_window.empty()) {
+                const auto colon = timeline_window.find(':');
+                const auto a = tlmmu::parseUint(timeline_window.substr(0, colon));
+                const auto b = colon == std::string::npos
+                                   ? std::optional<std::uint64_t>()
+                                   : timeline_window.substr(colon + 1).empty()
+                                         ? std::optional<std::uint64_t>(0)
+                                         : tlmmu::parseUint(timeline_window.substr(colon + 1));
+                if (!a || !b || (*b != 0 && *b <= *a) || *a > UINT64_MAX / 1000 ||
+                    *b > UINT64_MAX / 1000)
+                    throw tlmmu::InputError("--timeline-window: expected START:END in ns with "
+                                            "START < END (END empty: to the end), got '" +
+                                            timeline_window + "'");
+                from = *a * 1000, to = *b * 1000;
+            }
+            platform->enableTimeline(from, to);
+        }
     } catch (const tlmmu::InputError& e) {
         error(e.what());
         return kRefused;
@@ -161,6 +187,11 @@ int sc_main(int argc, char* argv[]) {
                 output_errors.push_back(e);
         if (!csv.path.empty())
             if (auto e = csv.write([&](std::ostream& o) { platform->stats().writeCsv(o); });
+                !e.empty())
+                output_errors.push_back(e);
+        if (!timeline.path.empty())
+            if (auto e = timeline.write(
+                    [&](std::ostream& o) { o << platform->timelineJson().dump() << "\n"; });
                 !e.empty())
                 output_errors.push_back(e);
         if (!quiet) {

@@ -1,5 +1,8 @@
 #include "common/Stats.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <stdexcept>
 
 namespace tlmmu {
@@ -14,6 +17,43 @@ void Histogram::add(std::uint64_t value) {
     max_ = std::max(max_, value);
     ++count_;
     sum_ += value;
+    if (count_ <= kExactValues)
+        values_.push_back(value);
+    else
+        values_.clear();
+}
+
+void Histogram::merge(const Histogram& other) {
+    if (other.count_ == 0) return;
+    if (buckets_.size() < other.buckets_.size()) buckets_.resize(other.buckets_.size(), 0);
+    for (std::size_t b = 0; b < other.buckets_.size(); ++b)
+        buckets_[b] += other.buckets_[b];
+    min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+    const bool exact = count_ + other.count_ <= kExactValues;
+    count_ += other.count_;
+    sum_ += other.sum_;
+    if (exact)
+        values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+    else
+        values_.clear();
+}
+
+std::uint64_t Histogram::percentile(double q) const {
+    if (count_ == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+    const std::uint64_t k = std::max<std::uint64_t>(1, std::min(rank, count_));
+    if (values_.size() == count_) {
+        std::vector<std::uint64_t> sorted = values_;
+        std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end());
+        return sorted[k - 1];
+    }
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+        seen += buckets_[b];
+        if (seen >= k) return std::min(max_, b == 0 ? 0 : (std::uint64_t{1} << b) - 1);
+    }
+    return max_;
 }
 
 nlohmann::json Histogram::toJson() const {
@@ -23,6 +63,10 @@ nlohmann::json Histogram::toJson() const {
     j["min"] = min_;
     j["max"] = max_;
     j["mean"] = count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
+    j["p50"] = percentile(0.5);
+    j["p90"] = percentile(0.9);
+    j["p99"] = percentile(0.99);
+    j["percentiles_exact"] = values_.size() == count_;
     // Buckets as [low, high] -> count, only the non-empty ones.
     nlohmann::json buckets = nlohmann::json::array();
     for (std::size_t b = 0; b < buckets_.size(); ++b) {

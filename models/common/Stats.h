@@ -15,16 +15,23 @@
 namespace tlmmu {
 
 // Log2-bucketed histogram of cycle counts: bucket b holds values in [2^(b-1), 2^b), bucket 0
-// holds 0. Keeps exact count, sum, min and max.
+// holds 0. Keeps exact count, sum, min and max, and percentiles p50/p90/p99: exact while it has
+// kept every value (up to kExactValues of them), else the upper bound of the bucket they fall in
+// (then "percentiles_exact" is false).
 class Histogram {
   public:
+    static constexpr std::size_t kExactValues = std::size_t{1} << 16;
     void add(std::uint64_t value);
+    void merge(const Histogram& other);
     std::uint64_t count() const { return count_; }
     std::uint64_t sum() const { return sum_; }
+    // The smallest value v with at least q of the values <= v (q in (0, 1]).
+    std::uint64_t percentile(double q) const;
     nlohmann::json toJson() const;
 
   private:
     std::vector<std::uint64_t> buckets_;
+    std::vector<std::uint64_t> values_; // every value while count_ <= kExactValues
     std::uint64_t count_ = 0, sum_ = 0, min_ = 0, max_ = 0;
 };
 

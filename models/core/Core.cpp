@@ -25,7 +25,16 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     });
     hal_.setTraceHook([this](unsigned event, std::uint64_t arg, std::uint64_t now) {
         if (event == HAL_TRACE_SHOOTDOWN_BEGIN) shootdown_start_ = now;
-        if (event == HAL_TRACE_SHOOTDOWN_END) shootdown_latency_.add(now - shootdown_start_);
+        if (event == HAL_TRACE_SHOOTDOWN_END) {
+            shootdown_latency_.add(now - shootdown_start_);
+            if (timeline_)
+                timeline_->slice(config_.id, "shootdown", time_.clock().cycles(shootdown_start_).value(),
+                                 time_.clock().cycles(now).value(), {{"targets", arg}});
+        }
+        if (event == HAL_TRACE_IPI_HANDLER_BEGIN) handler_start_ps_ = time_.clock().cycles(now).value();
+        if (event == HAL_TRACE_IPI_HANDLER_END && timeline_)
+            timeline_->slice(config_.id, "shootdown handler", handler_start_ps_,
+                             time_.clock().cycles(now).value(), {{"requests", arg}});
         if (event == HAL_TRACE_FRAME_FREE && checker_) {
             const std::uint64_t low = (std::uint64_t{1} << config_.page_shift) - 1;
             checker_->frameFreed(arg & ~low, static_cast<unsigned>(arg & low));
@@ -59,7 +68,12 @@ template <class Fn> std::uint64_t Core::timedFirmware(std::uint64_t& category, F
     return cycles;
 }
 
+std::uint64_t Core::nowPs() const {
+    return time_.now().value();
+}
+
 void Core::raise(const sc_core::sc_time& at) {
+    if (timeline_) timeline_->instant(config_.id, "irq", at.value());
     if (!irq_pending_ || at < irq_at_) irq_at_ = at;
     irq_pending_ = true;
     const sc_core::sc_time now = sc_core::sc_time_stamp();
@@ -75,7 +89,11 @@ std::uint64_t Core::interruptEntry() {
     const bool was = hal_.irqEnable(false);
     os_.interrupt(config_.id);
     hal_.irqEnable(was);
-    return hal_.nowCycles() - start;
+    const std::uint64_t end = hal_.nowCycles();
+    if (timeline_)
+        timeline_->slice(config_.id, "interrupt", time_.clock().cycles(start).value(),
+                         time_.clock().cycles(end).value());
+    return end - start;
 }
 
 void Core::takeInterrupt() {
@@ -89,9 +107,14 @@ void Core::run() {
         time_.reset();
         while (!config_.max_instructions || instructions_ < config_.max_instructions) {
             OperatingSystem::Dispatch next;
+            const std::uint64_t begin = timeline_ ? nowPs() : 0;
             const std::uint64_t cycles = hal_.run([&] { next = os_.schedule(config_.id); }, true);
             // A switch is paid by the task switched to.
-            if (next.task && next.task != running_) ++switches_, running_ = next.task;
+            if (next.task && next.task != running_) {
+                ++switches_, running_ = next.task;
+                if (timeline_)
+                    timeline_->slice(config_.id, "switch to " + next.task->name, begin, nowPs());
+            }
             account(os_cycles_, cycles);
             if (!next.task) {
                 if (os_.finished(config_.id)) break;
@@ -121,7 +144,11 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
     while (task.state == Task::State::Runnable &&
            (!config_.max_instructions || instructions_ < config_.max_instructions)) {
         if (task.instructions >= task.os_stop) {
+            const std::uint64_t begin = timeline_ ? nowPs() : 0;
             timedFirmware(os_cycles_, [&] { os_.atInstruction(task); });
+            if (timeline_)
+                timeline_->slice(config_.id, "os event", begin, nowPs(),
+                                 {{"task", task.name}, {"instruction", task.instructions}});
             if (task.state != Task::State::Runnable) break;
         }
         if (!task.workload->next(insn)) {
@@ -226,8 +253,12 @@ bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
             throw FirmwarePanic(msg.str());
         }
         OperatingSystem::FaultOutcome outcome;
+        const std::uint64_t begin = timeline_ ? nowPs() : 0;
         const std::uint64_t cycles =
             timedFirmware(fault_, [&] { outcome = os_.fault(task, va, access, kind); });
+        if (timeline_)
+            timeline_->slice(config_.id, std::string("fault ") + toString(kind), begin, nowPs(),
+                             {{"va", va}, {"task", task.name}});
         fault_latency_.add(cycles);
         task.fault_cycles += cycles;
         if (outcome.killed) {

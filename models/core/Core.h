@@ -16,6 +16,7 @@
 #include "common/Clock.h"
 #include "common/InterruptInput.h"
 #include "common/Stats.h"
+#include "common/Timeline.h"
 #include "common/TranslationExtension.h"
 #include "checker/SafetyChecker.h"
 #include "core/HostHal.h"
@@ -52,11 +53,14 @@ class Core : public sc_core::sc_module, public InterruptInput {
     void raise(const sc_core::sc_time& at) override;
     // Every access and the translation it used go to the checker too (null: none).
     void setChecker(SafetyChecker* checker) { checker_ = checker; }
+    // What the core does goes to this timeline too (null: none).
+    void setTimeline(Timeline* timeline) { timeline_ = timeline; }
     // Boot-time firmware work on this core (untimed), e.g. prefaulting.
     void runUntimed(const std::function<void()>& fn) { hal_.run(fn, false); }
 
     std::uint64_t instructions() const { return instructions_; }
     std::uint64_t cycles() const { return cycles_; }    // = sum of the CPI stack
+    const Histogram& shootdownLatency() const { return shootdown_latency_; }
     const std::string& error() const { return error_; } // non-empty: the run failed
 
   private:
@@ -86,6 +90,10 @@ class Core : public sc_core::sc_module, public InterruptInput {
     HostHal hal_;
     Task* running_ = nullptr; // whose root/ASID the Mmu holds
     SafetyChecker* checker_ = nullptr;
+    Timeline* timeline_ = nullptr;
+    std::uint64_t handler_start_ps_ = 0;
+    // The core's time in ps, inside firmware (the HAL's) or outside.
+    std::uint64_t nowPs() const;
     tlm::tlm_generic_payload translation_;
     TranslationExtension ext_;
     // Base CPI as whole cycles plus millionths, accumulated exactly without a division per
