@@ -327,6 +327,9 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
         break;
     }
     notePeaks();
+    // Another thread's fault killed the process while this one waited for its lock: the event
+    // died with it.
+    if (rc && t.killed) return;
     if (rc == FW_ERR_OVERLAP) throw InputError(what + ": the mapping overlaps an existing VMA");
     if (rc == FW_ERR_NOT_MAPPED) throw InputError(what + ": the range is not (wholly) mapped");
     if (rc) throw InputError(fwError(what, rc));

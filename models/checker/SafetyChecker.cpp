@@ -24,10 +24,19 @@ void SafetyChecker::filled(unsigned core, int space, Addr va, unsigned level_shi
     fills_[core][fillKey(space, level_shift, va)] = ++seq_;
 }
 
-void SafetyChecker::frameFreed(Addr pa, unsigned order) {
+void SafetyChecker::frameFreed(Addr pa, unsigned order, std::uint64_t now_ps) {
     const std::uint64_t first = pa >> page_shift_, now = ++seq_;
-    for (std::uint64_t f = first; f < first + (std::uint64_t{1} << order); ++f)
+    for (std::uint64_t f = first; f < first + (std::uint64_t{1} << order); ++f) {
         freed_[f] = now;
+        const auto it = last_.find(f);
+        if (it == last_.end()) continue;
+        for (const auto& [core, a] : it->second)
+            if (a.when_ps >= now_ps)
+                violation(core, a.space, a.va, f << page_shift_, a.kind, a.when_ps,
+                          "its frame was freed (at " + std::to_string(now_ps) +
+                              " ps) before this access, whose core ran ahead");
+        last_.erase(it);
+    }
 }
 
 void SafetyChecker::revoked(int space, Addr start, Addr end, unsigned prot, std::uint64_t since) {
@@ -43,6 +52,7 @@ void SafetyChecker::revokedAll(int space, std::uint64_t since) {
 
 void SafetyChecker::access(unsigned core, int space, Addr va, Addr pa, unsigned level_shift,
                            AccessType kind, std::uint64_t now_ps) {
+    last_[pa >> page_shift_][core] = {now_ps, va, space, kind};
     const auto& fills = fills_[core];
     const auto f = fills.find(fillKey(space, level_shift, va));
     const std::uint64_t got = f == fills.end() ? 0 : f->second;

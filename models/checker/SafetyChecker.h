@@ -33,8 +33,10 @@ class SafetyChecker {
     // `core` accessed va (translated to pa through that leaf) for `space` at time `now_ps`.
     void access(unsigned core, int space, Addr va, Addr pa, unsigned level_shift, AccessType kind,
                 std::uint64_t now_ps);
-    // The frame block at pa (2^order base frames) went back to the allocator.
-    void frameFreed(Addr pa, unsigned order);
+    // The frame block at pa (2^order base frames) went back to the allocator at `now_ps` (the
+    // freeing core's time). An access another core made at or after that time (it ran ahead)
+    // through a translation to it is a violation too, found now.
+    void frameFreed(Addr pa, unsigned order, std::uint64_t now_ps);
     // A change of `space` begins: the mark to pass to revoked() when it completes.
     std::uint64_t begin() { return ++seq_; }
     // The change begun at `since` completed: [start, end) of `space` keeps only `prot`
@@ -62,6 +64,14 @@ class SafetyChecker {
     std::unordered_map<std::uint64_t, std::uint64_t> freed_;   // base frame -> last free
     std::unordered_map<std::uint64_t, Revocation> revoked_;    // (space, page) -> last change
     std::unordered_map<int, std::uint64_t> revoked_all_;       // space -> last whole change
+    struct LastAccess {
+        std::uint64_t when_ps;
+        Addr va;
+        int space;
+        AccessType kind;
+    };
+    // Base frame -> per core, its last access to it (for frees found after the access).
+    std::unordered_map<std::uint64_t, std::unordered_map<unsigned, LastAccess>> last_;
     std::uint64_t violations_ = 0;
     std::string first_;
 };

@@ -37,7 +37,8 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
                              time_.clock().cycles(now).value(), {{"requests", arg}});
         if (event == HAL_TRACE_FRAME_FREE && checker_) {
             const std::uint64_t low = (std::uint64_t{1} << config_.page_shift) - 1;
-            checker_->frameFreed(arg & ~low, static_cast<unsigned>(arg & low));
+            checker_->frameFreed(arg & ~low, static_cast<unsigned>(arg & low),
+                                 time_.clock().cycles(now).value());
         }
     });
     SC_THREAD(run);
@@ -104,6 +105,9 @@ void Core::run() {
     try {
         // Creating the initial tasks and prefaulting are boot work: untimed.
         hal_.run([&] { os_.boot(config_.id); }, false);
+        // Every core boots before any runs: boot work is untimed and may not wait for a core
+        // that already runs (one delta cycle, no simulated time).
+        wait(sc_core::SC_ZERO_TIME);
         time_.reset();
         while (!config_.max_instructions || instructions_ < config_.max_instructions) {
             OperatingSystem::Dispatch next;
@@ -129,6 +133,14 @@ void Core::run() {
             runTask(*next.task, next.slice_cycles);
         }
         time_.sync(); // simulated time reaches this core's last cycle
+        // Idle from now on, but still a core: it takes the interrupts other cores send it
+        // (its TLB may hold translations they shoot down). A thread that waits for an event
+        // nobody notifies does not keep the simulation going.
+        for (;;) {
+            if (!interruptDue()) wait(irq_event_);
+            if (interruptDue()) takeInterrupt();
+            time_.sync();
+        }
     } catch (const InputError& e) {
         error_ = e.what();
     } catch (const FirmwarePanic& e) {
@@ -152,8 +164,9 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
             if (task.state != Task::State::Runnable) break;
         }
         if (!task.workload->next(insn)) {
-            // The stream is over: tearing the process down is not part of the measured run.
-            hal_.run([&] { os_.exit(task); }, false);
+            // The stream is over: the OS tears the task down (it may have to wait for other
+            // cores, e.g. for an address space's lock), in time like any OS work.
+            timedFirmware(os_cycles_, [&] { os_.exit(task); });
             break;
         }
         execute(task, insn);

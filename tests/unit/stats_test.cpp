@@ -139,6 +139,10 @@ TEST(StatsCsv, FlattenedInKeyOrder) {
                          "walker.latency.max,3\n"
                          "walker.latency.mean,2.0\n"
                          "walker.latency.min,1\n"
+                         "walker.latency.p50,1\n"
+                         "walker.latency.p90,3\n"
+                         "walker.latency.p99,3\n"
+                         "walker.latency.percentiles_exact,true\n"
                          "walker.latency.sum,4\n");
 }
 
@@ -150,8 +154,31 @@ TEST(Histogram, Empty) {
     EXPECT_EQ(h.count(), 0u);
     EXPECT_EQ(h.sum(), 0u);
     const json expected =
-        json::parse(R"({"count": 0, "sum": 0, "min": 0, "max": 0, "mean": 0.0, "buckets": []})");
+        json::parse(R"({"count": 0, "sum": 0, "min": 0, "max": 0, "mean": 0.0, "buckets": [],
+                        "p50": 0, "p90": 0, "p99": 0, "percentiles_exact": true})");
     EXPECT_EQ(h.toJson(), expected) << h.toJson().dump();
+}
+
+// Percentiles: exact (the smallest value with at least q of the values at or below it) while
+// every value is kept, the upper bound of the log2 bucket after that; merging adds up.
+TEST(Histogram, PercentilesExactThenBucketed) {
+    Histogram h;
+    for (std::uint64_t v = 1; v <= 100; ++v)
+        h.add(v);
+    EXPECT_EQ(h.percentile(0.5), 50u);
+    EXPECT_EQ(h.percentile(0.9), 90u);
+    EXPECT_EQ(h.percentile(0.99), 99u);
+    Histogram other;
+    other.add(1000);
+    h.merge(other);
+    EXPECT_EQ(h.count(), 101u);
+    EXPECT_EQ(h.percentile(1.0), 1000u);
+    Histogram big;
+    for (std::uint64_t i = 0; i <= Histogram::kExactValues; ++i)
+        big.add(i % 2 ? 100 : 5); // one more 5 than 100s
+    EXPECT_EQ(big.toJson()["percentiles_exact"], false);
+    EXPECT_EQ(big.percentile(0.5), 7u);   // [4, 7] bucket
+    EXPECT_EQ(big.percentile(0.99), 100u); // [64, 127] bucket, capped at the max
 }
 
 TEST(Histogram, Log2BucketsAndSummary) {
