@@ -28,17 +28,18 @@ std::string fwError(const std::string& what, int rc) {
     return what + ": " + fw_strerror(rc);
 }
 
-MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const MemoryManagerConfig& config,
-                                 const Scenario& scenario)
-    : format_(format), config_(config), scenario_(scenario), cores_(config.cores) {
+MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& config,
+                                 const MemoryManagerWiring& wiring, const Scenario& scenario)
+    : format_(format), config_(config), wiring_(wiring), implicit_(config.scenario.empty()),
+      scenario_(scenario), cores_(config.cores) {
     const std::uint64_t frame_bytes = format.tableBytes();
-    std::uint64_t count = (config.memory_size - kReservedBytes) / frame_bytes;
-    if (config.frames) {
-        if (config.frames > count)
-            throw InputError("firmware.frames: " + std::to_string(config.frames) +
+    std::uint64_t count = (config.memory.size - kReservedBytes) / frame_bytes;
+    if (config.firmware_frames) {
+        if (config.firmware_frames > count)
+            throw InputError("firmware.frames: " + std::to_string(config.firmware_frames) +
                              " frames do not fit in memory.size (at most " +
                              std::to_string(count) + ")");
-        count = config.frames;
+        count = config.firmware_frames;
     }
     if (count >= (std::uint64_t{1} << 30))
         throw InputError("memory.size: the firmware manages fewer than 2^30 frames (set "
@@ -53,23 +54,27 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const MemoryManagerCon
     c.frame_count = static_cast<std::uint32_t>(count);
     c.frame_meta = frame_meta_.data();
     c.rmap = rmap_.data();
-    c.asid_bits = config.asid_bits;
+    c.asid_bits = config.mmu.asid_bits;
     c.cores = config.cores;
     c.memory_limit_frames = static_cast<std::uint32_t>(config.memory_limit_frames);
-    c.swap_mmio = config.swap_mmio;
+    c.swap_mmio = wiring.swap_mmio;
     c.swap_slots = config.swap_slots;
     c.fault_entry_cycles = config.fault_entry_cycles;
     c.fault_exit_cycles = config.fault_exit_cycles;
     c.switch_cycles = config.switch_cycles;
     c.fork_cycles = config.fork_cycles;
     c.flush_ceiling_pages = static_cast<unsigned>(config.flush_ceiling);
-    c.ipi_mmio = config.ipi_mmio;
-    c.shootdown = config.directed ? FW_SHOOTDOWN_DIRECTED : FW_SHOOTDOWN_IPI;
+    c.ipi_mmio = wiring.ipi_mmio;
+    c.shootdown =
+        config.shootdown_mechanism == "directed" ? FW_SHOOTDOWN_DIRECTED : FW_SHOOTDOWN_IPI;
     c.ack_timeout_cycles = config.ack_timeout_cycles;
     c.relax_cycles = config.relax_cycles;
     c.irq_entry_cycles = config.irq_entry_cycles;
     c.irq_exit_cycles = config.irq_exit_cycles;
-    c.inject = config.inject;
+    c.inject = config.inject == "skip_ack_wait"       ? FW_INJECT_SKIP_ACK_WAIT
+               : config.inject == "skip_remote_flush" ? FW_INJECT_SKIP_REMOTE_FLUSH
+               : config.inject == "skip_local_flush"  ? FW_INJECT_SKIP_LOCAL_FLUSH
+                                                      : 0u;
     c.concurrent_flush = config.concurrent_flush;
     c.early_ack = config.early_ack;
     c.unbatched = !config.batch;
@@ -174,7 +179,7 @@ void MemoryManagerOs::prefault(OsTask& task) {
             if (seen.insert(p).second) {
                 const int rc = fw_prefault(k(), task.pid, p);
                 if (rc == FW_ERR_NOT_MAPPED || rc == FW_ERR_INVAL) {
-                    if (config_.implicit)
+                    if (implicit_)
                         throw InputError(outsideAddressSpace(task, std::max(p, va)));
                 } else {
                     check(rc, "prefaulting " + hex(p) + " of process " + task.name);
@@ -202,7 +207,7 @@ void MemoryManagerOs::createInitialTasks() {
     // Boot: the firmware initialises itself (with SMP it sets up its protocol memory through
     // the HAL), then creates what exists from the start.
     if (const int rc = fw_kernel_init(k(), &init_config_,
-                                      config_.swap_mmio ? swap_bitmap_.data() : nullptr))
+                                      wiring_.swap_mmio ? swap_bitmap_.data() : nullptr))
         throw InputError(fwError("firmware initialisation", rc));
     for (auto& t : tasks_)
         if (scenario_.processes[t->process].forked_from.empty()) start(*t);
@@ -280,7 +285,7 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     const unsigned core = HostHal::current().coreId();
     const std::string what =
         "process " + t.name + ", event at instruction " + std::to_string(e.at);
-    SafetyChecker* checker = config_.checker;
+    SafetyChecker* checker = wiring_.checker;
     const std::uint64_t since = checker ? checker->begin() : 0;
     int rc = 0;
     switch (e.kind) {
@@ -358,7 +363,7 @@ void MemoryManagerOs::finish(OsTask& t, bool timed) {
 
 void MemoryManagerOs::exit(Task& task) {
     auto& t = static_cast<OsTask&>(task);
-    if (config_.implicit) {
+    if (implicit_) {
         // A trace's process does not exit when the trace ends: its address space stays as the
         // trace left it (page tables and frames are what the statistics describe).
         final_stats_[t.process] = *fw_process_stats(k(), t.pid);
@@ -390,14 +395,14 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     std::string report = fw_kill_reason_str(r.reason);
     const bool outside = (r.reason == FW_KILL_NO_VMA || r.reason == FW_KILL_BAD_PTE) &&
                          (va >= format_.userSpan() || kind == FaultKind::NonCanonical);
-    if (config_.implicit && outside) report = outsideAddressSpace(t, va);
+    if (implicit_ && outside) report = outsideAddressSpace(t, va);
     for (auto& other : tasks_)
         if (other->pid == t.pid && other->state != Task::State::Done) {
             other->killed = true;
             finish(*other, true);
         }
     // A run without a scenario is its trace: a process killed means the trace was not run.
-    if (config_.implicit && error_.empty()) error_ = "process " + t.name + " killed: " + report;
+    if (implicit_ && error_.empty()) error_ = "process " + t.name + " killed: " + report;
     return {true, report};
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "Scenario.h"
+#include "SystemConfig.h"
 #include "checker/SafetyChecker.h"
 #include "common/Stats.h"
 #include "core/OperatingSystem.h"
@@ -29,28 +30,10 @@ using ProcessStats = struct fw_process_stats;
 // "WHAT: the firmware's words for rc".
 std::string fwError(const std::string& what, int rc);
 
-struct MemoryManagerConfig {
-    std::uint64_t memory_size = 0;
-    std::uint64_t frames = 0; // data + table frames the firmware manages (0: all memory above 1 MiB)
-    unsigned asid_bits = 16;
-    unsigned cores = 1;
-    std::uint64_t memory_limit_frames = 0;
+// Where the devices the firmware drives sit, and who watches it (the platform's choices).
+struct MemoryManagerWiring {
     Addr swap_mmio = 0; // 0: no swap device
-    std::uint64_t swap_slots = 0;
-    std::uint64_t fault_entry_cycles = 0, fault_exit_cycles = 0;
-    std::uint64_t switch_cycles = 0, fork_cycles = 0;
-    std::uint64_t time_slice_cycles = 0; // 0: a task runs until it ends
-    bool prefault = false;
-    std::uint64_t max_instructions = 0; // per core; bounds prefaulting
-    bool implicit = false; // the processes are the implicit ones of a run without a scenario
-    Addr ipi_mmio = 0;     // the IPI controller's registers (0: none)
-    std::uint64_t ipi_latency_cycles = 0;
-    std::uint64_t irq_entry_cycles = 0, irq_exit_cycles = 0;
-    // firmware.shootdown.*
-    bool directed = false; // the invalidation controller instead of IPIs
-    std::uint64_t ack_timeout_cycles = 0, relax_cycles = 0, flush_ceiling = 0;
-    bool batch = true, concurrent_flush = false, early_ack = false, lazy_tlb = false;
-    unsigned inject = 0; // FW_INJECT_*
+    Addr ipi_mmio = 0;  // 0: no IPI controller
     SafetyChecker* checker = nullptr; // told when changes that remove rights complete
 };
 
@@ -66,8 +49,8 @@ struct OsTask : Task {
 
 class MemoryManagerOs final : public OperatingSystem {
   public:
-    MemoryManagerOs(const PteFormat& format, const MemoryManagerConfig& config,
-                    const Scenario& scenario);
+    MemoryManagerOs(const PteFormat& format, const SystemConfig& config,
+                    const MemoryManagerWiring& wiring, const Scenario& scenario);
     ~MemoryManagerOs() override;
 
     // One task per thread of each scenario process, in the scenario's order.
@@ -119,7 +102,9 @@ class MemoryManagerOs final : public OperatingSystem {
                                std::vector<std::size_t> processes);
 
     const PteFormat& format_;
-    MemoryManagerConfig config_;
+    const SystemConfig& config_;
+    MemoryManagerWiring wiring_;
+    bool implicit_; // the processes are the implicit ones of a run without a scenario
     const Scenario& scenario_;
     std::vector<std::uint32_t> frame_meta_;
     std::vector<fw_frame_rmap> rmap_;

@@ -40,40 +40,11 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     scenario_ = config.scenario.empty()
                     ? std::make_shared<const Scenario>(implicitScenario())
                     : config.scenario_parsed;
-    MemoryManagerConfig mc;
-    mc.memory_size = config.memory.size;
-    mc.frames = config.firmware_frames;
-    mc.asid_bits = config.mmu.asid_bits;
-    mc.cores = config.cores;
-    mc.memory_limit_frames = config.memory_limit_frames;
-    mc.swap_slots = config.swap_slots;
-    mc.swap_mmio = config.swap_slots ? kSwapBase : 0;
-    mc.fault_entry_cycles = config.fault_entry_cycles;
-    mc.fault_exit_cycles = config.fault_exit_cycles;
-    mc.switch_cycles = config.switch_cycles;
-    mc.fork_cycles = config.fork_cycles;
-    mc.time_slice_cycles = config.time_slice_cycles;
-    mc.prefault = config.prefault;
-    mc.max_instructions = config.max_instructions;
-    mc.implicit = config.scenario.empty();
-    mc.ipi_mmio = kIpiBase;
-    mc.ipi_latency_cycles = config.ipi_latency_cycles;
-    mc.irq_entry_cycles = config.irq_entry_cycles;
-    mc.irq_exit_cycles = config.irq_exit_cycles;
-    mc.checker = checker_.get();
-    mc.directed = config.shootdown_mechanism == "directed";
-    mc.ack_timeout_cycles = config.ack_timeout_cycles;
-    mc.relax_cycles = config.relax_cycles;
-    mc.flush_ceiling = config.flush_ceiling;
-    mc.batch = config.batch;
-    mc.concurrent_flush = config.concurrent_flush;
-    mc.early_ack = config.early_ack;
-    mc.lazy_tlb = config.lazy_tlb;
-    mc.inject = config.inject == "skip_ack_wait"       ? FW_INJECT_SKIP_ACK_WAIT
-                : config.inject == "skip_remote_flush" ? FW_INJECT_SKIP_REMOTE_FLUSH
-                : config.inject == "skip_local_flush"  ? FW_INJECT_SKIP_LOCAL_FLUSH
-                                                       : 0u;
-    os_ = std::make_unique<MemoryManagerOs>(format_, mc, *scenario_);
+    MemoryManagerWiring wiring;
+    wiring.swap_mmio = config.swap_slots ? kSwapBase : 0;
+    wiring.ipi_mmio = kIpiBase;
+    wiring.checker = checker_.get();
+    os_ = std::make_unique<MemoryManagerOs>(format_, config_, wiring, *scenario_);
     if (config.swap_slots) {
         swap_ = std::make_unique<SwapDevice>("swap", config.swap_slots, config.swap_latency_cycles,
                                              clock_);
