@@ -299,3 +299,45 @@ TEST(Shootdown, AViolationFailsTheRunWhenAsked) {
 
 } // namespace
 } // namespace tlmmu::test
+
+namespace tlmmu::test {
+namespace {
+
+// The timeline of the default system (4 processes, threads, swapping, shootdowns) is Chrome
+// trace-event JSON whose event counts are those of the statistics.
+TEST(Timeline, EventCountsEqualTheStatistics) {
+    Config c = Config::fromFile(std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml");
+    Platform platform(SystemConfig::fromConfig(c));
+    platform.enableTimeline(0, 0);
+    platform.run();
+    ASSERT_EQ(platform.error(), "");
+    const auto s = platform.stats().toJson();
+    const auto json = nlohmann::json::parse(platform.timelineJson().dump()); // parses back
+    ASSERT_TRUE(json.contains("traceEvents"));
+    std::map<std::pair<unsigned, std::string>, std::uint64_t> count;
+    for (const auto& e : json["traceEvents"]) {
+        if (e["ph"] == "M") continue;
+        std::string name = e["name"].get<std::string>();
+        if (name.rfind("fault ", 0) == 0) name = "fault";
+        if (name.rfind("switch to ", 0) == 0) name = "switch";
+        ++count[{e["tid"].get<unsigned>(), name}];
+    }
+    std::uint64_t shootdowns = 0;
+    for (unsigned c = 0; c < 2; ++c) {
+        const auto& core = s["cores"][c];
+        std::uint64_t faults = 0;
+        for (const auto& [kind, n] : core["faults"].items())
+            faults += n.get<std::uint64_t>();
+        EXPECT_EQ((count[{c, "fault"}]), faults) << "core" << c;
+        EXPECT_EQ((count[{c, "interrupt"}]), u(core["interrupts"])) << "core" << c;
+        EXPECT_EQ((count[{c, "irq"}]), u(core["ipi"]["received"])) << "core" << c;
+        EXPECT_EQ((count[{c, "switch"}]), u(core["context_switches"])) << "core" << c;
+        EXPECT_EQ((count[{c, "shootdown"}]), u(core["shootdown_latency"]["count"])) << "core" << c;
+        shootdowns += count[{c, "shootdown"}];
+    }
+    EXPECT_EQ(shootdowns, u(s["shootdown"]["count"]));
+    EXPECT_GT(shootdowns, 0u);
+}
+
+} // namespace
+} // namespace tlmmu::test
