@@ -198,6 +198,32 @@ void Platform::run() {
     sc_core::sc_start();
 }
 
+void Platform::run(const std::function<void()>& progress) {
+    const sc_core::sc_time slice = clock_.cycles(std::max<std::uint64_t>(config_.quantum_cycles, 1) * 100);
+    do {
+        sc_core::sc_start(slice, sc_core::SC_EXIT_ON_STARVATION);
+        progress();
+    } while (sc_core::sc_pending_activity());
+}
+
+std::uint64_t Platform::instructions() const {
+    std::uint64_t n = 0;
+    for (const auto& c : cores_)
+        n += c->instructions();
+    return n;
+}
+
+std::uint64_t Platform::expectedInstructions() const {
+    std::uint64_t n = 0;
+    for (const auto& p : scenario_->processes)
+        for (const auto& t : p.threads) {
+            if (t.workload_format != "synthetic") return 0;
+            n += t.synthetic.instructions;
+        }
+    if (config_.max_instructions) n = std::min(n, config_.max_instructions * config_.cores);
+    return n;
+}
+
 std::string Platform::error() const {
     for (const auto& c : cores_)
         if (!c->error().empty()) return c->error();

@@ -32,6 +32,11 @@ class Platform {
     explicit Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb = nullptr);
     ~Platform();
     void run(); // sc_start until every core has finished
+    // The same, calling `progress` between slices of simulated time (the results are the same).
+    void run(const std::function<void()>& progress);
+    std::uint64_t instructions() const; // executed so far, all cores
+    // Instructions the run will execute, when the workloads say (synthetic ones); 0 unknown.
+    std::uint64_t expectedInstructions() const;
     Stats& stats() { return stats_; }
     // First error of any core (bad trace, firmware panic), empty if none.
     std::string error() const;

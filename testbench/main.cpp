@@ -12,6 +12,9 @@
 #include <fstream>
 #include <iostream>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <iomanip>
+#include <sstream>
 
 #include "Platform.h"
 
@@ -170,7 +173,30 @@ int sc_main(int argc, char* argv[]) {
     double host_s = 0;
     try {
         const auto t0 = std::chrono::steady_clock::now();
-        platform->run();
+        if (isatty(STDERR_FILENO)) {
+            // Progress for a person watching: instructions, simulated time, host speed, time
+            // left when the workloads say how long they are.
+            const std::uint64_t total = platform->expectedInstructions();
+            auto last = t0;
+            auto show = [&] {
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last < std::chrono::milliseconds(500)) return;
+                last = now;
+                const double s = std::chrono::duration<double>(now - t0).count();
+                const std::uint64_t done = platform->instructions();
+                std::ostringstream line;
+                line << "\rtlmmu: " << done << " instructions";
+                if (total) line << " of " << total;
+                line << ", " << sc_core::sc_time_stamp().to_seconds() * 1e6 << " us simulated, "
+                     << std::fixed << std::setprecision(2) << done / s / 1e6 << " M instr/s";
+                if (total && done) line << ", " << s * (double(total) / double(done) - 1) << " s left";
+                std::cerr << line.str() << "   " << std::flush;
+            };
+            platform->run(show);
+            if (last != t0) std::cerr << "\n";
+        } else {
+            platform->run();
+        }
         host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         run_error = platform->error();
     } catch (const sc_core::sc_report& e) {

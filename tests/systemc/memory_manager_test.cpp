@@ -246,3 +246,34 @@ INSTANTIATE_TEST_SUITE_P(Prefault, OutsideVaSpace, ::testing::Bool());
 
 } // namespace
 } // namespace tlmmu::test
+
+namespace tlmmu::test {
+namespace {
+
+// Progress goes to stderr when it is a terminal (here a pseudo-terminal made by script(1)), and
+// nowhere otherwise; either way the statistics are the same.
+TEST(Progress, OnATerminalOnly) {
+    const std::string bin = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu";
+    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/single.yaml";
+    const std::string args = " -q --config " + cfg +
+                             " --set workload.synthetic.instructions=3000000 --stats-json ";
+    const std::string a = writeFile("a.json", ""), b = writeFile("b.json", "");
+    const std::string err = writeFile("progress.err", ""), tty = writeFile("progress.tty", "");
+    ASSERT_EQ(std::system((bin + args + a + " 2> " + err).c_str()), 0);
+    std::stringstream plain;
+    plain << std::ifstream(err).rdbuf();
+    EXPECT_EQ(plain.str(), "");
+    if (std::system("command -v script > /dev/null") != 0) GTEST_SKIP() << "no script(1)";
+    ASSERT_EQ(std::system(("script -qec '" + bin + args + b + "' /dev/null > " + tty).c_str()), 0);
+    std::stringstream shown;
+    shown << std::ifstream(tty).rdbuf();
+    EXPECT_NE(shown.str().find(" instructions of 6000000, "), std::string::npos) << shown.str();
+    EXPECT_NE(shown.str().find(" M instr/s"), std::string::npos);
+    std::stringstream ja, jb;
+    ja << std::ifstream(a).rdbuf();
+    jb << std::ifstream(b).rdbuf();
+    EXPECT_EQ(ja.str(), jb.str());
+}
+
+} // namespace
+} // namespace tlmmu::test
