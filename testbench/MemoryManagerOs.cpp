@@ -44,16 +44,18 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     if (count >= (std::uint64_t{1} << 30))
         throw InputError("memory.size: the firmware manages fewer than 2^30 frames (set "
                          "firmware.frames to use part of the memory)");
-    frame_meta_.assign(count, 0);
-    rmap_.resize(count);
+    frame_meta_.reset(static_cast<std::uint32_t*>(std::calloc(count, sizeof(std::uint32_t))));
+    rmap_.reset(static_cast<fw_frame_rmap*>(std::calloc(count, sizeof(fw_frame_rmap))));
+    if (!frame_meta_ || !rmap_) throw InputError("memory.size: no host memory for the frame tables");
     swap_bitmap_.assign((config.swap_slots + 63) / 64 + 1, 0);
     storage_.reset(new std::uint64_t[(fw_kernel_size() + 7) / 8]());
     fw_kernel_config c{};
     c.format = format.raw();
     c.frames_base = kReservedBytes;
     c.frame_count = static_cast<std::uint32_t>(count);
-    c.frame_meta = frame_meta_.data();
-    c.rmap = rmap_.data();
+    c.frame_meta = frame_meta_.get();
+    c.rmap = rmap_.get();
+    c.buffers_zeroed = 1;
     c.asid_bits = config.mmu.asid_bits;
     c.cores = config.cores;
     c.memory_limit_frames = static_cast<std::uint32_t>(config.memory_limit_frames);

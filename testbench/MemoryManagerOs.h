@@ -5,6 +5,7 @@
 // implicit region).
 #pragma once
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -106,8 +107,12 @@ class MemoryManagerOs final : public OperatingSystem {
     MemoryManagerWiring wiring_;
     bool implicit_; // the processes are the implicit ones of a run without a scenario
     const Scenario& scenario_;
-    std::vector<std::uint32_t> frame_meta_;
-    std::vector<fw_frame_rmap> rmap_;
+    // Zero pages from calloc: host memory is spent only on the frames the firmware uses.
+    struct Free {
+        void operator()(void* p) const { std::free(p); }
+    };
+    std::unique_ptr<std::uint32_t[], Free> frame_meta_;
+    std::unique_ptr<fw_frame_rmap[], Free> rmap_;
     std::vector<std::uint64_t> swap_bitmap_;
     std::unique_ptr<std::uint64_t[]> storage_; // struct fw_kernel
     fw_kernel_config init_config_{};           // fw_kernel_init runs at boot (it uses the HAL)

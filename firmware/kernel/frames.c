@@ -22,6 +22,15 @@ static int is_refcount(uint32_t word) {
 
 int frames_init(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes, uint32_t count,
                 uint32_t* meta) {
+    int status = frames_init_zeroed(f, base, frame_bytes, count, meta);
+    if (status != FW_OK) return status;
+    for (uint32_t i = 0; i < count; ++i)
+        meta[i] = 0;
+    return FW_OK;
+}
+
+int frames_init_zeroed(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes,
+                       uint32_t count, uint32_t* meta) {
     if (frame_bytes == 0 || (frame_bytes & (frame_bytes - 1)) != 0) return FW_ERR_INVAL;
     if ((base & (frame_bytes - 1)) != 0 || count >= MAX_FRAMES || meta == 0) return FW_ERR_INVAL;
     f->base = base;
@@ -32,8 +41,6 @@ int frames_init(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes, uin
     f->scan_hint = 0;
     f->in_use = 0;
     f->peak = 0;
-    for (uint32_t i = 0; i < count; ++i)
-        meta[i] = 0;
     return FW_OK;
 }
 

@@ -22,8 +22,9 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     if (c->swap_mmio != 0 && (swap_slot_bitmap == 0 || c->swap_slots == 0)) return FW_ERR_INVAL;
     fw_memset(k, 0, sizeof *k);
     k->format = c->format;
-    int status = frames_init(&k->frames, c->frames_base, (uint64_t)1 << c->format.page_shift,
-                             c->frame_count, c->frame_meta);
+    int status = (c->buffers_zeroed ? frames_init_zeroed : frames_init)(
+        &k->frames, c->frames_base, (uint64_t)1 << c->format.page_shift, c->frame_count,
+        c->frame_meta);
     if (status != FW_OK) return status;
     k->asid_bits = c->asid_bits;
     k->cores = c->cores;
@@ -36,7 +37,7 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     k->switch_cycles = c->switch_cycles;
     k->fork_cycles = c->fork_cycles;
     k->rmap = c->rmap;
-    fw_memset(k->rmap, 0, (uint64_t)c->frame_count * sizeof *k->rmap);
+    if (!c->buffers_zeroed) fw_memset(k->rmap, 0, (uint64_t)c->frame_count * sizeof *k->rmap);
     for (unsigned i = 0; i < FW_MAX_CORES; ++i) {
         k->asid_next[i] = 1;
         k->asid_cursor[i] = 1;

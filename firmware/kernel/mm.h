@@ -235,6 +235,9 @@ struct fw_kernel_config {
     uint64_t switch_cycles;       /* bookkeeping cost of a context switch */
     uint64_t fork_cycles;         /* bookkeeping cost of a fork, plus its page-table work */
     unsigned flush_ceiling_pages; /* 0 = FW_FLUSH_CEILING_PAGES */
+    /* 1: frame_meta and rmap are zero already (fresh zero pages from the host): init does not
+     * clear them, so that host memory follows the frames used, not the memory modelled. */
+    int buffers_zeroed;
     /* ---- SMP: the address-space lock and the TLB shootdown protocol (issue 8) ----------------
      * With ipi_mmio != 0 and cores > 1 ("SMP mode") the firmware allocates its protocol memory
      * at init (kernel frames: a lock word per address space, a request slot per core, an ack
