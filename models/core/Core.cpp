@@ -174,7 +174,14 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
             takeInterrupt();
             if (task.state != Task::State::Runnable) break;
         }
-        if (time_.needSync()) time_.sync();
+        if (time_.needSync()) {
+            // The timeline's counter track: page walks in each quantum.
+            if (timeline_)
+                timeline_->counter(config_.id, "page walks", nowPs(),
+                                   static_cast<double>(walks_ - walks_drawn_)),
+                    walks_drawn_ = walks_;
+            time_.sync();
+        }
         if (cycles_ >= slice_end) break;
     }
 }
@@ -243,6 +250,7 @@ bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
         // The Mmu reports its latency in cycles too (delay == tlb + walk cycles).
         if (ext_.tlb_cycles) charge(tlb_, ext_.tlb_cycles);
         if (ext_.walk_cycles) charge(walk_, ext_.walk_cycles);
+        walks_ += ext_.walked;
         if (ext_.fault == FaultKind::None) {
             pa = ext_.pa;
             if (checker_) {

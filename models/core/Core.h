@@ -92,6 +92,7 @@ class Core : public sc_core::sc_module, public InterruptInput {
     SafetyChecker* checker_ = nullptr;
     Timeline* timeline_ = nullptr;
     std::uint64_t handler_start_ps_ = 0;
+    std::uint64_t walks_ = 0, walks_drawn_ = 0; // page walks, and how many the timeline shows
     // The core's time in ps, inside firmware (the HAL's) or outside.
     std::uint64_t nowPs() const;
     tlm::tlm_generic_payload translation_;
