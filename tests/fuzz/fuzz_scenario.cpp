@@ -13,8 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     tlmmu::fuzz::expectOnlyInputErrors([&] {
         const tlmmu::Scenario s = tlmmu::Scenario::fromText(
             text, "fuzz.yaml", cores, format, 1, false);
-        for (const auto& p : s.processes)
-            if (p.core >= cores || p.name.empty()) std::abort();
+        for (const auto& p : s.processes) {
+            if (p.name.empty() || p.threads.empty()) std::abort();
+            for (const auto& t : p.threads)
+                if (t.core >= cores) std::abort();
+        }
     });
     return 0;
 }
