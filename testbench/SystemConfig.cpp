@@ -329,12 +329,13 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
                              "core.frequency_ghz");
         }
     }
+    // Every run goes through the memory manager: its core limit holds for all.
+    if (s.cores > FW_MAX_CORES)
+        throw InputError((c.where("cores").empty() ? "" : c.where("cores") + ": ") +
+                         "cores: " + std::to_string(s.cores) +
+                         "; the memory manager's limit is " + std::to_string(FW_MAX_CORES) +
+                         " (FW_MAX_CORES)");
     if (!s.scenario.empty()) {
-        if (s.cores > FW_MAX_CORES)
-            throw InputError((c.where("cores").empty() ? "" : c.where("cores") + ": ") +
-                             "cores: " + std::to_string(s.cores) +
-                             " with a scenario; the memory manager's limit is " +
-                             std::to_string(FW_MAX_CORES) + " (FW_MAX_CORES)");
         // The whole scenario is checked now, against this system's format, before anything runs.
         s.scenario_parsed =
             std::make_shared<const Scenario>(Scenario::fromFile(s.scenario, s.cores, f, s.seed));
