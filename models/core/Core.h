@@ -55,8 +55,6 @@ class Core : public sc_core::sc_module, public InterruptInput {
     void setChecker(SafetyChecker* checker) { checker_ = checker; }
     // What the core does goes to this timeline too (null: none).
     void setTimeline(Timeline* timeline) { timeline_ = timeline; }
-    // Boot-time firmware work on this core (untimed), e.g. prefaulting.
-    void runUntimed(const std::function<void()>& fn) { hal_.run(fn, false); }
 
     std::uint64_t instructions() const { return instructions_; }
     std::uint64_t cycles() const { return cycles_; }    // = sum of the CPI stack

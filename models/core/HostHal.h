@@ -69,7 +69,6 @@ class HostHal {
         irq_enabled_ = enable;
         return was;
     }
-    bool irqEnabled() const { return irq_enabled_; }
     // The core's interrupt entry, called from relax() when an interrupt may be due; it returns
     // the cycles the handler took (0 when none was due).
     void setInterruptEntry(std::function<std::uint64_t()> entry) { irq_entry_ = std::move(entry); }
