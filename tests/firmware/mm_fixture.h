@@ -4,6 +4,8 @@
 // the firmware test files (one per firmware source).
 #pragma once
 
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -60,7 +62,9 @@ class MmFixture {
         return std::uint64_t{1} << format.levelShift(level);
     }
 
-    void boot(const Boot& b = Boot()) {
+    // `more` sets what a test adds to the configuration (after the fake HAL's reset).
+    void boot(const Boot& b = Boot(),
+              const std::function<void(fw_kernel_config&)>& more = nullptr) {
         hal().reset(kPhysBytes);
         meta.assign(b.frames, 0);
         rmap.assign(b.frames, fw_frame_rmap{});
@@ -87,6 +91,7 @@ class MmFixture {
             hal().swap.mmio = kSwapMmio;
             hal().swap.slots = b.slots;
         }
+        if (more) more(config);
         limit = b.limit;
         tids.clear();
         ASSERT_EQ(fw_kernel_init(k, &config, b.swap ? bitmap.data() : nullptr), FW_OK);

@@ -53,51 +53,29 @@ class SmpTest : public testing::Test, public MmFixture {
     SmpTest() : MmFixture(PteFormat::fromName("sv39", "mmu.format", 0, 0, 0)) {}
 
     void bootSmp(const SmpBoot& b = SmpBoot()) {
-        hal().reset(kPhysBytes);
-        meta.assign(b.frames, 0);
-        rmap.assign(b.frames, fw_frame_rmap{});
-        storage.assign(fw_kernel_size() / 8 + 1, 0);
-        k = reinterpret_cast<fw_kernel*>(storage.data());
-        fw_kernel_config c{};
-        c.format = format.raw();
-        c.frames_base = kFramesBase;
-        c.frame_count = b.frames;
-        c.frame_meta = meta.data();
-        c.rmap = rmap.data();
-        c.fault_entry_cycles = kEntry;
-        c.fault_exit_cycles = kExit;
-        c.switch_cycles = kSwitch;
-        c.fork_cycles = kFork;
-        c.asid_bits = b.asid_bits;
-        c.cores = b.cores;
-        c.ipi_mmio = b.ipi ? kIpi : 0;
-        c.shootdown = b.mechanism;
-        c.ack_timeout_cycles = kTimeout;
-        c.relax_cycles = kRelax;
-        c.irq_entry_cycles = kIrqEntry;
-        c.irq_exit_cycles = kIrqExit;
-        c.inject = b.inject;
-        c.concurrent_flush = b.concurrent_flush;
-        c.early_ack = b.early_ack;
-        c.unbatched = b.unbatched;
-        c.lazy_tlb = b.lazy_tlb;
-        if (b.ipi) {
-            hal().ipi.mmio = kIpi;
-            hal().ipi.cores = b.cores;
-        }
-        c.memory_limit_frames = b.limit;
-        limit = b.limit;
-        if (b.swap) {
-            bitmap.assign(4, 0);
-            c.swap_mmio = kSwapMmio;
-            c.swap_slots = 256;
-            hal().swap.mmio = kSwapMmio;
-            hal().swap.slots = 256;
-        }
-        tids.clear();
-        ASSERT_EQ(fw_kernel_init(k, &c, b.swap ? bitmap.data() : nullptr), FW_OK);
-        frames = fw_kernel_frames(k);
-        initial_in_use = frames->in_use;
+        Boot base;
+        base.frames = b.frames;
+        base.asid_bits = b.asid_bits;
+        base.cores = b.cores;
+        base.limit = b.limit;
+        base.swap = b.swap;
+        boot(base, [&](fw_kernel_config& c) {
+            c.ipi_mmio = b.ipi ? kIpi : 0;
+            c.shootdown = b.mechanism;
+            c.ack_timeout_cycles = kTimeout;
+            c.relax_cycles = kRelax;
+            c.irq_entry_cycles = kIrqEntry;
+            c.irq_exit_cycles = kIrqExit;
+            c.inject = b.inject;
+            c.concurrent_flush = b.concurrent_flush;
+            c.early_ack = b.early_ack;
+            c.unbatched = b.unbatched;
+            c.lazy_tlb = b.lazy_tlb;
+            if (b.ipi) {
+                hal().ipi.mmio = kIpi;
+                hal().ipi.cores = b.cores;
+            }
+        });
         hal().on_interrupt = [this](unsigned core) { EXPECT_GE(fw_interrupt(k, core), 0); };
     }
 
