@@ -37,8 +37,8 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     if (config.firmware_frames) {
         if (config.firmware_frames > count)
             throw InputError("firmware.frames: " + std::to_string(config.firmware_frames) +
-                             " frames do not fit in memory.size (at most " +
-                             std::to_string(count) + ")");
+                             " frames do not fit in memory.size (at most " + std::to_string(count) +
+                             ")");
         count = config.firmware_frames;
     }
     if (count >= (std::uint64_t{1} << 30))
@@ -46,7 +46,8 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
                          "firmware.frames to use part of the memory)");
     frame_meta_.reset(static_cast<std::uint32_t*>(std::calloc(count, sizeof(std::uint32_t))));
     rmap_.reset(static_cast<fw_frame_rmap*>(std::calloc(count, sizeof(fw_frame_rmap))));
-    if (!frame_meta_ || !rmap_) throw InputError("memory.size: no host memory for the frame tables");
+    if (!frame_meta_ || !rmap_)
+        throw InputError("memory.size: no host memory for the frame tables");
     swap_bitmap_.assign((config.swap_slots + 63) / 64 + 1, 0);
     storage_.reset(new std::uint64_t[(fw_kernel_size() + 7) / 8]());
     fw_kernel_config c{};
@@ -143,7 +144,8 @@ void MemoryManagerOs::start(OsTask& task) {
     const ScenarioProcess& p = scenario_.processes[task.process];
     if (task.thread > 0) {
         task.pid = process_tasks_[task.process].front()->pid;
-        check(fw_thread_create(k(), task.pid, task.core, &task.tid), "creating thread " + task.name);
+        check(fw_thread_create(k(), task.pid, task.core, &task.tid),
+              "creating thread " + task.name);
         task.state = Task::State::Runnable;
         task.os_stop = task.events.empty() ? ~std::uint64_t{0} : task.events.front().at;
         return;
@@ -181,8 +183,7 @@ void MemoryManagerOs::prefault(OsTask& task) {
             if (seen.insert(p).second) {
                 const int rc = fw_prefault(k(), task.pid, p);
                 if (rc == FW_ERR_NOT_MAPPED || rc == FW_ERR_INVAL) {
-                    if (implicit_)
-                        throw InputError(outsideAddressSpace(task, std::max(p, va)));
+                    if (implicit_) throw InputError(outsideAddressSpace(task, std::max(p, va)));
                 } else {
                     check(rc, "prefaulting " + hex(p) + " of process " + task.name);
                 }
@@ -208,8 +209,8 @@ void MemoryManagerOs::createInitialTasks() {
     created_ = true;
     // Boot: the firmware initialises itself (with SMP it sets up its protocol memory through
     // the HAL), then creates what exists from the start.
-    if (const int rc = fw_kernel_init(k(), &init_config_,
-                                      wiring_.swap_mmio ? swap_bitmap_.data() : nullptr))
+    if (const int rc =
+            fw_kernel_init(k(), &init_config_, wiring_.swap_mmio ? swap_bitmap_.data() : nullptr))
         throw InputError(fwError("firmware initialisation", rc));
     for (auto& t : tasks_)
         if (scenario_.processes[t->process].forked_from.empty()) start(*t);
@@ -240,9 +241,9 @@ OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
     // it keeps within their IPI latency of them (LocalTime::limitQuantum).
     auto dispatch = [this](OsTask* t) {
         return Dispatch{t, config_.time_slice_cycles,
-                        t && multicore_[t->process] ? std::max<std::uint64_t>(
-                                                          1, config_.ipi_latency_cycles)
-                                                    : 0};
+                        t && multicore_[t->process]
+                            ? std::max<std::uint64_t>(1, config_.ipi_latency_cycles)
+                            : 0};
     };
     if (c.fresh) {
         c.fresh = false;
@@ -285,10 +286,11 @@ void MemoryManagerOs::wake(OsTask& task) {
 
 void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     const unsigned core = HostHal::current().coreId();
-    const std::string what =
-        "process " + t.name + ", event at instruction " + std::to_string(e.at);
+    const std::string what = "process " + t.name + ", event at instruction " + std::to_string(e.at);
     SafetyChecker* checker = wiring_.checker;
     const std::uint64_t since = checker ? checker->begin() : 0;
+    // Every event is a system call of the task (fork, mmap, munmap, mprotect, madvise, exit).
+    HostHal::current().chargeCycles(config_.syscall_entry_cycles);
     int rc = 0;
     switch (e.kind) {
     case TaskEvent::Kind::Fork: {
@@ -296,7 +298,8 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
         rc = fw_process_fork(k(), core, t.pid, child.core, &child.pid, &child.tid);
         if (rc) break;
         // The child sees what the parent wrote before the fork, then its own writes.
-        if (t.checked.shadow) child.checked.shadow = std::make_shared<DataShadow>(*t.checked.shadow);
+        if (t.checked.shadow)
+            child.checked.shadow = std::make_shared<DataShadow>(*t.checked.shadow);
         child.checked.shared = t.checked.shared;
         child.state = Task::State::Runnable;
         child.os_stop = child.events.empty() ? ~std::uint64_t{0} : child.events.front().at;
@@ -333,6 +336,8 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
         finish(t, true);
         break;
     }
+    if (e.kind != TaskEvent::Kind::Exit)
+        HostHal::current().chargeCycles(config_.syscall_exit_cycles);
     notePeaks();
     // Another thread's fault killed the process while this one waited for its lock: the event
     // died with it.
@@ -482,8 +487,7 @@ void MemoryManagerOs::registerFirmwareStats(Stats& stats, const std::string& pre
 
 void MemoryManagerOs::registerStats(Stats& stats) {
     for (std::size_t i = 0; i < process_tasks_.size(); ++i)
-        registerFirmwareStats(stats, "processes." + scenario_.processes[i].name + ".firmware",
-                              {i});
+        registerFirmwareStats(stats, "processes." + scenario_.processes[i].name + ".firmware", {i});
     // A core's: the processes it runs a thread of, each once.
     for (unsigned c = 0; c < cores_.size(); ++c) {
         std::vector<std::size_t> on_core;

@@ -47,6 +47,10 @@ std::string keyMeaning(const std::string& key) {
         {"mmu.generic.pte_bytes", "generic format: PTE bytes s"},
         {"mmu.generic.levels", "generic format: levels L (k = p - log2 s index bits a level)"},
         {"mmu.asid_bits", "ASID tag width in the TLBs and PWC (0 = untagged)"},
+        {"mmu.invalidate_page_cycles", "time an Mmu takes to apply an invalidation of one page "
+                                       "(x86 INVLPG), local or remote"},
+        {"mmu.invalidate_asid_cycles", "time an Mmu takes to apply an invalidation of a whole ASID "
+                                       "or of everything"},
         {"mmu.tlb_refill", "hardware: the walker refills; software: a last-level TLB miss "
                            "traps to the firmware's refill handler"},
         {"walker.hardware_ad", "the walker sets A/D with a write; false: a missing A/D bit "
@@ -62,8 +66,9 @@ std::string keyMeaning(const std::string& key) {
         {"workload.trace", "the trace file (lackey or binary; plain, .gz or .xz) for a trace "
                            "format"},
         {"workload.prefault", "map every page of the workload before the run, A and D set"},
-        {"workload.page_size", "size of the pages the firmware maps in the implicit region of a run "
-                               "without a scenario (0: the format's base page)"},
+        {"workload.page_size",
+         "size of the pages the firmware maps in the implicit region of a run "
+         "without a scenario (0: the format's base page)"},
         {"workload.checked", "stores write known values, every load is verified (without a "
                              "scenario)"},
         {"workload.scenario", "a scenario file: processes, VMAs, events (see Scenario.h)"},
@@ -86,6 +91,9 @@ std::string keyMeaning(const std::string& key) {
                                          "are swapped out (0 = no limit)"},
         {"firmware.switch_cycles", "bookkeeping cost of a context switch"},
         {"firmware.fork_cycles", "bookkeeping cost of a fork"},
+        {"firmware.syscall_entry_cycles", "system call entry cost of a scenario event (fork, map, "
+                                          "unmap, protect, discard, exit)"},
+        {"firmware.syscall_exit_cycles", "system call exit cost of a scenario event"},
         {"firmware.fault_entry_cycles", "trap entry cost per fault"},
         {"firmware.fault_exit_cycles", "trap exit cost per fault"},
         {"firmware.frames", "frames the firmware may allocate (0 = all memory above the first "
@@ -214,6 +222,8 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.generic_levels = static_cast<unsigned>(c.getUint("mmu.generic.levels", 3, 0, 64));
     s.mmu.asid_bits = static_cast<unsigned>(c.getUint("mmu.asid_bits", 16, 0, 16));
     s.mmu.hardware_ad = c.getBool("walker.hardware_ad", true);
+    s.mmu.invalidate_page_cycles = c.getUint("mmu.invalidate_page_cycles", 0, 0, 1000000);
+    s.mmu.invalidate_asid_cycles = c.getUint("mmu.invalidate_asid_cycles", 0, 0, 1000000);
     s.mmu.software_refill =
         c.getString("mmu.tlb_refill", "hardware", {"hardware", "software"}) == "software";
     s.mmu.l1i = readTlb(c, "l1i", 64, 4, 0);
@@ -259,6 +269,8 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.memory_limit_frames = c.getUint("firmware.memory_limit_frames", 0, 0, (1ull << 30) - 1);
     s.switch_cycles = c.getUint("firmware.switch_cycles", 500, 0, 100000000);
     s.fork_cycles = c.getUint("firmware.fork_cycles", 5000, 0, 100000000);
+    s.syscall_entry_cycles = c.getUint("firmware.syscall_entry_cycles", 0, 0, 100000000);
+    s.syscall_exit_cycles = c.getUint("firmware.syscall_exit_cycles", 0, 0, 100000000);
     s.fault_entry_cycles = c.getUint("firmware.fault_entry_cycles", 200, 0, 100000000);
     s.fault_exit_cycles = c.getUint("firmware.fault_exit_cycles", 100, 0, 100000000);
     s.firmware_frames = c.getUint("firmware.frames", 0, 0, (1ull << 30) - 1);
@@ -266,8 +278,7 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.irq_exit_cycles = c.getUint("firmware.irq_exit_cycles", 100, 0, 100000000);
     s.ipi_latency_cycles = c.getUint("ipi.latency_cycles", 1000, 0, 100000000);
     s.ipi_drop_probability = c.getDouble("ipi.drop_probability", 0.0, 0.0, 1.0);
-    s.shootdown_mechanism =
-        c.getString("firmware.shootdown.mechanism", "ipi", {"ipi", "directed"});
+    s.shootdown_mechanism = c.getString("firmware.shootdown.mechanism", "ipi", {"ipi", "directed"});
     s.ack_timeout_cycles =
         c.getUint("firmware.shootdown.ack_timeout_cycles", 100000, 1, 1000000000);
     s.relax_cycles = c.getUint("firmware.shootdown.relax_cycles", 20, 1, 1000000);
@@ -332,9 +343,8 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     // Every run goes through the memory manager: its core limit holds for all.
     if (s.cores > FW_MAX_CORES)
         throw InputError((c.where("cores").empty() ? "" : c.where("cores") + ": ") +
-                         "cores: " + std::to_string(s.cores) +
-                         "; the memory manager's limit is " + std::to_string(FW_MAX_CORES) +
-                         " (FW_MAX_CORES)");
+                         "cores: " + std::to_string(s.cores) + "; the memory manager's limit is " +
+                         std::to_string(FW_MAX_CORES) + " (FW_MAX_CORES)");
     if (!s.scenario.empty()) {
         // The whole scenario is checked now, against this system's format, before anything runs.
         s.scenario_parsed =
@@ -359,8 +369,7 @@ std::string SystemConfig::inapplicable(const std::string& key, std::string* deci
         if (key == "workload.checked")
             return "with a scenario, put 'checked: true' in the scenario's workload of each "
                    "process";
-        if (key == "workload.page_size")
-            return "with a scenario, a VMA says its page_size";
+        if (key == "workload.page_size") return "with a scenario, a VMA says its page_size";
     } else {
         by = "workload.format";
         if (key == "workload.trace" && workload_format == "synthetic")
@@ -373,6 +382,8 @@ std::string SystemConfig::inapplicable(const std::string& key, std::string* deci
         if (key == "sched.time_slice_cycles")
             return "without a scenario each core runs one process, so there is nothing to "
                    "time-slice";
+        if (starts("firmware.syscall_"))
+            return "without a scenario there are no events, so no system calls";
     }
     by = "checker.enabled";
     if (key == "checker.fail_on_violation" && !checker)

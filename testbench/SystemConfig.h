@@ -43,7 +43,7 @@ struct SystemConfig {
     std::string workload_format = "synthetic"; // lackey|binary|synthetic
     std::string trace;
     bool prefault = false;
-    bool checked = false; // verify every load against what was stored (Core's checked mode)
+    bool checked = false;        // verify every load against what was stored (Core's checked mode)
     std::uint64_t page_size = 0; // pages of the implicit region (0 in the file: the base page)
     SyntheticParams synthetic;
 
@@ -60,11 +60,12 @@ struct SystemConfig {
     std::uint64_t time_slice_cycles = 1000000;
     std::uint64_t swap_slots = 65536, swap_latency_cycles = 20000;
     std::uint64_t memory_limit_frames = 0, switch_cycles = 0, fork_cycles = 0;
+    std::uint64_t syscall_entry_cycles = 0, syscall_exit_cycles = 0; // around scenario events
 
     std::uint64_t fault_entry_cycles = 0, fault_exit_cycles = 0;
     std::uint64_t firmware_frames = 0; // 0 = all memory above the firmware's reserved first MiB
 
-    nlohmann::json resolved; // every key with the value used
+    nlohmann::json resolved;                         // every key with the value used
     std::map<std::string, Config::KeyInfo> key_info; // type, default, allowed values per key
 
     // Reads every key (so that all are validated whatever the workload), then rejects unknown

@@ -59,9 +59,14 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
     case TranslationExtension::Op::Translate:
         translate(*ext, delay);
         break;
-    case TranslationExtension::Op::Invalidate:
-        invalidate(static_cast<FlushKind>(ext->flush_kind), ext->va, ext->asid);
+    case TranslationExtension::Op::Invalidate: {
+        const auto kind = static_cast<FlushKind>(ext->flush_kind);
+        invalidate(kind, ext->va, ext->asid);
+        const bool page = kind == FlushKind::Va || kind == FlushKind::VaAsid;
+        const Cycles cost = page ? config_.invalidate_page_cycles : config_.invalidate_asid_cycles;
+        if (cost) delay += clock_.cycles(cost);
         break;
+    }
     case TranslationExtension::Op::TlbWrite:
         tlbWrite(*ext);
         break;

@@ -24,6 +24,11 @@ struct MmuConfig {
     // MIPS-style: a miss in the last TLB level (or a store to an entry with D clear) traps to
     // the firmware's refill handler (FaultKind::TlbMiss) instead of starting the walker.
     bool software_refill = false;
+    // Time to apply one invalidation (local, or from another core through the invalidation
+    // controller): by VA (x86 INVLPG, RISC-V sfence.vma with an address) and of a whole ASID or
+    // everything (INVPCID single-context, sfence.vma x0). 0: free, as before these keys.
+    Cycles invalidate_page_cycles = 0;
+    Cycles invalidate_asid_cycles = 0;
 };
 
 // The Mmu is its sockets' forward interface itself (Accellera's plain tlm_target_socket style):

@@ -1,8 +1,15 @@
 // Helpers for SystemC tests: build a system from YAML text, run it once (one per process).
 #pragma once
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -26,6 +33,37 @@ inline nlohmann::json runSystem(const SystemConfig& system) {
     platform.run();
     EXPECT_EQ(platform.error(), "");
     return platform.stats().toJson();
+}
+
+// A file of this test process's own folder (tests run in parallel), written with `text`.
+inline std::string writeFile(const std::string& name, const std::string& text) {
+    const std::string dir = ::testing::TempDir() + "tlmmu_test_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+// Runs the tlmmu program on the configuration text `config` with extra arguments (a second run
+// in one process would need a second elaboration) and returns its statistics; its exit status
+// must be `expect_exit` (stderr is shown otherwise).
+inline nlohmann::json runProgram(const std::string& config, const std::string& args = "",
+                                 int expect_exit = 0) {
+    const std::string cfg = writeFile("program.yaml", config);
+    const std::string out = writeFile("program.json", ""), err = writeFile("program.err", "");
+    std::filesystem::remove(out);
+    const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu -q --config " + cfg +
+                            " " + args + " --stats-json " + out + " 2> " + err;
+    const int status = std::system(cmd.c_str());
+    std::stringstream e;
+    e << std::ifstream(err).rdbuf();
+    EXPECT_EQ(WEXITSTATUS(status), expect_exit) << e.str();
+    std::ifstream in(out);
+    return in ? nlohmann::json::parse(in) : nlohmann::json();
+}
+
+inline std::uint64_t u(const nlohmann::json& j) {
+    return j.get<std::uint64_t>();
 }
 
 // Seed 002's setting: one core, no L2 TLB, no page-walk cache, x86-64 4-level tables,

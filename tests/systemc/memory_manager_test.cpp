@@ -13,23 +13,11 @@
 namespace tlmmu::test {
 namespace {
 
-std::string writeFile(const std::string& name, const std::string& text) {
-    const std::string dir = ::testing::TempDir() + "tlmmu_mm_" + std::to_string(::getpid());
-    std::filesystem::create_directories(dir);
-    const std::string path = dir + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-}
-
 std::string formatKeys(const FormatCase& f) {
     if (std::string(f.name) != "generic") return "mmu: {format: " + std::string(f.name) + "}\n";
     return "mmu: {format: generic, generic: {page_bits: " + std::to_string(f.page_bits) +
-           ", pte_bytes: " + std::to_string(f.pte_bytes) + ", levels: " +
-           std::to_string(f.levels) + "}}\n";
-}
-
-std::uint64_t u(const nlohmann::json& j) {
-    return j.get<std::uint64_t>();
+           ", pte_bytes: " + std::to_string(f.pte_bytes) + ", levels: " + std::to_string(f.levels) +
+           "}}\n";
 }
 
 // Distinct page-table nodes a walk passes through to reach each (va, leaf level): the node at
@@ -51,8 +39,8 @@ class HugeVma : public ::testing::TestWithParam<FormatCase> {};
 
 TEST_P(HugeVma, MapsHugeLeavesBesideBasePages) {
     const FormatCase& fc = GetParam();
-    const PteFormat f = PteFormat::fromName(fc.name, "mmu.format", fc.page_bits, fc.pte_bytes,
-                                            fc.levels);
+    const PteFormat f =
+        PteFormat::fromName(fc.name, "mmu.format", fc.page_bits, fc.pte_bytes, fc.levels);
     unsigned level = 1;
     while (level < f.levels() && !f.leafAllowed(level))
         ++level;
@@ -60,25 +48,27 @@ TEST_P(HugeVma, MapsHugeLeavesBesideBasePages) {
     const std::uint64_t huge = std::uint64_t{1} << f.levelShift(level);
     const std::uint64_t page = f.tableBytes();
     const Addr code = 0x400000, data = 4 * huge;
-    const std::string scenario = writeFile("huge.yaml", R"(
+    const std::string scenario = writeFile(
+        "huge.yaml", R"(
 processes:
   - name: a
     vmas:
-      - {start: )" + std::to_string(code) + ", size: " + std::to_string(page) + R"(, prot: rx}
-      - {start: )" + std::to_string(data) + ", size: " + std::to_string(2 * huge) +
-                                                          ", prot: rw, page_size: " +
-                                                          std::to_string(huge) + R"(}
-    workload: {pattern: strided, stride: )" + std::to_string(huge / 8) +
-                                                          ", footprint: " + std::to_string(2 * huge) +
-                                                          ", data_base: " + std::to_string(data) +
-                                                          ", code_base: " + std::to_string(code) +
-                                                          ", code_footprint: " + std::to_string(page) +
-                                                          R"(, instructions: 1000, refs_per_instruction: 1, write_fraction: 0.5}
+      - {start: )" + std::to_string(code) +
+                         ", size: " + std::to_string(page) + R"(, prot: rx}
+      - {start: )" + std::to_string(data) +
+                         ", size: " + std::to_string(2 * huge) +
+                         ", prot: rw, page_size: " + std::to_string(huge) + R"(}
+    workload: {pattern: strided, stride: )" +
+                         std::to_string(huge / 8) + ", footprint: " + std::to_string(2 * huge) +
+                         ", data_base: " + std::to_string(data) + ", code_base: " +
+                         std::to_string(code) + ", code_footprint: " + std::to_string(page) +
+                         R"(, instructions: 1000, refs_per_instruction: 1, write_fraction: 0.5}
 )");
-    const auto s = runSystem(makeSystem("cores: 1\n" + formatKeys(fc) +
-                                        "workload: {scenario: " + scenario + "}\n"));
+    const auto s = runSystem(
+        makeSystem("cores: 1\n" + formatKeys(fc) + "workload: {scenario: " + scenario + "}\n"));
     const auto& fw = s["processes"]["a"]["firmware"];
-    const std::string base_name = "page_" + formatSize(page), huge_name = "page_" + formatSize(huge);
+    const std::string base_name = "page_" + formatSize(page),
+                      huge_name = "page_" + formatSize(huge);
     EXPECT_EQ(u(fw["demand_faults_by_page_size"][base_name]), 1u); // the code page
     EXPECT_EQ(u(fw["demand_faults_by_page_size"][huge_name]), 2u); // one per huge page
     EXPECT_EQ(u(fw["faults"]["demand_zero"]), 3u);
@@ -96,8 +86,8 @@ processes:
 }
 
 bool hasSuperpage(const FormatCase& fc) {
-    const PteFormat f = PteFormat::fromName(fc.name, "mmu.format", fc.page_bits, fc.pte_bytes,
-                                            fc.levels);
+    const PteFormat f =
+        PteFormat::fromName(fc.name, "mmu.format", fc.page_bits, fc.pte_bytes, fc.levels);
     for (unsigned l = 1; l < f.levels(); ++l)
         if (f.leafAllowed(l) && f.levelShift(l) <= 30) return true;
     return false;
@@ -140,7 +130,8 @@ processes:
 class Split : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(Split, PartialChangeSplitsAndKeepsEveryByte) {
-    const std::string scenario = writeFile("split.yaml", std::string(R"(
+    const std::string scenario =
+        writeFile("split.yaml", std::string(R"(
 processes:
   - name: a
     vmas:
@@ -150,11 +141,10 @@ processes:
                instructions: 40000, refs_per_instruction: 1, write_fraction: 0.5,
                checked: true}
     events:
-      - {at: 20000, )") + GetParam() + R"(: {start: 0x9ff000, size: 4KiB)" +
-                                                           (std::string(GetParam()) == "protect"
-                                                                ? ", prot: r"
-                                                                : "") +
-                                                           R"(}}
+      - {at: 20000, )") + GetParam() +
+                                    R"(: {start: 0x9ff000, size: 4KiB)" +
+                                    (std::string(GetParam()) == "protect" ? ", prot: r" : "") +
+                                    R"(}}
 )");
     const auto s = runSystem(makeSystem("cores: 1\nmmu: {format: x86_64}\n"
                                         "workload: {scenario: " +
@@ -175,21 +165,15 @@ INSTANTIATE_TEST_SUITE_P(Events, Split, ::testing::Values("unmap", "protect", "d
 // that every miss is a refill (no demand fault's extra retries); each refill is followed by a
 // retried lookup that hits.
 std::string lackeySystem(const std::string& refill) {
-    return "cores: 1\nmmu: {format: x86_64, tlb_refill: " + refill + "}\n"
-           "workload: {format: lackey, prefault: true, trace: " + std::string(TLMMU_SOURCE_DIR) +
-           "/tests/data/lackey_small.txt}\n";
+    return "cores: 1\nmmu: {format: x86_64, tlb_refill: " + refill +
+           "}\n"
+           "workload: {format: lackey, prefault: true, trace: " +
+           std::string(TLMMU_SOURCE_DIR) + "/tests/data/lackey_small.txt}\n";
 }
 
 TEST(NoScenario, SoftwareRefillOnATrace) {
     const auto hw = runSystem(makeSystem(lackeySystem("hardware")));
-    // A second run in this process would need a second elaboration: read the software run's
-    // figures from the program instead.
-    const std::string cfg = writeFile("sw.yaml", lackeySystem("software"));
-    const std::string stats = writeFile("sw.json", "");
-    const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu -q --config " + cfg +
-                            " --stats-json " + stats;
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    const auto sw = nlohmann::json::parse(std::ifstream(stats));
+    const auto sw = runProgram(lackeySystem("software"));
     const auto& h = hw["cores"][0];
     const auto& w = sw["cores"][0];
     EXPECT_GT(u(h["instructions"]), 0u);
@@ -207,10 +191,10 @@ TEST(NoScenario, SoftwareRefillOnATrace) {
 
 // Without a scenario, workload.page_size maps the implicit region in huge pages.
 TEST(NoScenario, PageSizeMapsHugeLeaves) {
-    const auto s = runSystem(makeSystem(
-        "cores: 1\nmmu: {format: x86_64}\n"
-        "workload: {format: synthetic, page_size: 2MiB, synthetic: {pattern: stream, "
-        "footprint: 4MiB, data_base: 0x10000000, instructions: 20000}}\n"));
+    const auto s = runSystem(
+        makeSystem("cores: 1\nmmu: {format: x86_64}\n"
+                   "workload: {format: synthetic, page_size: 2MiB, synthetic: {pattern: stream, "
+                   "footprint: 4MiB, data_base: 0x10000000, instructions: 20000}}\n"));
     const auto& fw = s["processes"]["p0"]["firmware"];
     EXPECT_EQ(u(fw["demand_faults_by_page_size"]["page_2MiB"]), u(fw["faults"]["demand_zero"]));
     EXPECT_GE(u(fw["demand_faults_by_page_size"]["page_2MiB"]), 2u);
@@ -230,8 +214,8 @@ TEST_P(OutsideVaSpace, NamesTraceLineAddressAndFormat) {
         "outside.yaml", "mmu: {format: sv39}\nworkload: {format: lackey, trace: " + trace +
                             ", prefault: " + (GetParam() ? "true" : "false") + "}\n");
     const std::string err = writeFile("outside.err", "");
-    const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu -q --config " + cfg +
-                            " 2> " + err;
+    const std::string cmd =
+        std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu -q --config " + cfg + " 2> " + err;
     const int status = std::system(cmd.c_str());
     EXPECT_EQ(WEXITSTATUS(status), 1);
     std::stringstream text;
@@ -252,11 +236,40 @@ namespace {
 
 // Progress goes to stderr when it is a terminal (here a pseudo-terminal made by script(1)), and
 // nowhere otherwise; either way the statistics are the same.
+// Every scenario event is a system call: firmware.syscall_entry_cycles before its firmware work
+// and firmware.syscall_exit_cycles after, on the task's core (10 discards here, a map, a
+// protect and an unmap), and nothing else changes.
+TEST(Syscall, EveryEventPaysEntryAndExit) {
+    const std::string scenario = writeFile("syscalls.yaml", R"(
+processes:
+  - name: a
+    vmas:
+      - {start: 0x400000, size: 4KiB, prot: rx}
+      - {start: 0x800000, size: 16KiB, prot: rw}
+    workload: {pattern: stream, footprint: 16KiB, data_base: 0x800000, code_footprint: 4KiB,
+               instructions: 1000, refs_per_instruction: 1, write_fraction: 1}
+    events:
+      - {at: 100, every: 50, count: 10, discard: {start: 0x800000, size: 4KiB}}
+      - {at: 700, map: {start: 0x900000, size: 4KiB, prot: r}}
+      - {at: 800, protect: {start: 0x900000, size: 4KiB, prot: rw}}
+      - {at: 900, unmap: {start: 0x900000, size: 4KiB}}
+)");
+    const std::string system = "cores: 1\nworkload: {scenario: " + scenario + "}\n";
+    const auto free = runProgram(system);
+    const auto paid = runProgram(system, "--set firmware.syscall_entry_cycles=100 "
+                                         "--set firmware.syscall_exit_cycles=40");
+    const auto& f = free["cores"][0];
+    const auto& p = paid["cores"][0];
+    EXPECT_EQ(u(p["cycles"]), u(f["cycles"]) + 13 * 140);
+    EXPECT_EQ(u(p["cpi_stack"]["os"]), u(f["cpi_stack"]["os"]) + 13 * 140);
+    EXPECT_EQ(p["faults"], f["faults"]);
+}
+
 TEST(Progress, OnATerminalOnly) {
     const std::string bin = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu";
     const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/single.yaml";
-    const std::string args = " -q --config " + cfg +
-                             " --set workload.synthetic.instructions=3000000 --stats-json ";
+    const std::string args =
+        " -q --config " + cfg + " --set workload.synthetic.instructions=3000000 --stats-json ";
     const std::string a = writeFile("a.json", ""), b = writeFile("b.json", "");
     const std::string err = writeFile("progress.err", ""), tty = writeFile("progress.tty", "");
     ASSERT_EQ(std::system((bin + args + a + " 2> " + err).c_str()), 0);

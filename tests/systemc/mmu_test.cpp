@@ -204,13 +204,31 @@ TEST_F(MmuTest, InvalidateSocketFlushesTlbsAndPwc) {
     run([&] {
         b.port.setRoot(b.tables.root, 1, b.clock);
         EXPECT_EQ(b.translate(b.page(0)).walk_cycles, 3u * kAccess);
-        EXPECT_EQ(b.translate(b.page(1)).walk_cycles, 1u * kAccess); // PWC: the leaf only
-        b.remote.invalidate(FlushKind::All, 0, 0, b.clock);
-        EXPECT_EQ(b.translate(b.page(1)).walk_cycles, 3u * kAccess); // TLBs and PWC forgot
+        EXPECT_EQ(b.translate(b.page(1)).walk_cycles, 1u * kAccess);       // PWC: the leaf only
+        EXPECT_EQ(b.remote.invalidate(FlushKind::All, 0, 0, b.clock), 0u); // free by default
+        EXPECT_EQ(b.translate(b.page(1)).walk_cycles, 3u * kAccess);       // TLBs and PWC forgot
         EXPECT_EQ(b.translate(b.page(2)).walk_cycles, 1u * kAccess);
         EXPECT_EQ(b.stat("core.mmu.invalidations"), 1u);
         EXPECT_EQ(b.stat("core.pwc.hits"), 2u);
         EXPECT_EQ(b.stat("core.pwc.misses"), 2u);
+    });
+}
+
+// Applying an invalidation takes time (mmu.invalidate_page_cycles for one page, as x86's
+// INVLPG; mmu.invalidate_asid_cycles for an ASID or everything), on either socket; free by
+// default.
+TEST_F(MmuTest, InvalidationsTakeTheirConfiguredTime) {
+    MmuConfig c = config();
+    c.invalidate_page_cycles = 230;
+    c.invalidate_asid_cycles = 500;
+    Bench b(c);
+    run([&] {
+        EXPECT_EQ(b.port.invalidate(FlushKind::Va, b.page(0), 0, b.clock), 230u);
+        EXPECT_EQ(b.port.invalidate(FlushKind::VaAsid, b.page(0), 3, b.clock), 230u);
+        EXPECT_EQ(b.remote.invalidate(FlushKind::VaAsid, b.page(0), 3, b.clock), 230u);
+        EXPECT_EQ(b.port.invalidate(FlushKind::Asid, 0, 3, b.clock), 500u);
+        EXPECT_EQ(b.remote.invalidate(FlushKind::All, 0, 0, b.clock), 500u);
+        EXPECT_EQ(b.stat("core.mmu.invalidations"), 5u);
     });
 }
 

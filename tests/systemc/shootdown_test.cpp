@@ -12,22 +12,6 @@
 namespace tlmmu::test {
 namespace {
 
-std::string dir() {
-    const std::string d = ::testing::TempDir() + "tlmmu_sd_" + std::to_string(::getpid());
-    std::filesystem::create_directories(d);
-    return d;
-}
-
-std::string writeFile(const std::string& name, const std::string& text) {
-    const std::string path = dir() + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-}
-
-std::uint64_t u(const nlohmann::json& j) {
-    return j.get<std::uint64_t>();
-}
-
 // One process, `threads` threads on cores 0..threads-1, each streaming over a 16 KiB window of
 // a shared 64 KiB region; thread 0's events are `events`.
 std::string threadsScenario(unsigned threads, const std::string& events,
@@ -56,8 +40,8 @@ interconnect: {latency_cycles: 0}
 ipi: {latency_cycles: 1000}
 firmware: {irq_entry_cycles: 200, irq_exit_cycles: 100}
 checker: {enabled: true}
-workload: {scenario: )" + writeFile("s.yaml", scenario) +
-           "}\n" + extra;
+workload: {scenario: )" +
+           writeFile("s.yaml", scenario) + "}\n" + extra;
 }
 
 struct Slice {
@@ -87,7 +71,8 @@ std::map<std::string, std::vector<Slice>> slices(const nlohmann::json& timeline)
 // initiator's wait ends at a poll after the last acknowledgement.
 TEST(Shootdown, DiscardWithThreeOtherThreadsStepByStep) {
     Platform platform(makeSystem(system(
-        4, threadsScenario(4, "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n"))));
+        4,
+        threadsScenario(4, "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n"))));
     platform.enableTimeline(0, 0);
     platform.run();
     ASSERT_EQ(platform.error(), "");
@@ -139,20 +124,6 @@ TEST(Shootdown, DiscardWithThreeOtherThreadsStepByStep) {
 }
 
 // Runs the program and returns its statistics (a second system needs a second process).
-nlohmann::json runProgram(const std::string& config, const std::string& sets = "",
-                          int expect_exit = 0) {
-    const std::string cfg = writeFile("sys.yaml", config);
-    const std::string out = dir() + "/stats.json", err = dir() + "/err";
-    const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu -q --config " + cfg +
-                            " " + sets + " --stats-json " + out + " 2> " + err;
-    std::filesystem::remove(out);
-    const int status = std::system(cmd.c_str());
-    std::stringstream e;
-    e << std::ifstream(err).rdbuf();
-    EXPECT_EQ(WEXITSTATUS(status), expect_exit) << e.str();
-    return nlohmann::json::parse(std::ifstream(out));
-}
-
 // Measured latencies do not depend on the quantum: cores that exchange IPIs keep within the IPI
 // latency of each other whatever the global quantum.
 TEST(Shootdown, LatencyDoesNotDependOnTheQuantum) {
@@ -254,8 +225,9 @@ std::string discardingSystem() {
         s << "      - core: " << t << "\n        workload: {pattern: random, footprint: 64KiB, "
           << "data_base: 0x10000000, code_footprint: 4KiB, instructions: 20000, "
           << "refs_per_instruction: 0.5, write_fraction: 0.3}\n        events:\n"
-          << "          - {at: " << 500 + 100 * t << ", every: 400, count: 40, discard: {start: "
-          << 0x10000000 + 0x4000 * t << ", size: 16KiB}}\n";
+          << "          - {at: " << 500 + 100 * t
+          << ", every: 400, count: 40, discard: {start: " << 0x10000000 + 0x4000 * t
+          << ", size: 16KiB}}\n";
     return system(4, s.str());
 }
 
@@ -282,8 +254,9 @@ INSTANTIATE_TEST_SUITE_P(Faults, Inject,
 
 // Lost IPIs are noticed by the initiator's timeout and sent again: the run completes, safely.
 TEST(Shootdown, LostIpisAreRecoveredByTheTimeout) {
-    const auto r = runProgram(discardingSystem(), "--set ipi.drop_probability=0.3 "
-                                                  "--set firmware.shootdown.ack_timeout_cycles=5000");
+    const auto r =
+        runProgram(discardingSystem(), "--set ipi.drop_probability=0.3 "
+                                       "--set firmware.shootdown.ack_timeout_cycles=5000");
     EXPECT_GT(u(r["ipi"]["dropped"]), 0u);
     EXPECT_GT(u(r["shootdown"]["timeouts"]), 0u);
     EXPECT_GT(u(r["shootdown"]["resends"]), 0u);
@@ -293,8 +266,10 @@ TEST(Shootdown, LostIpisAreRecoveredByTheTimeout) {
 
 // With fail_on_violation, a violation fails the run (exit 1) with the first one in words.
 TEST(Shootdown, AViolationFailsTheRunWhenAsked) {
-    runProgram(discardingSystem(), "--set firmware.shootdown.inject=skip_remote_flush "
-                               "--set checker.fail_on_violation=true", 1);
+    runProgram(discardingSystem(),
+               "--set firmware.shootdown.inject=skip_remote_flush "
+               "--set checker.fail_on_violation=true",
+               1);
 }
 
 } // namespace
