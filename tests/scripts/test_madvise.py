@@ -1,0 +1,70 @@
+"""scripts/study-madvise: the six cases of Amit's madvise microbenchmark on configs/haswell.yaml
+land within 15% of the published times, and the table says what the CSV says."""
+import csv
+import os
+import subprocess
+import sys
+import unittest
+
+from support import REPO, TempDir, tlmmu
+
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from tlmmu_study import madvise  # noqa: E402
+
+STUDY = os.path.join(REPO, "scripts", "study-madvise")
+
+
+class MadviseStudy(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir("madvise")
+        cls.proc = subprocess.run([STUDY, "--check", "--out", cls.tmp.path, "--tlmmu", tlmmu()],
+                                  capture_output=True, text=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.remove()
+
+    def test_every_case_within_tolerance(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        with open(self.tmp.join("madvise.csv"), encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), 6)
+        for r in rows:
+            self.assertLessEqual(abs(float(r["error_percent"])), 15.0, r)
+            self.assertEqual(r["violations"], "0", r)  # the safety checker watched every run
+            # one shootdown per iteration exactly when other threads run
+            loops = madvise.iterations(madvise.scenario_path(int(r["threads"])))
+            self.assertEqual(int(r["shootdowns"]), 0 if r["threads"] == "1" else loops, r)
+
+    def test_table_is_the_csv(self):
+        with open(self.tmp.join("madvise.csv"), encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        with open(self.tmp.join("madvise.md"), encoding="utf-8") as f:
+            lines = f.read().splitlines()[2:]
+        self.assertEqual(len(lines), len(rows))
+        for line, r in zip(lines, rows):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            self.assertEqual(cells[0], r["threads"])
+            self.assertEqual(cells[1], r["concurrent_flush"])
+            self.assertEqual(int(cells[2]), int(r["published_ns"]))
+            self.assertEqual(int(cells[3]), round(float(r["tlmmu_ns"])))
+            self.assertEqual(self.proc.stdout.splitlines()[2 + rows.index(r)], line)
+
+    def test_check_fails_outside_tolerance(self):
+        good = {"threads": 2, "concurrent_flush": "false", "published_ns": 1436,
+                "tlmmu_ns": 1500.0, "error_percent": 4.5}
+        bad = dict(good, tlmmu_ns=1700.0, error_percent=18.4)
+        self.assertEqual(madvise.failures([good]), [])
+        msgs = madvise.failures([good, bad])
+        self.assertEqual(len(msgs), 1)
+        self.assertIn("1700 ns vs 1436 ns published (+18.4%", msgs[0])
+
+    def test_bad_argument_is_one_line_exit_2(self):
+        proc = subprocess.run([STUDY, "--jobs", "0"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr, "study-madvise: error: --jobs: must be at least 1\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
