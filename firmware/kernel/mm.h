@@ -153,7 +153,7 @@ struct fw_process_stats {
  * target: interrupts, handled). A "shootdown" is a flush that reaches at least one other core
  * (local-only flushes are not counted here). */
 struct fw_shootdown_stats {
-    uint64_t shootdowns;   /* flushes that reached other cores (IPI or directed) */
+    uint64_t shootdowns;   /* flushes that reached other cores (IPI, directed or broadcast) */
     uint64_t pages;        /* base-stride pages of those flushes (0 for a full one) */
     uint64_t full_flushes; /* of them, whole-mm / above-ceiling flushes */
     uint64_t targets;      /* target cores, summed over shootdowns */
@@ -162,10 +162,12 @@ struct fw_shootdown_stats {
     uint64_t resends;      /* IPI sends repeated after a timeout (one per SEND write) */
     uint64_t lazy_skips;   /* lazy_tlb: cores not interrupted, marked stale instead */
     uint64_t lazy_flushes; /* lazy_tlb: stale ASIDs flushed at switch-in */
-    uint64_t wait_cycles;  /* initiator: cycles from the IPI send to the last ack */
+    uint64_t wait_cycles;  /* initiator: cycles from the IPI send to the last ack (broadcast:
+                            * spent in hal_tlb_sync) */
     uint64_t lock_spins;   /* failed lock CAS attempts (each followed by a relax step) */
     uint64_t interrupts;   /* fw_interrupt calls (IPIs taken) */
     uint64_t handled;      /* shootdown requests serviced as a target */
+    uint64_t broadcasts;   /* hal_tlb_invalidate_broadcast calls (shootdowns, ASID recycling) */
 };
 
 struct fw_kernel_stats {
@@ -194,9 +196,11 @@ struct fw_kernel_stats {
 
 /* How other cores' TLBs are reached (firmware.shootdown.mechanism). */
 enum fw_shootdown_mechanism {
-    FW_SHOOTDOWN_IPI,      /* IPIs (ipi_controller.h); the targets flush in fw_interrupt */
-    FW_SHOOTDOWN_DIRECTED, /* hal_tlb_invalidate_core per target (DVM-like, no target firmware) */
-    /* issue 9 adds FW_SHOOTDOWN_BROADCAST here */
+    FW_SHOOTDOWN_IPI,       /* IPIs (ipi_controller.h); the targets flush in fw_interrupt */
+    FW_SHOOTDOWN_DIRECTED,  /* hal_tlb_invalidate_core per target (DVM-like, no target firmware) */
+    FW_SHOOTDOWN_BROADCAST, /* hal_tlb_invalidate_broadcast to every core, then hal_tlb_sync
+                             * (TLBI-IS / INVLPGB, no target firmware); ASIDs are global: one
+                             * per mm, the same on every core */
 };
 
 /* Fault injection (fw_kernel_config.inject, bit mask): each one makes stale translations
