@@ -24,7 +24,8 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);
     interconnect_->initiator_socket.bind(memory_->target_socket);
     interconnect_->map(kMemoryBase, config.memory.size, 0, "memory");
-    invalidation_ = std::make_unique<InvalidationController>("invalidation");
+    invalidation_ = std::make_unique<InvalidationController>(
+        "invalidation", clock_, config.invalidation_base_cycles, config.invalidation_hop_cycles);
     interconnect_->initiator_socket.bind(invalidation_->register_socket);
     interconnect_->map(kInvalidationBase, InvalidationController::kRegisterBytes, 1,
                        "invalidation");
