@@ -29,6 +29,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     interconnect_->initiator_socket.bind(invalidation_->register_socket);
     interconnect_->map(kInvalidationBase, InvalidationController::kRegisterBytes, 1,
                        "invalidation");
+    invalidation_->registerStats(stats_, "invalidation");
     ipi_ = std::make_unique<IpiController>("ipi", config.cores, config.ipi_latency_cycles,
                                            config.ipi_drop_probability, config.seed, clock_);
     interconnect_->initiator_socket.bind(ipi_->register_socket);
