@@ -244,8 +244,9 @@ struct fw_flush_info {
 
 /* Flushes mm's translations of [start, end) (one invalidation per 2^stride_shift bytes, or
  * the ASID / everything past the ceiling) on `core` (hal_tlb_invalidate) and on every other
- * core of mm->cpu_mask (hal_tlb_invalidate_core; in SMP mode smp_flush: the shootdown, which
- * returns when every target has flushed). The caller holds mm's lock (SMP mode). */
+ * core of mm->cpu_mask (hal_tlb_invalidate_core; in SMP mode smp_flush: the shootdown by the
+ * configured mechanism, which returns when every target has flushed). The caller holds mm's lock
+ * (SMP mode). */
 void fw_flush_tlb_mm_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
                            uint64_t end, unsigned stride_shift);
 void fw_flush_tlb_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);

@@ -351,7 +351,9 @@ int fw_shm_destroy(struct fw_kernel* k, int shm_id);
 
 /* Makes tid the running task of `core` (the task moves there if it was elsewhere): with ASIDs,
  * allocates or recycles an ASID for its mm on that core (a recycled ASID is flushed first, and
- * its previous mm loses that core from its cpu_mask); writes the root with hal_set_root; sets
+ * its previous mm loses that core from its cpu_mask; with mechanism broadcast the ASID is the
+ * mm's global one, allocated once, and a recycled one is taken from its mm on every core and
+ * flushed by one broadcast); writes the root with hal_set_root; sets
  * the core in the mm's cpu_mask. With asid_bits 0 every switch flushes the whole TLB and the
  * previous mm of that core loses it from its cpu_mask. Charges switch_cycles. */
 int fw_switch_to(struct fw_kernel* k, unsigned core, int tid);

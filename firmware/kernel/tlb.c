@@ -11,7 +11,9 @@
  *    a switch flushes everything.
  *
  * In SMP mode (an IPI controller and several cores) the flush goes to smp.c's shootdown, which
- * uses the same body (tlb_flush_on) locally and, on the targets, in their interrupt handler. */
+ * uses the same body (tlb_flush_on) locally and, on the targets, in their interrupt handler (ipi),
+ * per target through the invalidation controller (directed), or once for every core
+ * (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID). */
 #include "kernel/internal.h"
 
 static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,

@@ -303,6 +303,21 @@ TEST(Shootdown, BroadcastLatencyGrowsWithTheCores) {
     EXPECT_EQ(u(eight["invalidation"]["operations"]), 8u);
 }
 
+// The broadcast's completion is kept in absolute simulated time: the latency does not depend on
+// how far ahead of the others the initiator runs.
+TEST(Shootdown, BroadcastLatencyDoesNotDependOnTheQuantum) {
+    const std::string events = "          - {at: 500, every: 300, count: 10, "
+                               "discard: {start: 0x10002000, size: 4KiB}}\n";
+    const std::string cfg = system(4, threadsScenario(4, events));
+    const std::string sets = kBroadcast + "--set invalidation.base_cycles=50 "
+                                          "--set invalidation.hop_cycles=10 ";
+    const auto a = runProgram(cfg, sets + "--set sim.quantum_cycles=100");
+    const auto b = runProgram(cfg, sets + "--set sim.quantum_cycles=10000");
+    EXPECT_GE(u(a["shootdown"]["count"]), 4u);
+    EXPECT_EQ(u(a["shootdown"]["latency"]["max"]), 50u + 4 * 10);
+    EXPECT_EQ(a["shootdown"]["latency"], b["shootdown"]["latency"]);
+}
+
 // The stress run under broadcast. No target pays for a shootdown any more, so t2 reaches its
 // unmap (7000) before t1 reaches 9000: t1's protects move to 3000 and 4500, before it.
 TEST(Shootdown, BroadcastStressEightThreadsEveryEventNoViolation) {
