@@ -68,8 +68,9 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     c.fork_cycles = config.fork_cycles;
     c.flush_ceiling_pages = static_cast<unsigned>(config.flush_ceiling);
     c.ipi_mmio = wiring.ipi_mmio;
-    c.shootdown =
-        config.shootdown_mechanism == "directed" ? FW_SHOOTDOWN_DIRECTED : FW_SHOOTDOWN_IPI;
+    c.shootdown = config.shootdown_mechanism == "directed"    ? FW_SHOOTDOWN_DIRECTED
+                  : config.shootdown_mechanism == "broadcast" ? FW_SHOOTDOWN_BROADCAST
+                                                              : FW_SHOOTDOWN_IPI;
     c.ack_timeout_cycles = config.ack_timeout_cycles;
     c.relax_cycles = config.relax_cycles;
     c.irq_entry_cycles = config.irq_entry_cycles;
@@ -522,6 +523,7 @@ void MemoryManagerOs::registerStats(Stats& stats) {
     stats.counter("shootdown.lazy_flushes", &sd.lazy_flushes);
     stats.counter("shootdown.lock_spins", &sd.lock_spins);
     stats.counter("shootdown.handled", &sd.handled);
+    stats.counter("shootdown.broadcasts", &sd.broadcasts);
     for (unsigned c = 0; c < cores_.size(); ++c)
         stats.counter("cores[" + std::to_string(c) + "].ipi.handled",
                       &ks->shootdown_by_core[c].handled);

@@ -24,10 +24,12 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);
     interconnect_->initiator_socket.bind(memory_->target_socket);
     interconnect_->map(kMemoryBase, config.memory.size, 0, "memory");
-    invalidation_ = std::make_unique<InvalidationController>("invalidation");
+    invalidation_ = std::make_unique<InvalidationController>(
+        "invalidation", clock_, config.invalidation_base_cycles, config.invalidation_hop_cycles);
     interconnect_->initiator_socket.bind(invalidation_->register_socket);
     interconnect_->map(kInvalidationBase, InvalidationController::kRegisterBytes, 1,
                        "invalidation");
+    invalidation_->registerStats(stats_, "invalidation");
     ipi_ = std::make_unique<IpiController>("ipi", config.cores, config.ipi_latency_cycles,
                                            config.ipi_drop_probability, config.seed, clock_);
     interconnect_->initiator_socket.bind(ipi_->register_socket);

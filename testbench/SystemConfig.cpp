@@ -105,9 +105,16 @@ std::string keyMeaning(const std::string& key) {
         {"ipi.drop_probability", "fault injection: the chance that an IPI delivery is lost "
                                  "(the firmware's ack timeout recovers it)"},
         {"firmware.shootdown.mechanism", "how a change reaches the other cores' TLBs: ipi "
-                                         "(IPIs, target firmware flushes and acknowledges) or "
-                                         "directed (the invalidation controller, no target "
-                                         "firmware)"},
+                                         "(IPIs, target firmware flushes and acknowledges), "
+                                         "directed (the invalidation controller, one operation "
+                                         "per target core, no target firmware) or broadcast "
+                                         "(one operation reaches every core, then a sync; "
+                                         "global ASIDs; no IPI, no target firmware)"},
+        {"invalidation.base_cycles", "invalidation controller: fixed cost of an operation "
+                                     "(directed: added to the command; broadcast: to its "
+                                     "completion, which the sync waits for)"},
+        {"invalidation.hop_cycles", "invalidation controller: per Mmu an operation reaches (a "
+                                    "broadcast reaches the k-th core after base + k hops)"},
         {"firmware.shootdown.ack_timeout_cycles", "an initiator resends its IPI to a target "
                                                   "silent this long"},
         {"firmware.shootdown.relax_cycles", "one polling step of a wait (acks, the lock)"},
@@ -278,7 +285,10 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     s.irq_exit_cycles = c.getUint("firmware.irq_exit_cycles", 100, 0, 100000000);
     s.ipi_latency_cycles = c.getUint("ipi.latency_cycles", 1000, 0, 100000000);
     s.ipi_drop_probability = c.getDouble("ipi.drop_probability", 0.0, 0.0, 1.0);
-    s.shootdown_mechanism = c.getString("firmware.shootdown.mechanism", "ipi", {"ipi", "directed"});
+    s.shootdown_mechanism =
+        c.getString("firmware.shootdown.mechanism", "ipi", {"ipi", "directed", "broadcast"});
+    s.invalidation_base_cycles = c.getUint("invalidation.base_cycles", 0, 0, 100000000);
+    s.invalidation_hop_cycles = c.getUint("invalidation.hop_cycles", 0, 0, 100000000);
     s.ack_timeout_cycles =
         c.getUint("firmware.shootdown.ack_timeout_cycles", 100000, 1, 1000000000);
     s.relax_cycles = c.getUint("firmware.shootdown.relax_cycles", 20, 1, 1000000);
@@ -310,6 +320,7 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
         s.notes.push_back(where + ": " + key + ": has no effect after " + c.where(decider) + ": " +
                           why);
     }
+    if (s.shootdown_mechanism == "broadcast") s.checkBroadcast(c);
     if (s.workload_format != "synthetic" && s.trace.empty())
         throw InputError("workload.trace: required when workload.format is " + s.workload_format);
     // Checks the format (and the generic parameters) now, with the key in the message.
@@ -355,6 +366,33 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     return s;
 }
 
+void SystemConfig::checkBroadcast(const Config& c) const {
+    const auto refuse = [&c](const std::string& key, const std::string& what) {
+        const std::string where = c.where(key);
+        throw InputError((where.empty() ? "" : where + ": ") + key + ": " + what);
+    };
+    // IPI options: a broadcast sends no IPI, so they would have no effect.
+    const std::pair<const char*, bool> ipi_options[] = {
+        {"firmware.shootdown.early_ack", early_ack},
+        {"firmware.shootdown.concurrent_flush", concurrent_flush},
+        {"firmware.shootdown.lazy_tlb", lazy_tlb}};
+    for (const auto& [key, on] : ipi_options)
+        if (on)
+            refuse(key, "true is refused with firmware.shootdown.mechanism broadcast (an IPI "
+                        "option; a broadcast sends no IPI)");
+    if (inject == "skip_ack_wait" || inject == "skip_local_flush")
+        refuse("firmware.shootdown.inject",
+               inject + " is refused with firmware.shootdown.mechanism broadcast (it would leave "
+                        "nothing stale; skip_remote_flush is the injection that applies)");
+    const std::uint64_t asids = (std::uint64_t{1} << mmu.asid_bits) - 1;
+    if (mmu.asid_bits != 0 && asids < cores)
+        refuse("mmu.asid_bits", std::to_string(mmu.asid_bits) + " bits give " +
+                                    std::to_string(asids) +
+                                    " ASIDs; firmware.shootdown.mechanism broadcast (one global "
+                                    "ASID per address space) needs at least one per core (" +
+                                    std::to_string(cores) + " cores)");
+}
+
 std::string SystemConfig::inapplicable(const std::string& key, std::string* decider) const {
     std::string ignored;
     std::string& by = decider ? *decider : ignored;
@@ -385,6 +423,10 @@ std::string SystemConfig::inapplicable(const std::string& key, std::string* deci
         if (starts("firmware.syscall_"))
             return "without a scenario there are no events, so no system calls";
     }
+    by = "firmware.shootdown.mechanism";
+    if (starts("invalidation.") && shootdown_mechanism == "ipi")
+        return "firmware.shootdown.mechanism is ipi; the invalidation controller carries only "
+               "directed and broadcast invalidations";
     by = "checker.enabled";
     if (key == "checker.fail_on_violation" && !checker)
         return "checker.enabled is false; enable the checker for it to find violations";

@@ -57,6 +57,8 @@ struct SystemConfig {
     std::string shootdown_mechanism = "ipi", inject = "none";
     std::uint64_t ack_timeout_cycles = 100000, relax_cycles = 20, flush_ceiling = 33;
     bool batch = true, concurrent_flush = false, early_ack = false, lazy_tlb = false;
+    // invalidation.*: the invalidation controller's timing (directed and broadcast)
+    std::uint64_t invalidation_base_cycles = 0, invalidation_hop_cycles = 0;
     std::uint64_t time_slice_cycles = 1000000;
     std::uint64_t swap_slots = 65536, swap_latency_cycles = 20000;
     std::uint64_t memory_limit_frames = 0, switch_cycles = 0, fork_cycles = 0;
@@ -77,6 +79,10 @@ struct SystemConfig {
     // rule both fromConfig (which refuses such keys) and toYaml (which leaves them out) use.
     // decider: set to the key whose value makes `key` ineffective.
     std::string inapplicable(const std::string& key, std::string* decider = nullptr) const;
+    // firmware.shootdown.mechanism broadcast: refuses the IPI options set true, the injections
+    // that would leave nothing stale, and too few ASIDs for one per core (InputError naming
+    // the key).
+    void checkBroadcast(const Config& config) const;
     // Keys of the file that --set made ineffective (printed as notes, not refused).
     std::vector<std::string> notes;
     // The resolved configuration (defaults included, keys without effect left out) as YAML that

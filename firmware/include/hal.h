@@ -27,6 +27,15 @@ void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid);
  * maintenance operation carried by the interconnect); done when the call returns. */
 void hal_tlb_invalidate_core(unsigned core, enum hal_flush_kind kind, uint64_t va, uint16_t asid);
 
+/* The same invalidation in every core's TLBs and page-walk cache, the caller's included (ARM
+ * TLBI-IS / AMD INVLPGB, carried by the interconnect): posted, it is on its way when the call
+ * returns; hal_tlb_sync completes it. */
+void hal_tlb_invalidate_broadcast(enum hal_flush_kind kind, uint64_t va, uint16_t asid);
+
+/* Returns when every broadcast invalidation the calling core issued has reached every core
+ * (ARM DSB after TLBI-IS, AMD TLBSYNC). */
+void hal_tlb_sync(void);
+
 /* Root-pointer / ASID register of the calling core (satp / CR3). */
 void hal_set_root(hal_paddr_t root, uint16_t asid);
 

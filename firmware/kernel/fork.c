@@ -146,6 +146,7 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
         mm->asid[c] = 0;
         if (k->active_mm[c] == mm) k->active_mm[c] = 0;
     }
+    mm->global_asid = 0;
     mm->cpu_mask = 0;
     for (int i = 0; i < FW_MAX_TASKS; ++i)
         if (k->tasks[i].live && k->tasks[i].mm == mm) k->tasks[i].live = 0;

@@ -42,6 +42,8 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
         k->asid_next[i] = 1;
         k->asid_cursor[i] = 1;
     }
+    k->asid_global_next = 1;
+    k->asid_global_cursor = 1;
     status = swap_init(k, c, swap_slot_bitmap);
     if (status != FW_OK) return status;
     return smp_init(k, c);

@@ -44,6 +44,9 @@ struct fw_mm {
     uint16_t asid[FW_MAX_CORES];       /* 0: no ASID on that core */
     uint64_t asid_stamp[FW_MAX_CORES]; /* last switch to it on that core, for LRU recycling */
     uint64_t stale_mask; /* lazy_tlb: cores whose ASID of it must be flushed at switch-in */
+    /* Mechanism broadcast: its ASID on every core (0: none), asid[c] equals it once the mm has
+     * run on c. */
+    uint16_t global_asid;
 };
 
 struct fw_task {
@@ -125,6 +128,10 @@ struct fw_kernel {
      * flush; once it passes asid_max every allocation flushes the ASID it takes. */
     uint32_t asid_next[FW_MAX_CORES];
     uint32_t asid_cursor[FW_MAX_CORES];
+    /* Mechanism broadcast: one ASID space for all cores, the same rule (below asid_global_next:
+     * never handed out since boot, no flush needed). */
+    uint32_t asid_global_next;
+    uint32_t asid_global_cursor;
     int pid_cursor;
     int tid_cursor;
     struct fw_mm mms[FW_MAX_PROCESSES];
@@ -237,15 +244,22 @@ struct fw_flush_info {
 
 /* Flushes mm's translations of [start, end) (one invalidation per 2^stride_shift bytes, or
  * the ASID / everything past the ceiling) on `core` (hal_tlb_invalidate) and on every other
- * core of mm->cpu_mask (hal_tlb_invalidate_core; in SMP mode smp_flush: the shootdown, which
- * returns when every target has flushed). The caller holds mm's lock (SMP mode). */
+ * core of mm->cpu_mask (hal_tlb_invalidate_core; in SMP mode smp_flush: the shootdown by the
+ * configured mechanism, which returns when every target has flushed). The caller holds mm's lock
+ * (SMP mode). */
 void fw_flush_tlb_mm_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
                            uint64_t end, unsigned stride_shift);
 void fw_flush_tlb_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* The target of a flush that reaches every core at once (hal_tlb_invalidate_broadcast, mm's
+ * global ASID; the caller completes it with hal_tlb_sync). */
+#define FW_FLUSH_BROADCAST (~0u)
 /* The one flush body, local and remote alike: f on core `target`, issued by `self`
- * (hal_tlb_invalidate when they are the same, hal_tlb_invalidate_core otherwise). */
+ * (hal_tlb_invalidate when they are the same, hal_tlb_invalidate_core otherwise, and
+ * hal_tlb_invalidate_broadcast for FW_FLUSH_BROADCAST). */
 void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
                   const struct fw_flush_info* f);
+/* Counts one hal_tlb_invalidate_broadcast issued by core self (shootdown.broadcasts). */
+void tlb_count_broadcast(struct fw_kernel* k, unsigned self);
 /* Whether core c may hold translations of mm now (its ASID there, or mm installed there). */
 int tlb_core_may_cache(const struct fw_kernel* k, unsigned c, const struct fw_mm* mm);
 /* Pages of f at its stride (0 for a full flush). */

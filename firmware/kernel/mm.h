@@ -153,7 +153,7 @@ struct fw_process_stats {
  * target: interrupts, handled). A "shootdown" is a flush that reaches at least one other core
  * (local-only flushes are not counted here). */
 struct fw_shootdown_stats {
-    uint64_t shootdowns;   /* flushes that reached other cores (IPI or directed) */
+    uint64_t shootdowns;   /* flushes that reached other cores (IPI, directed or broadcast) */
     uint64_t pages;        /* base-stride pages of those flushes (0 for a full one) */
     uint64_t full_flushes; /* of them, whole-mm / above-ceiling flushes */
     uint64_t targets;      /* target cores, summed over shootdowns */
@@ -162,10 +162,12 @@ struct fw_shootdown_stats {
     uint64_t resends;      /* IPI sends repeated after a timeout (one per SEND write) */
     uint64_t lazy_skips;   /* lazy_tlb: cores not interrupted, marked stale instead */
     uint64_t lazy_flushes; /* lazy_tlb: stale ASIDs flushed at switch-in */
-    uint64_t wait_cycles;  /* initiator: cycles from the IPI send to the last ack */
+    uint64_t wait_cycles;  /* initiator: cycles from the IPI send to the last ack (broadcast:
+                            * spent in hal_tlb_sync) */
     uint64_t lock_spins;   /* failed lock CAS attempts (each followed by a relax step) */
     uint64_t interrupts;   /* fw_interrupt calls (IPIs taken) */
     uint64_t handled;      /* shootdown requests serviced as a target */
+    uint64_t broadcasts;   /* hal_tlb_invalidate_broadcast calls (shootdowns, ASID recycling) */
 };
 
 struct fw_kernel_stats {
@@ -194,9 +196,11 @@ struct fw_kernel_stats {
 
 /* How other cores' TLBs are reached (firmware.shootdown.mechanism). */
 enum fw_shootdown_mechanism {
-    FW_SHOOTDOWN_IPI,      /* IPIs (ipi_controller.h); the targets flush in fw_interrupt */
-    FW_SHOOTDOWN_DIRECTED, /* hal_tlb_invalidate_core per target (DVM-like, no target firmware) */
-    /* issue 9 adds FW_SHOOTDOWN_BROADCAST here */
+    FW_SHOOTDOWN_IPI,       /* IPIs (ipi_controller.h); the targets flush in fw_interrupt */
+    FW_SHOOTDOWN_DIRECTED,  /* hal_tlb_invalidate_core per target (DVM-like, no target firmware) */
+    FW_SHOOTDOWN_BROADCAST, /* hal_tlb_invalidate_broadcast to every core, then hal_tlb_sync
+                             * (TLBI-IS / INVLPGB, no target firmware); ASIDs are global: one
+                             * per mm, the same on every core */
 };
 
 /* Fault injection (fw_kernel_config.inject, bit mask): each one makes stale translations
@@ -347,7 +351,9 @@ int fw_shm_destroy(struct fw_kernel* k, int shm_id);
 
 /* Makes tid the running task of `core` (the task moves there if it was elsewhere): with ASIDs,
  * allocates or recycles an ASID for its mm on that core (a recycled ASID is flushed first, and
- * its previous mm loses that core from its cpu_mask); writes the root with hal_set_root; sets
+ * its previous mm loses that core from its cpu_mask; with mechanism broadcast the ASID is the
+ * mm's global one, allocated once, and a recycled one is taken from its mm on every core and
+ * flushed by one broadcast); writes the root with hal_set_root; sets
  * the core in the mm's cpu_mask. With asid_bits 0 every switch flushes the whole TLB and the
  * previous mm of that core loses it from its cpu_mask. Charges switch_cycles. */
 int fw_switch_to(struct fw_kernel* k, unsigned core, int tid);

@@ -1,20 +1,78 @@
-/* Context switches and ASID allocation per core. Freestanding C11. */
+/* Context switches and ASID allocation (per core, or global with mechanism broadcast).
+ * Freestanding C11. */
 #include "kernel/internal.h"
+
+/* Two ASID spaces share one allocator: per core (mechanisms ipi, directed: mm->asid[core]) or,
+ * with mechanism broadcast, one for all cores (mm->global_asid, copied to mm->asid[c] when the
+ * mm runs on c), arm64-style, so that one broadcast invalidation names the mm everywhere. */
+static int asids_global(const struct fw_kernel* k) {
+    return k->smp.mechanism == FW_SHOOTDOWN_BROADCAST && k->asid_bits != 0;
+}
+
+/* q's ASID in the space that `core` allocates from. */
+static uint16_t asid_of(const struct fw_kernel* k, const struct fw_mm* q, unsigned core) {
+    return asids_global(k) ? q->global_asid : q->asid[core];
+}
 
 static int asid_held(const struct fw_kernel* k, unsigned core, uint32_t asid) {
     for (int i = 0; i < FW_MAX_PROCESSES; ++i)
-        if (k->mms[i].live && k->mms[i].asid[core] == asid) return 1;
+        if (k->mms[i].live && asid_of(k, &k->mms[i], core) == asid) return 1;
     return 0;
 }
 
+/* Whether q may lose its ASID to mm: a global ASID of an mm installed on another core would
+ * keep tagging the entries that core refills for it after the flush. */
+static int asid_recyclable(const struct fw_kernel* k, unsigned core, const struct fw_mm* q) {
+    if (!asids_global(k)) return 1;
+    for (unsigned c = 0; c < k->cores; ++c)
+        if (c != core && k->active_mm[c] == q) return 0;
+    return 1;
+}
+
+/* When q last switched in where its ASID counts (LRU order). */
+static uint64_t asid_last_use(const struct fw_kernel* k, const struct fw_mm* q, unsigned core) {
+    if (!asids_global(k)) return q->asid_stamp[core];
+    uint64_t last = 0;
+    for (unsigned c = 0; c < k->cores; ++c)
+        if (q->asid_stamp[c] > last) last = q->asid_stamp[c];
+    return last;
+}
+
+/* The victim loses its ASID (and with it every core it may cache translations on). */
+static void asid_take(const struct fw_kernel* k, unsigned core, struct fw_mm* victim) {
+    if (!asids_global(k)) {
+        victim->asid[core] = 0;
+        victim->cpu_mask &= ~((uint64_t)1 << core); /* flushed: nothing of it left here */
+        return;
+    }
+    for (unsigned c = 0; c < FW_MAX_CORES; ++c)
+        victim->asid[c] = 0;
+    victim->global_asid = 0;
+    victim->cpu_mask = 0; /* flushed everywhere: nothing of it left anywhere */
+}
+
+/* An ASID handed out again may still tag entries of a previous owner: locally, or on every
+ * core with ONE broadcast (completed before the ASID is used). */
+static void asid_flush(struct fw_kernel* k, unsigned core, uint16_t asid) {
+    if (asids_global(k)) {
+        hal_tlb_invalidate_broadcast(HAL_FLUSH_ASID, 0, asid);
+        tlb_count_broadcast(k, core);
+        hal_tlb_sync();
+    } else {
+        hal_tlb_invalidate(HAL_FLUSH_ASID, 0, asid);
+    }
+}
+
 static uint16_t asid_alloc(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
-    if (k->asid_next[core] <= k->asid_max) return (uint16_t)k->asid_next[core]++;
+    uint32_t* next = asids_global(k) ? &k->asid_global_next : &k->asid_next[core];
+    uint32_t* cursor = asids_global(k) ? &k->asid_global_cursor : &k->asid_cursor[core];
+    if (*next <= k->asid_max) return (uint16_t)(*next)++;
     uint32_t asid = 0;
     /* A free ASID: at most FW_MAX_PROCESSES are held, so a short scan finds one if any. */
     uint32_t tries = k->asid_max < FW_MAX_PROCESSES + 1 ? k->asid_max : FW_MAX_PROCESSES + 1;
     for (uint32_t n = 0; n < tries && asid == 0; ++n) {
-        uint32_t a = k->asid_cursor[core];
-        k->asid_cursor[core] = a >= k->asid_max ? 1 : a + 1;
+        uint32_t a = *cursor;
+        *cursor = a >= k->asid_max ? 1 : a + 1;
         if (!asid_held(k, core, a)) asid = a;
     }
     if (asid == 0) {
@@ -22,16 +80,16 @@ static uint16_t asid_alloc(struct fw_kernel* k, unsigned core, struct fw_mm* mm)
         struct fw_mm* victim = 0;
         for (int i = 0; i < FW_MAX_PROCESSES; ++i) {
             struct fw_mm* q = &k->mms[i];
-            if (!q->live || q->asid[core] == 0 || q == mm) continue;
-            if (victim == 0 || q->asid_stamp[core] < victim->asid_stamp[core]) victim = q;
+            if (!q->live || asid_of(k, q, core) == 0 || q == mm || !asid_recyclable(k, core, q))
+                continue;
+            if (victim == 0 || asid_last_use(k, q, core) < asid_last_use(k, victim, core))
+                victim = q;
         }
         if (victim == 0) hal_panic("mm: no ASID to recycle");
-        asid = victim->asid[core];
-        victim->asid[core] = 0;
-        victim->cpu_mask &= ~((uint64_t)1 << core); /* flushed below: nothing of it left here */
+        asid = asid_of(k, victim, core);
+        asid_take(k, core, victim);
     }
-    /* It may still tag entries of a previous owner. */
-    hal_tlb_invalidate(HAL_FLUSH_ASID, 0, (uint16_t)asid);
+    asid_flush(k, core, (uint16_t)asid);
     ++k->stats.flush_full;
     ++mm->stats.tlb_flushes;
     return (uint16_t)asid;
@@ -53,7 +111,13 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid) {
         ++mm->stats.tlb_flushes;
     } else {
         if (mm->asid[core] == 0) {
-            mm->asid[core] = asid_alloc(k, core, mm); /* flushed: nothing stale under it */
+            /* Flushed when allocated: nothing stale under it (a global one, on any core). */
+            if (asids_global(k)) {
+                if (mm->global_asid == 0) mm->global_asid = asid_alloc(k, core, mm);
+                mm->asid[core] = mm->global_asid;
+            } else {
+                mm->asid[core] = asid_alloc(k, core, mm);
+            }
             mm->stale_mask &= ~bit;
         }
         mm->asid_stamp[core] = ++k->stamp;

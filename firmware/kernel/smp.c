@@ -20,6 +20,10 @@
  *              step (interrupts enabled); a target silent for ack_timeout_cycles since the
  *              last send is counted and sent the IPI again (one SEND for all of them);
  *              then the caller frees frames and tables and releases the lock.
+ *   broadcast: (mechanism broadcast, no IPI, no target firmware) the initiator issues the flush
+ *              as broadcast invalidations under the mm's global ASID (tlb_flush_on with
+ *              FW_FLUSH_BROADCAST: one per page, or one of the ASID above the ceiling), which
+ *              reach every core, its own included, then hal_tlb_sync; then the caller frees.
  *   handler:   (target, fw_interrupt) read PENDING, write CLEAR, claim pending[self] (CAS to
  *              0), and for each initiator i in it: read i's slot, flush with the same body as
  *              a local flush (tlb_flush_on), hal_sync, ack[i][self] = seq (early_ack: ack
@@ -71,9 +75,21 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     s->early_ack = c->early_ack != 0;
     s->unbatched = c->unbatched != 0;
     s->lazy_tlb = c->lazy_tlb != 0;
-    if (!s->on) return FW_OK;
-    if (c->shootdown != FW_SHOOTDOWN_IPI && c->shootdown != FW_SHOOTDOWN_DIRECTED)
+    if (c->shootdown != FW_SHOOTDOWN_IPI && c->shootdown != FW_SHOOTDOWN_DIRECTED &&
+        c->shootdown != FW_SHOOTDOWN_BROADCAST)
         return FW_ERR_INVAL;
+    if (c->shootdown == FW_SHOOTDOWN_BROADCAST) {
+        /* IPI options have no meaning without IPIs; the only injection that leaves a stale
+         * entry behind is skipping the other cores (the sync cannot be skipped: the model
+         * applies a broadcast at once, and the local flush is the broadcast). */
+        if (c->concurrent_flush || c->early_ack || c->lazy_tlb ||
+            (c->inject & ~FW_INJECT_SKIP_REMOTE_FLUSH) != 0)
+            return FW_ERR_INVAL;
+        /* Global ASIDs: an mm installed on another core keeps its ASID, so the cores' ASIDs
+         * alone must not exhaust the space. */
+        if (c->asid_bits != 0 && k->asid_max < c->cores) return FW_ERR_INVAL;
+    }
+    if (!s->on) return FW_OK;
     uint64_t words = FW_SMP_LOCKS + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
                      (uint64_t)c->cores * c->cores;
     uint64_t bytes = 8 * words;
@@ -254,6 +270,21 @@ static void shootdown_one(struct fw_kernel* k, unsigned core, const struct fw_fl
     SD_ADD(k, core, targets, ntargets);
     if (f->full || pages > k->flush_ceiling) SD_ADD(k, core, full_flushes, 1);
     hal_trace(HAL_TRACE_SHOOTDOWN_BEGIN, pages);
+
+    if (k->smp.mechanism == FW_SHOOTDOWN_BROADCAST) {
+        /* One broadcast per page (or one of the ASID), reaching this core's Mmu too: no local
+         * flush apart. The sync completes them before the caller frees anything. */
+        if (k->smp.inject & FW_INJECT_SKIP_REMOTE_FLUSH) {
+            if (local) local_flush(k, core, f);
+        } else {
+            tlb_flush_on(k, core, FW_FLUSH_BROADCAST, f);
+        }
+        uint64_t issued = hal_now_cycles();
+        hal_tlb_sync();
+        SD_ADD(k, core, wait_cycles, hal_now_cycles() - issued);
+        hal_trace(HAL_TRACE_SHOOTDOWN_END, ntargets);
+        return;
+    }
 
     if (k->smp.mechanism == FW_SHOOTDOWN_DIRECTED) {
         if (local) local_flush(k, core, f);

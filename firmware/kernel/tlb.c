@@ -11,12 +11,17 @@
  *    a switch flushes everything.
  *
  * In SMP mode (an IPI controller and several cores) the flush goes to smp.c's shootdown, which
- * uses the same body (tlb_flush_on) locally and, on the targets, in their interrupt handler. */
+ * uses the same body (tlb_flush_on) locally and, on the targets, in their interrupt handler (ipi),
+ * per target through the invalidation controller (directed), or once for every core
+ * (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID). */
 #include "kernel/internal.h"
 
 static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
                        enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
-    if (target == self) {
+    if (target == FW_FLUSH_BROADCAST) {
+        hal_tlb_invalidate_broadcast(kind, va, asid);
+        tlb_count_broadcast(k, self);
+    } else if (target == self) {
         hal_tlb_invalidate(kind, va, asid);
     } else {
         hal_tlb_invalidate_core(target, kind, va, asid);
@@ -41,12 +46,21 @@ uint64_t tlb_flush_pages(const struct fw_flush_info* f) {
     return pages;
 }
 
-/* The one body, local and remote alike: mm's translations described by f, on core `target`,
- * issued by core `self`. */
+void tlb_count_broadcast(struct fw_kernel* k, unsigned self) {
+    ++k->stats.shootdown.broadcasts;
+    if (self < k->cores) ++k->stats.shootdown_by_core[self].broadcasts;
+}
+
+/* The one body, local and remote alike: mm's translations described by f, on core `target`
+ * (or on every core: FW_FLUSH_BROADCAST, under the mm's global ASID), issued by core `self`. */
 void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
                   const struct fw_flush_info* f) {
     uint16_t asid = 0;
-    if (k->asid_bits == 0) {
+    if (target == FW_FLUSH_BROADCAST) {
+        /* Without ASIDs a broadcast by VA (or of everything) reaches whatever each core has. */
+        asid = f->mm->global_asid;
+        if (k->asid_bits != 0 && asid == 0) return;
+    } else if (k->asid_bits == 0) {
         if (k->active_mm[target] != f->mm) return;
     } else {
         asid = f->mm->asid[target];

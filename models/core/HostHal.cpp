@@ -120,13 +120,33 @@ void HostHal::tlbInvalidate(unsigned kind, std::uint64_t va, std::uint16_t asid)
 void HostHal::tlbInvalidateCore(unsigned core, unsigned kind, std::uint64_t va,
                                 std::uint16_t asid) {
     if (core == core_id_) return tlbInvalidate(kind, va, asid);
+    invalidationCommand(core, kind, va, asid);
+}
+
+void HostHal::tlbInvalidateBroadcast(unsigned kind, std::uint64_t va, std::uint16_t asid) {
+    invalidationCommand(INVAL_TARGET_ALL, kind, va, asid);
+}
+
+void HostHal::tlbSync() {
+    controllerRegister(INVAL_REG_ISSUER, core_id_);
+    controllerRegister(INVAL_REG_COMMAND, INVAL_CMD_SYNC);
+}
+
+void HostHal::invalidationCommand(std::uint64_t target, unsigned kind, std::uint64_t va,
+                                  std::uint16_t asid) {
+    controllerRegister(INVAL_REG_VA, va);
+    controllerRegister(INVAL_REG_ASID, asid);
+    controllerRegister(INVAL_REG_KIND, kind);
+    controllerRegister(INVAL_REG_TARGET, target);
+    // A broadcast is completed by this core's sync: the controller needs to know whose it is.
+    if (target == INVAL_TARGET_ALL) controllerRegister(INVAL_REG_ISSUER, core_id_);
+    controllerRegister(INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE);
+}
+
+void HostHal::controllerRegister(std::uint64_t offset, std::uint64_t value) {
     if (!controller_)
         throw FirmwarePanic("remote TLB invalidation without an invalidation controller");
-    writePhys(controller_ + INVAL_REG_VA, va, 8);
-    writePhys(controller_ + INVAL_REG_ASID, asid, 8);
-    writePhys(controller_ + INVAL_REG_KIND, kind, 8);
-    writePhys(controller_ + INVAL_REG_TARGET, core, 8);
-    writePhys(controller_ + INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, 8);
+    writePhys(controller_ + offset, value, 8);
 }
 
 std::uint64_t HostHal::atomicCas(std::uint64_t pa, std::uint64_t expected, std::uint64_t desired,
@@ -235,6 +255,12 @@ void hal_tlb_invalidate(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
 }
 void hal_tlb_invalidate_core(unsigned core, enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
     HostHal::current().tlbInvalidateCore(core, kind, va, asid);
+}
+void hal_tlb_invalidate_broadcast(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
+    HostHal::current().tlbInvalidateBroadcast(kind, va, asid);
+}
+void hal_tlb_sync(void) {
+    HostHal::current().tlbSync();
 }
 void hal_set_root(hal_paddr_t root, uint16_t asid) {
     HostHal::current().setRoot(root, asid);

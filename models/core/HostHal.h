@@ -46,6 +46,10 @@ class HostHal {
     void tlbInvalidate(unsigned kind, std::uint64_t va, std::uint16_t asid);
     // Through the InvalidationController at `controller` (its MMIO base; 0: none present).
     void tlbInvalidateCore(unsigned core, unsigned kind, std::uint64_t va, std::uint16_t asid);
+    // Posted to every core's Mmu (this one's included); complete after the next tlbSync().
+    void tlbInvalidateBroadcast(unsigned kind, std::uint64_t va, std::uint16_t asid);
+    // Returns when every broadcast this core issued has reached every Mmu.
+    void tlbSync();
     void setInvalidationController(std::uint64_t base) { controller_ = base; }
     void setRoot(std::uint64_t root, std::uint16_t asid);
     void tlbWrite(std::uint64_t vpn, std::uint64_t ppn, std::uint16_t asid, std::uint8_t level,
@@ -93,6 +97,11 @@ class HostHal {
   private:
     void memory(tlm::tlm_command cmd, std::uint64_t pa, unsigned char* data, std::uint64_t len);
     void mmu(TranslationExtension& ext);
+    // The operands and COMMAND of one invalidation controller operation (target: a core or
+    // INVAL_TARGET_ALL), and one register write to the controller.
+    void invalidationCommand(std::uint64_t target, unsigned kind, std::uint64_t va,
+                             std::uint16_t asid);
+    void controllerRegister(std::uint64_t offset, std::uint64_t value);
 
     tlm::tlm_initiator_socket<>& memory_;
     tlm::tlm_initiator_socket<>& mmu_;

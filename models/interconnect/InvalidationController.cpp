@@ -1,5 +1,7 @@
 #include "interconnect/InvalidationController.h"
 
+#include <algorithm>
+
 namespace tlmmu {
 
 InvalidationController::InvalidationController(sc_core::sc_module_name name)
@@ -21,22 +23,47 @@ tlm::tlm_response_status InvalidationController::command(std::uint64_t value,
     const auto refuse = [this](const std::string& why) {
         return regs_.refuse(tlm::TLM_GENERIC_ERROR_RESPONSE, why);
     };
-    if (value != INVAL_CMD_INVALIDATE) return refuse("unknown command");
-    if (kind_ > 3) return refuse("KIND " + std::to_string(kind_.get()) + " is no flush kind (0-3)");
-    if (target_ != INVAL_TARGET_ALL && target_ >= mmu_socket.size())
-        return refuse("TARGET " + std::to_string(target_.get()) + " is no core (" +
-                      std::to_string(mmu_socket.size()) + " cores)");
-    delay += base_;
-    if (target_ == INVAL_TARGET_ALL) {
-        for (unsigned c = 0; c < mmu_socket.size(); ++c) {
-            delay += hop_; // the k-th Mmu is reached k hops after the base
-            send(c, delay);
-        }
+    const std::string cores = " (" + std::to_string(mmu_socket.size()) + " cores)";
+    const bool posted = value == INVAL_CMD_SYNC || target_ == INVAL_TARGET_ALL;
+    if (value != INVAL_CMD_INVALIDATE && value != INVAL_CMD_SYNC) return refuse("unknown command");
+    if (value == INVAL_CMD_INVALIDATE && kind_ > 3)
+        return refuse("KIND " + std::to_string(kind_.get()) + " is no flush kind (0-3)");
+    if (value == INVAL_CMD_INVALIDATE && target_ != INVAL_TARGET_ALL &&
+        target_ >= mmu_socket.size())
+        return refuse("TARGET " + std::to_string(target_.get()) + " is no core" + cores);
+    if (posted && issuer_ >= mmu_socket.size())
+        return refuse("ISSUER " + std::to_string(issuer_.get()) + " is no core" + cores);
+    if (posted) complete_.resize(mmu_socket.size(), sc_core::SC_ZERO_TIME);
+    if (value == INVAL_CMD_SYNC) {
+        sync(delay);
+    } else if (target_ == INVAL_TARGET_ALL) {
+        broadcast(delay);
     } else {
-        delay += hop_;
+        delay += operationTime(1);
         send(static_cast<unsigned>(target_), delay);
     }
     return tlm::TLM_OK_RESPONSE;
+}
+
+void InvalidationController::broadcast(const sc_core::sc_time& delay) {
+    const unsigned n = mmu_socket.size();
+    sc_core::sc_time slowest = sc_core::SC_ZERO_TIME; // the longest an Mmu took to apply it
+    for (unsigned c = 0; c < n; ++c) {
+        const sc_core::sc_time reached = delay + operationTime(c + 1);
+        sc_core::sc_time applied = reached; // this Mmu's own copy: they work in parallel
+        send(c, applied);
+        slowest = std::max(slowest, applied - reached);
+    }
+    sc_core::sc_time& complete = complete_[issuer_];
+    complete = std::max(complete, sc_core::sc_time_stamp() + delay + operationTime(n) + slowest);
+    ++broadcasts_;
+}
+
+void InvalidationController::sync(sc_core::sc_time& delay) {
+    const sc_core::sc_time complete = complete_[issuer_];
+    const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
+    if (complete > now) delay += complete - now;
+    ++syncs_;
 }
 
 void InvalidationController::send(unsigned core, sc_core::sc_time& delay) {
@@ -55,6 +82,8 @@ void InvalidationController::send(unsigned core, sc_core::sc_time& delay) {
 
 void InvalidationController::registerStats(Stats& stats, const std::string& prefix) const {
     stats.counter(prefix + ".operations", &operations_);
+    stats.counter(prefix + ".broadcasts", &broadcasts_);
+    stats.counter(prefix + ".syncs", &syncs_);
     regs_.registerStats(stats, prefix);
 }
 

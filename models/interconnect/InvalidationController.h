@@ -1,17 +1,24 @@
 // Carries TLB maintenance from one core to another's Mmu (DVM / TLBI-style, directed at one
-// core or broadcast): an MMIO target on the interconnect (registers in firmware/include/
-// invalidation_controller.h); writing INVAL_CMD_INVALIDATE to COMMAND sends the operation held
-// in the other registers to the target Mmu(s), and the write completes when they have.
+// core or broadcast): an MMIO target on the interconnect (registers and their protocol in
+// firmware/include/invalidation_controller.h).
 //
-// Timing (issue 9's `firmware.shootdown.mechanism: broadcast`, ARM TLBI-IS / AMD INVLPGB
-// style): an operation that reaches n Mmus (n = 1 directed, n = every bound Mmu for
-// INVAL_TARGET_ALL) takes base_cycles + n * hop_cycles, added to the COMMAND write's delay
-// (no wait(): the initiator's local time moves on, the write returns when every Mmu has been
-// reached, which is the broadcast's completion sync). The operation travels the Mmus one after
-// the other in core order: the k-th Mmu reached (k = 1 .. n) gets it at base + k * hop after the
-// write arrived (plus whatever earlier Mmus add to the delay; today's Mmus add nothing). With the
-// defaults (0, 0) every Mmu is reached in zero time, as before.
+// Timing, in cycles of the clock given (zero with the defaults base = hop = 0):
+//  - directed (TARGET = a core): synchronous; the COMMAND write takes base + hop, and the Mmu
+//    gets the operation at the write's time + base + hop;
+//  - broadcast (TARGET = INVAL_TARGET_ALL, issue 9's `firmware.shootdown.mechanism: broadcast`):
+//    posted; the COMMAND write adds nothing. The operation travels the n Mmus one after the other
+//    in core order: the k-th (k = 1 .. n) gets it at the write's time + base + k * hop. The
+//    Mmus apply it in parallel: each is called with its own copy of that delay, and what an Mmu
+//    adds (the time it takes to apply it) is not added to the others'. The issuer's broadcast
+//    completes at write time + base + n * hop + the largest time an Mmu added;
+//  - sync (INVAL_CMD_SYNC): the write's delay is extended to the latest completion of the
+//    ISSUER's broadcasts so far (nothing when they are all complete): no wait(), the issuer's
+//    local time moves on.
+// Functionally every Mmu is invalidated during the COMMAND write (loosely timed: the delays say
+// when); the sync is what makes the issuer's time account for the travel.
 #pragma once
+
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -40,11 +47,13 @@ class InvalidationController : public sc_core::sc_module {
     // reached (e.g. invalidation.hop_cycles). In cycles of `clock`.
     InvalidationController(sc_core::sc_module_name name, const Clock& clock,
                            std::uint64_t base_cycles, std::uint64_t hop_cycles);
-    // The time an operation reaching `mmus` Mmus adds to the COMMAND write.
+    // The time from the COMMAND write until an operation has reached `mmus` Mmus (that take no
+    // time to apply it): what a directed write (mmus = 1) takes, or a broadcast and its sync.
     sc_core::sc_time operationTime(unsigned mmus) const {
         return base_ + sc_core::sc_time::from_value(hop_.value() * mmus);
     }
-    // operations (invalidations delivered to an Mmu); access_errors, last_access_error.
+    // operations (invalidations delivered to an Mmu), broadcasts, syncs; access_errors,
+    // last_access_error.
     void registerStats(Stats& stats, const std::string& prefix) const;
     const RegisterBank& registers() const { return regs_; }
 
@@ -54,10 +63,15 @@ class InvalidationController : public sc_core::sc_module {
     }
     unsigned transport_dbg(tlm::tlm_generic_payload& trans) { return regs_.transport_dbg(trans); }
     tlm::tlm_response_status command(std::uint64_t value, sc_core::sc_time& delay);
+    void broadcast(const sc_core::sc_time& delay);
+    void sync(sc_core::sc_time& delay);
     void send(unsigned core, sc_core::sc_time& delay);
 
     sc_core::sc_time base_, hop_; // zero by default
-    std::uint64_t operations_ = 0;
+    std::uint64_t operations_ = 0, broadcasts_ = 0, syncs_ = 0;
+    // Per issuing core: the absolute time its last broadcast completes (sized to the Mmus at
+    // the first broadcast or sync, when every socket is bound).
+    std::vector<sc_core::sc_time> complete_;
 
     RegisterBank regs_;
     Register va_{regs_, "VA", INVAL_REG_VA};
@@ -65,6 +79,7 @@ class InvalidationController : public sc_core::sc_module {
     Register kind_{regs_, "KIND", INVAL_REG_KIND};
     Register target_{regs_, "TARGET", INVAL_REG_TARGET};
     Register command_{regs_, "COMMAND", INVAL_REG_COMMAND}; // reads 0: never busy
+    Register issuer_{regs_, "ISSUER", INVAL_REG_ISSUER};
 };
 
 } // namespace tlmmu

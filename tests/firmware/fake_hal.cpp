@@ -380,6 +380,18 @@ void hal_tlb_invalidate_core(unsigned core, enum hal_flush_kind kind, uint64_t v
     if (hal().on_invalidate) hal().on_invalidate();
 }
 
+void hal_tlb_invalidate_broadcast(enum hal_flush_kind kind, uint64_t va, uint16_t asid) {
+    hal().broadcasts.push_back({hal().current_core, {kind, va, asid}});
+    hal().core_cycles[hal().current_core] += hal().invalidate_cost;
+    hal().event({fakehal::HalEvent::InvalidateBroadcast, va, asid, 0, kind});
+    if (hal().on_invalidate) hal().on_invalidate();
+}
+
+void hal_tlb_sync(void) {
+    ++hal().tlb_syncs;
+    hal().event({fakehal::HalEvent::TlbSync, 0, 0, 0, 0});
+}
+
 void hal_tlb_write(const struct hal_tlb_entry* entry) {
     hal().tlb_writes.push_back(*entry);
     hal().event({fakehal::HalEvent::TlbWrite, entry->vpn, entry->ppn, 0, 0});

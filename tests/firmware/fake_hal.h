@@ -36,7 +36,10 @@ struct HalEvent {
         Sync,
         Relax,
         IrqEnable,
-        Trace
+        Trace,
+        // broadcast invalidation (issue 9)
+        InvalidateBroadcast,
+        TlbSync
     } kind;
     std::uint64_t addr = 0;  // pa (Read/Write/Zero/Copy dst/Cas), va (invalidations), root;
                              // Trace: hal_trace_event
@@ -120,6 +123,9 @@ class FakeHal {
     std::vector<Invalidation> invalidations;
     // hal_tlb_invalidate_core: (target core, invalidation)
     std::vector<std::pair<unsigned, Invalidation>> remote_invalidations;
+    // hal_tlb_invalidate_broadcast: (issuing core, invalidation); hal_tlb_sync calls.
+    std::vector<std::pair<unsigned, Invalidation>> broadcasts;
+    unsigned tlb_syncs = 0;
     std::vector<hal_tlb_entry> tlb_writes;
     bool record_events = false;
     std::vector<HalEvent> events;

@@ -1,6 +1,8 @@
 // init.c: configuration checks, the process and task tables and their limits.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "mm_fixture.h"
 
 namespace fwtest {
@@ -56,6 +58,43 @@ TEST_F(InitTest, RejectsImpossibleConfigurations) {
     EXPECT_EQ(bits[0], 0u);
     EXPECT_EQ(fw_kernel_frames(k)->in_use, 1u); // the bounce frame
     EXPECT_EQ(fw_kernel_format(k)->levels, 4u);
+}
+
+// Mechanism broadcast sends no IPI: the IPI options, the injections that would leave nothing
+// stale and fewer ASIDs than cores (global ASIDs) are refused; skip_remote_flush is not.
+TEST_F(InitTest, BroadcastRefusesWhatCannotApply) {
+    hal().reset(kPhysBytes);
+    const auto broadcast = [this](const std::function<void(fw_kernel_config&)>& set) {
+        fw_kernel_config c = config();
+        c.cores = 2;
+        c.asid_bits = 8;
+        c.shootdown = FW_SHOOTDOWN_BROADCAST;
+        set(c);
+        return fw_kernel_init(k, &c, nullptr);
+    };
+    EXPECT_EQ(broadcast([](fw_kernel_config&) {}), FW_OK);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.early_ack = 1; }), FW_ERR_INVAL);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.concurrent_flush = 1; }), FW_ERR_INVAL);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.lazy_tlb = 1; }), FW_ERR_INVAL);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.inject = FW_INJECT_SKIP_ACK_WAIT; }),
+              FW_ERR_INVAL);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.inject = FW_INJECT_SKIP_LOCAL_FLUSH; }),
+              FW_ERR_INVAL);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.inject = FW_INJECT_SKIP_REMOTE_FLUSH; }),
+              FW_OK);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) {
+                  c.asid_bits = 2; // 3 ASIDs
+                  c.cores = 4;
+              }),
+              FW_ERR_INVAL);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) {
+                  c.asid_bits = 2;
+                  c.cores = 3;
+              }),
+              FW_OK);
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.asid_bits = 0; }), FW_OK); // by VA, untagged
+    EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.shootdown = fw_shootdown_mechanism(3); }),
+              FW_ERR_INVAL);
 }
 
 TEST_F(InitTest, ProcessAndTaskTablesHaveTheirLimits) {

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -149,6 +150,13 @@ class SmpTest : public testing::Test, public MmFixture {
                 break;
             case HalEvent::Trace:
                 s << "TRACE " << e.addr << " " << e.value;
+                break;
+            case HalEvent::InvalidateBroadcast:
+                s << "BCAST " << e.flush << " " << std::hex << e.addr << std::dec << " asid "
+                  << e.value;
+                break;
+            case HalEvent::TlbSync:
+                s << "TLBSYNC";
                 break;
             default:
                 s << "other " << e.kind;
@@ -652,6 +660,182 @@ TEST_F(SmpTest, CowBreakShootsDownTheOtherThreads) {
 
 // lazy_tlb: a core that runs another address space now is not interrupted; it flushes the ASID
 // when it switches back.
+// ---- mechanism broadcast (issue 9) ----------------------------------------------------------
+
+std::string bcastLine(int kind, std::uint64_t va, unsigned asid) {
+    std::ostringstream s;
+    s << "0:BCAST " << kind << " " << std::hex << va << std::dec << " asid " << asid;
+    return s.str();
+}
+
+// One broadcast (it reaches core 0's Mmu too: no local invalidation), one sync, no IPI and no
+// target firmware; the frame is freed after the sync, before the lock is released.
+TEST_F(SmpTest, BroadcastDiscardIsOneBroadcastThenTheSync) {
+    bootSmp(with([](SmpBoot& b) { b.mechanism = FW_SHOOTDOWN_BROADCAST; }));
+    const int pid = threadsOnCores(4);
+    const std::uint16_t asid = fw_process_asid(k, pid, 0);
+    for (unsigned c = 1; c < 4; ++c)
+        EXPECT_EQ(fw_process_asid(k, pid, c), asid) << c; // one global ASID
+    const hal_paddr_t frame = frameOf(pid, kData);
+    std::vector<std::uint32_t> refcount_at_sync;
+    hal().on_event = [&](const HalEvent& e) {
+        if (e.kind == HalEvent::TlbSync) refcount_at_sync.push_back(frame_refcount(frames, frame));
+    };
+    hal().record_events = true;
+    hal().events.clear();
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    hal().record_events = false;
+    hal().on_event = nullptr;
+    const auto lines = protocolLines();
+    ASSERT_EQ(lines.size(), 7u) << join(lines);
+    EXPECT_EQ(lines[0], "0:CAS lock1 0->1 old 0");
+    EXPECT_EQ(lines[1].substr(0, 7), "0:W pte");
+    const std::vector<std::string> rest(lines.begin() + 2, lines.end());
+    EXPECT_EQ(rest,
+              (std::vector<std::string>{"0:TRACE 0 1", bcastLine(HAL_FLUSH_VA_ASID, kData, asid),
+                                        "0:TLBSYNC", "0:TRACE 1 3", "0:CAS lock1 1->0 old 1"}));
+    EXPECT_EQ(refcount_at_sync, (std::vector<std::uint32_t>{1}));
+    EXPECT_EQ(frame_refcount(frames, frame), 0u);
+    EXPECT_TRUE(hal().ipi.sends.empty());
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_EQ(sd().pages, 1u);
+    EXPECT_EQ(sd().targets, 3u);
+    EXPECT_EQ(sd().broadcasts, 1u);
+    EXPECT_EQ(sd(0).broadcasts, 1u);
+    EXPECT_EQ(sd().ipis_sent, 0u);
+    EXPECT_EQ(sd().handled, 0u);
+    EXPECT_EQ(fw_kernel_stats(k)->flush_remote, 0u);
+    EXPECT_EQ(fw_kernel_stats(k)->flush_pages, 1u);
+}
+
+// A range is one broadcast per page and one sync (batch: false: a shootdown, so a sync, per
+// page); a whole-mm flush (fork) is one ASID broadcast.
+TEST_F(SmpTest, BroadcastRangeUnbatchedAndFullFlushes) {
+    for (bool unbatched : {false, true}) {
+        bootSmp(with([unbatched](SmpBoot& b) {
+            b.mechanism = FW_SHOOTDOWN_BROADCAST;
+            b.unbatched = unbatched;
+        }));
+        const int pid = threadsOnCores(4);
+        for (unsigned p = 1; p < 3; ++p)
+            EXPECT_EQ(write64(pid, kData + p * kPage, p), FW_FAULT_CLASS_DEMAND_ZERO);
+        const std::uint16_t asid = fw_process_asid(k, pid, 0);
+        hal().broadcasts.clear();
+        hal().invalidations.clear();
+        ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, 3 * kPage), FW_OK);
+        ASSERT_EQ(hal().broadcasts.size(), 3u);
+        for (unsigned p = 0; p < 3; ++p) {
+            EXPECT_EQ(hal().broadcasts[p].first, 0u);
+            EXPECT_EQ(hal().broadcasts[p].second.kind, HAL_FLUSH_VA_ASID);
+            EXPECT_EQ(hal().broadcasts[p].second.va, kData + p * kPage);
+            EXPECT_EQ(hal().broadcasts[p].second.asid, asid);
+        }
+        EXPECT_EQ(hal().tlb_syncs, unbatched ? 3u : 1u);
+        EXPECT_EQ(sd().shootdowns, unbatched ? 3u : 1u);
+        EXPECT_EQ(sd().pages, 3u);
+        EXPECT_TRUE(hal().invalidations.empty()); // the broadcasts reach core 0 too
+    }
+    // Fork write-protects the parent: one ASID broadcast.
+    bootSmp(with([](SmpBoot& b) { b.mechanism = FW_SHOOTDOWN_BROADCAST; }));
+    const int pid = threadsOnCores(4);
+    hal().broadcasts.clear();
+    int child = 0, child_tid = 0;
+    ASSERT_EQ(fw_process_fork(k, 0, pid, 0, &child, &child_tid), FW_OK);
+    ASSERT_EQ(hal().broadcasts.size(), 1u);
+    EXPECT_EQ(hal().broadcasts[0].second.kind, HAL_FLUSH_ASID);
+    EXPECT_EQ(hal().broadcasts[0].second.asid, fw_process_asid(k, pid, 0));
+    EXPECT_EQ(sd().full_flushes, 1u);
+    EXPECT_EQ(hal().tlb_syncs, 1u);
+}
+
+// Global ASIDs (asid_bits 2: ASIDs 1..3, two cores): one ASID per mm on every core; when the
+// space is exhausted the least recently used mm not installed on another core loses its ASID
+// on every core, flushed by ONE broadcast (then a sync), no local invalidation.
+TEST_F(SmpTest, BroadcastAllocatesGlobalAsidsAndRecyclesTheLeastRecentlyUsed) {
+    bootSmp(with([](SmpBoot& b) {
+        b.mechanism = FW_SHOOTDOWN_BROADCAST;
+        b.asid_bits = 2;
+        b.cores = 2;
+    }));
+    int p[5] = {};
+    for (int i = 1; i <= 4; ++i) {
+        p[i] = create(0);
+        thread(p[i], 1);
+    }
+    const auto on = [&](int i, unsigned core) {
+        hal().current_core = core;
+        EXPECT_EQ(fw_switch_to(k, core, tids[p[i]][core]), FW_OK);
+        hal().current_core = 0;
+    };
+    hal().invalidations.clear();
+    on(1, 0);
+    on(2, 1);
+    on(1, 1); // the same ASID on core 1
+    on(3, 0);
+    EXPECT_EQ(fw_process_asid(k, p[1], 0), 1u);
+    EXPECT_EQ(fw_process_asid(k, p[1], 1), 1u);
+    EXPECT_EQ(fw_process_asid(k, p[2], 1), 2u);
+    EXPECT_EQ(fw_process_asid(k, p[3], 0), 3u);
+    EXPECT_EQ(fw_process_asid(k, p[3], 1), 0u); // not run there yet
+    EXPECT_TRUE(hal().broadcasts.empty());      // never used since boot: no flush
+    EXPECT_TRUE(hal().invalidations.empty());
+    EXPECT_EQ(hal().tlb_syncs, 0u);
+    // Exhausted. p1 is installed on core 1 (it cannot lose its ASID), p3 on core 0 (this core,
+    // switching away); p2 (last run at the second switch) is the least recently used.
+    on(4, 0);
+    EXPECT_EQ(fw_process_asid(k, p[4], 0), 2u);
+    EXPECT_EQ(fw_process_asid(k, p[2], 0), 0u);
+    EXPECT_EQ(fw_process_asid(k, p[2], 1), 0u);
+    EXPECT_EQ(fw_process_cpu_mask(k, p[2]), 0u);
+    ASSERT_EQ(hal().broadcasts.size(), 1u);
+    EXPECT_EQ(hal().broadcasts[0].first, 0u);
+    EXPECT_EQ(hal().broadcasts[0].second.kind, HAL_FLUSH_ASID);
+    EXPECT_EQ(hal().broadcasts[0].second.asid, 2u);
+    EXPECT_EQ(hal().tlb_syncs, 1u);
+    EXPECT_TRUE(hal().invalidations.empty());
+    EXPECT_EQ(sd().broadcasts, 1u);
+    EXPECT_EQ(fw_process_stats(k, p[4])->tlb_flushes, 1u);
+    // p2 back on core 1, switching away from p1: p4 is installed on core 0, p1 (last run at
+    // the third switch) is older than p3 (the fourth) and only installed here: p1 loses ASID 1.
+    on(2, 1);
+    EXPECT_EQ(fw_process_asid(k, p[2], 1), 1u);
+    EXPECT_EQ(fw_process_asid(k, p[1], 0), 0u);
+    EXPECT_EQ(fw_process_asid(k, p[1], 1), 0u);
+    EXPECT_EQ(fw_process_cpu_mask(k, p[1]), 0u);
+    EXPECT_EQ(fw_process_asid(k, p[3], 0), 3u);
+    EXPECT_EQ(fw_process_asid(k, p[4], 0), 2u);
+    ASSERT_EQ(hal().broadcasts.size(), 2u);
+    EXPECT_EQ(hal().broadcasts[1].first, 1u);
+    EXPECT_EQ(hal().broadcasts[1].second.asid, 1u);
+    EXPECT_EQ(hal().tlb_syncs, 2u);
+    // No two live mms hold the same ASID.
+    std::set<std::uint16_t> held;
+    unsigned holders = 0;
+    for (int i = 1; i <= 4; ++i)
+        if (const std::uint16_t a = fw_process_asid(k, p[i], 0) | fw_process_asid(k, p[i], 1)) {
+            held.insert(a);
+            ++holders;
+        }
+    EXPECT_EQ(held.size(), holders);
+}
+
+// The same two first switches (core 1, then core 0): per-core ASIDs count per core (both get
+// 1), global ones count once (1, then 2).
+TEST_F(SmpTest, OnlyBroadcastAllocatesAsidsGlobally) {
+    for (auto [mechanism, second] :
+         {std::pair{FW_SHOOTDOWN_IPI, 1u}, std::pair{FW_SHOOTDOWN_DIRECTED, 1u},
+          std::pair{FW_SHOOTDOWN_BROADCAST, 2u}}) {
+        bootSmp(with([m = mechanism](SmpBoot& b) { b.mechanism = m; }));
+        const int a = create(0), c = create(1);
+        hal().current_core = 1;
+        ASSERT_EQ(switchTo(c, 1), FW_OK);
+        hal().current_core = 0;
+        ASSERT_EQ(switchTo(a, 0), FW_OK);
+        EXPECT_EQ(fw_process_asid(k, c, 1), 1u) << mechanism;
+        EXPECT_EQ(fw_process_asid(k, a, 0), second) << mechanism;
+    }
+}
+
 TEST_F(SmpTest, LazyTlbSkipsCoresRunningOtherAddressSpaces) {
     bootSmp(with([](SmpBoot& b) { b.lazy_tlb = true; }));
     const int pid = threadsOnCores(4);
@@ -841,12 +1025,15 @@ struct TlbChecker {
             drop(e.by, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
         if (e.kind == HalEvent::InvalidateCore)
             drop(e.core, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
+        if (e.kind == HalEvent::InvalidateBroadcast)
+            drop(kEveryCore, e.flush, e.addr, static_cast<std::uint16_t>(e.value));
     }
+    static constexpr unsigned kEveryCore = ~0u;
     void drop(unsigned core, int kind, std::uint64_t va, std::uint16_t asid) {
         for (auto it = tlb.begin(); it != tlb.end();) {
             const Key& key = it->first;
             const bool va_match = key.vpn == va / kPage, asid_match = key.asid == asid;
-            const bool gone = key.core == core &&
+            const bool gone = (core == kEveryCore || key.core == core) &&
                               (kind == HAL_FLUSH_ALL || (kind == HAL_FLUSH_ASID && asid_match) ||
                                (kind == HAL_FLUSH_VA && va_match) ||
                                (kind == HAL_FLUSH_VA_ASID && va_match && asid_match));
@@ -998,6 +1185,31 @@ TEST_F(SmpStressTest, EveryVariantUsesNoStaleTranslation) {
             EXPECT_GT(sd().lazy_flushes, 0u);
         }
     }
+}
+
+TEST_F(SmpStressTest, BroadcastUsesNoStaleTranslation) {
+    for (bool unbatched : {false, true}) {
+        checker = TlbChecker();
+        stress(with([unbatched](SmpBoot& b) {
+                   b.mechanism = FW_SHOOTDOWN_BROADCAST;
+                   b.unbatched = unbatched;
+                   b.swap = true;
+                   b.limit = 10;
+               }),
+               400, 3);
+        EXPECT_EQ(checker.violations, 0u) << "unbatched " << unbatched;
+        EXPECT_GT(sd().broadcasts, 0u);
+        EXPECT_EQ(sd().ipis_sent, 0u);
+        EXPECT_EQ(sd().handled, 0u);
+    }
+    // Skipping the broadcast (only the local flush) is caught.
+    checker = TlbChecker();
+    stress(with([](SmpBoot& b) {
+               b.mechanism = FW_SHOOTDOWN_BROADCAST;
+               b.inject = FW_INJECT_SKIP_REMOTE_FLUSH;
+           }),
+           400, 1);
+    EXPECT_GT(checker.violations, 0u);
 }
 
 TEST_F(SmpStressTest, EachInjectedFaultIsCaught) {

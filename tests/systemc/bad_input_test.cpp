@@ -536,6 +536,38 @@ TEST_F(BadInput, KeysWithoutEffectAreRefusedWithTheReason) {
                           {"2: processes[0].workload.trace: has no effect with format synthetic"});
 }
 
+// Mechanism broadcast sends no IPI: the IPI options set true, the injections that would leave
+// nothing stale, too few ASIDs for one global ASID per core, and the invalidation controller's
+// timing with mechanism ipi (no effect) are refused, naming the keys.
+TEST_F(BadInput, BroadcastRefusesWhatHasNoEffectWithIt) {
+    const std::string bcast = "cores: 2\nfirmware: {shootdown: {mechanism: broadcast, ";
+    for (const char* key : {"early_ack", "concurrent_flush", "lazy_tlb"})
+        expectRefusal(bcast + key + ": true}}\n",
+                      {std::string("CFG:2: firmware.shootdown.") + key +
+                       ": true is refused with firmware.shootdown.mechanism broadcast (an "
+                       "IPI option; a broadcast sends no IPI)"});
+    for (const char* inject : {"skip_ack_wait", "skip_local_flush"})
+        expectRefusal(bcast + "inject: " + inject + "}}\n",
+                      {std::string("CFG:2: firmware.shootdown.inject: ") + inject +
+                       " is refused with firmware.shootdown.mechanism broadcast"});
+    expectRefusal("cores: 4\nmmu: {asid_bits: 2}\n"
+                  "firmware: {shootdown: {mechanism: broadcast}}\n",
+                  {"CFG:2: mmu.asid_bits: 2 bits give 3 ASIDs; firmware.shootdown.mechanism "
+                   "broadcast (one global ASID per address space) needs at least one per core "
+                   "(4 cores)"});
+    expectRefusal("invalidation: {hop_cycles: 5}\n",
+                  {"CFG:1: invalidation.hop_cycles: has no effect here: "
+                   "firmware.shootdown.mechanism is ipi"});
+    // What applies is accepted: false options, skip_remote_flush, the timing, batch, ceiling.
+    const std::string cfg =
+        write("system.yaml", kSmallSynthetic + bcast +
+                                 "early_ack: false, inject: skip_remote_flush, batch: false, "
+                                 "flush_ceiling: 4}}\ninvalidation: {base_cycles: 10, "
+                                 "hop_cycles: 2}\n");
+    const Result r = run("--config " + cfg + " -q");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(BadInput, KeysThatApplyOrAreOverriddenAreAccepted) {
     // Swap and the memory limit are not refused without a scenario (every run goes through the
     // memory manager); an empty waveform is "none"; a default is not a choice.

@@ -102,6 +102,14 @@ struct Bench {
         EXPECT_EQ(cpu.write(kInval + INVAL_REG_COMMAND, command, delay), expect);
         return clock.toCycles(delay);
     }
+    // Writes ISSUER (core 0) and INVAL_CMD_SYNC; returns the cycles of both writes.
+    Cycles sync() {
+        sc_core::sc_time delay;
+        EXPECT_EQ(cpu.write(kInval + INVAL_REG_ISSUER, 0, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(cpu.write(kInval + INVAL_REG_COMMAND, INVAL_CMD_SYNC, delay),
+                  tlm::TLM_OK_RESPONSE);
+        return clock.toCycles(delay);
+    }
     std::vector<std::uint64_t> invalidations() {
         std::vector<std::uint64_t> v;
         for (unsigned i = 0; i < kCores; ++i)
@@ -258,8 +266,10 @@ TEST_F(InvalidationControllerTest, TimedOperationsCostBasePlusOneHopPerMmu) {
     Bench b(kBase, kHop);
     run([&] {
         b.warm();
-        // Broadcast: the base, then one hop per Mmu (3), on top of the interconnect's hop.
-        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageB, 0, INVAL_TARGET_ALL), kIc + kBase + 3 * kHop);
+        // Broadcast: posted, the write costs the interconnect's hop only; the sync waits for
+        // the base, then one hop per Mmu (3), on top of its two register writes' hops.
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageB, 0, INVAL_TARGET_ALL), kIc);
+        EXPECT_EQ(b.sync(), kIc + kBase + 3 * kHop);
         EXPECT_EQ(b.invalidations(), (Counts{1, 1, 1}));
         for (unsigned c = 0; c < kCores; ++c) {
             EXPECT_FALSE(b.cached(c, kPageB)) << "core " << c;
@@ -283,11 +293,12 @@ TEST_F(InvalidationControllerTest, TimedOperationsCostBasePlusOneHopPerMmu) {
 }
 
 // Records when (initiator's local time: simulated time + delay, in ps) each invalidation
-// arrives, and what it asks for.
+// arrives, and what it asks for; takes `apply` to apply it (added to the delay).
 struct FakeMmu : sc_core::sc_module {
     tlm_utils::simple_target_socket<FakeMmu> socket{"socket"};
     std::vector<std::uint64_t> arrivals;
     std::vector<Addr> vas;
+    sc_core::sc_time apply;
     explicit FakeMmu(sc_core::sc_module_name n) : sc_module(n) {
         socket.register_b_transport(this, &FakeMmu::b_transport);
     }
@@ -297,6 +308,7 @@ struct FakeMmu : sc_core::sc_module {
         EXPECT_EQ(e->op, TranslationExtension::Op::Invalidate);
         arrivals.push_back((sc_core::sc_time_stamp() + delay).value());
         vas.push_back(e->va);
+        delay += apply;
         t.set_response_status(tlm::TLM_OK_RESPONSE);
     }
 };
@@ -324,6 +336,15 @@ struct Fabric {
         EXPECT_EQ(delay, sc_core::SC_ZERO_TIME);
         delay = start;
         EXPECT_EQ(cpu.write(INVAL_REG_COMMAND, INVAL_CMD_INVALIDATE, delay), tlm::TLM_OK_RESPONSE);
+        return delay - start;
+    }
+    // INVAL_CMD_SYNC of `issuer` at local offset `start`; returns the delay it added.
+    sc_core::sc_time sync(const sc_core::sc_time& start, unsigned issuer = 0,
+                          tlm::tlm_response_status expect = tlm::TLM_OK_RESPONSE) {
+        sc_core::sc_time delay;
+        EXPECT_EQ(cpu.write(INVAL_REG_ISSUER, issuer, delay), tlm::TLM_OK_RESPONSE);
+        delay = start;
+        EXPECT_EQ(cpu.write(INVAL_REG_COMMAND, INVAL_CMD_SYNC, delay), expect);
         return delay - start;
     }
 };
@@ -355,9 +376,11 @@ TEST_F(InvalidationControllerTest, BroadcastLatencyGrowsWithTheMmusItMustReach) 
         for (std::size_t f = 0; f < sizes.size(); ++f) {
             Fabric& fab = *fabrics[f];
             const unsigned n = sizes[f];
-            // Broadcast: done after the base and n hops; the k-th Mmu (k = 1..n) reached after
-            // the base and k hops.
-            const sc_core::sc_time took = fab.command(INVAL_TARGET_ALL, 0x5000, start);
+            // Broadcast: posted (the write adds nothing), complete after the base and n hops,
+            // which the sync waits for; the k-th Mmu (k = 1..n) reached after the base and k
+            // hops.
+            EXPECT_EQ(fab.command(INVAL_TARGET_ALL, 0x5000, start), sc_core::SC_ZERO_TIME);
+            const sc_core::sc_time took = fab.sync(start);
             EXPECT_EQ(took.value(), (kBase + n * kHop) * cycle) << n << " Mmus";
             EXPECT_EQ(took, fab.controller.operationTime(n));
             EXPECT_GT(took.value(), previous) << n << " Mmus"; // grows with the Mmus
@@ -389,6 +412,99 @@ TEST_F(InvalidationControllerTest, BroadcastLatencyGrowsWithTheMmusItMustReach) 
         EXPECT_EQ(delay, start);
         for (auto& m : legacy_mmus)
             EXPECT_EQ(m->arrivals, (std::vector<std::uint64_t>{now + 1234}));
+    });
+}
+
+TEST_F(InvalidationControllerTest, BroadcastsArePostedAndTheSyncWaitsForTheLastOne) {
+    constexpr Cycles kBase = 20, kHop = 7;
+    Clock clock{2.0}; // 500 ps a cycle
+    const std::uint64_t cycle = clock.period().value();
+    Fabric fab("posted", 4, clock, kBase, kHop);
+    Fabric idle("idle", 2, clock, kBase, kHop);
+    run([&] {
+        sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+        const std::uint64_t now = sc_core::sc_time_stamp().value();
+        const auto at = [](std::uint64_t ps) { return sc_core::sc_time::from_value(ps); };
+        // Nothing outstanding: a sync costs nothing (any issuer).
+        EXPECT_EQ(idle.sync(at(700)), sc_core::SC_ZERO_TIME);
+        EXPECT_EQ(idle.sync(at(700), 1), sc_core::SC_ZERO_TIME);
+        // Two broadcasts of issuer 0, at local offsets 1000 and 3000 ps: both posted.
+        EXPECT_EQ(fab.command(INVAL_TARGET_ALL, 0xa000, at(1000)), sc_core::SC_ZERO_TIME);
+        EXPECT_EQ(fab.command(INVAL_TARGET_ALL, 0xb000, at(3000)), sc_core::SC_ZERO_TIME);
+        for (unsigned k = 0; k < 4; ++k) {
+            const std::uint64_t hops = (kBase + (k + 1) * kHop) * cycle;
+            EXPECT_EQ(fab.mmus[k]->arrivals,
+                      (std::vector<std::uint64_t>{now + 1000 + hops, now + 3000 + hops}))
+                << "Mmu " << k;
+            EXPECT_EQ(fab.mmus[k]->vas, (std::vector<Addr>{0xa000, 0xb000})) << "Mmu " << k;
+        }
+        // A sync at 2000 ps waits for the last one: 3000 ps + base + 4 hops.
+        const std::uint64_t last = 3000 + (kBase + 4 * kHop) * cycle;
+        EXPECT_EQ(fab.sync(at(2000)).value(), last - 2000);
+        // Another issuer has nothing outstanding; a sync at or after the completion waits not.
+        EXPECT_EQ(fab.sync(at(2000), 3), sc_core::SC_ZERO_TIME);
+        EXPECT_EQ(fab.sync(at(last)), sc_core::SC_ZERO_TIME);
+        EXPECT_EQ(fab.sync(at(last + 1)), sc_core::SC_ZERO_TIME);
+        // Completion times are absolute: once simulated time has passed them, nothing is left.
+        EXPECT_EQ(fab.command(INVAL_TARGET_ALL, 0xc000, at(0)), sc_core::SC_ZERO_TIME);
+        sc_core::wait(at(last));
+        EXPECT_EQ(fab.sync(at(0)), sc_core::SC_ZERO_TIME);
+    });
+}
+
+TEST_F(InvalidationControllerTest, MmusApplyABroadcastInParallel) {
+    constexpr Cycles kBase = 20, kHop = 7;
+    Clock clock{1.0};
+    Fabric fab("parallel", 3, clock, kBase, kHop);
+    const Cycles apply[] = {5, 30, 10}; // what each Mmu takes to apply an invalidation
+    for (unsigned k = 0; k < 3; ++k)
+        fab.mmus[k]->apply = clock.cycles(apply[k]);
+    run([&] {
+        EXPECT_EQ(fab.command(INVAL_TARGET_ALL, 0x5000, sc_core::SC_ZERO_TIME),
+                  sc_core::SC_ZERO_TIME);
+        // Each Mmu reached at base + k hops, whatever the others take.
+        for (unsigned k = 0; k < 3; ++k)
+            EXPECT_EQ(fab.mmus[k]->arrivals,
+                      (std::vector<std::uint64_t>{clock.cycles(kBase + (k + 1) * kHop).value()}))
+                << "Mmu " << k;
+        // Complete after base + n hops + the slowest Mmu's time (not the sum of theirs).
+        EXPECT_EQ(clock.toCycles(fab.sync(sc_core::SC_ZERO_TIME)), kBase + 3 * kHop + 30);
+        // Directed: synchronous, the one Mmu's time added to the write.
+        EXPECT_EQ(clock.toCycles(fab.command(1, 0x6000, sc_core::SC_ZERO_TIME)), kBase + kHop + 30);
+    });
+}
+
+TEST_F(InvalidationControllerTest, BroadcastOrSyncOfAnIssuerThatIsNoCoreIsRefused) {
+    Bench b;
+    run([&] {
+        b.warm();
+        sc_core::sc_time delay;
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_ISSUER, kCores, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.cpu.read64(kInval + INVAL_REG_ISSUER), kCores);
+        b.invalidate(HAL_FLUSH_ALL, 0, 0, INVAL_TARGET_ALL, tlm::TLM_GENERIC_ERROR_RESPONSE);
+        EXPECT_EQ(b.stat("invalidation.last_access_error"),
+                  "invalidation: write of 8 bytes at offset 0x20: register COMMAND refused 0x1: "
+                  "ISSUER 3 is no core (3 cores) (TLM_GENERIC_ERROR_RESPONSE)");
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_COMMAND, INVAL_CMD_SYNC, delay),
+                  tlm::TLM_GENERIC_ERROR_RESPONSE);
+        EXPECT_EQ(b.stat("invalidation.last_access_error"),
+                  "invalidation: write of 8 bytes at offset 0x20: register COMMAND refused 0x3: "
+                  "ISSUER 3 is no core (3 cores) (TLM_GENERIC_ERROR_RESPONSE)");
+        EXPECT_EQ(b.invalidations(), (Counts{0, 0, 0}));
+        EXPECT_EQ(b.stat("invalidation.broadcasts"), 0u);
+        EXPECT_EQ(b.stat("invalidation.syncs"), 0u);
+        // A directed operation does not look at ISSUER.
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageA, 0, 2), kIc);
+        EXPECT_EQ(b.invalidations(), (Counts{0, 0, 1}));
+        // A valid issuer: one broadcast (one operation per Mmu), one sync.
+        EXPECT_EQ(b.cpu.write(kInval + INVAL_REG_ISSUER, 0, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.invalidate(HAL_FLUSH_VA, kPageB, 0, INVAL_TARGET_ALL), kIc);
+        EXPECT_EQ(b.sync(), 2u * kIc);
+        EXPECT_EQ(b.invalidations(), (Counts{1, 1, 2}));
+        EXPECT_EQ(b.stat("invalidation.operations"), 1u + kCores);
+        EXPECT_EQ(b.stat("invalidation.broadcasts"), 1u);
+        EXPECT_EQ(b.stat("invalidation.syncs"), 1u);
+        EXPECT_EQ(b.stat("invalidation.access_errors"), 2u);
     });
 }
 

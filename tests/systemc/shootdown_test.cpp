@@ -170,7 +170,11 @@ TEST(Shootdown, AllCoresInitiatingAtOnceComplete) {
 // 8 threads on 8 cores, with every kind of event (discard, unmap and map again, protect, fork,
 // thread exit, swapping under a memory limit): the checker sees no stale translation used, and
 // checked mode no wrong data.
-std::string stressScenario() {
+// t1 protects the VMA at 0x20000000 that t2 unmaps at 7000 and maps again at 12000: a protect
+// in between fails the run, so t1's must come before or after t2's window in simulated time,
+// which depends on the cores' speeds (that the shootdown mechanism changes): `protects` gives
+// t1's two instruction counts.
+std::string stressScenario(std::pair<unsigned, unsigned> protects = {5000, 9000}) {
     std::ostringstream s;
     s << "processes:\n  - name: app\n    vmas:\n"
       << "      - {start: 0x400000, size: 64KiB, prot: rx}\n"
@@ -184,8 +188,10 @@ std::string stressScenario() {
           << "{start: " << 0x10000000 + 0x4000 * t << ", size: 8KiB}}\n";
         if (t == 0) s << "          - {at: 3000, fork: child}\n";
         if (t == 1)
-            s << "          - {at: 5000, protect: {start: 0x20000000, size: 64KiB, prot: r}}\n"
-              << "          - {at: 9000, protect: {start: 0x20000000, size: 64KiB, prot: rw}}\n";
+            s << "          - {at: " << protects.first
+              << ", protect: {start: 0x20000000, size: 64KiB, prot: r}}\n"
+              << "          - {at: " << protects.second
+              << ", protect: {start: 0x20000000, size: 64KiB, prot: rw}}\n";
         if (t == 2)
             s << "          - {at: 7000, unmap: {start: 0x20000000, size: 64KiB}}\n"
               << "          - {at: 12000, map: {start: 0x20000000, size: 64KiB, prot: rw}}\n";
@@ -200,19 +206,99 @@ std::string stressScenario() {
 // Swapping under a memory limit, on top of the events.
 const std::string kStressSets = "--set firmware.memory_limit_frames=72";
 
-std::string stressSystem() {
-    return system(8, stressScenario(),
+std::string stressSystem(std::pair<unsigned, unsigned> protects = {5000, 9000}) {
+    return system(8, stressScenario(protects),
                   "swap: {slots: 4096, latency_cycles: 2000}\nsched: {time_slice_cycles: 20000}\n");
 }
 
-TEST(Shootdown, StressEightThreadsEveryEventNoViolation) {
-    const auto r = runProgram(stressSystem(), kStressSets);
+// Many shootdowns and swapping, no stale translation used, no wrong data, every instruction run.
+void expectStressRunSafe(const nlohmann::json& r) {
     EXPECT_GT(u(r["shootdown"]["count"]), 50u);
     EXPECT_GT(u(r["processes"]["app"]["firmware"]["swap_outs"]), 0u);
     EXPECT_EQ(u(r["checker"]["violations"]), 0u) << r["checker"]["first_violation"];
     EXPECT_EQ(u(r["processes"]["app"]["data_mismatches"]), 0u);
     EXPECT_EQ(u(r["processes"]["child"]["data_mismatches"]), 0u);
     EXPECT_EQ(u(r["processes"]["app"]["instructions"]), 7u * 20000 + 15000);
+}
+
+TEST(Shootdown, StressEightThreadsEveryEventNoViolation) {
+    expectStressRunSafe(runProgram(stressSystem(), kStressSets));
+}
+
+// ---- mechanism broadcast (issue 9) ----------------------------------------------------------
+
+const std::string kBroadcast = "--set firmware.shootdown.mechanism=broadcast ";
+
+// The one-page discard of DiscardWithThreeOtherThreadsStepByStep under broadcast, with a timed
+// invalidation controller and a 3-cycle interconnect. The shootdown (from its start, after the
+// PTE is cleared, to its end) is: the broadcast's six register writes (VA, ASID, KIND, TARGET,
+// ISSUER, COMMAND), 3 cycles each through the interconnect, posted; then the sync (ISSUER and
+// COMMAND), which ends when the broadcast has reached the 4th Mmu: base + 4 hops after the
+// COMMAND write arrived. No memory access happens in between (no request, no ack), so the
+// memory latency does not enter: 6 * 3 + 50 + 4 * 10 = 108 cycles.
+TEST(Shootdown, BroadcastDiscardWithThreeOtherThreadsExactLatency) {
+    const auto s = runProgram(
+        system(4, threadsScenario(4, "          - {at: 2000, discard: {start: 0x10002000, size: "
+                                     "4KiB}}\n")),
+        kBroadcast + "--set invalidation.base_cycles=50 --set invalidation.hop_cycles=10 "
+                     "--set interconnect.latency_cycles=3");
+    EXPECT_EQ(u(s["shootdown"]["count"]), 1u);
+    EXPECT_EQ(u(s["shootdown"]["latency"]["sum"]), 6u * 3 + 50 + 4 * 10);
+    EXPECT_EQ(u(s["shootdown"]["broadcasts"]), 1u);
+    EXPECT_EQ(u(s["invalidation"]["broadcasts"]), 1u);
+    EXPECT_EQ(u(s["invalidation"]["syncs"]), 1u);
+    EXPECT_EQ(u(s["invalidation"]["operations"]), 4u); // one per Mmu, the initiator's included
+    EXPECT_EQ(u(s["shootdown"]["ipis"]), 0u);
+    EXPECT_EQ(u(s["shootdown"]["handled"]), 0u);
+    for (unsigned c = 0; c < 4; ++c) {
+        EXPECT_EQ(u(s["cores"][c]["ipi"]["sent"]), 0u) << "core" << c;
+        EXPECT_EQ(u(s["cores"][c]["ipi"]["received"]), 0u) << "core" << c;
+    }
+    EXPECT_EQ(u(s["checker"]["violations"]), 0u);
+}
+
+// The same discard with 2 and with 8 threads on as many cores: the broadcast reaches every Mmu,
+// so its latency grows by one hop per core, exactly 6 hops from 2 to 8 cores.
+TEST(Shootdown, BroadcastLatencyGrowsWithTheCores) {
+    const std::string discard =
+        "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n";
+    const std::string sets = kBroadcast + "--set invalidation.base_cycles=50 "
+                                          "--set invalidation.hop_cycles=10";
+    const auto two = runProgram(system(2, threadsScenario(2, discard)), sets);
+    const auto eight = runProgram(system(8, threadsScenario(8, discard)), sets);
+    ASSERT_EQ(u(two["shootdown"]["count"]), 1u);
+    ASSERT_EQ(u(eight["shootdown"]["count"]), 1u);
+    EXPECT_EQ(u(two["shootdown"]["latency"]["sum"]), 50u + 2 * 10);
+    EXPECT_EQ(u(eight["shootdown"]["latency"]["sum"]) - u(two["shootdown"]["latency"]["sum"]),
+              6u * 10);
+    EXPECT_EQ(u(eight["invalidation"]["operations"]), 8u);
+}
+
+// The broadcast's completion is kept in absolute simulated time: the latency does not depend on
+// how far ahead of the others the initiator runs.
+TEST(Shootdown, BroadcastLatencyDoesNotDependOnTheQuantum) {
+    const std::string events = "          - {at: 500, every: 300, count: 10, "
+                               "discard: {start: 0x10002000, size: 4KiB}}\n";
+    const std::string cfg = system(4, threadsScenario(4, events));
+    const std::string sets = kBroadcast + "--set invalidation.base_cycles=50 "
+                                          "--set invalidation.hop_cycles=10 ";
+    const auto a = runProgram(cfg, sets + "--set sim.quantum_cycles=100");
+    const auto b = runProgram(cfg, sets + "--set sim.quantum_cycles=10000");
+    EXPECT_GE(u(a["shootdown"]["count"]), 4u);
+    EXPECT_EQ(u(a["shootdown"]["latency"]["max"]), 50u + 4 * 10);
+    EXPECT_EQ(a["shootdown"]["latency"], b["shootdown"]["latency"]);
+}
+
+// The stress run under broadcast. No target pays for a shootdown any more, so t2 reaches its
+// unmap (7000) before t1 reaches 9000: t1's protects move to 3000 and 4500, before it.
+TEST(Shootdown, BroadcastStressEightThreadsEveryEventNoViolation) {
+    const auto r = runProgram(stressSystem({3000, 4500}), kStressSets + " " + kBroadcast +
+                                                              "--set invalidation.base_cycles=100 "
+                                                              "--set invalidation.hop_cycles=20");
+    expectStressRunSafe(r);
+    EXPECT_GT(u(r["shootdown"]["broadcasts"]), u(r["shootdown"]["count"]));
+    EXPECT_EQ(u(r["shootdown"]["ipis"]), 0u);
+    EXPECT_EQ(u(r["shootdown"]["handled"]), 0u);
 }
 
 // Four threads that keep discarding 16 KiB each of a region they all use at random.
@@ -235,6 +321,13 @@ TEST(Shootdown, DiscardingThreadsUseNoStaleTranslation) {
     const auto r = runProgram(discardingSystem());
     EXPECT_EQ(u(r["shootdown"]["count"]), 160u);
     EXPECT_EQ(u(r["checker"]["violations"]), 0u) << r["checker"]["first_violation"];
+}
+
+// Skipping the other cores (only the local flush) is caught under broadcast too.
+TEST(Shootdown, BroadcastSkippingTheOtherCoresIsCaught) {
+    const auto r = runProgram(discardingSystem(),
+                              kBroadcast + "--set firmware.shootdown.inject=skip_remote_flush");
+    EXPECT_GT(u(r["checker"]["violations"]), 0u);
 }
 
 // Each injected fault in the protocol lets a stale translation be used: the checker catches it.
