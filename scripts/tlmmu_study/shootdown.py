@@ -15,6 +15,7 @@ import argparse
 import csv
 import hashlib
 import io
+import math
 import os
 import sys
 from collections import namedtuple
@@ -56,14 +57,17 @@ VARIANTS = [
 ]
 BY_NAME = {v.name: v for v in VARIANTS}
 
-# Cycles a discard may cost the initiator, to give the targets enough instructions to outlast
-# it (a target's CPI is at least 1): the refault of each touched page (a demand-zero fault
-# zeroes a page: about 17000 cycles measured on configs/default.yaml) and each shootdown
-# (about 3000 + 500 per target with IPIs). Generous on purpose; the table's `targets_outlast`
-# says whether it was enough, and --check refuses a study where it was not.
-FAULT_CYCLES = 25000
-SHOOTDOWN_CYCLES = 4000
-PER_TARGET_CYCLES = 700
+# A first guess of the cycles a discard costs the initiator, to give the targets enough
+# instructions to outlast it (a target's CPI is at least 1): the refault of each touched page (a
+# demand-zero fault zeroes a page: about 17000 cycles on configs/default.yaml) and each
+# shootdown (about 3000 + 470 per target with IPIs). Every target instruction costs host time,
+# so the guess is close rather than generous: a run whose targets finished before the
+# initiator is run again with targets sized from the initiator's measured cycles (RESIZE).
+FAULT_CYCLES = 20000
+SHOOTDOWN_CYCLES = 3000
+PER_TARGET_CYCLES = 500
+RESIZE = 1.25
+PASSES = 3
 
 COLUMNS = ["mechanism", "variant", "targets", "cores", "pages", "discards", "status",
            "shootdowns", "p50", "p90", "p99", "mean", "max", "ipis", "targets_per_shootdown",
@@ -169,8 +173,9 @@ def lazy_cores(variant, targets):
     return [t for t in range(1, targets + 1) if variant.shared and t % 2 == 1]
 
 
-def scenario(variant, targets, discards, every):
-    """The scenario text of one run (deterministic: the same arguments, the same bytes)."""
+def scenario(variant, targets, discards, every, target_insns=None):
+    """The scenario text of one run (deterministic: the same arguments, the same bytes);
+    target_insns: each target's instructions (default: from the first guess above)."""
     pages = variant.pages
     # The initiator stores to the first and the last page of its range only: the discard's
     # flush covers the range from its lowest to its highest cleared PTE (as Linux's mmu_gather),
@@ -181,7 +186,7 @@ def scenario(variant, targets, discards, every):
     shootdowns = pages if "firmware.shootdown.batch" in variant.settings else 1
     per_discard = every + min(pages, 2) * FAULT_CYCLES + \
         shootdowns * (SHOOTDOWN_CYCLES + PER_TARGET_CYCLES * targets)
-    target_insns = every + discards * per_discard
+    target_insns = target_insns or every + discards * per_discard
     lines = [f"# scripts/study-shootdown: variant {variant.name}, {targets} target(s), "
              f"{discards} discards of {pages} page(s) every {every} instructions",
              "processes:", "  - name: app", "    vmas:",
@@ -222,7 +227,7 @@ def scenario(variant, targets, discards, every):
 
 # ---- the runs --------------------------------------------------------------------------------
 
-Case = namedtuple("Case", "mechanism variant targets")
+Case = namedtuple("Case", "mechanism variant targets target_insns", defaults=(None,))
 
 
 def cases(mechanisms, targets, variants):
@@ -243,7 +248,7 @@ def write_sweep(out, base, runs, discards, every):
     os.makedirs(os.path.join(out, "scenarios"), exist_ok=True)
     entries = []
     for c in runs:
-        text = scenario(c.variant, c.targets, discards, every)
+        text = scenario(c.variant, c.targets, discards, every, c.target_insns)
         digest = hashlib.sha256(text.encode()).hexdigest()[:10]
         name = f"scenarios/{c.variant.name}-t{c.targets}-{digest}.yaml"
         write_atomic(os.path.join(out, name), text)
@@ -493,15 +498,26 @@ def main(argv=None):
     if os.path.exists(out) and not os.path.isdir(out):
         raise UserError(f"--out: '{args.out}' exists and is not a folder")
     runs = cases(mechanisms, args.targets, args.variants)
-    sweep_file = write_sweep(out, base, runs, args.discards, args.every)
-    sweep_args = [sweep_file, "--out", out, "--tlmmu", tlmmu]
-    sweep_args += ["--jobs", str(args.jobs)] if args.jobs else []
-    sweep_args += ["--force"] if args.force else []
-    sweep_args += ["--quiet"] if args.quiet else []
-    status = sweep_main.main(sweep_args)
-    with open(os.path.join(out, "results.csv"), encoding="utf-8", newline="") as f:
-        results = list(csv.DictReader(f))
-    rows = tabulate(runs, results, args.discards)
+    for attempt in range(PASSES):
+        sweep_file = write_sweep(out, base, runs, args.discards, args.every)
+        sweep_args = [sweep_file, "--out", out, "--tlmmu", tlmmu]
+        sweep_args += ["--jobs", str(args.jobs)] if args.jobs else []
+        sweep_args += ["--force"] if args.force and attempt == 0 else []
+        sweep_args += ["--quiet"] if args.quiet else []
+        status = sweep_main.main(sweep_args)
+        with open(os.path.join(out, "results.csv"), encoding="utf-8", newline="") as f:
+            results = list(csv.DictReader(f))
+        rows = tabulate(runs, results, args.discards)
+        short = [i for i, r in enumerate(rows) if r.get("targets_outlast") == "no"]
+        if not short or attempt == PASSES - 1:
+            break
+        # Targets that stopped early were no targets for the last discards: size them from the
+        # initiator's measured time (deterministic, so a rerun of the study finds these runs done).
+        for i in short:
+            need = math.ceil(rows[i]["initiator_cycles"] * RESIZE)
+            runs[i] = runs[i]._replace(target_insns=need)
+        print(f"study-shootdown: {len(short)} run(s) whose targets finished before the initiator: "
+              "running them again with longer targets", flush=True)
     files = []
     path = os.path.join(out, "shootdown_scaling.csv")
     write_atomic(path, write_csv_text(rows))
