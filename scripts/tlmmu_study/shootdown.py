@@ -59,11 +59,12 @@ BY_NAME = {v.name: v for v in VARIANTS}
 
 # A first guess of the cycles a discard costs the initiator, to give the targets enough
 # instructions to outlast it (a target's CPI is at least 1): the refault of each touched page (a
-# demand-zero fault zeroes a page: about 17000 cycles on configs/default.yaml) and each
-# shootdown (about 3000 + 470 per target with IPIs). Every target instruction costs host time,
+# demand-zero fault zeroes a page: about 17000 cycles on configs/default.yaml), the zap of the
+# range (about 250 cycles a page) and each shootdown (about 3000 + 470 per target with IPIs). Every target instruction costs host time,
 # so the guess is close rather than generous: a run whose targets finished before the
 # initiator is run again with targets sized from the initiator's measured cycles (RESIZE).
 FAULT_CYCLES = 20000
+ZAP_PAGE_CYCLES = 300
 SHOOTDOWN_CYCLES = 3000
 PER_TARGET_CYCLES = 500
 RESIZE = 1.25
@@ -105,8 +106,8 @@ def parse(argv):
     p.add_argument("--variants", default=",".join(v.name for v in VARIANTS), metavar="LIST",
                    help="variants run at the smallest and largest target count ('none': only "
                         "the baseline series)")
-    p.add_argument("--discards", type=int, default=50, metavar="N",
-                   help="discards by the initiator per run (default 50)")
+    p.add_argument("--discards", type=int, default=40, metavar="N",
+                   help="discards by the initiator per run (default 40)")
     p.add_argument("--every", type=int, default=2000, metavar="I",
                    help="initiator instructions between discards (default 2000)")
     p.add_argument("--base", metavar="FILE",
@@ -184,7 +185,7 @@ def scenario(variant, targets, discards, every, target_insns=None):
     footprint = PAGE if pages == 1 else 2 * stride
     initiator = (discards + 1) * every
     shootdowns = pages if "firmware.shootdown.batch" in variant.settings else 1
-    per_discard = every + min(pages, 2) * FAULT_CYCLES + \
+    per_discard = every + min(pages, 2) * FAULT_CYCLES + pages * ZAP_PAGE_CYCLES + \
         shootdowns * (SHOOTDOWN_CYCLES + PER_TARGET_CYCLES * targets)
     target_insns = target_insns or every + discards * per_discard
     lines = [f"# scripts/study-shootdown: variant {variant.name}, {targets} target(s), "
@@ -428,6 +429,7 @@ def plot(rows, mechanisms, out, files):
         left.plot(xs, [p[2] for p in pts], marker="^", linestyle="--", color=cmap(i), label=f"{m} p99")
     ticks = sorted({r["targets"] for r in ok if r["variant"] == "baseline"})
     left.set_xscale("log", base=2)
+    left.set_yscale("log")      # the mechanisms differ by 10x and more: both readable
     left.set_xticks(ticks)
     left.set_xticklabels([str(t) for t in ticks])
     left.minorticks_off()
