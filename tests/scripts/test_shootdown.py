@@ -68,7 +68,12 @@ class StudyTest(unittest.TestCase):
             mine = [(r["variant"], r["targets"]) for r in rows if r["mechanism"] == m]
             self.assertEqual(len(mine), 3 + 3 * 2, m)
         for r in rows:
-            self.assertEqual(r["status"], "ok", r)
+            # n/a: a combination this tlmmu refuses (an IPI option with broadcast), with why.
+            self.assertIn(r["status"], ("ok", "n/a"), r)
+            if r["status"] == "n/a":
+                self.assertNotEqual(r["variant"], "baseline", r)
+                self.assertIn("refused", r["note"], r)
+                continue
             self.assertNotEqual(r["targets_outlast"], "no", r)
             if r["variant"] == "baseline":
                 # Every target is a real one: each shootdown reaches all of them.
@@ -89,7 +94,8 @@ class StudyTest(unittest.TestCase):
                 self.assertEqual(t[f"{m} p50"], base[(m, t["targets"])]["p50"])
                 self.assertEqual(t[f"{m} p99"], base[(m, t["targets"])]["p99"])
         by_key = {(r["mechanism"], r["variant"], r["targets"]): r for r in rows}
-        self.assertEqual(len(variants), len(mechs) * 4 * 2)
+        self.assertEqual(len(variants), sum(r["status"] == "ok" for r in rows
+                                            if r["variant"] != "baseline" or r["targets"] != "2"))
         for v in variants:
             r = by_key[(v["mechanism"], v["variant"], v["targets"])]
             for col, key in (("p50", "p50"), ("p99", "p99"), ("shootdowns", "shootdowns"),
