@@ -489,7 +489,7 @@ def plot(rows, mechanisms, out, files):
     right.set_ylabel("initiator latency p50 (cycles)")
     right.set_title("Variants")
     right.grid(axis="y", alpha=0.3)
-    right.legend(fontsize=8)
+    right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))   # clear of the bars
     fig.tight_layout()
     save_figure(fig, out, "shootdown_scaling", files)
     plt.close(fig)
