@@ -50,18 +50,37 @@ def _flatten(prefix, value, out):
         out[prefix] = value
 
 
+def _query(tlmmu, flag):
+    """tlmmu's answer to an informational flag (--list-keys...), its failure one line."""
+    try:
+        proc = subprocess.run([tlmmu, flag], capture_output=True, text=True, timeout=60)
+    except OSError as e:
+        raise UserError(f"cannot run {tlmmu} {flag}: {e}")
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise UserError(f"{tlmmu} {flag} failed (exit {proc.returncode}): {last}")
+    return proc
+
+
+def allowed_values(tlmmu, key):
+    """The values tlmmu accepts for a key of enumerated values, from `tlmmu --list-keys-json`
+    ({key: {allowed: "a, b", ...}}), so that a study can tell which choices this build has."""
+    try:
+        info = json.loads(_query(tlmmu, "--list-keys-json").stdout)
+    except ValueError:
+        raise UserError(f"{tlmmu} --list-keys-json did not print JSON")
+    entry = info.get(key) if isinstance(info, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("allowed"), str):
+        raise UserError(f"{tlmmu} --list-keys-json: no allowed values for '{key}'")
+    return [v.strip() for v in entry["allowed"].split(",") if v.strip()]
+
+
 def list_keys(tlmmu):
     """Every configuration key tlmmu accepts, from `tlmmu --list-keys` (key -> default).
 
     Today it prints the defaults as a JSON tree; a YAML tree or a 'key ...' line per key (the
     first word of each line) are read too."""
-    try:
-        proc = subprocess.run([tlmmu, "--list-keys"], capture_output=True, text=True, timeout=60)
-    except OSError as e:
-        raise UserError(f"cannot run {tlmmu} --list-keys: {e}")
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise UserError(f"{tlmmu} --list-keys failed (exit {proc.returncode}): {last}")
+    proc = _query(tlmmu, "--list-keys")
     keys = {}
     tree = None
     try:

@@ -95,7 +95,9 @@ class Configs:
         return ", ".join(f"{short(k)}={v}" for k, v in zip(self.keys, values))
 
 
-def _save(fig, out, name, files):
+def save_figure(fig, out, name, files):
+    """fig as NAME.png and NAME.svg, byte-identical from run to run (fixed SVG ids, no date or
+    software version in the files), so regenerated pictures show up in git only when they change."""
     import matplotlib
     matplotlib.rcParams["svg.hashsalt"] = "tlmmu"
     for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None})):
@@ -104,7 +106,7 @@ def _save(fig, out, name, files):
         files.append(path)
 
 
-def _write_csv(path, header, rows, files):
+def write_csv(path, header, rows, files):
     text = io.StringIO()
     w = csv.writer(text, lineterminator="\n")
     w.writerow(header)
@@ -126,7 +128,7 @@ def cpi_stack(columns, configs, out, files, plt):
     for values, rows in configs.groups.items():
         means = [mean([to_number(r[f"derived.cpi_stack.{c}"]) or 0.0 for r in rows]) for c in comps]
         table.append((values, len(rows), means))
-    _write_csv(os.path.join(out, "cpi_stack.csv"),
+    write_csv(os.path.join(out, "cpi_stack.csv"),
                ["configuration"] + configs.keys + ["runs"] + comps + ["total"],
                [[configs.label(v)] + list(v) + [n] + [fmt(m) for m in means] + [fmt(sum(means))]
                 for v, n, means in table], files)
@@ -145,7 +147,7 @@ def cpi_stack(columns, configs, out, files, plt):
     ax.set_title("CPI stack per configuration" + (" (mean over repeats)" if any(t[1] > 1 for t in table) else ""))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title="component")
     ax.grid(axis="y", alpha=0.3)
-    _save(fig, out, "cpi_stack", files)
+    save_figure(fig, out, "cpi_stack", files)
     plt.close(fig)
 
 
@@ -188,7 +190,7 @@ def line(columns, rows, meta, args, out, files, plt):
             ys = per_x[xv]
             table.append((bvals, xv, len(ys), mean(ys), min(ys), max(ys)))
     name = re.sub(r"[^A-Za-z0-9.]+", "_", f"{args.y}_vs_{x}")
-    _write_csv(os.path.join(out, f"{name}.csv"),
+    write_csv(os.path.join(out, f"{name}.csv"),
                ["by"] + by + [x, "runs", "mean", "min", "max"],
                [[groups.label(b) if by else ""] + list(b) + [xv, n, fmt(m), fmt(lo), fmt(hi)]
                 for b, xv, n, m, lo, hi in table], files)
@@ -217,7 +219,7 @@ def line(columns, rows, meta, args, out, files, plt):
     ax.grid(alpha=0.3)
     if by:
         ax.legend(fontsize=8, title=", ".join(short(b) for b in by), title_fontsize=8)
-    _save(fig, out, name, files)
+    save_figure(fig, out, name, files)
     plt.close(fig)
     return name
 
@@ -267,7 +269,7 @@ def hist_plots(directory, configs, out, files, plt):
     for name in names:
         fname = "hist_" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
         edges = sorted({k for acc in per_config.values() for k in acc.get(name, {})})
-        _write_csv(os.path.join(out, f"{fname}.csv"),
+        write_csv(os.path.join(out, f"{fname}.csv"),
                    ["configuration"] + configs.keys + ["low", "high", "count"],
                    [[configs.label(v)] + list(v) + [lo, hi, acc.get(name, {})[(lo, hi)]]
                     for v, acc in per_config.items() for lo, hi in edges
@@ -296,7 +298,7 @@ def hist_plots(directory, configs, out, files, plt):
         ax.set_xlabel(f"{name} (cycles; log2 buckets)")
         ax.set_title(f"{name}: histogram per configuration (count, summed over cores and repeats)", fontsize=10)
         fig.colorbar(image, ax=ax, label="count")
-        _save(fig, out, fname, files)
+        save_figure(fig, out, fname, files)
         plt.close(fig)
 
 

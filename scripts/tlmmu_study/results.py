@@ -164,10 +164,22 @@ def write_sqlite(path, columns, rows, meta):
         os.remove(tmp)
     db = sqlite3.connect(tmp)
     try:
-        quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+        # A table has at most SQLITE_LIMIT_COLUMN (2000) columns, and each core adds about 120
+        # statistics: past the limit (many-core runs) the per-core ones move to a long table,
+        # core_stats(run, core, stat, value), and results keeps the rest (sums included).
+        limit = db.getlimit(sqlite3.SQLITE_LIMIT_COLUMN) if hasattr(db, "getlimit") else 2000
+        per_core = [c for c in columns if _CORE.match(c)] if len(columns) > limit else []
+        wide = [c for c in columns if c not in set(per_core)]
+        quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in wide)
         db.execute(f"CREATE TABLE results ({quoted})")
-        db.executemany(f"INSERT INTO results VALUES ({', '.join('?' * len(columns))})",
-                       [[_typed(r.get(c, "")) for c in columns] for r in rows])
+        db.executemany(f"INSERT INTO results VALUES ({', '.join('?' * len(wide))})",
+                       [[_typed(r.get(c, "")) for c in wide] for r in rows])
+        if per_core:
+            db.execute("CREATE TABLE core_stats (run, core, stat, value)")
+            db.executemany("INSERT INTO core_stats VALUES (?, ?, ?, ?)",
+                           [(r["run"], int(m.group(1)), m.group(2), _typed(r[c]))
+                            for r in rows for c, m in ((c, _CORE.match(c)) for c in per_core)
+                            if r.get(c, "") != ""])
         run_cols = ["run", "idx", "status", "exit_code", "error", "seed", "repeat", "version",
                     "command", "host_seconds", "dir", "engine", "slurm_job", "slurm_state"]
         db.execute(f"CREATE TABLE runs ({', '.join(run_cols)})")
