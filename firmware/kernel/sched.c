@@ -123,7 +123,11 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid) {
         mm->asid_stamp[core] = ++k->stamp;
         /* lazy_tlb: an initiator that saw another mm active here skipped this core and marked
          * it stale. active_mm is set before stale_mask is read, with no HAL call between, so a
-         * shootdown either sees mm active here (and interrupts the core) or its mark is seen. */
+         * shootdown either sees mm active here (and interrupts the core) or its mark is seen.
+         * The switch is made visible at this core's time (synced first, as the initiator syncs
+         * before it reads active_mm): a core running ahead of the others in its quantum would
+         * otherwise show a switch that an earlier shootdown must not see yet. */
+        if (k->smp.on && k->smp.lazy_tlb) hal_sync();
         k->active_mm[core] = mm;
         if (mm->stale_mask & bit) {
             mm->stale_mask &= ~bit;

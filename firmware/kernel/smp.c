@@ -246,6 +246,10 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
 static void shootdown_one(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
     struct fw_mm* mm = f->mm;
     uint64_t targets = 0;
+    /* lazy_tlb reads the other cores' active_mm: at this core's time, not ahead of it (the
+     * other cores' switches up to now are in, none of a core that runs ahead), so that whom
+     * it interrupts does not depend on the quantum. sched.c syncs before it writes one. */
+    if (k->smp.lazy_tlb) hal_sync();
     for (unsigned c = 0; c < k->cores; ++c) {
         if (c == core || !tlb_core_may_cache(k, c, mm)) continue;
         uint64_t bit = (uint64_t)1 << c;

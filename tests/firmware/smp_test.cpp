@@ -863,6 +863,25 @@ TEST_F(SmpTest, LazyTlbSkipsCoresRunningOtherAddressSpaces) {
     hal().current_core = 0;
 }
 
+// lazy_tlb decides from the other cores' active_mm, host state that a core running ahead in its
+// quantum would show too early: the initiator syncs before it reads it, a switch before it
+// writes it (the platform's ShootdownVariants.LazyTlbDoesNotDependOnTheQuantum shows the effect).
+TEST_F(SmpTest, LazyTlbSyncsBeforeItReadsOrWritesActiveMm) {
+    bootSmp(with([](SmpBoot& b) { b.lazy_tlb = true; }));
+    const int pid = threadsOnCores(4);
+    const int other = create(2);
+    hal().current_core = 2;
+    std::uint64_t syncs = hal().sync_calls;
+    ASSERT_EQ(switchTo(other, 2), FW_OK);
+    EXPECT_EQ(hal().sync_calls, syncs + 1);
+    hal().current_core = 0;
+    syncs = hal().sync_calls;
+    // One sync before the targets are chosen, one before the IPI (send_ipi), one per ack.
+    ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
+    EXPECT_EQ(sd(1).handled + sd(3).handled, 2u);
+    EXPECT_EQ(hal().sync_calls, syncs + 1 + 1 + 2);
+}
+
 TEST_F(SmpTest, WithoutLazyTlbEveryAsidHolderIsInterrupted) {
     bootSmp();
     const int pid = threadsOnCores(4);

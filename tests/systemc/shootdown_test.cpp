@@ -7,42 +7,11 @@
 #include <map>
 #include <sstream>
 
+#include "ShootdownScenarios.h"
 #include "SystemTestUtil.h"
 
 namespace tlmmu::test {
 namespace {
-
-// One process, `threads` threads on cores 0..threads-1, each streaming over a 16 KiB window of
-// a shared 64 KiB region; thread 0's events are `events`.
-std::string threadsScenario(unsigned threads, const std::string& events,
-                            std::uint64_t instructions = 4000) {
-    std::ostringstream s;
-    s << "processes:\n  - name: app\n    vmas:\n"
-      << "      - {start: 0x400000, size: 64KiB, prot: rx}\n"
-      << "      - {start: 0x10000000, size: 64KiB, prot: rw}\n    threads:\n";
-    for (unsigned t = 0; t < threads; ++t) {
-        s << "      - core: " << t << "\n        workload: {pattern: stream, footprint: 16KiB, "
-          << "data_base: 0x10000000, code_footprint: 4KiB, instructions: " << instructions
-          << ", refs_per_instruction: 1, write_fraction: 0}\n";
-        if (t == 0 && !events.empty()) s << "        events:\n" << events;
-    }
-    return s.str();
-}
-
-// 1-cycle instructions, free TLB lookups and interconnect, 100-cycle memory, 1000-cycle IPIs.
-std::string system(unsigned cores, const std::string& scenario, const std::string& extra = "") {
-    return "cores: " + std::to_string(cores) + R"(
-core: {base_cpi: 1}
-mmu: {format: x86_64}
-tlb: {l1i: {latency_cycles: 0}, l1d: {latency_cycles: 0}, l2: {latency_cycles: 0}}
-memory: {latency_cycles: 100}
-interconnect: {latency_cycles: 0}
-ipi: {latency_cycles: 1000}
-firmware: {irq_entry_cycles: 200, irq_exit_cycles: 100}
-checker: {enabled: true}
-workload: {scenario: )" +
-           writeFile("s.yaml", scenario) + "}\n" + extra;
-}
 
 struct Slice {
     unsigned core;
@@ -167,50 +136,6 @@ TEST(Shootdown, AllCoresInitiatingAtOnceComplete) {
     EXPECT_EQ(u(r["processes"]["app"]["data_mismatches"]), 0u);
 }
 
-// 8 threads on 8 cores, with every kind of event (discard, unmap and map again, protect, fork,
-// thread exit, swapping under a memory limit): the checker sees no stale translation used, and
-// checked mode no wrong data.
-// t1 protects the VMA at 0x20000000 that t2 unmaps at 7000 and maps again at 12000: a protect
-// in between fails the run, so t1's must come before or after t2's window in simulated time,
-// which depends on the cores' speeds (that the shootdown mechanism changes): `protects` gives
-// t1's two instruction counts.
-std::string stressScenario(std::pair<unsigned, unsigned> protects = {5000, 9000}) {
-    std::ostringstream s;
-    s << "processes:\n  - name: app\n    vmas:\n"
-      << "      - {start: 0x400000, size: 64KiB, prot: rx}\n"
-      << "      - {start: 0x10000000, size: 256KiB, prot: rw}\n"
-      << "      - {start: 0x20000000, size: 64KiB, prot: rw}\n    threads:\n";
-    for (unsigned t = 0; t < 8; ++t) {
-        s << "      - core: " << t << "\n        workload: {pattern: random, footprint: 256KiB, "
-          << "data_base: 0x10000000, code_footprint: 4KiB, instructions: 20000, "
-          << "refs_per_instruction: 0.5, write_fraction: 0.4, checked: true}\n        events:\n";
-        s << "          - {at: " << 1000 + 150 * t << ", every: 1500, count: 10, discard: "
-          << "{start: " << 0x10000000 + 0x4000 * t << ", size: 8KiB}}\n";
-        if (t == 0) s << "          - {at: 3000, fork: child}\n";
-        if (t == 1)
-            s << "          - {at: " << protects.first
-              << ", protect: {start: 0x20000000, size: 64KiB, prot: r}}\n"
-              << "          - {at: " << protects.second
-              << ", protect: {start: 0x20000000, size: 64KiB, prot: rw}}\n";
-        if (t == 2)
-            s << "          - {at: 7000, unmap: {start: 0x20000000, size: 64KiB}}\n"
-              << "          - {at: 12000, map: {start: 0x20000000, size: 64KiB, prot: rw}}\n";
-        if (t == 7) s << "          - {at: 15000, exit: true}\n";
-    }
-    s << "  - name: child\n    forked_from: app\n    core: 3\n    workload: {pattern: random, "
-      << "footprint: 256KiB, data_base: 0x10000000, code_footprint: 4KiB, instructions: 10000, "
-      << "refs_per_instruction: 0.5, write_fraction: 0.5, checked: true}\n";
-    return s.str();
-}
-
-// Swapping under a memory limit, on top of the events.
-const std::string kStressSets = "--set firmware.memory_limit_frames=72";
-
-std::string stressSystem(std::pair<unsigned, unsigned> protects = {5000, 9000}) {
-    return system(8, stressScenario(protects),
-                  "swap: {slots: 4096, latency_cycles: 2000}\nsched: {time_slice_cycles: 20000}\n");
-}
-
 // Many shootdowns and swapping, no stale translation used, no wrong data, every instruction run.
 void expectStressRunSafe(const nlohmann::json& r) {
     EXPECT_GT(u(r["shootdown"]["count"]), 50u);
@@ -289,12 +214,11 @@ TEST(Shootdown, BroadcastLatencyDoesNotDependOnTheQuantum) {
     EXPECT_EQ(a["shootdown"]["latency"], b["shootdown"]["latency"]);
 }
 
-// The stress run under broadcast. No target pays for a shootdown any more, so t2 reaches its
-// unmap (7000) before t1 reaches 9000: t1's protects move to 3000 and 4500, before it.
+// The stress run under broadcast.
 TEST(Shootdown, BroadcastStressEightThreadsEveryEventNoViolation) {
-    const auto r = runProgram(stressSystem({3000, 4500}), kStressSets + " " + kBroadcast +
-                                                              "--set invalidation.base_cycles=100 "
-                                                              "--set invalidation.hop_cycles=20");
+    const auto r = runProgram(stressSystem(), kStressSets + " " + kBroadcast +
+                                                  "--set invalidation.base_cycles=100 "
+                                                  "--set invalidation.hop_cycles=20");
     expectStressRunSafe(r);
     EXPECT_GT(u(r["shootdown"]["broadcasts"]), u(r["shootdown"]["count"]));
     EXPECT_EQ(u(r["shootdown"]["ipis"]), 0u);
