@@ -18,6 +18,9 @@ std::unique_ptr<TlbInterface> makeTlb(const TlbConfig& c) {
 Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_override)
     : config_(config), format_(config.format()), clock_(config.frequency_ghz) {
     const Mmu::TlbFactory make_tlb = make_tlb_override ? make_tlb_override : makeTlb;
+    // A core that fails stops the run (sc_stop); its error is the message, not SystemC's note.
+    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                            sc_core::SC_DO_NOTHING);
     tlm::tlm_global_quantum::instance().set(clock_.cycles(config.quantum_cycles));
     memory_ = std::make_unique<Memory>("memory", config.memory, clock_);
     interconnect_ =
@@ -205,7 +208,7 @@ void Platform::run(const std::function<void()>& progress) {
     do {
         sc_core::sc_start(slice, sc_core::SC_EXIT_ON_STARVATION);
         progress();
-    } while (sc_core::sc_pending_activity());
+    } while (sc_core::sc_pending_activity() && sc_core::sc_get_status() != sc_core::SC_STOPPED);
 }
 
 std::uint64_t Platform::instructions() const {

@@ -148,6 +148,9 @@ void Core::run() {
     } catch (const std::runtime_error& e) {
         error_ = std::string(name()) + ": " + e.what();
     }
+    // The run has failed: stop it. The other cores would otherwise go on without this one,
+    // waiting for its acknowledgements or for a lock it holds, for a very long simulated time.
+    if (!error_.empty()) sc_core::sc_stop();
 }
 
 void Core::runTask(Task& task, std::uint64_t slice_cycles) {

@@ -282,6 +282,27 @@ TEST(Shootdown, LostIpisAreRecoveredByTheTimeout) {
 }
 
 // With fail_on_violation, a violation fails the run (exit 1) with the first one in words.
+// A core whose task fails (here an event on a range another thread unmapped) stops the whole
+// run at once, exit 1: the others would otherwise wait for its acknowledgements, and for the
+// lock their initiator holds meanwhile, through a thousand timeouts.
+TEST(Shootdown, AFailingCoreStopsTheRun) {
+    std::ostringstream s;
+    s << "processes:\n  - name: app\n    vmas:\n"
+      << "      - {start: 0x400000, size: 64KiB, prot: rx}\n"
+      << "      - {start: 0x10000000, size: 64KiB, prot: rw}\n"
+      << "      - {start: 0x20000000, size: 64KiB, prot: rw}\n    threads:\n";
+    for (unsigned t = 0; t < 2; ++t)
+        s << "      - core: " << t << "\n        workload: {pattern: stream, footprint: 16KiB, "
+          << "data_base: 0x10000000, code_footprint: 4KiB, instructions: 100000, "
+          << "refs_per_instruction: 1, write_fraction: 0.5}\n        events:\n"
+          << (t == 0 ? "          - {at: 100, unmap: {start: 0x20000000, size: 64KiB}}\n"
+                       "          - {at: 500, every: 500, count: 150, discard: {start: "
+                       "0x10000000, size: 16KiB}}\n"
+                     : "          - {at: 20000, protect: {start: 0x20000000, size: 4KiB, "
+                       "prot: r}}\n");
+    runProgram(system(2, s.str()), "", 1);
+}
+
 TEST(Shootdown, AViolationFailsTheRunWhenAsked) {
     runProgram(discardingSystem(),
                "--set firmware.shootdown.inject=skip_remote_flush "
