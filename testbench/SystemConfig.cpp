@@ -320,7 +320,7 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
         s.notes.push_back(where + ": " + key + ": has no effect after " + c.where(decider) + ": " +
                           why);
     }
-    if (s.shootdown_mechanism == "broadcast") s.checkBroadcast(c);
+    if (s.shootdown_mechanism != "ipi") s.checkMechanism(c);
     if (s.workload_format != "synthetic" && s.trace.empty())
         throw InputError("workload.trace: required when workload.format is " + s.workload_format);
     // Checks the format (and the generic parameters) now, with the key in the message.
@@ -366,21 +366,28 @@ SystemConfig SystemConfig::fromConfig(Config& c) {
     return s;
 }
 
-void SystemConfig::checkBroadcast(const Config& c) const {
+void SystemConfig::checkMechanism(const Config& c) const {
     const auto refuse = [&c](const std::string& key, const std::string& what) {
         const std::string where = c.where(key);
         throw InputError((where.empty() ? "" : where + ": ") + key + ": " + what);
     };
-    // IPI options: a broadcast sends no IPI, so they would have no effect.
+    // IPI options: directed and broadcast invalidations send no IPI, so they would have no
+    // effect (lazy_tlb spares cores an interrupt; nothing interrupts them here).
     const std::pair<const char*, bool> ipi_options[] = {
         {"firmware.shootdown.early_ack", early_ack},
         {"firmware.shootdown.concurrent_flush", concurrent_flush},
         {"firmware.shootdown.lazy_tlb", lazy_tlb}};
     for (const auto& [key, on] : ipi_options)
         if (on)
-            refuse(key, "true is refused with firmware.shootdown.mechanism broadcast (an IPI "
-                        "option; a broadcast sends no IPI)");
-    if (inject == "skip_ack_wait" || inject == "skip_local_flush")
+            refuse(key, "true is refused with firmware.shootdown.mechanism " + shootdown_mechanism +
+                            " (an IPI option; " + shootdown_mechanism + " sends no IPI)");
+    if (inject == "skip_ack_wait")
+        refuse("firmware.shootdown.inject",
+               "skip_ack_wait is refused with firmware.shootdown.mechanism " + shootdown_mechanism +
+                   " (there are no acknowledgements; skip_remote_flush is the injection that "
+                   "applies)");
+    if (shootdown_mechanism != "broadcast") return;
+    if (inject == "skip_local_flush")
         refuse("firmware.shootdown.inject",
                inject + " is refused with firmware.shootdown.mechanism broadcast (it would leave "
                         "nothing stale; skip_remote_flush is the injection that applies)");

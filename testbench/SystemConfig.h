@@ -79,10 +79,10 @@ struct SystemConfig {
     // rule both fromConfig (which refuses such keys) and toYaml (which leaves them out) use.
     // decider: set to the key whose value makes `key` ineffective.
     std::string inapplicable(const std::string& key, std::string* decider = nullptr) const;
-    // firmware.shootdown.mechanism broadcast: refuses the IPI options set true, the injections
-    // that would leave nothing stale, and too few ASIDs for one per core (InputError naming
-    // the key).
-    void checkBroadcast(const Config& config) const;
+    // firmware.shootdown.mechanism directed or broadcast: refuses the IPI options set true, the
+    // injections that would leave nothing stale, and (broadcast) too few ASIDs for one per core
+    // (InputError naming the key).
+    void checkMechanism(const Config& config) const;
     // Keys of the file that --set made ineffective (printed as notes, not refused).
     std::vector<std::string> notes;
     // The resolved configuration (defaults included, keys without effect left out) as YAML that

@@ -78,6 +78,12 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     if (c->shootdown != FW_SHOOTDOWN_IPI && c->shootdown != FW_SHOOTDOWN_DIRECTED &&
         c->shootdown != FW_SHOOTDOWN_BROADCAST)
         return FW_ERR_INVAL;
+    /* IPI options have no meaning without IPIs (lazy_tlb spares a core an interrupt), nor
+     * skipping the acknowledgements. */
+    if (c->shootdown != FW_SHOOTDOWN_IPI &&
+        (c->concurrent_flush || c->early_ack || c->lazy_tlb ||
+         (c->inject & FW_INJECT_SKIP_ACK_WAIT) != 0))
+        return FW_ERR_INVAL;
     if (c->shootdown == FW_SHOOTDOWN_BROADCAST) {
         /* IPI options have no meaning without IPIs; the only injection that leaves a stale
          * entry behind is skipping the other cores (the sync cannot be skipped: the model

@@ -539,14 +539,21 @@ TEST_F(BadInput, KeysWithoutEffectAreRefusedWithTheReason) {
 // Mechanism broadcast sends no IPI: the IPI options set true, the injections that would leave
 // nothing stale, too few ASIDs for one global ASID per core, and the invalidation controller's
 // timing with mechanism ipi (no effect) are refused, naming the keys.
-TEST_F(BadInput, BroadcastRefusesWhatHasNoEffectWithIt) {
+TEST_F(BadInput, DirectedAndBroadcastRefuseWhatHasNoEffectWithThem) {
     const std::string bcast = "cores: 2\nfirmware: {shootdown: {mechanism: broadcast, ";
-    for (const char* key : {"early_ack", "concurrent_flush", "lazy_tlb"})
-        expectRefusal(bcast + key + ": true}}\n",
-                      {std::string("CFG:2: firmware.shootdown.") + key +
-                       ": true is refused with firmware.shootdown.mechanism broadcast (an "
-                       "IPI option; a broadcast sends no IPI)"});
-    for (const char* inject : {"skip_ack_wait", "skip_local_flush"})
+    for (const std::string mechanism : {"directed", "broadcast"}) {
+        const std::string m = "cores: 2\nfirmware: {shootdown: {mechanism: " + mechanism + ", ";
+        for (const char* key : {"early_ack", "concurrent_flush", "lazy_tlb"})
+            expectRefusal(m + key + ": true}}\n",
+                          {std::string("CFG:2: firmware.shootdown.") + key +
+                           ": true is refused with firmware.shootdown.mechanism " + mechanism +
+                           " (an IPI option; " + mechanism + " sends no IPI)"});
+        expectRefusal(m + "inject: skip_ack_wait}}\n",
+                      {"CFG:2: firmware.shootdown.inject: skip_ack_wait is refused with "
+                       "firmware.shootdown.mechanism " +
+                       mechanism + " (there are no acknowledgements"});
+    }
+    for (const char* inject : {"skip_local_flush"})
         expectRefusal(bcast + "inject: " + inject + "}}\n",
                       {std::string("CFG:2: firmware.shootdown.inject: ") + inject +
                        " is refused with firmware.shootdown.mechanism broadcast"});
