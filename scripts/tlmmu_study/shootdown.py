@@ -58,6 +58,14 @@ VARIANTS = [
 ]
 BY_NAME = {v.name: v for v in VARIANTS}
 
+# Keys a mechanism needs beyond the base configuration (configs/haswell.yaml is an x86 core:
+# IPIs only). Broadcast's timing is assumed, as no public figure gives it: a 200-cycle issue and
+# completion (INVLPGB + TLBSYNC, TLBI-IS + DSB) and 10 cycles per Mmu reached on the way (a
+# few ring stops each), i.e. 840 cycles to reach 64 cores.
+MECHANISM_SETTINGS = {
+    "broadcast": {"invalidation.base_cycles": 200, "invalidation.hop_cycles": 10},
+}
+
 # A first guess of the cycles a discard costs the initiator, to give the targets enough
 # instructions to outlast it (a target's CPI is at least 1): the refault of each touched page (a
 # demand-zero fault zeroes a page: about 17000 cycles on configs/default.yaml), the zap of the
@@ -251,6 +259,7 @@ def run_settings(out, case, discards, every):
     name = f"scenarios/{case.variant.name}-t{case.targets}-{digest}.yaml"
     write_atomic(os.path.join(out, name), text)
     settings = {"cores": case.targets + 1, "workload.scenario": name, MECHANISM_KEY: case.mechanism}
+    settings.update(MECHANISM_SETTINGS.get(case.mechanism, {}))
     settings.update(case.variant.settings)
     return settings
 

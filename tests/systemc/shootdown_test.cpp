@@ -257,7 +257,6 @@ TEST(Shootdown, LostIpisAreRecoveredByTheTimeout) {
     EXPECT_EQ(u(r["processes"]["app"]["instructions"]), 80000u);
 }
 
-// With fail_on_violation, a violation fails the run (exit 1) with the first one in words.
 // A core whose task fails (here an event on a range another thread unmapped) stops the whole
 // run at once, exit 1: the others would otherwise wait for its acknowledgements, and for the
 // lock their initiator holds meanwhile, through a thousand timeouts.
@@ -279,6 +278,7 @@ TEST(Shootdown, AFailingCoreStopsTheRun) {
     runProgram(system(2, s.str()), "", 1);
 }
 
+// With fail_on_violation, a violation fails the run (exit 1) with the first one in words.
 TEST(Shootdown, AViolationFailsTheRunWhenAsked) {
     runProgram(discardingSystem(),
                "--set firmware.shootdown.inject=skip_remote_flush "
