@@ -117,10 +117,6 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     for (auto& t : tasks_)
         for (const TaskEvent& e : t->events)
             if (e.kind == TaskEvent::Kind::Fork) process_tasks_[e.child].front()->parent = t.get();
-    for (const auto& threads : process_tasks_)
-        multicore_.push_back(std::any_of(threads.begin(), threads.end(), [&](const OsTask* t) {
-            return t->core != threads.front()->core;
-        }));
 }
 
 MemoryManagerOs::~MemoryManagerOs() = default;
@@ -238,13 +234,14 @@ void MemoryManagerOs::boot(unsigned core) {
 // Round robin over the core's runnable tasks, starting after the one it ran last.
 OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
     CoreState& c = cores_[core];
-    // A thread of an address space spread over several cores may be interrupted by the others:
-    // it keeps within their IPI latency of them (LocalTime::limitQuantum).
+    // With several cores any core may be interrupted by another (a shootdown for an address
+    // space whose translations it may still hold, though it runs another one now; an eviction
+    // of one of its pages): it keeps within the IPI latency of them (LocalTime::limitQuantum),
+    // so that an IPI never arrives in its past. One core needs no such limit.
     auto dispatch = [this](OsTask* t) {
-        return Dispatch{t, config_.time_slice_cycles,
-                        t && multicore_[t->process]
-                            ? std::max<std::uint64_t>(1, config_.ipi_latency_cycles)
-                            : 0};
+        return Dispatch{
+            t, config_.time_slice_cycles,
+            t && config_.cores > 1 ? std::max<std::uint64_t>(1, config_.ipi_latency_cycles) : 0};
     };
     if (c.fresh) {
         c.fresh = false;

@@ -120,7 +120,6 @@ class MemoryManagerOs final : public OperatingSystem {
     bool shared_created_ = false;
     std::vector<std::unique_ptr<OsTask>> tasks_;
     std::vector<std::vector<OsTask*>> process_tasks_;
-    std::vector<bool> multicore_; // by process: threads on several cores (they interrupt each other)
     bool created_ = false; // the processes that exist at boot
     mutable std::vector<CoreState> cores_;
     std::map<std::size_t, ProcessStats> final_stats_; // by process, kept when the pid is reused
