@@ -47,15 +47,22 @@ tlm::tlm_response_status InvalidationController::command(std::uint64_t value,
 
 void InvalidationController::broadcast(const sc_core::sc_time& delay) {
     const unsigned n = mmu_socket.size();
-    sc_core::sc_time slowest = sc_core::SC_ZERO_TIME; // the longest an Mmu took to apply it
+    const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
+    busy_.resize(n, sc_core::SC_ZERO_TIME);
+    sc_core::sc_time done_all = now + operationTime(n); // every Mmu reached
     for (unsigned c = 0; c < n; ++c) {
         const sc_core::sc_time reached = delay + operationTime(c + 1);
         sc_core::sc_time applied = reached; // this Mmu's own copy: they work in parallel
         send(c, applied);
-        slowest = std::max(slowest, applied - reached);
+        // Each Mmu applies the operations it is sent one after the other: this one starts when
+        // it arrives or when the Mmu has finished the previous one, whichever is later.
+        const sc_core::sc_time start = std::max(sc_core::sc_time_stamp() + reached, busy_[c]);
+        busy_[c] = start + (applied - reached);
+        // Its completion travels on through the Mmus after it, as the operation did.
+        done_all = std::max(done_all, busy_[c] + operationTime(n) - operationTime(c + 1));
     }
     sc_core::sc_time& complete = complete_[issuer_];
-    complete = std::max(complete, sc_core::sc_time_stamp() + delay + operationTime(n) + slowest);
+    complete = std::max(complete, done_all);
     ++broadcasts_;
 }
 

@@ -9,8 +9,11 @@
 //    posted; the COMMAND write adds nothing. The operation travels the n Mmus one after the other
 //    in core order: the k-th (k = 1 .. n) gets it at the write's time + base + k * hop. The
 //    Mmus apply it in parallel: each is called with its own copy of that delay, and what an Mmu
-//    adds (the time it takes to apply it) is not added to the others'. The issuer's broadcast
-//    completes at write time + base + n * hop + the largest time an Mmu added;
+//    adds (the time it takes to apply it) is not added to the others'. An Mmu applies the
+//    broadcasts it gets one after the other (a second one waits until it is done with the
+//    first), and its completion travels on through the Mmus after it: the issuer's broadcast
+//    completes at the latest, over the Mmus, of (when it applied it + the remaining hops); for
+//    one broadcast, write time + base + n * hop + the largest time an Mmu added;
 //  - sync (INVAL_CMD_SYNC): the write's delay is extended to the latest completion of the
 //    ISSUER's broadcasts so far (nothing when they are all complete): no wait(), the issuer's
 //    local time moves on.
@@ -72,6 +75,8 @@ class InvalidationController : public sc_core::sc_module {
     // Per issuing core: the absolute time its last broadcast completes (sized to the Mmus at
     // the first broadcast or sync, when every socket is bound).
     std::vector<sc_core::sc_time> complete_;
+    // By Mmu: when it has applied every broadcast sent to it so far (they queue there).
+    std::vector<sc_core::sc_time> busy_;
 
     RegisterBank regs_;
     Register va_{regs_, "VA", INVAL_REG_VA};

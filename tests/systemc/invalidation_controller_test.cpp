@@ -474,6 +474,24 @@ TEST_F(InvalidationControllerTest, MmusApplyABroadcastInParallel) {
     });
 }
 
+// Broadcasts posted back to back queue at each Mmu: the second starts there when the first is
+// applied. Mmu 1 (30 cycles each) is the last done: reached at base + 2 hops, then 3 x 30, and
+// its completion travels one more hop.
+TEST_F(InvalidationControllerTest, AnMmuAppliesPostedBroadcastsOneAfterTheOther) {
+    constexpr Cycles kBase = 20, kHop = 7;
+    Clock clock{1.0};
+    Fabric fab("queued", 3, clock, kBase, kHop);
+    const Cycles apply[] = {5, 30, 10};
+    for (unsigned k = 0; k < 3; ++k)
+        fab.mmus[k]->apply = clock.cycles(apply[k]);
+    run([&] {
+        for (Addr va : {0x5000, 0x6000, 0x7000})
+            EXPECT_EQ(fab.command(INVAL_TARGET_ALL, va, sc_core::SC_ZERO_TIME),
+                      sc_core::SC_ZERO_TIME);
+        EXPECT_EQ(clock.toCycles(fab.sync(sc_core::SC_ZERO_TIME)), kBase + 3 * kHop + 3 * 30);
+    });
+}
+
 TEST_F(InvalidationControllerTest, BroadcastOrSyncOfAnIssuerThatIsNoCoreIsRefused) {
     Bench b;
     run([&] {
