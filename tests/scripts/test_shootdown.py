@@ -114,6 +114,27 @@ class StudyTest(unittest.TestCase):
             self.assertEqual(f.read(), before)
 
 
+class ClaimsOnTheHaswellPreset(unittest.TestCase):
+    """The issue's claims on the real model, up to the largest target count (63: 64 cores):
+    ipi's latency does not fall as targets are added, broadcast is cheaper at 63 targets."""
+
+    def test_check_passes_up_to_63_targets(self):
+        tmp = support.TempDir("shootdown-claims")
+        try:
+            proc = support.run([STUDY, "--targets", "1,8,63", "--variants", "none",
+                                "--discards", "5", "--check", "--out", tmp.join("study"),
+                                "--jobs", "2", "-q"], timeout=300)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            self.assertIn("check passed", proc.stdout + proc.stderr)
+            with open(tmp.join("study", "shootdown_scaling.csv"), encoding="utf-8") as f:
+                p50 = {(r["mechanism"], r["targets"]): int(r["p50"]) for r in csv.DictReader(f)}
+            self.assertLess(p50[("ipi", "1")], p50[("ipi", "8")])
+            self.assertLess(p50[("ipi", "8")], p50[("ipi", "63")])
+            self.assertLess(p50[("broadcast", "63")], p50[("ipi", "63")])
+        finally:
+            tmp.remove()
+
+
 def fabricated(p50s):
     """Baseline rows of a shootdown_scaling.csv: {mechanism: {targets: p50}}."""
     return [{"mechanism": m, "variant": "baseline", "targets": t, "p50": p, "p99": p,
