@@ -97,6 +97,27 @@ TEST_F(InitTest, BroadcastRefusesWhatCannotApply) {
               FW_ERR_INVAL);
 }
 
+// DIRECTED sends no IPI either: the IPI options and skipping acknowledgements would have no
+// effect; the local flush is its own, so skipping it applies.
+TEST_F(InitTest, DirectedRefusesTheIpiOptions) {
+    hal().reset(kPhysBytes);
+    const auto directed = [this](const std::function<void(fw_kernel_config&)>& set) {
+        fw_kernel_config c = config();
+        c.cores = 2;
+        c.shootdown = FW_SHOOTDOWN_DIRECTED;
+        set(c);
+        return fw_kernel_init(k, &c, nullptr);
+    };
+    EXPECT_EQ(directed([](fw_kernel_config&) {}), FW_OK);
+    EXPECT_EQ(directed([](fw_kernel_config& c) { c.early_ack = 1; }), FW_ERR_INVAL);
+    EXPECT_EQ(directed([](fw_kernel_config& c) { c.concurrent_flush = 1; }), FW_ERR_INVAL);
+    EXPECT_EQ(directed([](fw_kernel_config& c) { c.lazy_tlb = 1; }), FW_ERR_INVAL);
+    EXPECT_EQ(directed([](fw_kernel_config& c) { c.inject = FW_INJECT_SKIP_ACK_WAIT; }),
+              FW_ERR_INVAL);
+    EXPECT_EQ(directed([](fw_kernel_config& c) { c.inject = FW_INJECT_SKIP_LOCAL_FLUSH; }), FW_OK);
+    EXPECT_EQ(directed([](fw_kernel_config& c) { c.inject = FW_INJECT_SKIP_REMOTE_FLUSH; }), FW_OK);
+}
+
 TEST_F(InitTest, ProcessAndTaskTablesHaveTheirLimits) {
     Boot b;
     b.frames = 256;
