@@ -18,9 +18,6 @@ std::unique_ptr<TlbInterface> makeTlb(const TlbConfig& c) {
 Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_override)
     : config_(config), format_(config.format()), clock_(config.frequency_ghz) {
     const Mmu::TlbFactory make_tlb = make_tlb_override ? make_tlb_override : makeTlb;
-    // A core that fails stops the run (sc_stop); its error is the message, not SystemC's note.
-    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
-                                            sc_core::SC_DO_NOTHING);
     tlm::tlm_global_quantum::instance().set(clock_.cycles(config.quantum_cycles));
     memory_ = std::make_unique<Memory>("memory", config.memory, clock_);
     interconnect_ =
@@ -42,9 +39,8 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         throw InputError("memory.size: at most " + std::to_string(kSwapBase >> 30) + "GiB");
     // The scenario file was read and checked with the configuration; without one, the
     // implicit scenario.
-    scenario_ = config.scenario.empty()
-                    ? std::make_shared<const Scenario>(implicitScenario())
-                    : config.scenario_parsed;
+    scenario_ = config.scenario.empty() ? std::make_shared<const Scenario>(implicitScenario())
+                                        : config.scenario_parsed;
     MemoryManagerWiring wiring;
     wiring.swap_mmio = config.swap_slots ? kSwapBase : 0;
     wiring.ipi_mmio = kIpiBase;
@@ -204,11 +200,12 @@ void Platform::run() {
 }
 
 void Platform::run(const std::function<void()>& progress) {
-    const sc_core::sc_time slice = clock_.cycles(std::max<std::uint64_t>(config_.quantum_cycles, 1) * 100);
+    const sc_core::sc_time slice =
+        clock_.cycles(std::max<std::uint64_t>(config_.quantum_cycles, 1) * 100);
     do {
         sc_core::sc_start(slice, sc_core::SC_EXIT_ON_STARVATION);
         progress();
-    } while (sc_core::sc_pending_activity() && sc_core::sc_get_status() != sc_core::SC_STOPPED);
+    } while (sc_core::sc_pending_activity());
 }
 
 std::uint64_t Platform::instructions() const {
@@ -281,14 +278,15 @@ void Platform::printSummary(std::ostream& out) const {
             const auto& p = json["processes"][name];
             const auto& f = p["firmware"];
             out << "process " << name << " (";
-            if (threads.size() == 1) out << "core " << threads.front()->core;
-            else out << threads.size() << " threads";
-            out << "): " << p["instructions"]
-                << " instructions; faults: demand-zero " << f["faults"]["demand_zero"] << ", cow "
-                << f["faults"]["cow"] << ", swap-in " << f["faults"]["swap_in"] << ", protection "
-                << f["faults"]["protection"] << "; pages copied " << f["pages_copied"]
-                << ", swapped out " << f["swap_outs"] << ", switches " << f["context_switches"]
-                << ", TLB flushes " << f["tlb_flushes"];
+            if (threads.size() == 1)
+                out << "core " << threads.front()->core;
+            else
+                out << threads.size() << " threads";
+            out << "): " << p["instructions"] << " instructions; faults: demand-zero "
+                << f["faults"]["demand_zero"] << ", cow " << f["faults"]["cow"] << ", swap-in "
+                << f["faults"]["swap_in"] << ", protection " << f["faults"]["protection"]
+                << "; pages copied " << f["pages_copied"] << ", swapped out " << f["swap_outs"]
+                << ", switches " << f["context_switches"] << ", TLB flushes " << f["tlb_flushes"];
             if (threads.front()->checked.enabled)
                 out << "; " << p["data_checks"] << " loads checked, " << p["data_mismatches"]
                     << " wrong";
@@ -303,8 +301,7 @@ void Platform::printSummary(std::ostream& out) const {
             << " IPIs, " << sd["timeouts"] << " ack timeouts); initiator latency p50 " << l["p50"]
             << ", p99 " << l["p99"] << " cycles\n";
     }
-    if (checker_)
-        out << "checker: " << checker_->violations() << " uses of stale translations\n";
+    if (checker_) out << "checker: " << checker_->violations() << " uses of stale translations\n";
     out << "page tables: " << json["memory"]["page_table_bytes"] << " bytes at the end, "
         << json["memory"]["page_table_bytes_peak"] << " at peak; data frames peak "
         << json["firmware"]["frames_peak"] << "\n";

@@ -22,16 +22,19 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     hal_.setInterruptEntry([this] { return interruptEntry(); });
     hal_.setSleep([this](const sc_core::sc_time& max, const sc_core::sc_event& wake) {
         if (!interruptDue()) wait(max, wake | irq_event_);
+        LocalTime::checkRunning();
     });
     hal_.setTraceHook([this](unsigned event, std::uint64_t arg, std::uint64_t now) {
         if (event == HAL_TRACE_SHOOTDOWN_BEGIN) shootdown_start_ = now;
         if (event == HAL_TRACE_SHOOTDOWN_END) {
             shootdown_latency_.add(now - shootdown_start_);
             if (timeline_)
-                timeline_->slice(config_.id, "shootdown", time_.clock().cycles(shootdown_start_).value(),
+                timeline_->slice(config_.id, "shootdown",
+                                 time_.clock().cycles(shootdown_start_).value(),
                                  time_.clock().cycles(now).value(), {{"targets", arg}});
         }
-        if (event == HAL_TRACE_IPI_HANDLER_BEGIN) handler_start_ps_ = time_.clock().cycles(now).value();
+        if (event == HAL_TRACE_IPI_HANDLER_BEGIN)
+            handler_start_ps_ = time_.clock().cycles(now).value();
         if (event == HAL_TRACE_IPI_HANDLER_END && timeline_)
             timeline_->slice(config_.id, "shootdown handler", handler_start_ps_,
                              time_.clock().cycles(now).value(), {{"requests", arg}});
@@ -147,10 +150,12 @@ void Core::run() {
         error_ = std::string(name()) + ": firmware panic: " + e.what();
     } catch (const std::runtime_error& e) {
         error_ = std::string(name()) + ": " + e.what();
+    } catch (const RunStopped&) {
+        return; // another core failed: its error is the run's
     }
-    // The run has failed: stop it. The other cores would otherwise go on without this one,
+    // The run has failed: stop the other cores. They would otherwise go on without this one,
     // waiting for its acknowledgements or for a lock it holds, for a very long simulated time.
-    if (!error_.empty()) sc_core::sc_stop();
+    if (!error_.empty()) LocalTime::stopAll();
 }
 
 void Core::runTask(Task& task, std::uint64_t slice_cycles) {
@@ -212,15 +217,15 @@ void Core::execute(Task& task, const Instruction& insn) {
 bool Core::access(Task& task, Addr va, std::uint32_t size, AccessType access, const DataRef* ref) {
     if (size > 1 && va + (size - 1) < va) {
         std::ostringstream msg;
-        msg << task.workload->describe() << ": a " << size << "-byte reference at VA 0x"
-            << std::hex << va << " wraps past the top of the address space";
+        msg << task.workload->describe() << ": a " << size << "-byte reference at VA 0x" << std::hex
+            << va << " wraps past the top of the address space";
         throw InputError(msg.str());
     }
     const Addr page = Addr{1} << config_.page_shift;
     Addr pa = 0;
     if (!translate(task, va, access, pa)) return false;
-    std::uint32_t n = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(size, page - (va & (page - 1))));
+    std::uint32_t n =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(size, page - (va & (page - 1))));
     if (ref) {
         if (ref->kind == RefKind::Load)
             ++loads_;
@@ -260,8 +265,7 @@ bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
                 // A walk, or the retry after a trap that refilled the TLB in software.
                 const unsigned shift = config_.page_shift + ext_.level * config_.index_bits;
                 if (ext_.walked || attempt > 0) checker_->filled(config_.id, task.pid, va, shift);
-                checker_->access(config_.id, task.pid, va, pa, shift, access,
-                                 time_.now().value());
+                checker_->access(config_.id, task.pid, va, pa, shift, access, time_.now().value());
             }
             return true;
         }

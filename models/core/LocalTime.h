@@ -12,6 +12,11 @@
 
 namespace tlmmu {
 
+// Thrown at a core's next synchronisation once the run has failed on another core: it unwinds
+// whatever that core was doing (firmware waiting for the failed core, a workload) so that every
+// core ends, its stack released, and the simulation ends by itself.
+struct RunStopped {};
+
 class LocalTime {
   public:
     explicit LocalTime(const Clock& clock) : clock_(clock) {}
@@ -28,24 +33,35 @@ class LocalTime {
         qk_.set(clock_.cycles(local_));
         qk_.sync();
         local_ = 0;
+        checkRunning();
+    }
+    // The run has failed: every core stops at its next synchronisation (RunStopped).
+    static void stopAll() { stopped() = true; }
+    static void checkRunning() {
+        if (stopped()) throw RunStopped{};
     }
     // At the start of the run, once the global quantum is set.
     void reset() {
+        stopped() = false; // a new run (every core resets before any runs)
         qk_.reset();
         local_ = 0;
-        global_quantum_ = std::max<std::uint64_t>(
-            1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
+        global_quantum_ =
+            std::max<std::uint64_t>(1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
         quantum_ = global_quantum_;
     }
     // Runs at most `limit` cycles ahead (0: the global quantum): a core that other cores may
     // interrupt stays within their interrupt latency of them, so that it takes an interrupt at
     // its exact time rather than after having run past it.
     void limitQuantum(std::uint64_t limit) {
-        quantum_ = limit ? std::max<std::uint64_t>(1, std::min(limit, global_quantum_))
-                         : global_quantum_;
+        quantum_ =
+            limit ? std::max<std::uint64_t>(1, std::min(limit, global_quantum_)) : global_quantum_;
     }
 
   private:
+    static bool& stopped() {
+        static bool flag = false; // one simulation per process
+        return flag;
+    }
     const Clock& clock_;
     tlm_utils::tlm_quantumkeeper qk_;
     std::uint64_t local_ = 0;
