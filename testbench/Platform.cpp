@@ -18,6 +18,7 @@ std::unique_ptr<TlbInterface> makeTlb(const TlbConfig& c) {
 Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_override)
     : config_(config), format_(config.format()), clock_(config.frequency_ghz) {
     const Mmu::TlbFactory make_tlb = make_tlb_override ? make_tlb_override : makeTlb;
+    LocalTime::startAll();
     tlm::tlm_global_quantum::instance().set(clock_.cycles(config.quantum_cycles));
     memory_ = std::make_unique<Memory>("memory", config.memory, clock_);
     interconnect_ =

@@ -37,12 +37,12 @@ class LocalTime {
     }
     // The run has failed: every core stops at its next synchronisation (RunStopped).
     static void stopAll() { stopped() = true; }
+    static void startAll() { stopped() = false; } // a new platform
     static void checkRunning() {
         if (stopped()) throw RunStopped{};
     }
     // At the start of the run, once the global quantum is set.
     void reset() {
-        stopped() = false; // a new run (every core resets before any runs)
         qk_.reset();
         local_ = 0;
         global_quantum_ =
