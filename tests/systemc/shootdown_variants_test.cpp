@@ -1,6 +1,6 @@
 // What each firmware.shootdown switch changes on the whole platform, and only that: IPIs,
 // flushes and cycles counted exactly against the same run with the switch off (issue 9), and the
-// stress run of shootdown_test.cpp under every variant with no violation. One TEST per process;
+// stress run (ShootdownScenarios.h) under every variant with no violation. One TEST per process;
 // each runs the tlmmu program twice (a second system needs a second process).
 #include <string>
 #include <vector>
