@@ -60,17 +60,23 @@ TEST_F(InitTest, RejectsImpossibleConfigurations) {
     EXPECT_EQ(fw_kernel_format(k)->levels, 4u);
 }
 
+// fw_kernel_init of a 2-core system (8 ASID bits) with `mechanism`, after `set`.
+int initWith(fw_kernel* k, const fw_kernel_config& base, fw_shootdown_mechanism mechanism,
+             const std::function<void(fw_kernel_config&)>& set) {
+    fw_kernel_config c = base;
+    c.cores = 2;
+    c.asid_bits = 8;
+    c.shootdown = mechanism;
+    set(c);
+    return fw_kernel_init(k, &c, nullptr);
+}
+
 // Mechanism broadcast sends no IPI: the IPI options, the injections that would leave nothing
 // stale and fewer ASIDs than cores (global ASIDs) are refused; skip_remote_flush is not.
 TEST_F(InitTest, BroadcastRefusesWhatCannotApply) {
     hal().reset(kPhysBytes);
     const auto broadcast = [this](const std::function<void(fw_kernel_config&)>& set) {
-        fw_kernel_config c = config();
-        c.cores = 2;
-        c.asid_bits = 8;
-        c.shootdown = FW_SHOOTDOWN_BROADCAST;
-        set(c);
-        return fw_kernel_init(k, &c, nullptr);
+        return initWith(k, config(), FW_SHOOTDOWN_BROADCAST, set);
     };
     EXPECT_EQ(broadcast([](fw_kernel_config&) {}), FW_OK);
     EXPECT_EQ(broadcast([](fw_kernel_config& c) { c.early_ack = 1; }), FW_ERR_INVAL);
@@ -102,11 +108,7 @@ TEST_F(InitTest, BroadcastRefusesWhatCannotApply) {
 TEST_F(InitTest, DirectedRefusesTheIpiOptions) {
     hal().reset(kPhysBytes);
     const auto directed = [this](const std::function<void(fw_kernel_config&)>& set) {
-        fw_kernel_config c = config();
-        c.cores = 2;
-        c.shootdown = FW_SHOOTDOWN_DIRECTED;
-        set(c);
-        return fw_kernel_init(k, &c, nullptr);
+        return initWith(k, config(), FW_SHOOTDOWN_DIRECTED, set);
     };
     EXPECT_EQ(directed([](fw_kernel_config&) {}), FW_OK);
     EXPECT_EQ(directed([](fw_kernel_config& c) { c.early_ack = 1; }), FW_ERR_INVAL);
