@@ -1,4 +1,5 @@
 """Errors, the tlmmu program, its keys and its version."""
+import argparse
 import difflib
 import json
 import os
@@ -18,6 +19,13 @@ class UserError(Exception):
     def __init__(self, message, status=2):
         super().__init__(message)
         self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are UserErrors (one line, exit 2) pointing at `scripts/PROG --help`."""
+
+    def error(self, message):
+        raise UserError(f"{message} (scripts/{self.prog} --help)")
 
 
 def find_tlmmu(explicit=None):

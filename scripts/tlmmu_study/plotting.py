@@ -10,7 +10,6 @@ data behind it as CSV next to it.
                             fault_latency), summed over cores and repeats, one line per configuration
 A configuration is one combination of the swept keys' values (the runs that differ only by repeat).
 """
-import argparse
 import csv
 import io
 import json
@@ -18,18 +17,13 @@ import math
 import os
 import re
 
-from .common import UserError, suggest, write_atomic
+from .common import Parser, UserError, suggest, write_atomic
 
 CPI_ORDER = ["base", "tlb", "walk", "fault", "data", "os"]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UserError(f"{message} (scripts/plot --help)")
-
-
 def parse(argv):
-    p = _Parser(prog="plot", description="Pictures of a sweep's results (scripts/sweep --out DIR).")
+    p = Parser(prog="plot", description="Pictures of a sweep's results (scripts/sweep --out DIR).")
     p.add_argument("dir", help="the sweep's output folder (results.csv, sweep.json, runs/)")
     p.add_argument("--x", metavar="KEY", help="swept key on the x axis (default: the one with most values)")
     p.add_argument("--y", metavar="STAT", default="derived.cpi", help="column of results.csv (default derived.cpi)")

@@ -11,7 +11,6 @@ they are real targets (in the mask and running, not lazy).
 The runs go through scripts/sweep's machinery (a generated sweep file, OUT/study.yaml, so they
 resume and can be rerun by hand); then OUT/shootdown_scaling.{csv,md,png,svg}. See docs/studies.md.
 """
-import argparse
 import csv
 import hashlib
 import io
@@ -22,7 +21,7 @@ import sys
 from collections import namedtuple
 
 from . import sweep_main
-from .common import REPO_DIR, UserError, allowed_values, find_tlmmu, write_atomic
+from .common import REPO_DIR, Parser, UserError, allowed_values, find_tlmmu, write_atomic
 from .plotting import save_figure
 from .results import number
 
@@ -85,11 +84,6 @@ COLUMNS = ["mechanism", "variant", "targets", "cores", "pages", "discards", "sta
            "targets_outlast", "run", "note"]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UserError(f"{message} (scripts/study-shootdown --help)")
-
-
 def _int_list(text, what):
     try:
         values = [int(v) for v in text.replace(",", " ").split()]
@@ -101,7 +95,7 @@ def _int_list(text, what):
 
 
 def parse(argv):
-    p = _Parser(prog="study-shootdown",
+    p = Parser(prog="study-shootdown",
                 description="The TLB shootdown scaling study: initiator latency against target "
                             "cores per mechanism, and the protocol variants (docs/studies.md).",
                 epilog="exit status: 0 done (and --check held); 1 a run failed or --check found "

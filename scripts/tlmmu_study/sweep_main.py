@@ -1,22 +1,16 @@
 """scripts/sweep: runs a sweep file's runs (resuming), then writes results.csv and results.sqlite."""
-import argparse
 import os
 import sys
 
 from . import engines, results, runs, sweepfile
-from .common import UserError, find_tlmmu, list_keys, tlmmu_version, write_json
+from .common import Parser, UserError, find_tlmmu, list_keys, tlmmu_version, write_json
 
 USAGE_EPILOG = """exit status: 0 every run succeeded; 1 some run failed; 2 the sweep was refused
 before anything ran (bad sweep file, unknown key or engine). See docs/studies.md."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UserError(f"{message} (scripts/sweep --help)")
-
-
 def parse(argv):
-    p = _Parser(prog="sweep", description="Runs the runs of a tlmmu sweep file and tabulates them.",
+    p = Parser(prog="sweep", description="Runs the runs of a tlmmu sweep file and tabulates them.",
                 epilog=USAGE_EPILOG)
     p.add_argument("file", help="sweep file (YAML)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (runs/, results.csv, results.sqlite)")
