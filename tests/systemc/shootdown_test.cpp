@@ -275,7 +275,12 @@ TEST(Shootdown, AFailingCoreStopsTheRun) {
                        "0x10000000, size: 16KiB}}\n"
                      : "          - {at: 20000, protect: {start: 0x20000000, size: 4KiB, "
                        "prot: r}}\n");
-    runProgram(system(2, s.str()), "", 1);
+    const auto r = runProgram(system(2, s.str()), "", 1);
+    // Core 0 stopped within an acknowledgement timeout (100000 cycles of 500 ps) of the failure,
+    // at instruction 20000 of core 1, rather than waiting for core 1 through its timeouts.
+    const std::uint64_t failed_ps = u(r["cores"][1]["cycles"]) * 500;
+    EXPECT_LT(u(r["simulation"]["time_ps"]), failed_ps + 100000 * 500);
+    EXPECT_LT(u(r["cores"][0]["instructions"]), 100000u);
 }
 
 // With fail_on_violation, a violation fails the run (exit 1) with the first one in words.
