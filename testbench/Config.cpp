@@ -202,7 +202,7 @@ void Config::flatten(const YAML::Node& node, const std::string& prefix, const st
             if (const auto it = items_.find(key); it != items_.end())
                 throw InputError(where + ": key '" + key + "' given twice (also at " +
                                  it->second.where + ")");
-            items_[key] = Item{kv.second, where, base_dir, false};
+            items_[key] = Item{kv.second, where, base_dir, false, 1};
         }
     }
 }
@@ -213,7 +213,7 @@ void Config::set(const std::string& assignment) {
         throw InputError("--set " + assignment + ": expected key=value");
     const std::string key = assignment.substr(0, eq);
     const YAML::Node value = loadYaml(assignment.substr(eq + 1), "--set " + key);
-    items_[key] = Item{value, "--set " + key, ".", false};
+    items_[key] = Item{value, "--set " + key, ".", false, 2};
 }
 
 Config::Item* Config::find(const std::string& key) {
@@ -311,9 +311,6 @@ std::string formatSize(std::uint64_t bytes) {
 
 std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::uint64_t min,
                               std::uint64_t max) {
-    info_[key] = {"integer", def,
-                  "[" + std::to_string(min) + ", " + std::to_string(max) +
-                      "] (decimal, or hex with 0x)"};
     std::uint64_t v = def;
     if (Item* it = find(key)) {
         const std::string range =
@@ -329,11 +326,6 @@ std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::ui
 }
 
 double Config::getDouble(const std::string& key, double def, double min, double max) {
-    {
-        std::ostringstream range;
-        range << "[" << min << ", " << max << "]";
-        info_[key] = {"number", def, range.str()};
-    }
     double v = def;
     if (Item* it = find(key)) {
         std::ostringstream range;
@@ -354,7 +346,6 @@ double Config::getDouble(const std::string& key, double def, double min, double 
 }
 
 bool Config::getBool(const std::string& key, bool def) {
-    info_[key] = {"boolean", def, "true, false"};
     bool v = def;
     if (Item* it = find(key)) {
         const std::string s = it->node.IsScalar() ? it->node.Scalar() : "";
@@ -371,12 +362,6 @@ bool Config::getBool(const std::string& key, bool def) {
 
 std::string Config::getString(const std::string& key, const std::string& def,
                               const std::vector<std::string>& allowed) {
-    {
-        std::string list;
-        for (const auto& a : allowed)
-            list += (list.empty() ? "" : ", ") + a;
-        info_[key] = {"string", def, list.empty() ? "any text" : list};
-    }
     std::string v = def;
     if (Item* it = find(key)) {
         std::string list;
@@ -393,7 +378,6 @@ std::string Config::getString(const std::string& key, const std::string& def,
 }
 
 std::uint64_t Config::getSize(const std::string& key, std::uint64_t def) {
-    info_[key] = {"size", def, "bytes: an integer or with K/M/G/T[i][B] (4096, 64KiB, 4GiB)"};
     std::uint64_t v = def;
     if (Item* it = find(key)) {
         const auto parsed = it->node.IsScalar() ? parseSize(it->node.Scalar()) : std::nullopt;
@@ -408,7 +392,6 @@ std::uint64_t Config::getSize(const std::string& key, std::uint64_t def) {
 }
 
 std::string Config::getPath(const std::string& key, const std::string& def) {
-    info_[key] = {"path", def, "a file (relative to the configuration file's folder); empty: none"};
     std::string v = def;
     if (Item* it = find(key)) {
         if (!it->node.IsScalar() && !it->node.IsNull()) fail(*it, key, "expected a file path");
@@ -417,6 +400,34 @@ std::string Config::getPath(const std::string& key, const std::string& def) {
     }
     record(key, v);
     return v;
+}
+
+Config::Value Config::read(const KeyDef& k, const std::string& name) {
+    switch (k.type) {
+    case KeyType::Integer:
+        return {getUint(name, k.def.get<std::uint64_t>(), k.min, k.max)};
+    case KeyType::Number:
+        return {getDouble(name, k.def.get<double>(), k.lo, k.hi)};
+    case KeyType::Boolean:
+        return {getBool(name, k.def.get<bool>())};
+    case KeyType::Size: {
+        const std::uint64_t v = getSize(name, k.def.get<std::uint64_t>());
+        if (v < k.min || v > k.max)
+            fail(items_.at(name), name,
+                 "expected a byte size in [" + formatSize(k.min) + ", " + formatSize(k.max) + "]");
+        return {v};
+    }
+    case KeyType::Path:
+        return {getPath(name, k.def.get<std::string>())};
+    case KeyType::Choice: {
+        std::vector<std::string> names;
+        for (const Choice& c : k.choices)
+            names.push_back(c.name);
+        const std::string v = getString(name, k.def.get<std::string>(), names);
+        return {v, k.choice(v)->value};
+    }
+    }
+    return {};
 }
 
 void Config::checkUnused(const std::function<bool(const std::string&)>& suggestable) const {

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "KeyTable.h"
+
 namespace tlmmu {
 
 // A non-negative integer, all of the text: decimal digits without a leading zero ("010" and "09"
@@ -57,18 +59,25 @@ class Config {
     void checkUnused(const std::function<bool(const std::string&)>& suggestable = {}) const;
     nlohmann::json resolved() const { return resolved_; } // every key read, with its value
 
-    // What the program knows of each key it read: type ("integer", "number", "boolean",
-    // "string", "size", "path"), default, and the values allowed (a range or a list).
-    struct KeyInfo {
-        std::string type;
-        nlohmann::json def;
-        std::string allowed;
+    // Reads the key `name` as `def` declares it (type, default, range, choices): the value, and
+    // for a choice the value its field receives. `name` is def.name but for a scenario's
+    // workload keys (their short name under the thread's path).
+    struct Value {
+        nlohmann::json value;
+        std::int64_t choice = 0;
     };
-    const std::map<std::string, KeyInfo>& keyInfo() const { return info_; }
+    Value read(const KeyDef& def, const std::string& name);
+
     // Where an explicitly given key was set ("FILE:LINE" or "--set key"); empty if not given.
     std::string where(const std::string& key) const {
         const auto it = items_.find(key);
         return it == items_.end() ? "" : it->second.where;
+    }
+    // Which layer set it: 0 not given, 1 a configuration file, 2 the command line (--set). A
+    // later layer describes a change of the system an earlier one describes.
+    int layer(const std::string& key) const {
+        const auto it = items_.find(key);
+        return it == items_.end() ? 0 : it->second.layer;
     }
 
   private:
@@ -77,6 +86,7 @@ class Config {
         std::string where; // "FILE:LINE" or "--set"
         std::string base_dir;
         bool used = false;
+        int layer = 1;
     };
     void flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
                  const std::string& base_dir);
@@ -86,7 +96,6 @@ class Config {
 
     std::map<std::string, Item> items_;
     std::map<std::string, bool> known_; // keys the program asked for
-    std::map<std::string, KeyInfo> info_;
     nlohmann::json resolved_ = nlohmann::json::object();
 };
 

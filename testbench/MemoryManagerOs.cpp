@@ -48,41 +48,19 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     rmap_.reset(static_cast<fw_frame_rmap*>(std::calloc(count, sizeof(fw_frame_rmap))));
     if (!frame_meta_ || !rmap_)
         throw InputError("memory.size: no host memory for the frame tables");
-    swap_bitmap_.assign((config.swap_slots + 63) / 64 + 1, 0);
+    swap_bitmap_.assign((config.firmware.swap_slots + 63) / 64 + 1, 0);
     storage_.reset(new std::uint64_t[(fw_kernel_size() + 7) / 8]());
-    fw_kernel_config c{};
+    // The keys' part of the firmware's configuration (the key table fills it), then the
+    // platform's: memory, the frame tables, the devices.
+    fw_kernel_config c = config.firmware;
     c.format = format.raw();
     c.frames_base = kReservedBytes;
     c.frame_count = static_cast<std::uint32_t>(count);
     c.frame_meta = frame_meta_.get();
     c.rmap = rmap_.get();
     c.buffers_zeroed = 1;
-    c.asid_bits = config.mmu.asid_bits;
-    c.cores = config.cores;
-    c.memory_limit_frames = static_cast<std::uint32_t>(config.memory_limit_frames);
     c.swap_mmio = wiring.swap_mmio;
-    c.swap_slots = config.swap_slots;
-    c.fault_entry_cycles = config.fault_entry_cycles;
-    c.fault_exit_cycles = config.fault_exit_cycles;
-    c.switch_cycles = config.switch_cycles;
-    c.fork_cycles = config.fork_cycles;
-    c.flush_ceiling_pages = static_cast<unsigned>(config.flush_ceiling);
     c.ipi_mmio = wiring.ipi_mmio;
-    c.shootdown = config.shootdown_mechanism == "directed"    ? FW_SHOOTDOWN_DIRECTED
-                  : config.shootdown_mechanism == "broadcast" ? FW_SHOOTDOWN_BROADCAST
-                                                              : FW_SHOOTDOWN_IPI;
-    c.ack_timeout_cycles = config.ack_timeout_cycles;
-    c.relax_cycles = config.relax_cycles;
-    c.irq_entry_cycles = config.irq_entry_cycles;
-    c.irq_exit_cycles = config.irq_exit_cycles;
-    c.inject = config.inject == "skip_ack_wait"       ? FW_INJECT_SKIP_ACK_WAIT
-               : config.inject == "skip_remote_flush" ? FW_INJECT_SKIP_REMOTE_FLUSH
-               : config.inject == "skip_local_flush"  ? FW_INJECT_SKIP_LOCAL_FLUSH
-                                                      : 0u;
-    c.concurrent_flush = config.concurrent_flush;
-    c.early_ack = config.early_ack;
-    c.unbatched = !config.batch;
-    c.lazy_tlb = config.lazy_tlb;
     init_config_ = c;
 
     // One task per thread; a forked process's waits for its parent's fork event. Checked mode
@@ -103,7 +81,7 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
             t->thread = j;
             t->workload = scenario.makeWorkload(i, j);
             t->events = th.events;
-            t->checked.enabled = th.checked;
+            t->checked.enabled = th.workload.checked;
             t->checked.salt = static_cast<std::uint32_t>(i + 1);
             t->checked.shadow = shadow; // a forked child's: a copy of its parent's, at fork
             for (const ScenarioVma& v : p.vmas)
@@ -288,54 +266,52 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     SafetyChecker* checker = wiring_.checker;
     const std::uint64_t since = checker ? checker->begin() : 0;
     // Every event is a system call of the task (fork, mmap, munmap, mprotect, madvise, exit).
-    HostHal::current().chargeCycles(config_.syscall_entry_cycles);
+    fw_syscall_args call{};
+    call.start = e.start;
+    call.len = e.size;
+    call.prot = e.prot;
     int rc = 0;
     switch (e.kind) {
     case TaskEvent::Kind::Fork: {
         OsTask& child = *process_tasks_[e.child].front();
-        rc = fw_process_fork(k(), core, t.pid, child.core, &child.pid, &child.tid);
-        if (rc) break;
-        // The child sees what the parent wrote before the fork, then its own writes.
-        if (t.checked.shadow)
-            child.checked.shadow = std::make_shared<DataShadow>(*t.checked.shadow);
-        child.checked.shared = t.checked.shared;
-        child.state = Task::State::Runnable;
-        child.os_stop = child.events.empty() ? ~std::uint64_t{0} : child.events.front().at;
-        if (checker) checker->revokedAll(t.pid, since); // the parent's writes are COW now
-        wake(child);
+        call.nr = FW_SYS_FORK;
+        call.child_core = child.core;
+        forking_ = &child, forking_parent_ = &t, forking_since_ = since;
+        rc = fw_syscall(k(), core, t.tid, &call); // the child starts in taskRunnable
+        forking_ = forking_parent_ = nullptr;
         break;
     }
-    case TaskEvent::Kind::Map: {
-        fw_vma_desc d{};
-        d.start = e.start;
-        d.len = e.size;
-        d.prot = e.prot;
-        d.kind = static_cast<fw_vma_kind>(e.vma_kind);
-        d.shm_id = -1;
-        d.page_level = e.page_level;
-        rc = fw_vma_map(k(), core, t.pid, &d);
+    case TaskEvent::Kind::Map:
+        call.nr = FW_SYS_MMAP;
+        call.map.start = e.start;
+        call.map.len = e.size;
+        call.map.prot = e.prot;
+        call.map.kind = static_cast<fw_vma_kind>(e.vma_kind);
+        call.map.shm_id = -1;
+        call.map.page_level = e.page_level;
+        rc = fw_syscall(k(), core, t.tid, &call);
         break;
-    }
     case TaskEvent::Kind::Unmap:
-        rc = fw_vma_unmap(k(), core, t.pid, e.start, e.size);
+        call.nr = FW_SYS_MUNMAP;
+        rc = fw_syscall(k(), core, t.tid, &call);
         if (!rc) t.checked.forget(e.start, e.size);
         if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, 0, since);
         break;
     case TaskEvent::Kind::Protect:
-        rc = fw_vma_protect(k(), core, t.pid, e.start, e.size, e.prot);
+        call.nr = FW_SYS_MPROTECT;
+        rc = fw_syscall(k(), core, t.tid, &call);
         if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, e.prot, since);
         break;
     case TaskEvent::Kind::Discard:
-        rc = fw_vma_discard(k(), core, t.pid, e.start, e.size);
+        call.nr = FW_SYS_MADVISE_DONTNEED;
+        rc = fw_syscall(k(), core, t.tid, &call);
         if (!rc) t.checked.forget(e.start, e.size);
         if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, 0, since);
         break;
     case TaskEvent::Kind::Exit:
-        finish(t, true);
+        finish(t, true, true);
         break;
     }
-    if (e.kind != TaskEvent::Kind::Exit)
-        HostHal::current().chargeCycles(config_.syscall_exit_cycles);
     notePeaks();
     // Another thread's fault killed the process while this one waited for its lock: the event
     // died with it.
@@ -347,13 +323,17 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
 
 // The task is done: it exited, its stream ended, or it was killed. Children it would still have
 // forked never come to be.
-void MemoryManagerOs::finish(OsTask& t, bool timed) {
+void MemoryManagerOs::finish(OsTask& t, bool timed, bool syscall) {
     if (t.state == Task::State::Done) return;
     t.state = Task::State::Done;
     if (t.pid > 0) {
         final_stats_[t.process] = *fw_process_stats(k(), t.pid); // the last thread's is final
+        fw_syscall_args call{};
+        call.nr = FW_SYS_EXIT;
+        const unsigned core = HostHal::current().coreId();
         if (!t.killed)
-            check(fw_task_exit(k(), HostHal::current().coreId(), t.tid), "exit of " + t.name);
+            check(syscall ? fw_syscall(k(), core, t.tid, &call) : fw_task_exit(k(), core, t.tid),
+                  "exit of " + t.name);
     }
     for (std::size_t i = t.next_event; i < t.events.size(); ++i)
         if (t.events[i].kind == TaskEvent::Kind::Fork) {
@@ -409,6 +389,23 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     // A run without a scenario is its trace: a process killed means the trace was not run.
     if (implicit_ && error_.empty()) error_ = "process " + t.name + " killed: " + report;
     return {true, report};
+}
+
+// The fork's child exists (inside the parent's fork, before its system call returns).
+void MemoryManagerOs::taskRunnable(unsigned, int tid) {
+    if (!forking_) throw FirmwarePanic("a task became runnable outside a fork");
+    OsTask& child = *forking_;
+    OsTask& t = *forking_parent_;
+    child.tid = tid;
+    child.pid = fw_task_pid(k(), tid);
+    // The child sees what the parent wrote before the fork, then its own writes.
+    if (t.checked.shadow) child.checked.shadow = std::make_shared<DataShadow>(*t.checked.shadow);
+    child.checked.shared = t.checked.shared;
+    child.state = Task::State::Runnable;
+    child.os_stop = child.events.empty() ? ~std::uint64_t{0} : child.events.front().at;
+    // The parent's writes are COW now.
+    if (wiring_.checker) wiring_.checker->revokedAll(t.pid, forking_since_);
+    wake(child);
 }
 
 void MemoryManagerOs::interrupt(unsigned core) {

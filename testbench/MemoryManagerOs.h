@@ -69,6 +69,7 @@ class MemoryManagerOs final : public OperatingSystem {
     FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) override;
     void exit(Task& task) override;
     void interrupt(unsigned core) override;
+    void taskRunnable(unsigned core, int tid) override;
 
     // The firmware's statistics: per process, per core (its processes summed) and kernel-wide.
     void registerStats(Stats& stats);
@@ -94,7 +95,8 @@ class MemoryManagerOs final : public OperatingSystem {
     void createInitialTasks();
     void prefault(OsTask& task);
     void event(OsTask& task, const TaskEvent& e);
-    void finish(OsTask& task, bool timed);
+    // syscall: the task's exit system call (else its stream ended, or it was killed).
+    void finish(OsTask& task, bool timed, bool syscall = false);
     void wake(OsTask& task);
     std::string outsideAddressSpace(const OsTask& task, Addr va) const;
     void notePeaks();
@@ -125,6 +127,9 @@ class MemoryManagerOs final : public OperatingSystem {
     std::map<std::size_t, ProcessStats> final_stats_; // by process, kept when the pid is reused
     std::uint64_t frames_peak_ = 0, table_bytes_peak_ = 0;
     std::string error_;
+    OsTask* forking_ = nullptr; // the child of the fork in progress
+    OsTask* forking_parent_ = nullptr;
+    std::uint64_t forking_since_ = 0; // the checker's mark of that fork
 };
 
 } // namespace tlmmu

@@ -43,12 +43,13 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     scenario_ = config.scenario.empty() ? std::make_shared<const Scenario>(implicitScenario())
                                         : config.scenario_parsed;
     MemoryManagerWiring wiring;
-    wiring.swap_mmio = config.swap_slots ? kSwapBase : 0;
+    wiring.swap_mmio = config.firmware.swap_slots ? kSwapBase : 0;
     wiring.ipi_mmio = kIpiBase;
     wiring.checker = checker_.get();
     os_ = std::make_unique<MemoryManagerOs>(format_, config_, wiring, *scenario_);
-    if (config.swap_slots) {
-        swap_ = std::make_unique<SwapDevice>("swap", config.swap_slots, config.swap_latency_cycles,
+    if (config.firmware.swap_slots) {
+        swap_ = std::make_unique<SwapDevice>("swap", config.firmware.swap_slots,
+                                             config.swap_latency_cycles,
                                              clock_);
         interconnect_->initiator_socket.bind(swap_->register_socket);
         interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 3, "swap");
@@ -120,11 +121,8 @@ Scenario Platform::implicitScenario() const {
         v.kind = FW_VMA_IMPLICIT;
         v.page_level = level;
         p.vmas.push_back(v);
-        t.workload_format = config_.workload_format;
-        t.trace = config_.trace;
-        t.synthetic = config_.synthetic;
-        t.synthetic.seed = config_.seed + i; // every core its own stream, reproducible
-        t.checked = config_.checked;
+        t.workload = config_.workload;
+        t.workload.synthetic.seed = config_.seed + i; // every core its own stream, reproducible
         p.threads.push_back(std::move(t));
         s.processes.push_back(std::move(p));
     }
@@ -220,8 +218,8 @@ std::uint64_t Platform::expectedInstructions() const {
     std::uint64_t n = 0;
     for (const auto& p : scenario_->processes)
         for (const auto& t : p.threads) {
-            if (t.workload_format != "synthetic") return 0;
-            n += t.synthetic.instructions;
+            if (t.workload.format != "synthetic") return 0;
+            n += t.workload.synthetic.instructions;
         }
     if (config_.max_instructions) n = std::min(n, config_.max_instructions * config_.cores);
     return n;

@@ -1,7 +1,7 @@
 #include "Scenario.h"
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +12,7 @@
 
 #include "Config.h"
 #include "SystemConfig.h"
+#include "common/Stats.h"
 #include "workload/OpenTrace.h"
 
 extern "C" {
@@ -133,18 +134,63 @@ void checkRange(const Reader& r, const YAML::Node& at, const std::string& path, 
                    std::to_string(bits) + "-bit virtual address space of format " + format->name());
 }
 
-// A trace workload takes no synthetic keys, a synthetic one no trace.
-void checkWorkloadKeys(const YAML::Node& w, const std::string& file, const std::string& path,
-                       const std::string& format) {
-    for (const auto& kv : w) {
-        const std::string key = kv.first.Scalar();
-        const bool synthetic_key = isSyntheticKey(key), trace_key = key == "trace";
-        if ((format == "synthetic" && trace_key) || (format != "synthetic" && synthetic_key))
-            throw InputError(file + ":" + std::to_string(kv.first.Mark().line + 1) + ": " + path +
-                             "." + key + ": has no effect with format " + format +
-                             (trace_key ? " (set format: lackey or binary to run the trace)"
-                                        : " (synthetic keys apply only to format: synthetic)"));
+// A thread's workload mapping: the workload keys of the key table under their short names
+// (format, trace, checked, pattern, ...). A key the workload does not use (a trace with format
+// synthetic, stride with pattern random) is noted in `ineffective`.
+WorkloadSpec readWorkload(const YAML::Node& w, const std::string& file, const std::string& path,
+                          std::uint64_t seed, std::vector<std::string>& ineffective) {
+    Config wc = Config::fromNode(w, file, path);
+    WorkloadSpec spec;
+    std::map<std::string, std::string> local; // key table name -> name under `path`
+    for (const KeyDef* k : workloadKeys()) {
+        const std::string name = path + "." + k->scenario_leaf;
+        local[k->name] = name;
+        const Config::Value v = wc.read(*k, name);
+        k->workload_store(spec, v.value, v.choice);
     }
+    spec.synthetic.seed = seed;
+    const nlohmann::json resolved = wc.resolved();
+    // The table's conditions, on this mapping's keys (the run's workload.scenario is moot here).
+    auto inapplicable = [&](const KeyDef& k) -> std::string {
+        for (const Condition& c : k.when) {
+            const auto it = local.find(c.key);
+            if (it == local.end()) continue;
+            Condition here = c;
+            here.key = it->second;
+            const auto ptr = Stats::pointer(here.key);
+            const nlohmann::json v = resolved.contains(ptr) ? resolved[ptr] : nlohmann::json();
+            if (!here.holds(v)) return "it applies when " + here.text() + "; " + here.actual(v);
+        }
+        return "";
+    };
+    wc.checkUnused([&](const std::string& name) {
+        for (const KeyDef* k : workloadKeys())
+            if (local[k->name] == name) return inapplicable(*k).empty();
+        return false;
+    });
+    for (const KeyDef* k : workloadKeys()) {
+        const std::string& name = local[k->name];
+        if (wc.where(name).empty()) continue;
+        const std::string why = inapplicable(*k);
+        if (!why.empty())
+            ineffective.push_back(wc.where(name) + ": " + name + " has no effect: " + why);
+    }
+    if (spec.format == "synthetic") {
+        try {
+            spec.synthetic.validate();
+        } catch (const InputError& e) {
+            // validate() names its keys workload.synthetic.*; say where they really are.
+            std::string msg = e.what();
+            const std::string prefix = "workload.synthetic.";
+            if (msg.rfind(prefix, 0) == 0) {
+                const std::string leaf = msg.substr(prefix.size(), msg.find(':') - prefix.size());
+                const std::string where = wc.where(path + "." + leaf);
+                msg = (where.empty() ? "" : where + ": ") + path + "." + msg.substr(prefix.size());
+            }
+            throw InputError(msg);
+        }
+    }
+    return spec;
 }
 
 // [start, end) of a VMA, its guard page (one of the VMA's pages) included.
@@ -166,8 +212,8 @@ unsigned pageLevel(const Reader& r, const YAML::Node& map, const std::string& pa
         allowed += (allowed.empty() ? "" : ", ") + formatSize(bytes);
     }
     r.fail(map["page_size"], path + ".page_size",
-           formatSize(size) + " is not a page size of " + format.name() + " (allowed: " +
-               allowed + ")");
+           formatSize(size) + " is not a page size of " + format.name() + " (allowed: " + allowed +
+               ")");
 }
 
 // start and size aligned to the page size of `level`, size non-zero.
@@ -176,8 +222,8 @@ void checkAligned(const Reader& r, const YAML::Node& at, const std::string& path
     const std::uint64_t page = std::uint64_t{1} << format.levelShift(level);
     if (start % page || size == 0 || size % page)
         r.fail(at, path,
-               "start and size must be non-zero multiples of the page size (" +
-                   formatSize(page) + ")");
+               "start and size must be non-zero multiples of the page size (" + formatSize(page) +
+                   ")");
 }
 
 } // namespace
@@ -265,8 +311,7 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
             if (!vmas.IsSequence()) r.fail(vmas, p + ".vmas", "expected a list");
             for (std::size_t j = 0; j < vmas.size(); ++j) {
                 const std::string vp = p + ".vmas[" + std::to_string(j) + "]";
-                r.onlyKeys(vmas[j], vp,
-                           {"start", "size", "prot", "kind", "shared", "page_size"});
+                r.onlyKeys(vmas[j], vp, {"start", "size", "prot", "kind", "shared", "page_size"});
                 ScenarioVma v;
                 v.start = r.uint(vmas[j], "start", vp);
                 v.size = r.size(vmas[j], "size", vp);
@@ -319,127 +364,122 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
         }
         // A thread: core, workload and events of `n` (the thread's entry, or the process's).
         auto readThread = [&](const YAML::Node& n, const std::string& p, std::uint64_t seq) {
-        ScenarioThread th;
-        const std::uint64_t core = n["core"] ? r.uint(n, "core", p) : 0; // 64-bit: no wrap
-        if (core >= cores)
-            r.fail(n["core"], p + ".core",
-                   "core " + std::to_string(core) +
-                       " does not exist (cores: " + std::to_string(cores) + ")");
-        th.core = static_cast<unsigned>(core);
-        const YAML::Node w = n["workload"];
-        if (!w) r.fail(n, p + ".workload", "missing");
-        Config wc = Config::fromNode(w, path, p + ".workload");
-        th.workload_format =
-            wc.getString(p + ".workload.format", "synthetic", {"synthetic", "lackey", "binary"});
-        th.trace = wc.getPath(p + ".workload.trace", "");
-        th.synthetic = readSyntheticParams(wc, p + ".workload.", seed + seq);
-        th.checked = wc.getBool(p + ".workload.checked", false);
-        wc.checkUnused([&](const std::string& k) { // suggest only keys of this format
-            const std::string leaf = k.substr(k.rfind('.') + 1);
-            return th.workload_format == "synthetic" ? leaf != "trace" : !isSyntheticKey(leaf);
-        });
-        checkWorkloadKeys(w, path, p + ".workload", th.workload_format);
-        if (th.workload_format != "synthetic") {
-            if (th.trace.empty())
-                r.fail(w, p + ".workload.trace", "required for format " + th.workload_format);
-            if (open_traces) // a missing, unreadable or empty trace fails now
-                openTrace(th.trace, th.workload_format);
-        }
-        if (const YAML::Node events = n["events"]) {
-            if (!events.IsSequence()) r.fail(events, p + ".events", "expected a list");
-            std::uint64_t last = 0;
-            for (std::size_t j = 0; j < events.size(); ++j) {
-                const YAML::Node e = events[j];
-                const std::string ep = p + ".events[" + std::to_string(j) + "]";
-                r.onlyKeys(e, ep,
-                           {"at", "every", "count", "fork", "map", "unmap", "protect", "discard",
-                            "exit"});
-                TaskEvent ev;
-                ev.at = r.uint(e, "at", ep);
-                // {at, every, count}: `count` occurrences, `every` instructions apart.
-                const std::uint64_t every = e["every"] ? r.uint(e, "every", ep) : 0;
-                const std::uint64_t count = e["count"] ? r.uint(e, "count", ep) : 1;
-                if (e["every"].IsDefined() != e["count"].IsDefined())
-                    r.fail(e, ep, "every and count go together (count occurrences, every "
-                                  "instructions apart)");
-                if (e["every"] && (every == 0 || count == 0 || count > 100000))
-                    r.fail(e["every"], ep,
-                           "every must be at least 1 and count in [1, 100000]");
-                const std::uint64_t last_at = ev.at + (count - 1) * every;
-                if (th.workload_format == "synthetic" &&
-                    (last_at > th.synthetic.instructions || last_at < ev.at))
-                    r.fail(e["at"], ep + ".at",
-                           "at " + std::to_string(last_at) + " is past the end of " + p +
-                               "'s workload (" + std::to_string(th.synthetic.instructions) +
-                               " instructions): it would never happen");
-                if (ev.at < last)
-                    r.fail(e["at"], ep + ".at", "events must be in instruction order");
-                last = ev.at;
-                int kinds = 0;
-                if (e["fork"]) {
-                    ++kinds;
-                    ev.kind = TaskEvent::Kind::Fork;
-                    if (count != 1)
-                        r.fail(e["fork"], ep + ".fork", "a fork happens once (no every/count)");
-                    const std::string c = r.string(e, "fork", ep);
-                    auto it = proc_index.find(c);
-                    if (it == proc_index.end())
-                        r.fail(e["fork"], ep + ".fork", "unknown process '" + c + "'");
-                    const YAML::Node cn = procs[it->second];
-                    if (!cn["forked_from"] || cn["forked_from"].Scalar() != proc.name)
-                        r.fail(e["fork"], ep + ".fork",
-                               "process '" + c + "' must say forked_from: " + proc.name);
-                    ev.child = it->second;
-                }
-                for (const char* k : {"map", "unmap", "protect", "discard"}) {
-                    if (!e[k]) continue;
-                    ++kinds;
-                    const std::string name = k;
-                    const std::string kp = ep + "." + k;
-                    const YAML::Node m = e[k];
-                    if (name == "unmap" || name == "discard")
-                        r.onlyKeys(m, kp, {"start", "size"});
-                    else if (name == "protect")
-                        r.onlyKeys(m, kp, {"start", "size", "prot"});
-                    else
-                        r.onlyKeys(m, kp, {"start", "size", "prot", "kind", "page_size"});
-                    ev.kind = name == "map"       ? TaskEvent::Kind::Map
-                              : name == "unmap"   ? TaskEvent::Kind::Unmap
-                              : name == "discard" ? TaskEvent::Kind::Discard
-                                                  : TaskEvent::Kind::Protect;
-                    ev.start = r.uint(m, "start", kp);
-                    ev.size = r.size(m, "size", kp);
-                    ev.page_level = pageLevel(r, m, kp, format);
-                    checkAligned(r, m, kp, ev.start, ev.size, ev.page_level, format);
-                    checkRange(r, m, kp, ev.start, ev.size, false, page, &format);
-                    if (ev.kind == TaskEvent::Kind::Map || ev.kind == TaskEvent::Kind::Protect)
-                        ev.prot = parseProt(r, m, kp);
-                    ev.vma_kind = FW_VMA_ANON;
-                    if (m["kind"]) {
-                        const std::string kind = r.string(m, "kind", kp);
-                        if (ev.kind != TaskEvent::Kind::Map || (kind != "anon" && kind != "stack"))
-                            r.fail(m["kind"], kp + ".kind", "expected anon or stack (map only)");
-                        if (kind == "stack") ev.vma_kind = FW_VMA_STACK;
-                    }
-                }
-                if (e["exit"]) {
-                    ++kinds;
-                    if (!e["exit"].IsScalar() || e["exit"].Scalar() != "true")
-                        r.fail(e["exit"], ep + ".exit",
-                               "only 'exit: true' is an event (leave the event out not to exit)");
-                    ev.kind = TaskEvent::Kind::Exit;
-                    if (count != 1) r.fail(e["exit"], ep + ".exit", "an exit happens once");
-                }
-                if (kinds != 1)
-                    r.fail(e, ep, "exactly one of fork, map, unmap, protect, discard, exit");
-                for (std::uint64_t k = 0; k < count; ++k, ev.at += every)
-                    th.events.push_back(ev);
+            ScenarioThread th;
+            const std::uint64_t core = n["core"] ? r.uint(n, "core", p) : 0; // 64-bit: no wrap
+            if (core >= cores)
+                r.fail(n["core"], p + ".core",
+                       "core " + std::to_string(core) +
+                           " does not exist (cores: " + std::to_string(cores) + ")");
+            th.core = static_cast<unsigned>(core);
+            const YAML::Node w = n["workload"];
+            if (!w) r.fail(n, p + ".workload", "missing");
+            th.workload = readWorkload(w, path, p + ".workload", seed + seq, s.ineffective);
+            if (th.workload.format != "synthetic") {
+                if (th.workload.trace.empty())
+                    r.fail(w, p + ".workload.trace", "required for format " + th.workload.format);
+                if (open_traces) // a missing, unreadable or empty trace fails now
+                    openTrace(th.workload.trace, th.workload.format);
             }
-            // Repeated events interleave with later ones: instruction order, stable.
-            std::stable_sort(th.events.begin(), th.events.end(),
-                             [](const TaskEvent& a, const TaskEvent& b) { return a.at < b.at; });
-        }
-        return th;
+            if (const YAML::Node events = n["events"]) {
+                if (!events.IsSequence()) r.fail(events, p + ".events", "expected a list");
+                std::uint64_t last = 0;
+                for (std::size_t j = 0; j < events.size(); ++j) {
+                    const YAML::Node e = events[j];
+                    const std::string ep = p + ".events[" + std::to_string(j) + "]";
+                    r.onlyKeys(e, ep,
+                               {"at", "every", "count", "fork", "map", "unmap", "protect",
+                                "discard", "exit"});
+                    TaskEvent ev;
+                    ev.at = r.uint(e, "at", ep);
+                    // {at, every, count}: `count` occurrences, `every` instructions apart.
+                    const std::uint64_t every = e["every"] ? r.uint(e, "every", ep) : 0;
+                    const std::uint64_t count = e["count"] ? r.uint(e, "count", ep) : 1;
+                    if (e["every"].IsDefined() != e["count"].IsDefined())
+                        r.fail(e, ep,
+                               "every and count go together (count occurrences, every "
+                               "instructions apart)");
+                    if (e["every"] && (every == 0 || count == 0 || count > 100000))
+                        r.fail(e["every"], ep, "every must be at least 1 and count in [1, 100000]");
+                    const std::uint64_t last_at = ev.at + (count - 1) * every;
+                    if (th.workload.format == "synthetic" &&
+                        (last_at > th.workload.synthetic.instructions || last_at < ev.at))
+                        r.fail(e["at"], ep + ".at",
+                               "at " + std::to_string(last_at) + " is past the end of " + p +
+                                   "'s workload (" +
+                                   std::to_string(th.workload.synthetic.instructions) +
+                                   " instructions): it would never happen");
+                    if (ev.at < last)
+                        r.fail(e["at"], ep + ".at", "events must be in instruction order");
+                    last = ev.at;
+                    int kinds = 0;
+                    if (e["fork"]) {
+                        ++kinds;
+                        ev.kind = TaskEvent::Kind::Fork;
+                        if (count != 1)
+                            r.fail(e["fork"], ep + ".fork", "a fork happens once (no every/count)");
+                        const std::string c = r.string(e, "fork", ep);
+                        auto it = proc_index.find(c);
+                        if (it == proc_index.end())
+                            r.fail(e["fork"], ep + ".fork", "unknown process '" + c + "'");
+                        const YAML::Node cn = procs[it->second];
+                        if (!cn["forked_from"] || cn["forked_from"].Scalar() != proc.name)
+                            r.fail(e["fork"], ep + ".fork",
+                                   "process '" + c + "' must say forked_from: " + proc.name);
+                        ev.child = it->second;
+                    }
+                    for (const char* k : {"map", "unmap", "protect", "discard"}) {
+                        if (!e[k]) continue;
+                        ++kinds;
+                        const std::string name = k;
+                        const std::string kp = ep + "." + k;
+                        const YAML::Node m = e[k];
+                        if (name == "unmap" || name == "discard")
+                            r.onlyKeys(m, kp, {"start", "size"});
+                        else if (name == "protect")
+                            r.onlyKeys(m, kp, {"start", "size", "prot"});
+                        else
+                            r.onlyKeys(m, kp, {"start", "size", "prot", "kind", "page_size"});
+                        ev.kind = name == "map"       ? TaskEvent::Kind::Map
+                                  : name == "unmap"   ? TaskEvent::Kind::Unmap
+                                  : name == "discard" ? TaskEvent::Kind::Discard
+                                                      : TaskEvent::Kind::Protect;
+                        ev.start = r.uint(m, "start", kp);
+                        ev.size = r.size(m, "size", kp);
+                        ev.page_level = pageLevel(r, m, kp, format);
+                        checkAligned(r, m, kp, ev.start, ev.size, ev.page_level, format);
+                        checkRange(r, m, kp, ev.start, ev.size, false, page, &format);
+                        if (ev.kind == TaskEvent::Kind::Map || ev.kind == TaskEvent::Kind::Protect)
+                            ev.prot = parseProt(r, m, kp);
+                        ev.vma_kind = FW_VMA_ANON;
+                        if (m["kind"]) {
+                            const std::string kind = r.string(m, "kind", kp);
+                            if (ev.kind != TaskEvent::Kind::Map ||
+                                (kind != "anon" && kind != "stack"))
+                                r.fail(m["kind"], kp + ".kind",
+                                       "expected anon or stack (map only)");
+                            if (kind == "stack") ev.vma_kind = FW_VMA_STACK;
+                        }
+                    }
+                    if (e["exit"]) {
+                        ++kinds;
+                        if (!e["exit"].IsScalar() || e["exit"].Scalar() != "true")
+                            r.fail(
+                                e["exit"], ep + ".exit",
+                                "only 'exit: true' is an event (leave the event out not to exit)");
+                        ev.kind = TaskEvent::Kind::Exit;
+                        if (count != 1) r.fail(e["exit"], ep + ".exit", "an exit happens once");
+                    }
+                    if (kinds != 1)
+                        r.fail(e, ep, "exactly one of fork, map, unmap, protect, discard, exit");
+                    for (std::uint64_t k = 0; k < count; ++k, ev.at += every)
+                        th.events.push_back(ev);
+                }
+                // Repeated events interleave with later ones: instruction order, stable.
+                std::stable_sort(
+                    th.events.begin(), th.events.end(),
+                    [](const TaskEvent& a, const TaskEvent& b) { return a.at < b.at; });
+            }
+            return th;
         };
         if (const YAML::Node threads = n["threads"]) {
             for (const char* k : {"core", "workload", "events"})
@@ -501,9 +541,9 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
 } // namespace
 
 std::unique_ptr<Workload> Scenario::makeWorkload(std::size_t i, std::size_t t) const {
-    const ScenarioThread& p = processes[i].threads[t];
-    if (p.workload_format == "synthetic") return std::make_unique<SyntheticWorkload>(p.synthetic);
-    return openTrace(p.trace, p.workload_format);
+    const WorkloadSpec& w = processes[i].threads[t].workload;
+    if (w.format == "synthetic") return std::make_unique<SyntheticWorkload>(w.synthetic);
+    return openTrace(w.trace, w.format);
 }
 
 } // namespace tlmmu

@@ -56,13 +56,19 @@ struct ScenarioVma {
     unsigned page_level = 0; // level of its pages (0 = base pages; page_size: in the file)
 };
 
+// A workload: the workload.* keys of the key table (KeyTable.h) land here, for the run and
+// for each thread of a scenario.
+struct WorkloadSpec {
+    std::string format; // synthetic|lackey|binary
+    std::string trace;
+    bool checked = false; // stores write known values, loads are verified (Core)
+    SyntheticParams synthetic;
+};
+
 // One thread of a process: its core, instruction stream and events.
 struct ScenarioThread {
     unsigned core = 0;
-    std::string workload_format = "synthetic"; // synthetic|lackey|binary
-    std::string trace;
-    SyntheticParams synthetic;
-    bool checked = false;          // stores write known values, loads are verified (Core)
+    WorkloadSpec workload;
     std::vector<TaskEvent> events; // in instruction order (repeats expanded)
 };
 
@@ -83,6 +89,9 @@ struct ScenarioShared {
 struct Scenario {
     std::vector<ScenarioShared> shared;
     std::vector<ScenarioProcess> processes;
+    // Workload keys the file sets where they can have no effect ("FILE:LINE: key has no
+    // effect: why"), for the configuration's warning.
+    std::vector<std::string> ineffective;
 
     // VMAs must be aligned to their page size (a base page of `format` unless they say
     // page_size) and lie in the format's canonical virtual address space; cores: how many

@@ -76,8 +76,8 @@ int sc_main(int argc, char* argv[]) {
     OutputFile json, csv, timeline;
     std::string timeline_window;
     std::vector<std::string> sets;
-    bool list_keys = false, list_keys_json = false, print_config = false, version = false,
-         quiet = false;
+    bool list_keys = false, list_keys_json = false, keys_markdown = false, print_config = false,
+         version = false, quiet = false, strict = false;
     app.add_option("-c,--config", config_path, "system configuration (YAML)");
     app.add_option("--set", sets, "override a key: --set tlb.l1d.entries=32 (repeatable)");
     app.add_option("--stats-json", json.path, "write every statistic to this JSON file");
@@ -89,6 +89,9 @@ int sc_main(int argc, char* argv[]) {
     app.add_flag("--list-keys", list_keys,
                  "print every configuration key: type, default, allowed values, meaning");
     app.add_flag("--list-keys-json", list_keys_json, "the same as one JSON object, for tools");
+    app.add_flag("--keys-markdown", keys_markdown, "the same as docs/keys.md (Markdown)");
+    app.add_flag("--strict", strict,
+                 "refuse keys set where they can have no effect (else: one warning)");
     app.add_flag("--print-config", print_config,
                  "print the resolved configuration (defaults included) as YAML and exit");
     app.add_flag("--version", version, "print the version and exit");
@@ -109,21 +112,27 @@ int sc_main(int argc, char* argv[]) {
     // Everything up to the start of the simulation: any error refuses the run (exit 2).
     std::unique_ptr<tlmmu::Platform> platform;
     try {
-        tlmmu::Config config;
-        if (!config_path.empty())
-            config = tlmmu::Config::fromFile(config_path);
-        else if (!list_keys && !list_keys_json)
-            throw tlmmu::InputError("--config FILE is required (see configs/)");
-        if (list_keys || list_keys_json) {
-            tlmmu::Config empty;
-            std::cout << tlmmu::SystemConfig::fromConfig(empty).describeKeys(list_keys_json);
+        if (list_keys || list_keys_json || keys_markdown) {
+            std::cout << (keys_markdown ? tlmmu::keysMarkdown()
+                                        : tlmmu::describeKeys(list_keys_json));
+            std::cout.flush();
+            if (!std::cout) throw tlmmu::InputError("stdout: write failed");
             return kOk;
         }
+        tlmmu::Config config;
+        if (config_path.empty()) throw tlmmu::InputError("--config FILE is required (see configs/)");
+        config = tlmmu::Config::fromFile(config_path);
         for (const auto& s : sets)
             config.set(s);
-        const tlmmu::SystemConfig system = tlmmu::SystemConfig::fromConfig(config);
-        for (const auto& note : system.notes)
-            std::cerr << "tlmmu: note: " << note << "\n";
+        const tlmmu::SystemConfig system = tlmmu::SystemConfig::fromConfig(config, strict);
+        if (!system.ineffective.empty()) {
+            // One warning, naming them all.
+            std::string all;
+            for (const auto& line : system.ineffective)
+                all += (all.empty() ? "" : "; ") + line;
+            std::cerr << "tlmmu: warning: keys without effect (--strict refuses them): " << all
+                      << "\n";
+        }
         if (print_config) {
             std::cout << system.toYaml();
             return kOk;

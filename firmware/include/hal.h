@@ -102,6 +102,10 @@ enum hal_trace_event {
 };
 void hal_trace(enum hal_trace_event event, uint64_t arg);
 
+/* A task the firmware created (a fork's child) may run from now on, at the caller's time: the
+ * host's scheduler takes it (a real kernel would wake its core). */
+void hal_task_runnable(int tid);
+
 /* Unrecoverable firmware error: stops the simulation with the message. */
 void hal_panic(const char* message);
 

@@ -120,6 +120,8 @@ int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned
     mm_lock(k, core, p);
     int status = p->live ? fork_locked(k, core, p, child_core, child_pid, child_tid) : FW_ERR_INVAL;
     mm_unlock(k, core, p);
+    /* Like wake_up_new_task: the child may run from here, before the parent's return. */
+    if (status == FW_OK) hal_task_runnable(*child_tid);
     return status;
 }
 

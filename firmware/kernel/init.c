@@ -15,8 +15,8 @@ uint64_t fw_kernel_size(void) {
 
 int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
                    uint64_t* swap_slot_bitmap) {
-    if (c->rmap == 0 || c->frame_meta == 0 || c->cores == 0 || c->cores > FW_MAX_CORES ||
-        c->asid_bits > 16)
+    struct fw_config_error err;
+    if (c->rmap == 0 || c->frame_meta == 0 || fw_kernel_config_check(c, &err) != FW_OK)
         return FW_ERR_INVAL;
     if (c->format.levels == 0 || c->format.levels > PTE_MAX_LEVELS) return FW_ERR_INVAL;
     if (c->swap_mmio != 0 && (swap_slot_bitmap == 0 || c->swap_slots == 0)) return FW_ERR_INVAL;
@@ -36,6 +36,8 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     k->fault_exit_cycles = c->fault_exit_cycles;
     k->switch_cycles = c->switch_cycles;
     k->fork_cycles = c->fork_cycles;
+    k->syscall_entry_cycles = c->syscall_entry_cycles;
+    k->syscall_exit_cycles = c->syscall_exit_cycles;
     k->rmap = c->rmap;
     if (!c->buffers_zeroed) fw_memset(k->rmap, 0, (uint64_t)c->frame_count * sizeof *k->rmap);
     for (unsigned i = 0; i < FW_MAX_CORES; ++i) {
@@ -45,6 +47,8 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     k->asid_global_next = 1;
     k->asid_global_cursor = 1;
     status = swap_init(k, c, swap_slot_bitmap);
+    if (status != FW_OK) return status;
+    status = tlb_init(k, c);
     if (status != FW_OK) return status;
     return smp_init(k, c);
 }

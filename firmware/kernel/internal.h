@@ -77,19 +77,16 @@ struct fw_shm_obj {
 #define FW_SMP_SLOT_END 2
 #define FW_SMP_SEQ_MASK ((((uint64_t)1) << 40) - 1)
 
+struct fw_shootdown_ops;
+
 struct fw_smp {
     int on; /* ipi_mmio != 0 and cores > 1 */
     hal_paddr_t ipi;
-    enum fw_shootdown_mechanism mechanism;
     uint64_t ack_timeout;
     uint64_t relax;
     uint64_t irq_entry;
     uint64_t irq_exit;
-    unsigned inject;
-    int concurrent_flush;
     int early_ack;
-    int unbatched;
-    int lazy_tlb;
     hal_paddr_t area;
     uint64_t area_bytes;
     hal_paddr_t locks, slots, pending, acks;
@@ -98,9 +95,19 @@ struct fw_smp {
     unsigned lock_depth[FW_SMP_LOCKS]; /* nesting on the holder */
 };
 
+/* TLB maintenance options (tlb.c) and the mechanism that reaches the other cores. */
+struct fw_tlb {
+    const struct fw_shootdown_ops* mechanism;
+    unsigned inject;
+    int concurrent_flush;
+    int batch;
+    int lazy_tlb;
+};
+
 struct fw_kernel {
     struct pte_format format;
     struct fw_smp smp;
+    struct fw_tlb tlb;
     struct fw_frames frames;
     struct fw_kernel_stats stats;
     unsigned asid_bits;
@@ -112,6 +119,8 @@ struct fw_kernel {
     uint64_t fault_exit_cycles;
     uint64_t switch_cycles;
     uint64_t fork_cycles;
+    uint64_t syscall_entry_cycles;
+    uint64_t syscall_exit_cycles;
     /* swap (swapfile.c) */
     hal_paddr_t swap_mmio;
     uint64_t swap_slots;
@@ -266,6 +275,43 @@ int tlb_core_may_cache(const struct fw_kernel* k, unsigned c, const struct fw_mm
 uint64_t tlb_flush_pages(const struct fw_flush_info* f);
 /* Only the calling core (a stale entry that the hardware reported as a fault). */
 void fw_flush_tlb_local_page(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t va);
+/* The flush of f on the calling core as the initiator does it (unless injected away), and as
+ * a target does it for another core's request (unless injected away). */
+void tlb_flush_local(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f);
+void tlb_flush_remote(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f);
+
+/* A shootdown mechanism's policy (config.c): its name, its ASIDs, what it refuses. */
+struct fw_shootdown_policy {
+    const char* name;
+    /* One ASID per mm, the same on every core (a broadcast names one ASID). */
+    int global_asids;
+    /* What it cannot apply: 0, or FW_ERR_INVAL with *err (a field of the configuration). */
+    int (*check)(const struct fw_kernel_config* c, struct fw_config_error* err);
+};
+extern const struct fw_shootdown_policy fw_shootdown_policies[];
+
+/* A shootdown mechanism (firmware.shootdown.mechanism), chosen at init: how a flush that tlb.c
+ * decided reaches the other cores that may cache it (shootdown_*.c). */
+struct fw_shootdown_ops {
+    const struct fw_shootdown_policy* policy;
+    /* f on every core of `targets` (never the caller) and, when `local`, on the caller; returns
+     * when every target has it (unless injected). */
+    void (*flush)(struct fw_kernel* k, unsigned core, uint64_t targets, int local,
+                  const struct fw_flush_info* f);
+};
+extern const struct fw_shootdown_ops fw_shootdown_ipi;
+extern const struct fw_shootdown_ops fw_shootdown_directed;
+extern const struct fw_shootdown_ops fw_shootdown_broadcast;
+int tlb_init(struct fw_kernel* k, const struct fw_kernel_config* c);
+
+
+/* Adds n to a shootdown statistic, in the totals and in the core's. */
+#define SD_ADD(k, core, field, n)                                                                  \
+    do {                                                                                           \
+        (k)->stats.shootdown.field += (n);                                                         \
+        (k)->stats.shootdown_by_core[(core)].field += (n);                                         \
+    } while (0)
+unsigned popcount64(uint64_t x);
 
 #define FW_GATHER_FRAMES 64
 #define FW_GATHER_TABLES 32
@@ -372,9 +418,12 @@ void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 /* The swap device (its registers are one shared sequence) and the bounce frame. */
 void swap_lock(struct fw_kernel* k, unsigned core);
 void swap_unlock(struct fw_kernel* k, unsigned core);
-/* A flush of f, issued by core, in SMP mode: locally and on every other core that may cache
- * it, by the configured mechanism; returns when every target has it (unless injected). */
-void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f);
+/* Runs the flush f on every core of `targets` (their interrupt handlers: a request in each
+ * one's queue, one IPI to all) and waits for their acknowledgements; with run_local, the
+ * caller flushes f itself while the IPIs travel (Linux's smp_call_function_many_cond with
+ * SCF_RUN_LOCAL). skip_ack_wait: returns without waiting. */
+void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int run_local,
+                    const struct fw_flush_info* f, int skip_ack_wait);
 
 /* ---- faults (memory.c) ------------------------------------------------------------------------
  */

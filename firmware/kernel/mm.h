@@ -201,6 +201,7 @@ enum fw_shootdown_mechanism {
     FW_SHOOTDOWN_BROADCAST, /* hal_tlb_invalidate_broadcast to every core, then hal_tlb_sync
                              * (TLBI-IS / INVLPGB, no target firmware); ASIDs are global: one
                              * per mm, the same on every core */
+    FW_SHOOTDOWN_MECHANISMS
 };
 
 /* Fault injection (fw_kernel_config.inject, bit mask): each one makes stale translations
@@ -209,8 +210,6 @@ enum fw_shootdown_mechanism {
 #define FW_INJECT_SKIP_REMOTE_FLUSH 2u /* targets ack without flushing */
 #define FW_INJECT_SKIP_LOCAL_FLUSH 4u  /* the initiator skips its local flush */
 
-#define FW_DEFAULT_ACK_TIMEOUT_CYCLES 100000u /* ack_timeout_cycles 0 */
-#define FW_DEFAULT_RELAX_CYCLES 20u           /* relax_cycles 0 */
 
 /* Reverse map, one per frame of the allocator (caller memory): which address space maps a
  * private data frame at which VA, so that the clock algorithm can find the PTE of a frame it
@@ -238,6 +237,8 @@ struct fw_kernel_config {
     uint64_t fault_exit_cycles;   /* handler epilogue + trap return */
     uint64_t switch_cycles;       /* bookkeeping cost of a context switch */
     uint64_t fork_cycles;         /* bookkeeping cost of a fork, plus its page-table work */
+    uint64_t syscall_entry_cycles; /* system-call entry (fw_syscall) */
+    uint64_t syscall_exit_cycles;  /* system-call exit */
     unsigned flush_ceiling_pages; /* 0 = FW_FLUSH_CEILING_PAGES */
     /* 1: frame_meta and rmap are zero already (fresh zero pages from the host): init does not
      * clear them, so that host memory follows the frames used, not the memory modelled. */
@@ -251,20 +252,37 @@ struct fw_kernel_config {
      * remote flushes by hal_tlb_invalidate_core, and the fields below are ignored. */
     hal_paddr_t ipi_mmio;                  /* IPI controller (ipi_controller.h); 0 = none */
     enum fw_shootdown_mechanism shootdown; /* default (0): FW_SHOOTDOWN_IPI */
-    uint64_t ack_timeout_cycles; /* initiator resends to a target silent this long; 0: default */
-    uint64_t relax_cycles;       /* one hal_relax step of a wait (ack or lock); 0: default */
+    uint64_t ack_timeout_cycles; /* initiator resends to a target silent this long (>= 1) */
+    uint64_t relax_cycles;       /* one hal_relax step of the acknowledgement wait (>= 1) */
     uint64_t irq_entry_cycles;   /* charged at fw_interrupt entry */
     uint64_t irq_exit_cycles;    /* charged at fw_interrupt exit */
     unsigned inject;             /* FW_INJECT_* */
     int concurrent_flush; /* IPIs are sent before the local flush (it overlaps their delivery) */
     int early_ack;        /* targets ack on arrival, then flush (before returning to user code) */
-    int unbatched;        /* one shootdown per page of a range (batch: false); 0: one per range */
+    int batch;            /* one shootdown per range (0: one per page of a range) */
     int lazy_tlb;         /* cores not running the mm now are not interrupted: its ASID there is
                            * marked stale and flushed when the core next switches to it (with
                            * ASIDs only: without them no other mm's entries survive a switch) */
 };
 
 struct fw_kernel; /* opaque: callers allocate fw_kernel_size() bytes, 8-byte aligned */
+
+/* Why a configuration is refused: the field of fw_kernel_config at fault, and words. */
+struct fw_config_error {
+    const char* field;
+    const char* why;
+};
+
+/* The checks fw_kernel_init makes of the configuration's settings (not of its memory), without
+ * touching the hardware: 0, or FW_ERR_INVAL with *err filled. Each shootdown mechanism refuses
+ * what it cannot apply (the IPI options without IPIs, injections that would leave nothing
+ * stale, global ASIDs fewer than the cores). */
+int fw_kernel_config_check(const struct fw_kernel_config* config, struct fw_config_error* err);
+
+/* The shootdown mechanisms by enum fw_shootdown_mechanism value: how many, and their names
+ * ("ipi", "directed", "broadcast"). */
+unsigned fw_shootdown_mechanism_count(void);
+const char* fw_shootdown_mechanism_name(unsigned mechanism);
 
 uint64_t fw_kernel_size(void);
 
@@ -336,6 +354,34 @@ int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, 
  * freed after the flush, huge leaves straddling the ends split), the VMAs stay: the next touch
  * is a demand-zero fault (of a shared VMA: the object's page again). Holes are fine. */
 int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len);
+
+/* ---- system calls ---------------------------------------------------------------------------- */
+
+/* The memory-management system calls a task makes (Linux's names). */
+enum fw_syscall_nr {
+    FW_SYS_MMAP,
+    FW_SYS_MUNMAP,
+    FW_SYS_MPROTECT,
+    FW_SYS_MADVISE_DONTNEED,
+    FW_SYS_FORK,
+    FW_SYS_EXIT,
+    FW_SYSCALLS
+};
+
+struct fw_syscall_args {
+    enum fw_syscall_nr nr;
+    uint64_t start, len;      /* MUNMAP, MPROTECT, MADVISE_DONTNEED */
+    unsigned prot;            /* MPROTECT */
+    struct fw_vma_desc map;   /* MMAP */
+    unsigned child_core;      /* FORK: where the child's task runs */
+    int child_pid, child_tid; /* FORK: out */
+};
+
+/* One system call of task tid, run on `core`: charges syscall_entry_cycles, does the call
+ * (fw_vma_map, fw_vma_unmap, fw_vma_protect, fw_vma_discard, fw_process_fork, fw_task_exit on
+ * the task's process), charges syscall_exit_cycles (not after EXIT: the task is gone). Returns
+ * the call's result; FW_ERR_INVAL for a dead tid or an unknown call. */
+int fw_syscall(struct fw_kernel* k, unsigned core, int tid, struct fw_syscall_args* args);
 
 /* ---- shared memory --------------------------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
  * with mechanism broadcast, one for all cores (mm->global_asid, copied to mm->asid[c] when the
  * mm runs on c), arm64-style, so that one broadcast invalidation names the mm everywhere. */
 static int asids_global(const struct fw_kernel* k) {
-    return k->smp.mechanism == FW_SHOOTDOWN_BROADCAST && k->asid_bits != 0;
+    return k->tlb.mechanism->policy->global_asids && k->asid_bits != 0;
 }
 
 /* q's ASID in the space that `core` allocates from. */
@@ -127,7 +127,7 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid) {
          * The switch is made visible at this core's time (synced first, as the initiator syncs
          * before it reads active_mm): a core running ahead of the others in its quantum would
          * otherwise show a switch that an earlier shootdown must not see yet. */
-        if (k->smp.on && k->smp.lazy_tlb) hal_sync();
+        if (k->smp.on && k->tlb.lazy_tlb) hal_sync();
         k->active_mm[core] = mm;
         if (mm->stale_mask & bit) {
             mm->stale_mask &= ~bit;

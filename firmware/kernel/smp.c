@@ -1,5 +1,6 @@
-/* SMP: the address-space lock, the TLB shootdown protocol and the interrupt handler.
- * Freestanding C11.
+/* SMP: the locks, "run this on these cores and wait for their acknowledgements" (the request
+ * queue, the IPI, the acknowledgement wait) and the interrupt handler that serves it. What to
+ * flush, where, and by which mechanism is tlb.c's (and shootdown_*.c's). Freestanding C11.
  *
  * SMP mode (ipi_mmio != 0 and cores > 1). Everything the cores share to coordinate lives in
  * kernel frames (struct fw_smp in internal.h) and is reached through the HAL, so that it is
@@ -10,20 +11,15 @@
  *              one relax step with interrupts enabled (hal_relax), so that a core waiting for a
  *              lock keeps servicing shootdowns (the holder may be waiting for it). Re-entrant on
  *              the holder (a fault that evicts a page of its own mm). Released by CAS back to 0.
- *   shootdown: (initiator, holding the mm's lock, after changing the PTEs)
- *              [local flush unless concurrent_flush]
+ *   call:      (initiator, holding the mm's lock, after changing the PTEs)
  *              request slot: START, END, then HEAD (seq, pid, stride, full) (hal_write_phys)
  *              for each target t: pending[t] |= 1 << self (CAS loop)
  *              hal_sync; IPI TARGETS(self) = targets; IPI SEND(self) = IPI_VECTOR_SHOOTDOWN
- *              [local flush if concurrent_flush]
+ *              [run_local: the initiator's own flush, while the IPIs travel]
  *              until every ack[self][t] == seq: read the acks still missing, then one relax
  *              step (interrupts enabled); a target silent for ack_timeout_cycles since the
  *              last send is counted and sent the IPI again (one SEND for all of them);
  *              then the caller frees frames and tables and releases the lock.
- *   broadcast: (mechanism broadcast, no IPI, no target firmware) the initiator issues the flush
- *              as broadcast invalidations under the mm's global ASID (tlb_flush_on with
- *              FW_FLUSH_BROADCAST: one per page, or one of the ASID above the ceiling), which
- *              reach every core, its own included, then hal_tlb_sync; then the caller frees.
  *   handler:   (target, fw_interrupt) read PENDING, write CLEAR, claim pending[self] (CAS to
  *              0), and for each initiator i in it: read i's slot, flush with the same body as
  *              a local flush (tlb_flush_on), hal_sync, ack[i][self] = seq (early_ack: ack
@@ -35,13 +31,7 @@
 #include "ipi_controller.h"
 #include "kernel/internal.h"
 
-#define SD_ADD(k, core, field, n)                                                                  \
-    do {                                                                                           \
-        (k)->stats.shootdown.field += (n);                                                         \
-        (k)->stats.shootdown_by_core[(core)].field += (n);                                         \
-    } while (0)
-
-static unsigned popcount64(uint64_t x) {
+unsigned popcount64(uint64_t x) {
     unsigned n = 0;
     while (x != 0) {
         x &= x - 1;
@@ -64,37 +54,11 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     struct fw_smp* s = &k->smp;
     s->ipi = c->ipi_mmio;
     s->on = c->ipi_mmio != 0 && c->cores > 1;
-    s->mechanism = c->shootdown;
-    s->ack_timeout =
-        c->ack_timeout_cycles != 0 ? c->ack_timeout_cycles : FW_DEFAULT_ACK_TIMEOUT_CYCLES;
-    s->relax = c->relax_cycles != 0 ? c->relax_cycles : FW_DEFAULT_RELAX_CYCLES;
+    s->ack_timeout = c->ack_timeout_cycles;
+    s->relax = c->relax_cycles;
     s->irq_entry = c->irq_entry_cycles;
     s->irq_exit = c->irq_exit_cycles;
-    s->inject = c->inject;
-    s->concurrent_flush = c->concurrent_flush != 0;
     s->early_ack = c->early_ack != 0;
-    s->unbatched = c->unbatched != 0;
-    s->lazy_tlb = c->lazy_tlb != 0;
-    if (c->shootdown != FW_SHOOTDOWN_IPI && c->shootdown != FW_SHOOTDOWN_DIRECTED &&
-        c->shootdown != FW_SHOOTDOWN_BROADCAST)
-        return FW_ERR_INVAL;
-    /* IPI options have no meaning without IPIs (lazy_tlb spares a core an interrupt), nor
-     * skipping the acknowledgements. */
-    if (c->shootdown != FW_SHOOTDOWN_IPI &&
-        (c->concurrent_flush || c->early_ack || c->lazy_tlb ||
-         (c->inject & FW_INJECT_SKIP_ACK_WAIT) != 0))
-        return FW_ERR_INVAL;
-    if (c->shootdown == FW_SHOOTDOWN_BROADCAST) {
-        /* IPI options have no meaning without IPIs; the only injection that leaves a stale
-         * entry behind is skipping the other cores (the sync cannot be skipped: the model
-         * applies a broadcast at once, and the local flush is the broadcast). */
-        if (c->concurrent_flush || c->early_ack || c->lazy_tlb ||
-            (c->inject & ~FW_INJECT_SKIP_REMOTE_FLUSH) != 0)
-            return FW_ERR_INVAL;
-        /* Global ASIDs: an mm installed on another core keeps its ASID, so the cores' ASIDs
-         * alone must not exhaust the space. */
-        if (c->asid_bits != 0 && k->asid_max < c->cores) return FW_ERR_INVAL;
-    }
     if (!s->on) return FW_OK;
     uint64_t words = FW_SMP_LOCKS + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
                      (uint64_t)c->cores * c->cores;
@@ -209,13 +173,8 @@ void swap_unlock(struct fw_kernel* k, unsigned core) {
     if (k->smp.on) unlock_index(k, core, FW_SMP_LOCK_SWAP);
 }
 
-/* ---- the shootdown ----------------------------------------------------------------------------
+/* ---- running a flush on other cores ------------------------------------------------------------
  */
-
-static void local_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
-    if (k->smp.inject & FW_INJECT_SKIP_LOCAL_FLUSH) return;
-    tlb_flush_on(k, core, core, f);
-}
 
 static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets) {
     hal_sync();
@@ -249,68 +208,14 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
     }
 }
 
-static void shootdown_one(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
-    struct fw_mm* mm = f->mm;
-    uint64_t targets = 0;
-    /* lazy_tlb reads the other cores' active_mm: at this core's time, not ahead of it (the
-     * other cores' switches up to now are in, none of a core that runs ahead), so that whom
-     * it interrupts does not depend on the quantum. sched.c syncs before it writes one. */
-    if (k->smp.lazy_tlb) hal_sync();
-    for (unsigned c = 0; c < k->cores; ++c) {
-        if (c == core || !tlb_core_may_cache(k, c, mm)) continue;
-        uint64_t bit = (uint64_t)1 << c;
-        if (k->smp.lazy_tlb && k->asid_bits != 0 && k->active_mm[c] != mm) {
-            /* Not running it now: flushed at its next switch to mm (sched.c), which sets
-             * active_mm before it looks at stale_mask (both without a HAL call between). */
-            mm->stale_mask |= bit;
-            SD_ADD(k, core, lazy_skips, 1);
-            continue;
-        }
-        targets |= bit;
-    }
-    int local = core < k->cores && tlb_core_may_cache(k, core, mm);
-    if (targets == 0) {
-        if (local) local_flush(k, core, f);
-        return;
-    }
-    uint64_t pages = tlb_flush_pages(f);
-    unsigned ntargets = popcount64(targets);
-    SD_ADD(k, core, shootdowns, 1);
-    SD_ADD(k, core, pages, pages);
-    SD_ADD(k, core, targets, ntargets);
-    if (f->full || pages > k->flush_ceiling) SD_ADD(k, core, full_flushes, 1);
-    hal_trace(HAL_TRACE_SHOOTDOWN_BEGIN, pages);
-
-    if (k->smp.mechanism == FW_SHOOTDOWN_BROADCAST) {
-        /* One broadcast per page (or one of the ASID), reaching this core's Mmu too: no local
-         * flush apart. The sync completes them before the caller frees anything. */
-        if (k->smp.inject & FW_INJECT_SKIP_REMOTE_FLUSH) {
-            if (local) local_flush(k, core, f);
-        } else {
-            tlb_flush_on(k, core, FW_FLUSH_BROADCAST, f);
-        }
-        uint64_t issued = hal_now_cycles();
-        hal_tlb_sync();
-        SD_ADD(k, core, wait_cycles, hal_now_cycles() - issued);
-        hal_trace(HAL_TRACE_SHOOTDOWN_END, ntargets);
-        return;
-    }
-
-    if (k->smp.mechanism == FW_SHOOTDOWN_DIRECTED) {
-        if (local) local_flush(k, core, f);
-        if (!(k->smp.inject & FW_INJECT_SKIP_REMOTE_FLUSH))
-            for (unsigned c = 0; c < k->cores; ++c)
-                if ((targets >> c) & 1u) tlb_flush_on(k, core, c, f);
-        hal_trace(HAL_TRACE_SHOOTDOWN_END, ntargets);
-        return;
-    }
-
-    if (local && !k->smp.concurrent_flush) local_flush(k, core, f);
+void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int run_local,
+                    const struct fw_flush_info* f, int skip_ack_wait) {
     uint64_t seq = ++k->smp.seq[core] & FW_SMP_SEQ_MASK;
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_START), f->start, 8);
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_END), f->end, 8);
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_HEAD),
-                   seq | ((uint64_t)mm->pid << 40) | ((uint64_t)(f->stride_shift & 0x7fu) << 48) |
+                   seq | ((uint64_t)f->mm->pid << 40) |
+                       ((uint64_t)(f->stride_shift & 0x7fu) << 48) |
                        ((uint64_t)(f->full != 0) << 55),
                    8);
     uint64_t self = (uint64_t)1 << core;
@@ -326,25 +231,9 @@ static void shootdown_one(struct fw_kernel* k, unsigned core, const struct fw_fl
     }
     send_ipi(k, core, targets);
     uint64_t sent = hal_now_cycles();
-    if (local && k->smp.concurrent_flush) local_flush(k, core, f);
-    if (!(k->smp.inject & FW_INJECT_SKIP_ACK_WAIT)) wait_acks(k, core, targets, seq, sent);
+    if (run_local) tlb_flush_local(k, core, f);
+    if (!skip_ack_wait) wait_acks(k, core, targets, seq, sent);
     SD_ADD(k, core, wait_cycles, hal_now_cycles() - sent);
-    hal_trace(HAL_TRACE_SHOOTDOWN_END, ntargets);
-}
-
-void smp_flush(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
-    uint64_t pages = tlb_flush_pages(f);
-    if (!k->smp.unbatched || f->full || pages <= 1 || f->stride_shift >= 64) {
-        shootdown_one(k, core, f);
-        return;
-    }
-    /* batch: false: one shootdown per page of the range. */
-    for (uint64_t i = 0; i < pages; ++i) {
-        struct fw_flush_info one = *f;
-        one.start = f->start + (i << f->stride_shift);
-        one.end = one.start + ((uint64_t)1 << f->stride_shift);
-        shootdown_one(k, core, &one);
-    }
 }
 
 /* ---- the interrupt handler --------------------------------------------------------------------
@@ -361,13 +250,12 @@ static void service(struct fw_kernel* k, unsigned core, unsigned initiator) {
     f.full = (int)((head >> 55) & 1u);
     /* The initiator holds the mm's lock until every ack is in: the mm stays live. */
     f.mm = pid >= 1 && pid <= FW_MAX_PROCESSES && k->mms[pid - 1].live ? &k->mms[pid - 1] : 0;
-    int flush = f.mm != 0 && !(k->smp.inject & FW_INJECT_SKIP_REMOTE_FLUSH);
     if (k->smp.early_ack) {
         hal_sync();
         hal_write_phys(ack_word(k, initiator, core), seq, 8);
-        if (flush) tlb_flush_on(k, core, core, &f);
+        if (f.mm) tlb_flush_remote(k, core, &f);
     } else {
-        if (flush) tlb_flush_on(k, core, core, &f);
+        if (f.mm) tlb_flush_remote(k, core, &f);
         hal_sync();
         hal_write_phys(ack_word(k, initiator, core), seq, 8);
     }

@@ -10,10 +10,12 @@
  *  - without ASIDs (asid_bits 0), only the mm installed on c (active_mm) has entries there:
  *    a switch flushes everything.
  *
- * In SMP mode (an IPI controller and several cores) the flush goes to smp.c's shootdown, which
- * uses the same body (tlb_flush_on) locally and, on the targets, in their interrupt handler (ipi),
- * per target through the invalidation controller (directed), or once for every core
- * (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID). */
+ * In SMP mode (an IPI controller and several cores) this file decides which other cores must
+ * flush (those that may cache the mm, less the ones lazy_tlb spares) and hands them to the
+ * shootdown mechanism chosen at init (shootdown_ipi.c, shootdown_directed.c,
+ * shootdown_broadcast.c), which uses the same body (tlb_flush_on): on the targets in their
+ * interrupt handler (ipi), per target through the invalidation controller (directed), or once
+ * for every core (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID). */
 #include "kernel/internal.h"
 
 static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
@@ -77,10 +79,88 @@ void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
         invalidate(k, self, target, kind, f->start + (i << f->stride_shift), asid);
 }
 
-/* Local first, then every other core of the mask, in core order (SMP mode: smp.c). */
+static const struct fw_shootdown_ops* const kMechanisms[FW_SHOOTDOWN_MECHANISMS] = {
+    [FW_SHOOTDOWN_IPI] = &fw_shootdown_ipi,
+    [FW_SHOOTDOWN_DIRECTED] = &fw_shootdown_directed,
+    [FW_SHOOTDOWN_BROADCAST] = &fw_shootdown_broadcast,
+};
+
+int tlb_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
+    k->tlb.mechanism = kMechanisms[c->shootdown];
+    k->tlb.inject = c->inject;
+    k->tlb.concurrent_flush = c->concurrent_flush != 0;
+    k->tlb.batch = c->batch != 0;
+    k->tlb.lazy_tlb = c->lazy_tlb != 0;
+    return FW_OK;
+}
+
+void tlb_flush_local(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    if (k->tlb.inject & FW_INJECT_SKIP_LOCAL_FLUSH) return;
+    tlb_flush_on(k, core, core, f);
+}
+
+void tlb_flush_remote(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    if (k->tlb.inject & FW_INJECT_SKIP_REMOTE_FLUSH) return;
+    tlb_flush_on(k, core, core, f);
+}
+
+/* One shootdown: the cores that may cache mm now, the local flush, and the mechanism for the
+ * others (as Linux's flush_tlb_mm_range -> flush_tlb_multi with its lazy-TLB condition). */
+static void shootdown_one(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    struct fw_mm* mm = f->mm;
+    uint64_t targets = 0;
+    /* lazy_tlb reads the other cores' active_mm: at this core's time, not ahead of it (the
+     * other cores' switches up to now are in, none of a core that runs ahead), so that whom
+     * it interrupts does not depend on the quantum. sched.c syncs before it writes one. */
+    if (k->tlb.lazy_tlb) hal_sync();
+    for (unsigned c = 0; c < k->cores; ++c) {
+        if (c == core || !tlb_core_may_cache(k, c, mm)) continue;
+        uint64_t bit = (uint64_t)1 << c;
+        if (k->tlb.lazy_tlb && k->asid_bits != 0 && k->active_mm[c] != mm) {
+            /* Not running it now: flushed at its next switch to mm (sched.c), which sets
+             * active_mm before it looks at stale_mask (both without a HAL call between). */
+            mm->stale_mask |= bit;
+            SD_ADD(k, core, lazy_skips, 1);
+            continue;
+        }
+        targets |= bit;
+    }
+    int local = core < k->cores && tlb_core_may_cache(k, core, mm);
+    if (targets == 0) {
+        if (local) tlb_flush_local(k, core, f);
+        return;
+    }
+    uint64_t pages = tlb_flush_pages(f);
+    unsigned ntargets = popcount64(targets);
+    SD_ADD(k, core, shootdowns, 1);
+    SD_ADD(k, core, pages, pages);
+    SD_ADD(k, core, targets, ntargets);
+    if (f->full || pages > k->flush_ceiling) SD_ADD(k, core, full_flushes, 1);
+    hal_trace(HAL_TRACE_SHOOTDOWN_BEGIN, pages);
+    k->tlb.mechanism->flush(k, core, targets, local, f);
+    hal_trace(HAL_TRACE_SHOOTDOWN_END, ntargets);
+}
+
+/* batch: false: one shootdown per page of the range. */
+static void shootdown(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    uint64_t pages = tlb_flush_pages(f);
+    if (k->tlb.batch || f->full || pages <= 1 || f->stride_shift >= 64) {
+        shootdown_one(k, core, f);
+        return;
+    }
+    for (uint64_t i = 0; i < pages; ++i) {
+        struct fw_flush_info one = *f;
+        one.start = f->start + (i << f->stride_shift);
+        one.end = one.start + ((uint64_t)1 << f->stride_shift);
+        shootdown_one(k, core, &one);
+    }
+}
+
+/* SMP mode: the shootdown. Otherwise (no IPI controller, or one core) local first, then every
+ * other core of the mask directly, in core order. */
 static void flush_tlb_info(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
     if (k->smp.on) {
-        smp_flush(k, core, f);
+        shootdown(k, core, f);
         return;
     }
     uint64_t mask = f->mm->cpu_mask;

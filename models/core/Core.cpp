@@ -20,6 +20,7 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     translation_.set_command(tlm::TLM_IGNORE_COMMAND);
     ext_.core_id = config.id;
     hal_.setInterruptEntry([this] { return interruptEntry(); });
+    hal_.setTaskRunnableHook([this](int tid) { os_.taskRunnable(config_.id, tid); });
     hal_.setSleep([this](const sc_core::sc_time& max, const sc_core::sc_event& wake) {
         if (!interruptDue()) wait(max, wake | irq_event_);
         LocalTime::checkRunning();

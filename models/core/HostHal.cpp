@@ -295,6 +295,9 @@ int hal_irq_enable(int enable) {
 void hal_trace(enum hal_trace_event event, uint64_t arg) {
     HostHal::current().trace(event, arg);
 }
+void hal_task_runnable(int tid) {
+    HostHal::current().taskRunnable(tid);
+}
 void hal_panic(const char* message) {
     throw tlmmu::FirmwarePanic(message);
 }

@@ -464,6 +464,8 @@ void hal_trace(enum hal_trace_event event, uint64_t arg) {
     hal().event({fakehal::HalEvent::Trace, static_cast<std::uint64_t>(event), arg, 0, 0});
 }
 
+void hal_task_runnable(int) {}
+
 void hal_panic(const char* message) {
     throw fakehal::FakeHalPanic(message);
 }

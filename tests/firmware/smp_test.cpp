@@ -70,7 +70,7 @@ class SmpTest : public testing::Test, public MmFixture {
             c.inject = b.inject;
             c.concurrent_flush = b.concurrent_flush;
             c.early_ack = b.early_ack;
-            c.unbatched = b.unbatched;
+            c.batch = !b.unbatched;
             c.lazy_tlb = b.lazy_tlb;
             if (b.ipi) {
                 hal().ipi.mmio = kIpi;

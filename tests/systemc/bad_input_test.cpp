@@ -195,7 +195,7 @@ TEST_F(BadInput, IntegersAreNeverOctal) {
     // One rule for every integer: decimal without leading zeros, or 0x hex.
     for (const char* v : {"010", "09", "00"})
         expectRefusal("cores: 1\n",
-                      {"--set cores: cores: expected an integer in [1, 256] (no leading zeros: "
+                      {"--set cores: cores: expected an integer in [1, 64] (no leading zeros: "
                        "integers are decimal, or hex with 0x; octal is not read), got '" +
                        std::string(v) + "'"},
                       2, std::string("--set cores=") + v);
@@ -459,8 +459,8 @@ TEST_F(BadInput, FirmwareLimitsAreRefusedAtTheScenarioCheck) {
     const Result r = run("--config " + cfg + " -q");
     EXPECT_EQ(r.exit_code, 2);
     expectOneLine(r.err, "tlmmu: error: ",
-                  {cfg + ":1: cores: " + std::to_string(FW_MAX_CORES + 1),
-                   "limit is " + std::to_string(FW_MAX_CORES) + " (FW_MAX_CORES)"});
+                  {cfg + ":1: cores: expected an integer in [1, " + std::to_string(FW_MAX_CORES) +
+                   "], got '" + std::to_string(FW_MAX_CORES + 1) + "'"});
 }
 
 TEST_F(BadInput, VmasOutsideTheFormatsAddressSpaceAreRefused) {
@@ -506,34 +506,80 @@ TEST_F(BadInput, VmasOutsideTheFormatsAddressSpaceAreRefused) {
 
 // --- 8. keys without effect ---------------------------------------------------------------------
 
-TEST_F(BadInput, KeysWithoutEffectAreRefusedWithTheReason) {
+// A key set where it can have no effect: one warning line naming it and why (exit 0), and
+// --strict refuses it (exit 2) with the same words.
+TEST_F(BadInput, KeysWithoutEffectWarnOnceAndStrictRefusesThem) {
     write("s.yaml", "processes:\n  - {name: a, workload: {instructions: 1000}}\n");
     write("t.lackey", "I  00400000,4\n");
-    expectRefusal("workload: {scenario: s.yaml, trace: t.lackey}\n",
-                  {"CFG:1: workload.trace: has no effect here", "workload.scenario wins"});
-    expectRefusal(
-        "workload: {scenario: s.yaml, synthetic: {instructions: 5}}\n",
-        {"CFG:1: workload.synthetic.instructions: has no effect here", "workload.scenario wins"});
-    expectRefusal("workload: {scenario: s.yaml, checked: true}\n",
-                  {"CFG:1: workload.checked: has no effect here",
-                   "put 'checked: true' in the scenario's workload"});
-    expectRefusal("workload: {trace: t.lackey}\n",
-                  {"CFG:1: workload.trace: has no effect here: workload.format is synthetic"});
-    expectRefusal("workload: {format: lackey, trace: t.lackey, synthetic: {pattern: zipf}}\n",
-                  {"CFG:1: workload.synthetic.pattern: has no effect here: workload.format is "
-                   "lackey"});
-    expectRefusal("tlb: {l1d: {waveform: x.vcd}}\n",
-                  {"CFG:1: tlb.l1d.waveform: has no effect here: tlb.l1d.impl is model"});
-    expectRefusal("sched: {time_slice_cycles: 5000}\n",
-                  {"CFG:1: sched.time_slice_cycles: has no effect here", "one process"});
-    expectRefusal("mmu: {generic: {levels: 4}}\n",
-                  {"CFG:1: mmu.generic.levels: has no effect here: mmu.format is x86_64"});
+    const auto check = [&](const std::string& yaml, std::initializer_list<std::string> words) {
+        const std::string cfg = write("system.yaml", yaml);
+        const Result r = run("--config " + cfg + " -q");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        expectOneLine(r.err, "tlmmu: warning: keys without effect (--strict refuses them): ",
+                      words, cfg);
+        expectRefusal(yaml, words, 2, "--strict");
+    };
+    check("workload: {scenario: s.yaml, trace: t.lackey}\n",
+          {"CFG:1: workload.trace has no effect: it applies when workload.scenario is not set"});
+    check("workload: {scenario: s.yaml, synthetic: {instructions: 5}}\n",
+          {"CFG:1: workload.synthetic.instructions has no effect: it applies when "
+           "workload.scenario is not set"});
+    check("workload: {scenario: s.yaml, checked: true}\n",
+          {"CFG:1: workload.checked has no effect: it applies when workload.scenario is not set"});
+    check("workload: {trace: t.lackey}\n",
+          {"CFG:1: workload.trace has no effect: it applies when workload.format is not "
+           "synthetic; workload.format is synthetic"});
+    check("workload: {format: lackey, trace: t.lackey, synthetic: {pattern: zipf}}\n",
+          {"CFG:1: workload.synthetic.pattern has no effect: it applies when workload.format is "
+           "synthetic; workload.format is lackey"});
+    check("workload: {synthetic: {pattern: random, stride: 128}}\n",
+          {"CFG:1: workload.synthetic.stride has no effect: it applies when "
+           "workload.synthetic.pattern is strided; workload.synthetic.pattern is random"});
+    check("tlb: {l1d: {waveform: x.vcd}}\n",
+          {"CFG:1: tlb.l1d.waveform has no effect: it applies when tlb.l1d.impl is rtl; "
+           "tlb.l1d.impl is model"});
+    check("tlb: {l2: {entries: 0, replacement: fifo}}\n",
+          {"CFG:1: tlb.l2.replacement has no effect: it applies when tlb.l2.entries is not 0"});
+    check("swap: {slots: 0, latency_cycles: 5}\n",
+          {"CFG:1: swap.latency_cycles has no effect: it applies when swap.slots is not 0"});
+    check("mmu: {generic: {levels: 4}}\n",
+          {"CFG:1: mmu.generic.levels has no effect: it applies when mmu.format is generic; "
+           "mmu.format is x86_64"});
     // In a scenario's workload.
-    expectScenarioRefusal("processes:\n  - {name: a, workload: {format: lackey, trace: t.lackey, "
-                          "footprint: 1MiB}}\n",
-                          {"2: processes[0].workload.footprint: has no effect with format lackey"});
-    expectScenarioRefusal("processes:\n  - {name: a, workload: {trace: t.lackey}}\n",
-                          {"2: processes[0].workload.trace: has no effect with format synthetic"});
+    check("workload: {scenario: " + write("f.yaml", "processes:\n  - {name: a, workload: {format: "
+                                                    "lackey, trace: t.lackey, footprint: 1MiB}}\n") +
+              "}\n",
+          {"f.yaml:2: processes[0].workload.footprint has no effect: it applies when "
+           "processes[0].workload.format is synthetic; processes[0].workload.format is lackey"});
+    // Several: one line naming all of them.
+    const std::string cfg = write("system.yaml", "tlb: {l1d: {waveform: x.vcd}}\n");
+    const Result r = run("--config " + cfg + " -q --set firmware.fork_cycles=7");
+    EXPECT_EQ(r.exit_code, 0);
+    expectOneLine(r.err, "tlmmu: warning: ",
+                  {"CFG:1: tlb.l1d.waveform has no effect",
+                   "; --set firmware.fork_cycles: firmware.fork_cycles has no effect: it applies "
+                   "when workload.scenario is set"},
+                  cfg);
+}
+
+// A preset describes hardware that a workload may not exercise: silent. A key of the file that
+// --set makes moot is silent too.
+TEST_F(BadInput, PresetsRunEveryWorkloadSilently) {
+    write("t.lackey", "I  00400000,4\n L 10000000,8\n");
+    const std::string preset = std::string(TLMMU_SOURCE_DIR) + "/configs/haswell.yaml";
+    Result r = run("--config " + preset + " -q --set workload.format=lackey --set workload.trace=" +
+                   dir_ + "/t.lackey --set core.max_instructions=1");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    r = run("--config " + preset + " -q --strict --set workload.scenario=" + std::string(TLMMU_SOURCE_DIR) +
+            "/configs/scenarios/madvise-1.yaml");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    const std::string single = std::string(TLMMU_SOURCE_DIR) + "/configs/single.yaml";
+    r = run("--config " + single + " -q --strict --set workload.format=lackey --set workload.trace=" +
+            dir_ + "/t.lackey");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
 }
 
 // Mechanism broadcast sends no IPI: the IPI options set true, the injections that would leave
@@ -546,25 +592,24 @@ TEST_F(BadInput, DirectedAndBroadcastRefuseWhatHasNoEffectWithThem) {
         for (const char* key : {"early_ack", "concurrent_flush", "lazy_tlb"})
             expectRefusal(m + key + ": true}}\n",
                           {std::string("CFG:2: firmware.shootdown.") + key +
-                           ": true is refused with firmware.shootdown.mechanism " + mechanism +
-                           " (an IPI option; " + mechanism + " sends no IPI)"});
+                           ": true is refused: an IPI option; firmware.shootdown.mechanism " +
+                           mechanism + " sends no IPI"});
         expectRefusal(m + "inject: skip_ack_wait}}\n",
-                      {"CFG:2: firmware.shootdown.inject: skip_ack_wait is refused with "
-                       "firmware.shootdown.mechanism " +
-                       mechanism + " (there are no acknowledgements"});
+                      {"CFG:2: firmware.shootdown.inject: skip_ack_wait is refused: there are no "
+                       "acknowledgements without IPIs"});
     }
     for (const char* inject : {"skip_local_flush"})
         expectRefusal(bcast + "inject: " + inject + "}}\n",
                       {std::string("CFG:2: firmware.shootdown.inject: ") + inject +
-                       " is refused with firmware.shootdown.mechanism broadcast"});
+                       " is refused: it would leave nothing stale with mechanism broadcast"});
     expectRefusal("cores: 4\nmmu: {asid_bits: 2}\n"
                   "firmware: {shootdown: {mechanism: broadcast}}\n",
-                  {"CFG:2: mmu.asid_bits: 2 bits give 3 ASIDs; firmware.shootdown.mechanism "
-                   "broadcast (one global ASID per address space) needs at least one per core "
-                   "(4 cores)"});
-    expectRefusal("invalidation: {hop_cycles: 5}\n",
-                  {"CFG:1: invalidation.hop_cycles: has no effect here: "
-                   "firmware.shootdown.mechanism is ipi"});
+                  {"CFG:2: mmu.asid_bits: 2 is refused: too few ASIDs for mechanism broadcast "
+                   "(one global ASID per address space): at least one per core is needed"});
+    expectRefusal("cores: 2\ninvalidation: {hop_cycles: 5}\n",
+                  {"CFG:2: invalidation.hop_cycles has no effect: it applies when "
+                   "firmware.shootdown.mechanism is not ipi"},
+                  2, "--strict");
     // What applies is accepted: false options, skip_remote_flush, the timing, batch, ceiling.
     const std::string cfg =
         write("system.yaml", kSmallSynthetic + bcast +
@@ -583,16 +628,12 @@ TEST_F(BadInput, KeysThatApplyOrAreOverriddenAreAccepted) {
     Result r = run("--config " + cfg + " -q");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
-    // A file key that --set makes ineffective is a note, not an error.
+    // A file key that --set makes ineffective is silent: the command line changed the system.
     write("t.lackey", "I  00400000,4\n L 10000000,8\n");
-    r = run("--config " + cfg + " -q --set workload.format=lackey --set workload.trace=" + dir_ +
-            "/t.lackey");
+    r = run("--config " + cfg + " -q --strict --set workload.format=lackey --set workload.trace=" +
+            dir_ + "/t.lackey");
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.err.find("tlmmu: note: " + cfg +
-                         ":1: workload.synthetic.instructions: has no effect after --set "
-                         "workload.format"),
-              std::string::npos)
-        << r.err;
+    EXPECT_EQ(r.err, "");
 }
 
 // --- 9. simulated time --------------------------------------------------------------------------
@@ -655,7 +696,7 @@ TEST_F(BadInput, ListKeysGivesTypeDefaultAllowedAndMeaning) {
     EXPECT_EQ(keys["cores"]["default"], 1);
     r = run("--list-keys");
     ASSERT_EQ(r.exit_code, 0);
-    EXPECT_NE(r.out.find("tlb.l1d.entries  (integer, default 64; [0, 1048576]"), std::string::npos)
+    EXPECT_NE(r.out.find("tlb.l1d.entries  (integer, default 64 entries; [0, 1048576]"), std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("l1d TLB: entries (0 = level absent)"), std::string::npos);
 }

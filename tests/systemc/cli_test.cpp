@@ -69,7 +69,7 @@ TEST_F(Cli, WrongType) {
 }
 
 TEST_F(Cli, NegativeNumber) {
-    expectError("cores: -1\n", "CFG:1: cores: expected an integer in [1, 256], got '-1'");
+    expectError("cores: -1\n", "CFG:1: cores: expected an integer in [1, 64], got '-1'");
 }
 
 TEST_F(Cli, WaysNotDividingEntries) {
@@ -104,9 +104,9 @@ TEST_F(Cli, BadOverride) {
 
 TEST_F(Cli, EmptyValueIsNamedAsSuch) {
     expectError("cores: 1\n",
-                "--set cores: cores: expected an integer in [1, 256], got an empty value", 2,
+                "--set cores: cores: expected an integer in [1, 64], got an empty value", 2,
                 "--set cores=");
-    expectError("cores:\n", "CFG:1: cores: expected an integer in [1, 256], got an empty value");
+    expectError("cores:\n", "CFG:1: cores: expected an integer in [1, 64], got an empty value");
 }
 
 TEST_F(Cli, MissingConfig) {

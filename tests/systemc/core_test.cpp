@@ -115,6 +115,7 @@ struct FakeOs : OperatingSystem {
         mmu.mapped.insert(va >> 12);
         return {};
     }
+    void taskRunnable(unsigned, int) override {}
     void interrupt(unsigned) override { log.push_back("interrupt"); }
     void exit(Task& t) override {
         t.state = Task::State::Done;

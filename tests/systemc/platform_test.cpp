@@ -145,7 +145,7 @@ TEST_P(PageTableBytes, EqualsDistinctTableNodes) {
     const PteFormat f = system.format();
 
     std::set<std::pair<unsigned, Addr>> nodes; // (table level, va bits above that table)
-    SyntheticParams p = system.synthetic;
+    SyntheticParams p = system.workload.synthetic;
     p.seed = system.seed; // core 0's stream
     SyntheticWorkload w(p);
     Instruction insn;
