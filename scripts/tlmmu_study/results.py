@@ -14,7 +14,6 @@ A failed run has empty statistics. Values are as tlmmu wrote them; sums and rati
 here (Python's repr of a float, the shortest that reads back exactly).
 """
 import csv
-import io
 import os
 import re
 import shlex
@@ -22,6 +21,7 @@ import sqlite3
 
 from .common import read_json, write_atomic
 from .sweepfile import render
+from .table import csv_text, fmt, number, read_dicts
 
 FIXED = ["run", "status", "exit_code", "error", "seed", "repeat"]
 _CORE = re.compile(r"^cores\[(\d+)\]\.(.+)$")
@@ -30,28 +30,6 @@ _NOSUM = re.compile(r"(^cpi$|\.(min|max|mean)$)")
 
 def natural(name):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
-
-
-def number(text):
-    """int or float of a statistic's text, None when it is not a number (true, a name, empty)."""
-    if text is None or text == "" or text in ("true", "false"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def fmt(value):
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 def read_stats_csv(path):
@@ -141,12 +119,8 @@ def collect(out_dir, sweep, extra=None):
                 natural(name))
     columns = FIXED + swept + sorted(stat_cols, key=group)
 
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in columns])
-    write_atomic(os.path.join(out_dir, "results.csv"), text.getvalue())
+    write_atomic(os.path.join(out_dir, "results.csv"),
+                 csv_text(columns, [[row.get(c, "") for c in columns] for row in rows]))
     write_sqlite(os.path.join(out_dir, "results.sqlite"), columns, rows, meta)
     return columns, rows
 
@@ -189,3 +163,9 @@ def write_sqlite(path, columns, rows, meta):
     finally:
         db.close()
     os.replace(tmp, path)
+
+
+def read_table(out_dir):
+    """(columns, rows) of a sweep's results.csv, rows in the sweep's order."""
+    return read_dicts(os.path.join(out_dir, "results.csv"),
+                      f" (run scripts/sweep FILE --out {out_dir} first)")

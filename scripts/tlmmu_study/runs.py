@@ -61,14 +61,19 @@ def is_done(path, description):
             and old.get("base_sha256") == description["base_sha256"])
 
 
-def prepare(path, description):
-    """Makes the run's directory ready to run: run.json and command.sh written, old outputs gone."""
-    os.makedirs(path, exist_ok=True)
+def remove_outputs(path):
+    """A run's outputs of an earlier start gone, so that none is taken for this one's."""
     for name in OUTPUTS:
         try:
             os.remove(os.path.join(path, name))
         except FileNotFoundError:
             pass
+
+
+def prepare(path, description):
+    """Makes the run's directory ready to run: run.json and command.sh written, old outputs gone."""
+    os.makedirs(path, exist_ok=True)
+    remove_outputs(path)
     write_json(os.path.join(path, "run.json"), description)
     write_atomic(os.path.join(path, "command.sh"),
                  "#!/bin/sh\n# tlmmu " + description["version"] + "\n"
@@ -92,11 +97,7 @@ def run_one(path):
     if description is None:
         print(f"sweep: {path}/run.json missing or unreadable", file=sys.stderr)
         return 2
-    for name in OUTPUTS:
-        try:
-            os.remove(os.path.join(path, name))
-        except FileNotFoundError:
-            pass
+    remove_outputs(path)
     start = time.monotonic()
     error = ""
     with open(os.path.join(path, "stdout.txt"), "wb") as out, \
