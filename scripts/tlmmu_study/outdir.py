@@ -64,7 +64,8 @@ def holder(path):
 
 @contextlib.contextmanager
 def locked(path, what):
-    """Holds `path`'s lock for the block; `what` names this sweep in the lock file."""
+    """Holds `path`'s lock for the block; `what` (the program) and its arguments name this
+    sweep in the lock file."""
     key = os.path.realpath(path)
     if key in _held:
         yield

@@ -191,8 +191,9 @@ def refusals(tlmmu, base, out, runs, discards, every):
 
 def write_sweep(out, base, runs, discards, every):
     """OUT/scenarios/*.yaml and OUT/study.yaml (a scripts/sweep file of explicit runs). A
-    scenario's file name carries a hash of its text, so a changed scenario is a new run for the
-    sweep's resume (which does not look into files)."""
+    scenario's file name carries a hash of its text, so that a run resized after its first pass
+    (target_insns) gets a file of its own beside the first pass's, which a rerun of the study
+    finds unchanged (the sweep's resume also hashes the files a run reads: identity.py)."""
     entries = []
     for c in runs:
         settings = run_settings(out, c, discards, every)

@@ -2,7 +2,7 @@
 import os
 import sys
 
-from . import engines, outdir, results, runs, sweepfile
+from . import engines, identity, outdir, results, runs, sweepfile
 from .common import Parser, UserError, find_tlmmu, list_keys, tlmmu_version, write_json
 
 USAGE_EPILOG = """exit status: 0 every run succeeded; 1 some run failed; 2 the sweep was refused
@@ -51,13 +51,14 @@ def main(argv=None):
     out = outdir.prepare(args.out)
     # From the first look at the run folders to the last line of results.csv, this sweep alone
     # writes into them (a second one exits 2: outdir.py).
-    with outdir.locked(out, f"sweep {args.file}"):
+    with outdir.locked(out, "sweep"):
         return _sweep(args, tlmmu, sweep, engine, version, out)
 
 
 def describe_all(tlmmu, sweep, version):
-    """run id -> run.json of every run."""
-    return {r.id: runs.describe(tlmmu, sweep, r, version) for r in sweep.runs}
+    """run id -> run.json of every run (its identity includes the files it reads)."""
+    inputs = identity.Inputs(tlmmu)
+    return {r.id: runs.describe(tlmmu, sweep, r, version, inputs) for r in sweep.runs}
 
 
 def plan(out, sweep, descriptions, force):
