@@ -245,7 +245,7 @@ def plot(all_groups, path, all_cores):
                 label = f"{core}" if len(all_groups) == 1 else f"{g + 1}: {core}"
                 bars.append((label, run.label, m, stack))
     names = list(dict.fromkeys(n for b in bars for n in b[3]))
-    names = [n for n in st.CPI_ORDER if n in names] + [n for n in names if n not in st.CPI_ORDER]
+    names = st.ordered(names)
     shown = [n for n in names if any(b[3].get(n) for b in bars)] or names[:1]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(bars) + 3.0), 4.8))
     cmap = plt.get_cmap("tab10")

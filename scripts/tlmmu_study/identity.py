@@ -19,6 +19,7 @@ import subprocess
 import yaml
 
 from .common import list_keys_json
+from .stats import flatten
 
 # File-valued keys tlmmu writes rather than reads (an RTL TLB's VCD): never inputs, or every run
 # would change its own identity. `tlmmu --list-keys-json` gives no direction for a "path" key.
@@ -48,15 +49,6 @@ def file_sha256(path, _cache={}):  # pylint: disable=dangerous-default-value
             return f"missing: {e.strerror}"
         _cache[key] = h.hexdigest()
     return _cache[key]
-
-
-def _flatten(node, prefix, out):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
-    else:
-        out[prefix] = node
-    return out
 
 
 def _scenario_traces(path):
@@ -107,7 +99,7 @@ class Inputs:
         resolved = {}
         if proc.returncode == 0:
             try:
-                resolved = _flatten(yaml.safe_load(proc.stdout) or {}, "", {})
+                resolved = flatten(yaml.safe_load(proc.stdout) or {})
             except yaml.YAMLError:
                 refused = "tlmmu --print-config printed no YAML"
         else:

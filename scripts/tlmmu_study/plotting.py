@@ -16,9 +16,9 @@ import re
 
 from .common import Parser, UserError, read_json, suggest, write_atomic
 from .results import read_table
+from .stats import ordered
 from .table import csv_text, fmt, number
 
-CPI_ORDER = ["base", "tlb", "walk", "fault", "data", "os"]
 
 
 def parse(argv):
@@ -95,7 +95,7 @@ def mean(values):
 
 def cpi_stack(columns, configs, out, files, plt):
     comps = [c[len("derived.cpi_stack."):] for c in columns if c.startswith("derived.cpi_stack.")]
-    comps = [c for c in CPI_ORDER if c in comps] + sorted(c for c in comps if c not in CPI_ORDER)
+    comps = ordered(comps)
     if not comps:
         return
     table = []

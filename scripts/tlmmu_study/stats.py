@@ -16,10 +16,17 @@ import re
 from .common import UserError
 from .table import number
 
-CPI_ORDER = ["base", "tlb", "walk", "fault", "data", "os", "shootdown", "ipi"]
+# The CPI stack components in the order pictures and tables show them; later ones (shootdown,
+# ipi, any new one) follow in name order.
+CPI_ORDER = ["base", "tlb", "walk", "fault", "data", "os"]
 _CORE = re.compile(r"^cores\[(\d+)\]\.(.+)$")
 _BUCKETS = re.compile(r"^(.*)\.buckets\[\d+\]\.")
 _NOT_ADDITIVE = re.compile(r"(^|\.)(cpi|rate|ratio|[a-z_]*_(rate|ratio)|mean|min|max|p\d+)$")
+
+
+def ordered(components):
+    """CPI stack component names in CPI_ORDER, then the others by name."""
+    return [c for c in CPI_ORDER if c in components] + sorted(c for c in components if c not in CPI_ORDER)
 
 
 def histograms(paths):
@@ -113,6 +120,5 @@ def cpi_stacks(stats):
     for core in stats["cores"]:
         stack = core.get("cpi_stack") or {}
         instr = core.get("instructions") or 0
-        names = [c for c in CPI_ORDER if c in stack] + sorted(c for c in stack if c not in CPI_ORDER)
-        out.append({c: (stack[c] / instr if instr else 0.0) for c in names})
+        out.append({c: (stack[c] / instr if instr else 0.0) for c in ordered(stack)})
     return out
