@@ -28,6 +28,11 @@ class Parser(argparse.ArgumentParser):
         raise UserError(f"{message} (scripts/{self.prog} --help)")
 
 
+def default_out(name):
+    """A study's default output folder: $BUILD_DIR (default build) of this checkout / name."""
+    return os.path.join(REPO_DIR, os.environ.get("BUILD_DIR", "build"), name)
+
+
 def find_tlmmu(explicit=None):
     """The tlmmu program: --tlmmu, else $TLMMU, else $BUILD_DIR (or build)/testbench/tlmmu."""
     path = explicit or os.environ.get("TLMMU")
@@ -70,14 +75,21 @@ def _query(tlmmu, flag):
     return proc
 
 
-def allowed_values(tlmmu, key):
-    """The values tlmmu accepts for a key of enumerated values, from `tlmmu --list-keys-json`
-    ({key: {allowed: "a, b", ...}}), so that a study can tell which choices this build has."""
+def list_keys_json(tlmmu):
+    """`tlmmu --list-keys-json`: {key: {type, default, allowed, meaning}}."""
     try:
         info = json.loads(_query(tlmmu, "--list-keys-json").stdout)
     except ValueError:
-        raise UserError(f"{tlmmu} --list-keys-json did not print JSON")
-    entry = info.get(key) if isinstance(info, dict) else None
+        info = None
+    if not isinstance(info, dict):
+        raise UserError(f"{tlmmu} --list-keys-json did not print a JSON object")
+    return info
+
+
+def allowed_values(tlmmu, key):
+    """The values tlmmu accepts for a key of enumerated values, from `tlmmu --list-keys-json`
+    ({key: {allowed: "a, b", ...}}), so that a study can tell which choices this build has."""
+    entry = list_keys_json(tlmmu).get(key)
     if not isinstance(entry, dict) or not isinstance(entry.get("allowed"), str):
         raise UserError(f"{tlmmu} --list-keys-json: no allowed values for '{key}'")
     return [v.strip() for v in entry["allowed"].split(",") if v.strip()]

@@ -5,15 +5,14 @@ while 0, 1 or 3 other threads of the process run on other cores; with and withou
 concurrent_flush. Six published times per iteration; tlmmu runs the same six cases with one
 preset (a generated sweep file, OUT/study.yaml, run by scripts/sweep's machinery) and reports its
 time per iteration beside them."""
-import csv
-import io
 import os
 import sys
 
 import yaml
 
-from . import sweep_main
-from .common import REPO_DIR, Parser, UserError, find_tlmmu, read_json, write_atomic
+from . import outdir, sweep_main
+from .common import REPO_DIR, Parser, UserError, default_out, find_tlmmu, read_json, write_atomic
+from .table import dict_rows_text
 
 # (threads, concurrent_flush) -> ns per iteration, as published.
 PUBLISHED = {
@@ -28,8 +27,7 @@ def parse(argv):
     p = Parser(prog="study-madvise", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", default=os.path.join(REPO_DIR, "configs", "haswell.yaml"),
                    help="the preset (default: configs/haswell.yaml)")
-    p.add_argument("--out", default=os.path.join(REPO_DIR, os.environ.get("BUILD_DIR", "build"),
-                                                 "study-madvise"),
+    p.add_argument("--out", default=default_out("study-madvise"),
                    help="folder for the runs, their results and the table")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="simulations at once")
     p.add_argument("--tlmmu", help="the tlmmu program (default: $TLMMU, else the build's)")
@@ -113,18 +111,16 @@ def failures(rows, tolerance=TOLERANCE_PERCENT):
 def main(argv=None):
     a = parse(argv)
     tlmmu = find_tlmmu(a.tlmmu)
-    out = os.path.abspath(a.out)
-    os.makedirs(out, exist_ok=True)
-    sweep = write_sweep(out, a.config)
-    sweep_main.main([sweep, "--out", out, "--tlmmu", tlmmu, "--jobs", str(a.jobs), "--quiet"])
-    with open(os.path.join(out, "results.csv"), encoding="utf-8", newline="") as f:
-        results = list(csv.DictReader(f))  # in the sweep's order: CASES
-    rows = [row(c, r, out) for c, r in zip(CASES, results)]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    write_atomic(os.path.join(out, "madvise.csv"), buf.getvalue())
+    out = outdir.prepare(a.out)
+    with outdir.locked(out, "study-madvise"):
+        return _study(a, tlmmu, out)
+
+
+def _study(a, tlmmu, out):
+    """Runs the six cases into `out` (made and locked), writes and prints the table."""
+    _, results = sweep_main.run_study(write_sweep(out, a.config), out, tlmmu, jobs=a.jobs, quiet=True)
+    rows = [row(c, r, out) for c, r in zip(CASES, results)]  # results in the sweep's order: CASES
+    write_atomic(os.path.join(out, "madvise.csv"), dict_rows_text(list(rows[0]), rows))
     md = table(rows)
     write_atomic(os.path.join(out, "madvise.md"), md)
     print(md, end="")

@@ -10,16 +10,15 @@ data behind it as CSV next to it.
                             fault_latency), summed over cores and repeats, one line per configuration
 A configuration is one combination of the swept keys' values (the runs that differ only by repeat).
 """
-import csv
-import io
-import json
 import math
 import os
 import re
 
-from .common import Parser, UserError, suggest, write_atomic
+from .common import Parser, UserError, read_json, suggest, write_atomic
+from .results import read_table
+from .stats import ordered
+from .table import csv_text, fmt, number
 
-CPI_ORDER = ["base", "tlb", "walk", "fault", "data", "os"]
 
 
 def parse(argv):
@@ -32,22 +31,6 @@ def parse(argv):
     return p.parse_args(argv)
 
 
-def to_number(text):
-    if text in (None, "", "true", "false"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return None
-
-
-def fmt(value):
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 def short(key):
     parts = key.split(".")
     return ".".join(parts[-2:]) if len(parts) > 2 else key
@@ -56,17 +39,9 @@ def short(key):
 def load(directory):
     results = os.path.join(directory, "results.csv")
     meta_path = os.path.join(directory, "sweep.json")
-    try:
-        with open(results, encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            columns = reader.fieldnames or []
-            rows = list(reader)
-    except OSError as e:
-        raise UserError(f"{results}: {e.strerror} (run scripts/sweep FILE --out {directory} first)")
-    try:
-        with open(meta_path, encoding="utf-8") as f:
-            meta = json.load(f)
-    except (OSError, ValueError):
+    columns, rows = read_table(directory)
+    meta = read_json(meta_path)
+    if meta is None:
         raise UserError(f"{meta_path}: missing or unreadable (written by scripts/sweep)")
     ok = [r for r in rows if r.get("status") == "ok"]
     if not ok:
@@ -89,6 +64,15 @@ class Configs:
         return ", ".join(f"{short(k)}={v}" for k, v in zip(self.keys, values))
 
 
+def pyplot():
+    """matplotlib.pyplot drawing into files (Agg): no display needed, imported only when a
+    picture is drawn (the tables work without matplotlib)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def save_figure(fig, out, name, files):
     """fig as NAME.png and NAME.svg, byte-identical from run to run (fixed SVG ids, no date or
     software version in the files), so regenerated pictures show up in git only when they change."""
@@ -101,11 +85,7 @@ def save_figure(fig, out, name, files):
 
 
 def write_csv(path, header, rows, files):
-    text = io.StringIO()
-    w = csv.writer(text, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    write_atomic(path, text.getvalue())
+    write_atomic(path, csv_text(header, rows))
     files.append(path)
 
 
@@ -115,12 +95,12 @@ def mean(values):
 
 def cpi_stack(columns, configs, out, files, plt):
     comps = [c[len("derived.cpi_stack."):] for c in columns if c.startswith("derived.cpi_stack.")]
-    comps = [c for c in CPI_ORDER if c in comps] + sorted(c for c in comps if c not in CPI_ORDER)
+    comps = ordered(comps)
     if not comps:
         return
     table = []
     for values, rows in configs.groups.items():
-        means = [mean([to_number(r[f"derived.cpi_stack.{c}"]) or 0.0 for r in rows]) for c in comps]
+        means = [mean([number(r[f"derived.cpi_stack.{c}"]) or 0.0 for r in rows]) for c in comps]
         table.append((values, len(rows), means))
     write_csv(os.path.join(out, "cpi_stack.csv"),
                ["configuration"] + configs.keys + ["runs"] + comps + ["total"],
@@ -149,7 +129,7 @@ def choose_x(rows, keys):
     best, best_n = None, -1
     for k in keys:
         values = {r[k] for r in rows}
-        numeric = all(to_number(v) is not None for v in values)
+        numeric = all(number(v) is not None for v in values)
         n = len(values) + (1000 if numeric else 0)
         if n > best_n:
             best, best_n = k, n
@@ -164,7 +144,7 @@ def line(columns, rows, meta, args, out, files, plt):
                             f"swept keys: {', '.join(keys) or 'none'}")
     if args.y not in columns:
         raise UserError(f"--y: no column '{args.y}' in results.csv{suggest(args.y, columns)}")
-    if any(to_number(r[args.y]) is None for r in rows):
+    if any(number(r[args.y]) is None for r in rows):
         raise UserError(f"--y: column '{args.y}' is not a number in every run")
     x = args.x or choose_x(rows, [k for k in keys if k != args.by])
     if x is None:
@@ -173,13 +153,13 @@ def line(columns, rows, meta, args, out, files, plt):
         raise UserError(f"--by: '{args.by}' is also the x axis; choose another key")
     by = [args.by] if args.by else [k for k in keys if k != x]
     groups = Configs(rows, by)
-    numeric_x = all(to_number(r[x]) is not None for r in rows)
+    numeric_x = all(number(r[x]) is not None for r in rows)
     table = []
     for bvals, brows in groups.groups.items():
         per_x = {}
         for r in brows:
-            per_x.setdefault(r[x], []).append(to_number(r[args.y]))
-        xs = sorted(per_x, key=lambda v: (to_number(v), v) if numeric_x else list(per_x).index(v))
+            per_x.setdefault(r[x], []).append(number(r[args.y]))
+        xs = sorted(per_x, key=lambda v: (number(v), v) if numeric_x else list(per_x).index(v))
         for xv in xs:
             ys = per_x[xv]
             table.append((bvals, xv, len(ys), mean(ys), min(ys), max(ys)))
@@ -192,7 +172,7 @@ def line(columns, rows, meta, args, out, files, plt):
     spread = False
     for bvals in groups.groups:
         pts = [t for t in table if t[0] == bvals]
-        xs = [to_number(t[1]) if numeric_x else t[1] for t in pts]
+        xs = [number(t[1]) if numeric_x else t[1] for t in pts]
         label = groups.label(bvals) if by else None
         lines = ax.plot(xs, [t[3] for t in pts], marker="o", label=label)
         if any(t[2] > 1 for t in pts):
@@ -200,7 +180,7 @@ def line(columns, rows, meta, args, out, files, plt):
             ax.fill_between(xs, [t[4] for t in pts], [t[5] for t in pts],
                             color=lines[0].get_color(), alpha=0.2, linewidth=0)
     if numeric_x:
-        vals = [to_number(r[x]) for r in rows]
+        vals = [number(r[x]) for r in rows]
         if min(vals) > 0 and max(vals) / min(vals) >= 16:
             ax.set_xscale("log", base=2)
             ticks = sorted(set(vals))
@@ -248,10 +228,8 @@ def hist_plots(directory, configs, out, files, plt):
         acc = {}
         for r in rows:
             path = os.path.join(directory, "runs", r["run"], "stats.json")
-            try:
-                with open(path, encoding="utf-8") as f:
-                    stats = json.load(f)
-            except (OSError, ValueError):
+            stats = read_json(path)
+            if stats is None:
                 raise UserError(f"{path}: missing or unreadable (the run's statistics)")
             for name, buckets in histograms(stats).items():
                 if name not in names:
@@ -299,9 +277,7 @@ def hist_plots(directory, configs, out, files, plt):
 def main(argv):
     args = parse(argv)
     columns, rows, meta = load(args.dir)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     out = os.path.abspath(args.out or os.path.join(args.dir, "plots"))
     os.makedirs(out, exist_ok=True)
     keys = [k for k in meta.get("swept_keys", []) if k in columns]

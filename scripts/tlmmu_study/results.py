@@ -4,54 +4,36 @@ Columns: run, status, exit_code, error, seed, repeat; one per swept key (named b
 then every statistic of the run's stats.csv (tlmmu --stats-csv) by its path, except config.*
 (the configuration: swept keys have their own columns, the rest is in runs/<id>/config.yaml)
 and histogram buckets (in stats.json); then
-  cores.sum.<stat>      a per-core statistic cores[i].<stat> summed over the cores (not cpi and
-                        not a histogram's min/max/mean, which do not add up)
+  cores.sum.<stat>      a per-core statistic cores[i].<stat> summed over the cores, where a sum
+                        means something (counts, cycles, a histogram's count and sum; not cpi,
+                        ratios, a histogram's min/max/mean/percentiles: stats.rule decides)
   derived.cpi           cores.sum.cycles / cores.sum.instructions
   derived.cpi_stack.<c> cores.sum.cpi_stack.<c> / cores.sum.instructions (CPI components)
   derived.tlb.<l>.miss_rate, derived.tlb.<l>.mpki   misses / accesses, misses per 1000 instructions
   derived.pwc.hit_rate  cores.sum.pwc.hits / (hits + misses)
+  derived.<hist>.min, .max, .mean   a per-core histogram (walker.latency...) of all cores
+                        together: min of the mins, max of the maxes, sum / count (percentiles
+                        are left out: they do not combine)
 A failed run has empty statistics. Values are as tlmmu wrote them; sums and ratios are computed
 here (Python's repr of a float, the shortest that reads back exactly).
 """
 import csv
-import io
 import os
 import re
 import shlex
 import sqlite3
 
+from . import stats as stats_module
 from .common import read_json, write_atomic
 from .sweepfile import render
+from .table import csv_text, fmt, number, read_dicts
 
 FIXED = ["run", "status", "exit_code", "error", "seed", "repeat"]
 _CORE = re.compile(r"^cores\[(\d+)\]\.(.+)$")
-_NOSUM = re.compile(r"(^cpi$|\.(min|max|mean)$)")
 
 
 def natural(name):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
-
-
-def number(text):
-    """int or float of a statistic's text, None when it is not a number (true, a name, empty)."""
-    if text is None or text == "" or text in ("true", "false"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def fmt(value):
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 def read_stats_csv(path):
@@ -71,16 +53,10 @@ def summarize(stats):
     """The columns of one run from its stats.csv entries: raw, cores.sum.*, derived.*."""
     raw = {k: v for k, v in stats.items()
            if not k.startswith("config.") and ".buckets[" not in k}
-    sums = {}
-    for key, text in raw.items():
-        m = _CORE.match(key)
-        if not m or _NOSUM.search(m.group(2)):
-            continue
-        value = number(text)
-        if value is None:
-            continue
-        name = "cores.sum." + m.group(2)
-        sums[name] = sums.get(name, 0) + value
+    # every per-core statistic that combines over the cores (stats.rule decides which, and how);
+    # the histograms' buckets are in `stats` (not in raw) and say which statistics are histograms
+    combined = stats_module.combine_cores(stats)
+    sums = {"cores." + k: v for k, v in combined.items() if k.startswith("sum.")}
     derived = {}
 
     def ratio(a, b):
@@ -98,6 +74,14 @@ def summarize(stats):
                 sums[name], sums.get(f"cores.sum.tlb.{level}.accesses"))
             derived[f"derived.tlb.{level}.mpki"] = ratio(
                 None if instr is None else 1000 * sums[name], instr)
+    # a histogram of all cores together: min of the mins, max of the maxes, mean from the sums
+    for name, value in combined.items():
+        how, _, stat = name.partition(".")
+        if how in ("min", "max"):
+            hist = stat.rpartition(".")[0]
+            derived[f"derived.{hist}.{how}"] = value
+            derived[f"derived.{hist}.mean"] = ratio(sums.get(f"cores.sum.{hist}.sum"),
+                                                   sums.get(f"cores.sum.{hist}.count"))
     if "cores.sum.pwc.hits" in sums:
         hits, misses = sums["cores.sum.pwc.hits"], sums.get("cores.sum.pwc.misses", 0)
         derived["derived.pwc.hit_rate"] = ratio(hits, hits + misses)
@@ -141,12 +125,8 @@ def collect(out_dir, sweep, extra=None):
                 natural(name))
     columns = FIXED + swept + sorted(stat_cols, key=group)
 
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in columns])
-    write_atomic(os.path.join(out_dir, "results.csv"), text.getvalue())
+    write_atomic(os.path.join(out_dir, "results.csv"),
+                 csv_text(columns, [[row.get(c, "") for c in columns] for row in rows]))
     write_sqlite(os.path.join(out_dir, "results.sqlite"), columns, rows, meta)
     return columns, rows
 
@@ -189,3 +169,9 @@ def write_sqlite(path, columns, rows, meta):
     finally:
         db.close()
     os.replace(tmp, path)
+
+
+def read_table(out_dir):
+    """(columns, rows) of a sweep's results.csv, rows in the sweep's order."""
+    return read_dicts(os.path.join(out_dir, "results.csv"),
+                      f" (run scripts/sweep FILE --out {out_dir} first)")

@@ -18,22 +18,26 @@ import time
 import yaml
 
 from .common import read_json, write_atomic, write_json
+from .identity import canonical
 from .sweepfile import render
 
 OUTPUTS = ("stdout.txt", "stderr.txt", "stats.json", "stats.csv", "config.yaml", "done.json", "engine.json")
 
 
-def command(tlmmu, sweep, run):
-    argv = [tlmmu]
-    if sweep.base_path:
-        argv += ["--config", sweep.base_path]
+def config_argv(sweep, run):
+    """tlmmu's arguments that give the run's configuration: --config BASE --set k=v ..."""
+    argv = ["--config", sweep.base_path] if sweep.base_path else []
     for key, value in run.settings:
         argv += ["--set", f"{key}={render(sweep.resolve_value(key, value))}"]
-    argv += ["--stats-json", "stats.json", "--stats-csv", "stats.csv"]
     return argv
 
 
-def describe(tlmmu, sweep, run, version):
+def command(tlmmu, sweep, run):
+    return [tlmmu, *config_argv(sweep, run), "--stats-json", "stats.json", "--stats-csv", "stats.csv"]
+
+
+def describe(tlmmu, sweep, run, version, inputs):
+    """run.json; `inputs` an identity.Inputs that finds the files the run reads."""
     return {
         "id": run.id,
         "sweep_file": os.path.abspath(sweep.path),
@@ -45,6 +49,8 @@ def describe(tlmmu, sweep, run, version):
         "repeat": run.repeat_index,
         "command": command(tlmmu, sweep, run),
         "version": version,
+        "identity": {"settings": canonical(run.settings, render),
+                     "inputs": inputs.of(config_argv(sweep, run))},
     }
 
 
@@ -53,22 +59,27 @@ def run_dir(out, run):
 
 
 def is_done(path, description):
-    """A finished, successful run whose settings are those asked for now."""
+    """A finished, successful run whose identity (settings and the contents of the files it
+    reads: identity.py) is that of the run asked for now."""
     done = read_json(os.path.join(path, "done.json"))
     old = read_json(os.path.join(path, "run.json"))
     return (done is not None and done.get("exit_code") == 0 and old is not None
-            and old.get("settings") == description["settings"]
-            and old.get("base_sha256") == description["base_sha256"])
+            and old.get("identity") == description["identity"])
 
 
-def prepare(path, description):
-    """Makes the run's directory ready to run: run.json and command.sh written, old outputs gone."""
-    os.makedirs(path, exist_ok=True)
+def remove_outputs(path):
+    """A run's outputs of an earlier start gone, so that none is taken for this one's."""
     for name in OUTPUTS:
         try:
             os.remove(os.path.join(path, name))
         except FileNotFoundError:
             pass
+
+
+def prepare(path, description):
+    """Makes the run's directory ready to run: run.json and command.sh written, old outputs gone."""
+    os.makedirs(path, exist_ok=True)
+    remove_outputs(path)
     write_json(os.path.join(path, "run.json"), description)
     write_atomic(os.path.join(path, "command.sh"),
                  "#!/bin/sh\n# tlmmu " + description["version"] + "\n"
@@ -92,11 +103,7 @@ def run_one(path):
     if description is None:
         print(f"sweep: {path}/run.json missing or unreadable", file=sys.stderr)
         return 2
-    for name in OUTPUTS:
-        try:
-            os.remove(os.path.join(path, name))
-        except FileNotFoundError:
-            pass
+    remove_outputs(path)
     start = time.monotonic()
     error = ""
     with open(os.path.join(path, "stdout.txt"), "wb") as out, \

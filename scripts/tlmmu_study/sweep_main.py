@@ -2,7 +2,7 @@
 import os
 import sys
 
-from . import engines, results, runs, sweepfile
+from . import engines, identity, outdir, results, runs, sweepfile
 from .common import Parser, UserError, find_tlmmu, list_keys, tlmmu_version, write_json
 
 USAGE_EPILOG = """exit status: 0 every run succeeded; 1 some run failed; 2 the sweep was refused
@@ -41,24 +41,41 @@ def main(argv=None):
     engine = args.engine or sweep.engine or "local"
     version = tlmmu_version(tlmmu)
 
-    out = os.path.abspath(args.out)
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise UserError(f"--out: '{args.out}' exists and is not a folder")
-    descriptions = {r.id: runs.describe(tlmmu, sweep, r, version) for r in sweep.runs}
-    todo, skipped = [], 0
-    for run in sweep.runs:
-        path = runs.run_dir(out, run)
-        if not args.force and runs.is_done(path, descriptions[run.id]):
-            skipped += 1
-        else:
-            todo.append(run)
     if args.dry_run:
+        todo, skipped = plan(outdir.check_folder(args.out), sweep, describe_all(tlmmu, sweep, version), args.force)
         for run in sweep.runs:
             mark = "run " if run in todo else "done"
             print(f"{mark} {run.id}  " + " ".join(f"{k}={sweepfile.render(v)}" for k, v in run.settings))
         print(f"sweep: {len(sweep.runs)} runs, {len(todo)} to run, {skipped} already done (dry run)")
         return 0
+    out = outdir.prepare(args.out)
+    # From the first look at the run folders to the last line of results.csv, this sweep alone
+    # writes into them (a second one exits 2: outdir.py).
+    with outdir.locked(out, "sweep"):
+        return _sweep(args, tlmmu, sweep, engine, version, out)
 
+
+def describe_all(tlmmu, sweep, version):
+    """run id -> run.json of every run (its identity includes the files it reads)."""
+    inputs = identity.Inputs(tlmmu)
+    return {r.id: runs.describe(tlmmu, sweep, r, version, inputs) for r in sweep.runs}
+
+
+def plan(out, sweep, descriptions, force):
+    """(runs to run, how many are done already)."""
+    todo, skipped = [], 0
+    for run in sweep.runs:
+        if not force and runs.is_done(runs.run_dir(out, run), descriptions[run.id]):
+            skipped += 1
+        else:
+            todo.append(run)
+    return todo, skipped
+
+
+def _sweep(args, tlmmu, sweep, engine, version, out):
+    """Runs what is not done into `out` (made and locked), writes the tables; the exit status."""
+    descriptions = describe_all(tlmmu, sweep, version)
+    todo, skipped = plan(out, sweep, descriptions, args.force)
     os.makedirs(os.path.join(out, "runs"), exist_ok=True)
     write_json(os.path.join(out, "sweep.json"), {
         "sweep_file": os.path.abspath(args.file), "base": sweep.base, "engine": engine,
@@ -104,3 +121,14 @@ def main(argv=None):
     for run, error in failures:
         print(f"sweep: failed: {run.id} ({run.origin}): {error}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def run_study(sweep_file, out, tlmmu, jobs=None, force=False, quiet=False):
+    """A study's generated sweep file run into `out` as scripts/sweep runs it; returns (exit
+    status, results.csv rows in the sweep's order)."""
+    argv = [sweep_file, "--out", out, "--tlmmu", tlmmu]
+    argv += ["--jobs", str(jobs)] if jobs else []
+    argv += ["--force"] if force else []
+    argv += ["--quiet"] if quiet else []
+    status = main(argv)
+    return status, results.read_table(out)[1]

@@ -19,6 +19,7 @@ import re
 import yaml
 
 from .common import UserError, suggest
+from .identity import canonical
 
 TOP_KEYS = ("base", "set", "axes", "runs", "repeat", "engine", "slurm")
 ENGINES = ("local", "slurm")
@@ -174,11 +175,13 @@ def _slug(swept, seed):
 
 
 def run_id(sweep, run):
-    """A stable id from what decides the run: the base file's content and the settings as written."""
+    """A stable id from the base as named and the settings in canonical form (sorted by key):
+    the same run written in another order is the same id, so a duplicate is found. The inputs'
+    contents are not in it (identity.py: they are in run.json and decide whether it is done)."""
     h = hashlib.sha256()
-    h.update(f"base {sweep.base!r} {sweep.base_sha}\n".encode())
-    for key, value in run.settings:
-        h.update(f"set {key}={render(value)}\n".encode())
+    h.update(f"base {sweep.base!r}\n".encode())
+    for key, text in canonical(run.settings, render):
+        h.update(f"set {key}={text}\n".encode())
     return f"{_slug(run.swept, run.seed)}-{h.hexdigest()[:12]}"
 
 

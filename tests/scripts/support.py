@@ -95,6 +95,17 @@ def flatten(node, prefix="", out=None):
     return out
 
 
+def flatten_dicts(node, prefix="", out=None):
+    """Every mapping of a stats.json by its path (a histogram is one with 'buckets')."""
+    out = {} if out is None else out
+    if isinstance(node, dict):
+        if prefix:
+            out[prefix] = node
+        for k, v in node.items():
+            flatten_dicts(v, f"{prefix}.{k}" if prefix else k, out)
+    return out
+
+
 def same_value(text, value):
     """A results.csv cell against the stats.json value it comes from."""
     if isinstance(value, bool):

@@ -16,8 +16,12 @@ def expected_columns_from_json(stats):
     raw = {k: v for k, v in flat.items() if not k.startswith("config.") and ".buckets[" not in k}
     sums = {}
     for i, core in enumerate(stats["cores"]):
+        hists = {k for k, v in support.flatten_dicts(core).items() if "buckets" in v}
         for k, v in support.flatten(core).items():
-            if ".buckets[" in k or k == "cpi" or k.split(".")[-1] in ("min", "max", "mean"):
+            # counters add up; of a histogram only its count and sum (not a percentile, min,
+            # max or mean); never cpi
+            head, _, field = k.rpartition(".")
+            if ".buckets[" in k or k == "cpi" or (head in hists and field not in ("count", "sum")):
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 continue
