@@ -6,12 +6,10 @@
 #include <systemc>
 #include <tlm>
 
-#include <utility>
-#include <vector>
-
 #include "common/Clock.h"
 #include "common/TranslationExtension.h"
 #include "mmu/Tlb.h"
+#include "support/TlbArrays.h"
 #include "systemc/TlmTestUtil.h"
 
 namespace tlmmu::test {
@@ -25,17 +23,6 @@ inline TlbConfig tlbLevel(const char* name, unsigned entries, unsigned ways, uns
     c.replacement = Replacement::Lru;
     c.latency_cycles = latency;
     return c;
-}
-
-// One array of a level given as arrays (LRU).
-inline TlbArrayConfig tlbArray(std::vector<std::uint64_t> page_sizes, unsigned entries,
-                               unsigned ways, unsigned latency) {
-    TlbArrayConfig a;
-    a.page_sizes = std::move(page_sizes);
-    a.entries = entries;
-    a.ways = ways;
-    a.latency_cycles = latency;
-    return a;
 }
 
 // Drives one Mmu (bind socket to its translate_socket).

@@ -14,6 +14,7 @@
 #include "arch/pte_format.h"
 #include "mmu/RtlTlbFactory.h"
 #include "mmu/Tlb.h"
+#include "support/TlbArrays.h"
 
 namespace tlmmu {
 namespace {
@@ -567,15 +568,7 @@ namespace arrays {
 
 constexpr std::uint64_t k4K = 1ull << 12;
 
-TlbArrayConfig array(std::vector<std::uint64_t> sizes, unsigned entries, unsigned ways,
-                     unsigned latency = 0) {
-    TlbArrayConfig a;
-    a.page_sizes = std::move(sizes);
-    a.entries = entries;
-    a.ways = ways;
-    a.latency_cycles = latency;
-    return a;
-}
+using test::tlbArray;
 
 TlbConfig level(std::vector<TlbArrayConfig> arrays) {
     TlbConfig c = config(0, 1); // the single form's entries/ways are unused with arrays
@@ -585,7 +578,7 @@ TlbConfig level(std::vector<TlbArrayConfig> arrays) {
 
 // Intel's L1 DTLB (Haswell: 64 x 4 KiB 4-way, 32 x 2 MiB/4 MiB 4-way, 4 x 1 GiB).
 TlbConfig intelL1d() {
-    return level({array({k4K}, 64, 4), array({k2M}, 32, 4), array({k1G}, 4, 4)});
+    return level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 4), tlbArray({k1G}, 4, 4)});
 }
 
 struct Counts {
@@ -620,7 +613,7 @@ Counts basePagesThenHugePages(Tlb& tlb, unsigned rounds) {
 // 4 ways, so only the first round misses: 48 + 16 = 64 compulsory misses out of 640, and
 // 9 x 48 = 432 hits in the 4 KiB array, 9 x 16 = 144 in the 2 MiB one.
 TEST(TlbArrays, SplitL1dMissesOnlyCompulsorily) {
-    Tlb tlb(level({array({k4K}, 64, 4), array({k2M}, 32, 4)}));
+    Tlb tlb(level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 4)}));
     ASSERT_EQ(tlb.arrays(), 2u);
     const Counts n = basePagesThenHugePages(tlb, 10);
     EXPECT_EQ(n.misses, 64u);
@@ -641,7 +634,7 @@ TEST(TlbArrays, SplitL1dMissesOnlyCompulsorily) {
 // (32 ways), 64 pages in a cycle through 32 LRU ways: all 640 miss too.
 TEST(TlbArrays, OneArrayOf32EntriesThrashes) {
     for (unsigned ways : {4u, 32u}) {
-        Tlb tlb(level({array({k4K, k2M}, 32, ways)}));
+        Tlb tlb(level({tlbArray({k4K, k2M}, 32, ways)}));
         const Counts n = basePagesThenHugePages(tlb, 10);
         EXPECT_EQ(n.misses, 640u) << ways << " ways";
         EXPECT_EQ(n.hits, 0u) << ways << " ways";
@@ -651,7 +644,7 @@ TEST(TlbArrays, OneArrayOf32EntriesThrashes) {
 }
 
 TEST(TlbArrays, FillsOfASizeNoArrayHoldsAreCountedAndNotCached) {
-    Tlb tlb(level({array({k4K}, 64, 4), array({k2M}, 32, 4)}));
+    Tlb tlb(level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 4)}));
     tlb.fill(entry(0x4000'0000, 2, 1)); // 1 GiB
     tlb.fill(entry(0x8000'0000, 2, 1));
     EXPECT_EQ(tlb.uncacheableFills(), 2u);
@@ -663,7 +656,7 @@ TEST(TlbArrays, FillsOfASizeNoArrayHoldsAreCountedAndNotCached) {
     EXPECT_EQ(tlb.arrayStats(1).fills, 1u);
     EXPECT_EQ(tlb.arrayStats(0).fills + tlb.arrayStats(0).hits, 0u);
     // One array given as a list holds only its sizes too (the one-array lookup path).
-    Tlb only4k(level({array({k4K}, 16, 4)}));
+    Tlb only4k(level({tlbArray({k4K}, 16, 4)}));
     only4k.fill(entry(0x4000'0000, 1, 1));
     only4k.fill(entry(0x5000, 0, 1));
     EXPECT_EQ(only4k.uncacheableFills(), 1u);
@@ -709,7 +702,7 @@ TEST(TlbArrays, InvalidationDropsTheShortcutToAnotherArray) {
 
 TEST(TlbArrays, LatencyIsTheSlowestArrays) {
     const TlbConfig c =
-        level({array({k4K}, 64, 4, 1), array({k2M}, 32, 4, 3), array({k1G}, 4, 4, 2)});
+        level({tlbArray({k4K}, 64, 4, 1), tlbArray({k2M}, 32, 4, 3), tlbArray({k1G}, 4, 4, 2)});
     EXPECT_EQ(c.lookupLatency(), 3u);
     Tlb tlb(c);
     EXPECT_EQ(tlb.lookupCycles(), 3u);
@@ -740,7 +733,7 @@ TEST(TlbArrays, OverlapsAreAnsweredByTheFirstArray) {
 // One array listing every page size of the format is the single form.
 TEST(TlbArrays, OneArrayOfEverySizeIsTheSingleForm) {
     Tlb single(config(64, 4));
-    Tlb listed(level({array({k4K, k2M, k1G}, 64, 4)}));
+    Tlb listed(level({tlbArray({k4K, k2M, k1G}, 64, 4)}));
     std::uint64_t x = 0x1234567;
     for (int i = 0; i < 20000; ++i) {
         x ^= x << 13;
@@ -777,7 +770,7 @@ TEST(TlbArrays, ValidationNamesTheKey) {
     const std::uint64_t k4M = 1ull << 22;
     // Intel's 2 MiB / 4 MiB array: 4 MiB exists in x86_32 (PSE) only.
     const TlbConfig intel =
-        level({array({k4K}, 64, 4), array({k2M, k4M}, 32, 4), array({k1G}, 4, 4)});
+        level({tlbArray({k4K}, 64, 4), tlbArray({k2M, k4M}, 32, 4), tlbArray({k1G}, 4, 4)});
     expectRefused(intel, x86,
                   "tlb.l1d.arrays[1].page_sizes: 4MiB is not a page size of x86_64 (its page "
                   "sizes: 4KiB, 2MiB, 1GiB)");
@@ -800,22 +793,22 @@ TEST(TlbArrays, ValidationNamesTheKey) {
     EXPECT_TRUE(hits(tlb32, 0x7f'ffff, 1));
     EXPECT_FALSE(hits(tlb32, 0x80'0000, 1));
 
-    expectRefused(level({array({k4K}, 64, 4), array({k2M, 3000}, 32, 4)}), x86,
+    expectRefused(level({tlbArray({k4K}, 64, 4), tlbArray({k2M, 3000}, 32, 4)}), x86,
                   "tlb.l1d.arrays[1].page_sizes: 3000 is not a page size (a power of two of "
                   "bytes)");
-    expectRefused(level({array({k4K, k2M}, 64, 4), array({k2M}, 32, 4)}), x86,
+    expectRefused(level({tlbArray({k4K, k2M}, 64, 4), tlbArray({k2M}, 32, 4)}), x86,
                   "tlb.l1d.arrays[1].page_sizes: 2MiB is already held by tlb.l1d.arrays[0] (a "
                   "page size lives in one array)");
-    expectRefused(level({array({k4K, k4K}, 64, 4)}), x86,
+    expectRefused(level({tlbArray({k4K, k4K}, 64, 4)}), x86,
                   "tlb.l1d.arrays[0].page_sizes: 4KiB is listed twice");
-    expectRefused(level({array({k4K}, 64, 4), array({}, 32, 4)}), x86,
+    expectRefused(level({tlbArray({k4K}, 64, 4), tlbArray({}, 32, 4)}), x86,
                   "tlb.l1d.arrays[1].page_sizes: missing (a level of several arrays names the "
                   "page sizes of each)");
-    expectRefused(level({array({k4K}, 64, 4), array({k2M}, 32, 3)}), x86,
+    expectRefused(level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 3)}), x86,
                   "tlb.l1d.arrays[1].ways: 3 does not divide tlb.l1d.arrays[1].entries 32 (ways "
                   "must divide entries; entries = ways is fully associative)");
     // The Tlb refuses what cannot be built, naming the array.
-    TlbConfig bad = level({array({k4K}, 48, 4)});
+    TlbConfig bad = level({tlbArray({k4K}, 48, 4)});
     try {
         Tlb tlb(bad);
         ADD_FAILURE() << "no throw";
