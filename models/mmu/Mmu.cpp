@@ -13,12 +13,12 @@ Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat&
     translate_socket.bind(*this);
     invalidate_socket.bind(*this);
     auto build = [&](Level& level, TlbConfig c) {
-        if (c.entries == 0) return;
+        if (c.absent()) return;
         c.geometry = format.geometry();
         c.asid_bits = config.asid_bits;
         level.tlb = make_tlb ? make_tlb(c) : std::make_unique<Tlb>(c);
-        level.latency_cycles = c.latency_cycles;
-        level.latency = clock.cycles(c.latency_cycles);
+        level.latency_cycles = c.lookupLatency(); // of a level of arrays: the slowest one's
+        level.latency = clock.cycles(level.latency_cycles);
         level.clock = &clock;
         level.model = dynamic_cast<Tlb*>(level.tlb.get());
     };
@@ -177,6 +177,15 @@ void Mmu::registerStats(Stats& stats, const std::string& prefix) const {
         stats.counter(p + ".accesses", &l.accesses);
         stats.counter(p + ".hits", &l.hits);
         stats.counter(p + ".misses", &l.misses);
+        // A level given as arrays: per array; with one array its hits are the level's.
+        if (!l.model || l.model->config().arrays.empty()) return;
+        for (unsigned i = 0; i < l.model->arrays(); ++i) {
+            const std::string a = p + ".arrays[" + std::to_string(i) + "]";
+            const TlbArrayStats& s = l.model->arrayStats(i);
+            stats.counter(a + ".hits", l.model->arrays() > 1 ? &s.hits : &l.hits);
+            stats.counter(a + ".fills", &s.fills);
+        }
+        stats.counter(p + ".uncacheable_fills", &l.model->uncacheableFills());
     };
     level(l1i_, "l1i");
     level(l1d_, "l1d");

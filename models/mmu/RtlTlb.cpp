@@ -193,6 +193,9 @@ std::vector<RtlTlb::Shape> RtlTlb::shapes() {
 
 RtlTlb::RtlTlb(const TlbConfig& config) : TlbInterface(config) {
     const std::string key = "tlb." + config.name;
+    TlbConfig as_rtl = config; // built as RTL, whatever impl says (tests build it directly)
+    as_rtl.impl = "rtl";
+    checkRtlTlbArrays(as_rtl);
     if (config.replacement != Replacement::Plru)
         throw InputError(key + ".replacement: the RTL TLB implements plru only");
     const PageGeometry& g = config.geometry;

@@ -9,6 +9,7 @@
 #include "common/Clock.h"
 #include "common/TranslationExtension.h"
 #include "mmu/Tlb.h"
+#include "support/TlbArrays.h"
 #include "systemc/TlmTestUtil.h"
 
 namespace tlmmu::test {

@@ -251,6 +251,42 @@ TEST_F(MmuTest, SuperpageEntryCoversItsWholeRange) {
     });
 }
 
+// An L1 DTLB of two arrays (4 KiB, latency 1; 2 MiB, latency 2): every lookup costs the slower
+// array's latency, each page size hits in its own array, and a 1 GiB page, which no L1 array
+// holds, is served by the L2 every time. Per-array statistics exist for that level only.
+TEST_F(MmuTest, L1dOfTwoArraysCostsTheSlowerAndCountsPerArray) {
+    MmuConfig c = config();
+    c.l1d.arrays = {tlbArray({4096}, 4, 4, 1), tlbArray({2u << 20}, 2, 2, 2)};
+    Bench b(c);
+    b.mapPages(1);
+    b.tables.map(0x4020'0000, 0x0060'0000, 1, kRwxuAd); // 2 MiB
+    b.tables.map(0x8000'0000, 0x4000'0000, 2, kRwxuAd); // 1 GiB
+    run([&] {
+        b.port.setRoot(b.tables.root, 1, b.clock);
+        for (Addr va : {b.page(0), Addr{0x4020'0000}, Addr{0x8000'0000}}) {
+            TranslationExtension e = b.translate(va);
+            EXPECT_EQ(e.tlb_cycles, 2 + kL2);
+            EXPECT_TRUE(e.walked);
+            e = b.translate(va + 8);
+            EXPECT_FALSE(e.walked);
+            EXPECT_EQ(e.tlb_cycles, va == 0x8000'0000 ? 2 + kL2 : 2); // 1 GiB: from the L2
+        }
+        EXPECT_EQ(b.stat("core.tlb.l1d.accesses"), 6u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.hits"), 2u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.misses"), 4u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.arrays[0].hits"), 1u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.arrays[1].hits"), 1u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.arrays[0].fills"), 1u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.arrays[1].fills"), 1u);
+        // The walk's fill and the L2 hit's refill of the 1 GiB page.
+        EXPECT_EQ(b.stat("core.tlb.l1d.uncacheable_fills"), 2u);
+        EXPECT_EQ(b.stat("core.tlb.l2.hits"), 1u);
+        const nlohmann::json j = b.stats.toJson();
+        EXPECT_FALSE(j.contains(Stats::pointer("core.tlb.l2.arrays")));
+        EXPECT_FALSE(j.contains(Stats::pointer("core.tlb.l1i.uncacheable_fills")));
+    });
+}
+
 // mmu.tlb_refill: software: a miss in the last level traps (TlbMiss) without walking; the
 // firmware's TlbWrite fills the L2, from which the retried access fills the L1.
 TEST_F(MmuTest, SoftwareRefillTrapsAndTlbWriteFills) {

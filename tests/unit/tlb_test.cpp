@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "arch/pte_format.h"
+#include "mmu/RtlTlbFactory.h"
 #include "mmu/Tlb.h"
+#include "support/TlbArrays.h"
 
 namespace tlmmu {
 namespace {
@@ -558,6 +560,284 @@ TEST(Refill, GlobalTranslationRefilledFromAnotherAsid) {
         EXPECT_EQ(out.flags, kRW | PTE_F_G | PTE_F_D);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A level of several arrays (tlb.<level>.arrays), each holding its own page sizes
+
+namespace arrays {
+
+constexpr std::uint64_t k4K = 1ull << 12;
+
+using test::tlbArray;
+
+TlbConfig level(std::vector<TlbArrayConfig> arrays) {
+    TlbConfig c = config(0, 1); // the single form's entries/ways are unused with arrays
+    c.arrays = std::move(arrays);
+    return c;
+}
+
+// Intel's L1 DTLB (Haswell: 64 x 4 KiB 4-way, 32 x 2 MiB/4 MiB 4-way, 4 x 1 GiB).
+TlbConfig intelL1d() {
+    return level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 4), tlbArray({k1G}, 4, 4)});
+}
+
+struct Counts {
+    unsigned hits = 0, misses = 0;
+};
+
+// `rounds` times: 48 base pages (consecutive, from 0x1000'0000), then 16 huge pages
+// (consecutive 2 MiB pages, from 0x8000'0000); a miss fills the page at its own size.
+Counts basePagesThenHugePages(Tlb& tlb, unsigned rounds) {
+    Counts n;
+    auto access = [&](std::uint64_t va, unsigned level) {
+        TlbEntry out;
+        if (tlb.lookup(va, 1, out)) {
+            EXPECT_EQ(out.level, level);
+            ++n.hits;
+        } else {
+            ++n.misses;
+            tlb.fill(entry(va, level, 1));
+        }
+    };
+    for (unsigned r = 0; r < rounds; ++r) {
+        for (std::uint64_t i = 0; i < 48; ++i)
+            access(0x1000'0000 + i * k4K + 0x10, 0);
+        for (std::uint64_t i = 0; i < 16; ++i)
+            access(0x8000'0000 + i * k2M + 0x1234, 1);
+    }
+    return n;
+}
+
+// Split (64 x 4 KiB 4-way: 16 sets; 32 x 2 MiB 4-way: 8 sets): the 48 consecutive base pages
+// put 3 pages in each 4 KiB set and the 16 huge pages 2 in each 2 MiB set, both fewer than the
+// 4 ways, so only the first round misses: 48 + 16 = 64 compulsory misses out of 640, and
+// 9 x 48 = 432 hits in the 4 KiB array, 9 x 16 = 144 in the 2 MiB one.
+TEST(TlbArrays, SplitL1dMissesOnlyCompulsorily) {
+    Tlb tlb(level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 4)}));
+    ASSERT_EQ(tlb.arrays(), 2u);
+    const Counts n = basePagesThenHugePages(tlb, 10);
+    EXPECT_EQ(n.misses, 64u);
+    EXPECT_EQ(n.hits, 576u);
+    EXPECT_EQ(tlb.arrayStats(0).hits, 432u);
+    EXPECT_EQ(tlb.arrayStats(1).hits, 144u);
+    EXPECT_EQ(tlb.arrayStats(0).fills, 48u);
+    EXPECT_EQ(tlb.arrayStats(1).fills, 16u);
+    EXPECT_EQ(tlb.occupancy(0), 48u);
+    EXPECT_EQ(tlb.occupancy(1), 16u);
+    EXPECT_EQ(tlb.uncacheableFills(), 0u);
+}
+
+// One 32-entry array of both sizes, 4-way (8 sets, each size indexing its own set): set s
+// holds the base pages s, s+8, ..., s+40 (vpn & 7) and the huge pages s and s+8
+// ((0x400 + i) & 7), 8 pages visited in the same order every round by an LRU set of 4 ways:
+// each access evicts the page needed 4 accesses later, so all 640 miss. Fully associative
+// (32 ways), 64 pages in a cycle through 32 LRU ways: all 640 miss too.
+TEST(TlbArrays, OneArrayOf32EntriesThrashes) {
+    for (unsigned ways : {4u, 32u}) {
+        Tlb tlb(level({tlbArray({k4K, k2M}, 32, ways)}));
+        const Counts n = basePagesThenHugePages(tlb, 10);
+        EXPECT_EQ(n.misses, 640u) << ways << " ways";
+        EXPECT_EQ(n.hits, 0u) << ways << " ways";
+        EXPECT_EQ(tlb.arrayStats(0).fills, 640u);
+        EXPECT_EQ(tlb.occupancy(), 32u);
+    }
+}
+
+TEST(TlbArrays, FillsOfASizeNoArrayHoldsAreCountedAndNotCached) {
+    Tlb tlb(level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 4)}));
+    tlb.fill(entry(0x4000'0000, 2, 1)); // 1 GiB
+    tlb.fill(entry(0x8000'0000, 2, 1));
+    EXPECT_EQ(tlb.uncacheableFills(), 2u);
+    EXPECT_EQ(tlb.occupancy(), 0u);
+    EXPECT_FALSE(hits(tlb, 0x4000'0000, 1));
+    EXPECT_FALSE(hits(tlb, 0x4123'4567, 1));
+    tlb.fill(entry(0x4000'0000, 1, 1)); // the 2 MiB page there is held
+    EXPECT_TRUE(hits(tlb, 0x4012'3456, 1));
+    EXPECT_EQ(tlb.arrayStats(1).fills, 1u);
+    EXPECT_EQ(tlb.arrayStats(0).fills + tlb.arrayStats(0).hits, 0u);
+    // One array given as a list holds only its sizes too (the one-array lookup path).
+    Tlb only4k(level({tlbArray({k4K}, 16, 4)}));
+    only4k.fill(entry(0x4000'0000, 1, 1));
+    only4k.fill(entry(0x5000, 0, 1));
+    EXPECT_EQ(only4k.uncacheableFills(), 1u);
+    EXPECT_EQ(only4k.occupancy(), 1u);
+    EXPECT_TRUE(hits(only4k, 0x5fff, 1));
+    EXPECT_FALSE(hits(only4k, 0x4000'0000, 1));
+}
+
+// The flush cases above, every entry in the array of its size, against each kind: what
+// survives is exactly what survives in one array, in every array.
+TEST(TlbArrays, InvalidationReachesEveryArray) {
+    const auto cases = flushCases();
+    for (int k = 0; k < 4; ++k) {
+        Tlb tlb(intelL1d());
+        unsigned filled[3] = {}, expected[3] = {};
+        for (const FlushCase& c : cases) {
+            tlb.fill(c.e);
+            ++filled[c.e.level];
+            expected[c.e.level] += c.survives[k];
+        }
+        for (unsigned a = 0; a < 3; ++a)
+            ASSERT_EQ(tlb.occupancy(a), filled[a]) << a;
+        ASSERT_GT(filled[2], 0u);
+        tlb.invalidate(kKinds[k], kFlushVa, kFlushAsid);
+        for (unsigned a = 0; a < 3; ++a)
+            EXPECT_EQ(tlb.occupancy(a), expected[a]) << kKindNames[k] << " array " << a;
+        // (A flushed entry's VA may still hit another case's entry, e.g. a global one.)
+        for (const FlushCase& c : cases)
+            if (c.survives[k]) EXPECT_TRUE(hits(tlb, c.e.vpn << 12, c.e.asid)) << c.name;
+    }
+}
+
+TEST(TlbArrays, InvalidationDropsTheShortcutToAnotherArray) {
+    Tlb tlb(intelL1d());
+    tlb.fill(entry(0x4000'0000, 1, 1));
+    EXPECT_TRUE(hits(tlb, 0x4000'0000, 1));
+    EXPECT_TRUE(hits(tlb, 0x4000'0000, 1)); // the shortcut, counted for its array
+    EXPECT_EQ(tlb.arrayStats(1).hits, 2u);
+    tlb.invalidate(FlushKind::VaAsid, 0x401f'f000, 1);
+    EXPECT_FALSE(hits(tlb, 0x4000'0000, 1));
+    EXPECT_EQ(tlb.arrayStats(1).hits, 2u);
+}
+
+TEST(TlbArrays, LatencyIsTheSlowestArrays) {
+    const TlbConfig c =
+        level({tlbArray({k4K}, 64, 4, 1), tlbArray({k2M}, 32, 4, 3), tlbArray({k1G}, 4, 4, 2)});
+    EXPECT_EQ(c.lookupLatency(), 3u);
+    Tlb tlb(c);
+    EXPECT_EQ(tlb.lookupCycles(), 3u);
+    EXPECT_EQ(tlb.config().latency_cycles, 3u);
+    TlbConfig single = config(64, 4);
+    single.latency_cycles = 5;
+    EXPECT_EQ(single.lookupLatency(), 5u);
+    EXPECT_EQ(Tlb(single).lookupCycles(), 5u);
+}
+
+// When two arrays hold overlapping translations (a 4 KiB entry inside a 2 MiB one), the first
+// array in configuration order answers, whatever was looked up before.
+TEST(TlbArrays, OverlapsAreAnsweredByTheFirstArray) {
+    const TlbEntry e4k = entry(0x4020'3000, 0, 1, kRW, 0x3'0000'0000ull);
+    const TlbEntry e2m = entry(0x4020'0000, 1, 1, kRW, 0x2'0000'0000ull);
+    Tlb tlb(intelL1d());
+    tlb.fill(e2m);
+    tlb.fill(e4k);
+    TlbEntry out;
+    ASSERT_TRUE(tlb.lookup(0x4020'4000, 1, out));
+    EXPECT_EQ(out, e2m);
+    ASSERT_TRUE(tlb.lookup(0x4020'3000, 1, out));
+    EXPECT_EQ(out, e4k);
+    ASSERT_TRUE(tlb.lookup(0x4020'4000, 1, out));
+    EXPECT_EQ(out, e2m);
+}
+
+// One array listing every page size of the format is the single form.
+TEST(TlbArrays, OneArrayOfEverySizeIsTheSingleForm) {
+    Tlb single(config(64, 4));
+    Tlb listed(level({tlbArray({k4K, k2M, k1G}, 64, 4)}));
+    std::uint64_t x = 0x1234567;
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const unsigned lvl = x % 16 == 0 ? 2 : x % 4 == 0 ? 1 : 0;
+        const std::uint64_t va = ((x >> 8) % 4096) << (12 + 7 * lvl);
+        TlbEntry a, b;
+        const bool hit = single.lookup(va, 1, a);
+        ASSERT_EQ(listed.lookup(va, 1, b), hit) << i;
+        if (hit) {
+            ASSERT_EQ(a, b);
+        } else {
+            single.fill(entry(va, lvl, 1));
+            listed.fill(entry(va, lvl, 1));
+        }
+    }
+    EXPECT_EQ(single.occupancy(), listed.occupancy());
+}
+
+void expectRefused(const TlbConfig& c, const PteFormat& f, const std::string& message,
+                   AbsentPageSize absent = AbsentPageSize::Refuse) {
+    try {
+        validateTlbArrays(c, f, absent);
+        ADD_FAILURE() << "no throw, expected: " << message;
+    } catch (const InputError& e) {
+        EXPECT_EQ(e.what(), message);
+    }
+}
+
+TEST(TlbArrays, ValidationNamesTheKey) {
+    const PteFormat x86 = PteFormat::fromName("x86_64");
+    const PteFormat x86_32 = PteFormat::fromName("x86_32");
+    const std::uint64_t k4M = 1ull << 22;
+    // Intel's 2 MiB / 4 MiB array: 4 MiB exists in x86_32 (PSE) only.
+    const TlbConfig intel =
+        level({tlbArray({k4K}, 64, 4), tlbArray({k2M, k4M}, 32, 4), tlbArray({k1G}, 4, 4)});
+    expectRefused(intel, x86,
+                  "tlb.l1d.arrays[1].page_sizes: 4MiB is not a page size of x86_64 (its page "
+                  "sizes: 4KiB, 2MiB, 1GiB)");
+    EXPECT_NO_THROW(validateTlbArrays(intel, x86, AbsentPageSize::Ignore));
+    expectRefused(intel, x86_32,
+                  "tlb.l1d.arrays[1].page_sizes: 2MiB is not a page size of x86_32 (its page "
+                  "sizes: 4KiB, 4MiB)");
+    // Under Ignore the absent sizes hold nothing; the sizes of the format work as usual.
+    TlbConfig c32 = intel;
+    c32.geometry = x86_32.geometry();
+    Tlb tlb32(c32);
+    TlbEntry e4m;
+    e4m.vpn = 0x400; // 4 MiB page at 4 MiB: level 1 of x86_32 (10 index bits)
+    e4m.level = 1;
+    e4m.asid = 1;
+    e4m.flags = kRW;
+    tlb32.fill(e4m);
+    EXPECT_EQ(tlb32.occupancy(1), 1u);
+    EXPECT_TRUE(hits(tlb32, 0x40'0000, 1));
+    EXPECT_TRUE(hits(tlb32, 0x7f'ffff, 1));
+    EXPECT_FALSE(hits(tlb32, 0x80'0000, 1));
+
+    expectRefused(level({tlbArray({k4K}, 64, 4), tlbArray({k2M, 3000}, 32, 4)}), x86,
+                  "tlb.l1d.arrays[1].page_sizes: 3000 is not a page size (a power of two of "
+                  "bytes)");
+    expectRefused(level({tlbArray({k4K, k2M}, 64, 4), tlbArray({k2M}, 32, 4)}), x86,
+                  "tlb.l1d.arrays[1].page_sizes: 2MiB is already held by tlb.l1d.arrays[0] (a "
+                  "page size lives in one array)");
+    expectRefused(level({tlbArray({k4K, k4K}, 64, 4)}), x86,
+                  "tlb.l1d.arrays[0].page_sizes: 4KiB is listed twice");
+    expectRefused(level({tlbArray({k4K}, 64, 4), tlbArray({}, 32, 4)}), x86,
+                  "tlb.l1d.arrays[1].page_sizes: missing (a level of several arrays names the "
+                  "page sizes of each)");
+    expectRefused(level({tlbArray({k4K}, 64, 4), tlbArray({k2M}, 32, 3)}), x86,
+                  "tlb.l1d.arrays[1].ways: 3 does not divide tlb.l1d.arrays[1].entries 32 (ways "
+                  "must divide entries; entries = ways is fully associative)");
+    // The Tlb refuses what cannot be built, naming the array.
+    TlbConfig bad = level({tlbArray({k4K}, 48, 4)});
+    try {
+        Tlb tlb(bad);
+        ADD_FAILURE() << "no throw";
+    } catch (const InputError& e) {
+        EXPECT_STREQ(e.what(), "tlb.l1d.arrays[0]: entries/ways = 12 sets is not a power of two");
+    }
+    // The single form keeps its messages.
+    expectRefused(config(48, 4), x86, "tlb.l1d: entries/ways = 12 sets is not a power of two");
+    EXPECT_NO_THROW(validateTlbArrays(config(64, 4), x86));
+}
+
+TEST(TlbArrays, RtlRefusesArrays) {
+    TlbConfig c = intelL1d();
+    EXPECT_NO_THROW(checkRtlTlbArrays(c));
+    c.impl = "rtl";
+    try {
+        checkRtlTlbArrays(c);
+        ADD_FAILURE() << "no throw";
+    } catch (const InputError& e) {
+        EXPECT_STREQ(e.what(), "tlb.l1d.arrays: impl rtl is one array holding every page size; "
+                               "give tlb.l1d.entries and tlb.l1d.ways instead of arrays, or "
+                               "impl: model");
+    }
+    TlbConfig single = config(64, 4);
+    single.impl = "rtl";
+    EXPECT_NO_THROW(checkRtlTlbArrays(single));
+}
+
+} // namespace arrays
 
 } // namespace
 } // namespace tlmmu
