@@ -274,8 +274,10 @@ TEST_F(BadInput, StatsPathIsCheckedBeforeTheRun) {
         "--stats-json " + dir_ + "/no/such/dir/s.json");
     EXPECT_EQ(r.out, ""); // nothing ran
     expectRefusal(kSmallSynthetic, {dir_ + ": cannot write"}, 2, "--stats-csv " + dir_);
-    expectRefusal(kSmallSynthetic, {"--stats-json and --stats-csv name the same file"}, 2,
-                  "--stats-json " + dir_ + "/x --stats-csv " + dir_ + "/./x");
+    expectRefusal(
+        kSmallSynthetic,
+        {"--stats-json " + dir_ + "/x and --stats-csv " + dir_ + "/./x name the same file"}, 2,
+        "--stats-json " + dir_ + "/x --stats-csv " + dir_ + "/./x");
 }
 
 TEST_F(BadInput, StatsWriteErrorsAreReported) {
