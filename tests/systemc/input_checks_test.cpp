@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "ProgramTest.h"
+
 extern "C" {
 #include "kernel/mm.h"
 }
@@ -20,47 +22,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int exit_code;
-    std::string out, err;
-};
+using Result = tlmmu::test::ProgramResult;
 
 const std::string kSmall = "workload: {synthetic: {instructions: 2000, footprint: 64KiB}}\n";
 
-class InputChecks : public ::testing::Test {
+class InputChecks : public tlmmu::test::ProgramTest {
   protected:
-    void SetUp() override {
-        dir_ = ::testing::TempDir() + "tlmmu_checks_" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
-    std::string write(const std::string& name, const std::string& text) {
-        const std::string path = dir_ + "/" + name;
-        std::ofstream(path) << text;
-        return path;
-    }
-    static std::string slurp(const std::string& p) {
-        std::stringstream ss;
-        ss << std::ifstream(p).rdbuf();
-        return ss.str();
-    }
-    Result run(const std::string& args) {
-        const std::string err = dir_ + "/stderr", out = dir_ + "/stdout";
-        const std::string cmd =
-            std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu " + args + " > " + out + " 2> " + err;
-        const int status = std::system(cmd.c_str());
-        return {WEXITSTATUS(status), slurp(out), slurp(err)};
-    }
     // Exit 2 and one line "tlmmu: error: ..." containing every one of `words`.
-    void expectRefused(const Result& r, std::initializer_list<std::string> words) {
+    static void expectRefused(const Result& r, std::initializer_list<std::string> words) {
         EXPECT_EQ(r.exit_code, 2) << r.err;
-        EXPECT_EQ(r.err.rfind("tlmmu: error: ", 0), 0u) << r.err;
-        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-        for (const std::string& w : words)
-            EXPECT_NE(r.err.find(w), std::string::npos) << "missing '" << w << "' in: " << r.err;
+        expectOneLine(r.err, "tlmmu: error: ", words);
     }
     // A scenario (s.yaml) run on a system of `system`.
     Result scenario(const std::string& text, const std::string& system = "cores: 1\n",
@@ -69,7 +40,6 @@ class InputChecks : public ::testing::Test {
         const std::string cfg = write("system.yaml", system + "workload: {scenario: s.yaml}\n");
         return run("--config " + cfg + " -q " + extra);
     }
-    std::string dir_;
 };
 
 const std::string kTrace = "I  00400000,4\n L 10000000,8\nI  00400004,4\n S 10000008,8\n";

@@ -17,62 +17,19 @@
 
 #include <gtest/gtest.h>
 
+#include "ProgramTest.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int exit_code;
-    std::string out, err;
-};
+using Result = tlmmu::test::ProgramResult;
 
 const std::string kSmall = "workload: {synthetic: {instructions: 2000, footprint: 64KiB}}\n";
 const std::string kTrace = "I  00400000,4\n L 10000000,8\nI  00400004,4\n S 10000008,8\n";
 
-class Outputs : public ::testing::Test {
+class Outputs : public tlmmu::test::ProgramTest {
   protected:
-    void SetUp() override {
-        dir_ = ::testing::TempDir() + "tlmmu_outputs_" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
-    std::string write(const std::string& name, const std::string& text) {
-        const std::string path = dir_ + "/" + name;
-        std::ofstream(path) << text;
-        return path;
-    }
-    static std::string slurp(const std::string& p) {
-        std::stringstream ss;
-        ss << std::ifstream(p).rdbuf();
-        return ss.str();
-    }
-    // `redirect` replaces the default "> DIR/stdout".
-    Result runProgram(const std::string& program, const std::string& args,
-                      const std::string& redirect = "") {
-        const std::string err = dir_ + "/stderr", out = dir_ + "/stdout";
-        const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/" + program + " " +
-                                args + " " + (redirect.empty() ? "> " + out : redirect) + " 2> " +
-                                err;
-        const int status = std::system(cmd.c_str());
-        return {WEXITSTATUS(status), redirect.empty() ? slurp(out) : "", slurp(err)};
-    }
-    Result run(const std::string& args, const std::string& redirect = "") {
-        return runProgram("tlmmu", args, redirect);
-    }
-    Result trace(const std::string& args, const std::string& redirect = "") {
-        return runProgram("trace/tlmmu-trace", args, redirect);
-    }
-    // One line on stderr, starting with `head`, containing every one of `words`.
-    static void expectOneLine(const Result& r, const std::string& head,
-                              std::initializer_list<std::string> words) {
-        EXPECT_EQ(r.err.rfind(head, 0), 0u) << r.err;
-        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-        for (const std::string& w : words)
-            EXPECT_NE(r.err.find(w), std::string::npos) << "missing '" << w << "' in: " << r.err;
-    }
     // Files of the folder that are none of `names` (temporary files left behind).
     std::vector<std::string> strays(std::initializer_list<std::string> names) const {
         std::vector<std::string> left;
@@ -84,7 +41,6 @@ class Outputs : public ::testing::Test {
         }
         return left;
     }
-    std::string dir_;
 };
 
 // --- an output that is another output ------------------------------------------------------------
@@ -97,7 +53,7 @@ TEST_F(Outputs, TimelineSameAsStatisticsIsRefused) {
                              dir_ + "/./s.json");
         EXPECT_EQ(r.exit_code, 2) << flag;
         expectOneLine(
-            r, "tlmmu: error: ",
+            r.err, "tlmmu: error: ",
             {flag + " " + stats + " and --timeline " + dir_ + "/./s.json", "name the same file"});
         EXPECT_EQ(slurp(stats), "previous statistics");
     }
@@ -105,13 +61,13 @@ TEST_F(Outputs, TimelineSameAsStatisticsIsRefused) {
     const Result r = run("--config " + cfg + " -q --stats-json " + dir_ + "/n.json --stats-csv " +
                          dir_ + "/../" + fs::path(dir_).filename().string() + "/n.json");
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu: error: ", {"--stats-json", "--stats-csv", "name the same file"});
+    expectOneLine(r.err, "tlmmu: error: ", {"--stats-json", "--stats-csv", "name the same file"});
     EXPECT_FALSE(fs::exists(dir_ + "/n.json"));
     // Two outputs to stdout, or one with the summary.
     EXPECT_EQ(run("--config " + cfg + " -q --stats-json - --stats-csv -").exit_code, 2);
     const Result s = run("--config " + cfg + " --stats-json -");
     EXPECT_EQ(s.exit_code, 2);
-    expectOneLine(s, "tlmmu: error: ", {"stdout", "-q"});
+    expectOneLine(s.err, "tlmmu: error: ", {"stdout", "-q"});
     // Two outputs to /dev/null lose nothing.
     EXPECT_EQ(run("--config " + cfg + " -q --stats-json /dev/null --timeline /dev/null").exit_code,
               0);
@@ -128,7 +84,7 @@ TEST_F(Outputs, OutputNamingAnInputIsRefused) {
         for (const std::string& flag : {"--stats-json", "--stats-csv", "--timeline"}) {
             const Result r = run("--config " + cfg + " -q " + flag + " " + out);
             EXPECT_EQ(r.exit_code, 2) << flag << " " << out;
-            expectOneLine(r, "tlmmu: error: ",
+            expectOneLine(r.err, "tlmmu: error: ",
                           {flag + " " + out + " is the input file " + t + " (workload.trace)",
                            "an output never overwrites an input"});
             EXPECT_EQ(slurp(t), kTrace);
@@ -136,25 +92,27 @@ TEST_F(Outputs, OutputNamingAnInputIsRefused) {
     // The configuration itself.
     Result r = run("--config " + cfg + " -q --stats-csv " + cfg);
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu: error: ", {"is the input file " + cfg + " (--config)"});
+    expectOneLine(r.err, "tlmmu: error: ", {"is the input file " + cfg + " (--config)"});
     // A scenario and the traces it names.
     const std::string scen =
         write("s.yaml", "processes:\n  - {name: a, workload: {format: lackey, trace: t.lackey}}\n");
     const std::string cfg2 = write("scen.yaml", "workload: {scenario: s.yaml}\n");
     r = run("--config " + cfg2 + " -q --stats-json " + scen);
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu: error: ", {"is the input file " + scen + " (workload.scenario)"});
+    expectOneLine(r.err, "tlmmu: error: ", {"is the input file " + scen + " (workload.scenario)"});
     r = run("--config " + cfg2 + " -q --timeline " + t);
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu: error: ", {"is the input file " + t + " (the trace of process a in"});
+    expectOneLine(r.err,
+                  "tlmmu: error: ", {"is the input file " + t + " (the trace of process a in"});
     EXPECT_EQ(slurp(t), kTrace);
     // tlmmu-trace: OUT onto IN, and stdout onto the input (`dump t >> t` would read its output).
     r = trace("convert " + t + " " + dir_ + "/hardlink");
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu-trace: error: ", {"OUT " + dir_ + "/hardlink is the input file " + t});
+    expectOneLine(r.err,
+                  "tlmmu-trace: error: ", {"OUT " + dir_ + "/hardlink is the input file " + t});
     r = trace("dump " + t, ">> " + t);
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu-trace: error: ", {"stdout - is the input file " + t});
+    expectOneLine(r.err, "tlmmu-trace: error: ", {"stdout - is the input file " + t});
     EXPECT_EQ(slurp(t), kTrace);
 }
 
@@ -168,12 +126,12 @@ TEST_F(Outputs, RefusedRunLeavesPreviousFiles) {
     std::string cfg = write("system.yaml", "cores: 1\ntlb: {l1d: {entrys: 3}}\n");
     Result r = run("--config " + cfg + " -q --stats-json " + json + " --stats-csv " + csv);
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu: error: ", {"unknown key 'tlb.l1d.entrys'"});
+    expectOneLine(r.err, "tlmmu: error: ", {"unknown key 'tlb.l1d.entrys'"});
     cfg = write("system.yaml", kSmall);
     r = run("--config " + cfg + " -q --stats-json " + json + " --stats-csv " + csv +
             " --timeline " + dir_ + "/t.json --timeline-window 5");
     EXPECT_EQ(r.exit_code, 2);
-    expectOneLine(r, "tlmmu: error: ", {"--timeline-window"});
+    expectOneLine(r.err, "tlmmu: error: ", {"--timeline-window"});
     EXPECT_EQ(slurp(json), "old json");
     EXPECT_EQ(slurp(csv), "old csv");
     EXPECT_FALSE(fs::exists(dir_ + "/t.json"));
@@ -183,7 +141,7 @@ TEST_F(Outputs, RefusedRunLeavesPreviousFiles) {
     if (::access(csv.c_str(), W_OK) != 0) { // not as root
         r = run("--config " + cfg + " -q --stats-json " + json + " --stats-csv " + csv);
         EXPECT_EQ(r.exit_code, 2);
-        expectOneLine(r, "tlmmu: error: ", {csv + ": cannot write: Permission denied"});
+        expectOneLine(r.err, "tlmmu: error: ", {csv + ": cannot write: Permission denied"});
         EXPECT_EQ(slurp(json), "old json");
     }
 }
@@ -241,7 +199,7 @@ TEST_F(Outputs, InterruptedRunLeavesPreviousFiles) {
         ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
         EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
         const Result r{WEXITSTATUS(status), "", slurp(dir_ + "/stderr")};
-        expectOneLine(r, "tlmmu: interrupted by ",
+        expectOneLine(r.err, "tlmmu: interrupted by ",
                       {sig == SIGINT ? "SIGINT" : "SIGTERM", "no output written",
                        "the previous files are as they were"});
         EXPECT_EQ(slurp(json), "old json");
@@ -295,19 +253,20 @@ TEST_F(Outputs, FullDeviceIsAWriteError) {
                                     "--config " + cfg + " --print-config", "--config " + cfg}) {
         const Result r = run(args, "> /dev/full");
         EXPECT_EQ(r.exit_code, 1) << args;
-        expectOneLine(r, "tlmmu: error: ", {"stdout: write failed: No space left on device"});
+        expectOneLine(r.err, "tlmmu: error: ", {"stdout: write failed: No space left on device"});
     }
     Result r = run("--config " + cfg + " -q --timeline /dev/full");
     EXPECT_EQ(r.exit_code, 1);
-    expectOneLine(r, "tlmmu: error: ", {"/dev/full: write failed: No space left on device"});
+    expectOneLine(r.err, "tlmmu: error: ", {"/dev/full: write failed: No space left on device"});
     for (const std::string& args : {"stats " + t, "dump " + t}) {
         r = trace(args, "> /dev/full");
         EXPECT_EQ(r.exit_code, 1) << args;
-        expectOneLine(r, "tlmmu-trace: error: ", {"stdout: write failed: No space left on device"});
+        expectOneLine(r.err,
+                      "tlmmu-trace: error: ", {"stdout: write failed: No space left on device"});
     }
     r = trace("convert " + t + " /dev/full");
     EXPECT_EQ(r.exit_code, 1);
-    expectOneLine(r, "tlmmu-trace: error: ", {"/dev/full: write failed"});
+    expectOneLine(r.err, "tlmmu-trace: error: ", {"/dev/full: write failed"});
     EXPECT_TRUE(fs::is_character_file("/dev/full"));
 }
 
