@@ -26,6 +26,7 @@ constexpr int kSlots = 64;
 constexpr std::size_t kPathMax = 4096;
 char g_tmp[kSlots][kPathMax];
 volatile std::sig_atomic_t g_used[kSlots];
+volatile std::sig_atomic_t g_committed = 0; // the outputs are in place (a late signal)
 char g_program[64] = "tlmmu";
 bool g_tty = false;
 
@@ -45,9 +46,10 @@ extern "C" void onSignal(int sig) {
     if (g_tty) say("\n"); // after the progress line
     say(g_program);
     say(sig == SIGINT ? ": interrupted by SIGINT" : ": interrupted by SIGTERM");
-    say(removed ? ": no output written, the previous files are as they were (unfinished "
-                  "temporary files removed)\n"
-                : ": no output written\n");
+    say(g_committed ? " after the outputs were written\n"
+        : removed   ? ": no output written, the previous files are as they were (unfinished "
+                      "temporary files removed)\n"
+                    : ": no output written\n");
     ::_exit(128 + sig);
 }
 
@@ -330,6 +332,7 @@ void Outputs::prepare() {
                                  " name the same file: each output needs its own");
             }
     }
+    HoldSignals hold; // a temporary file is in the handler's table as soon as it exists
     for (const auto& o : outputs_)
         o->prepare();
 }
@@ -339,6 +342,7 @@ std::vector<std::string> Outputs::commit() {
     std::vector<std::string> errors;
     for (const auto& o : outputs_)
         if (auto e = o->commit(); !e.empty()) errors.push_back(e);
+    g_committed = !outputs_.empty();
     return errors;
 }
 
