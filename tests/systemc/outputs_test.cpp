@@ -271,3 +271,28 @@ TEST_F(Outputs, FullDeviceIsAWriteError) {
 }
 
 } // namespace
+
+namespace {
+
+// A regular file whose new version cannot be written whole (here: a file size limit, EFBIG):
+// exit 1 naming the path, the previous file as it was, no temporary file left.
+TEST_F(Outputs, FailedWriteLeavesThePreviousFile) {
+    const std::string cfg = write("system.yaml", kSmall);
+    const std::string json = write("s.json", "old json"), csv = write("s.csv", "old csv");
+    const std::string bin = std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu";
+    // 4 blocks: more than the CSV's first line, less than the statistics.
+    const std::string cmd = "sh -c \"trap '' XFSZ; ulimit -f 4; " + bin + " --config " + cfg +
+                            " -q --stats-json " + json + " --stats-csv " + csv + "\" 2> " + dir_ +
+                            "/stderr";
+    const int status = std::system(cmd.c_str());
+    const Result r{WEXITSTATUS(status), "", slurp(dir_ + "/stderr")};
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("tlmmu: error: " + json + ": write failed: File too large\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(slurp(json), "old json");
+    EXPECT_EQ(slurp(csv), "old csv");
+    EXPECT_EQ(strays({"system.yaml", "s.json", "s.csv"}), std::vector<std::string>{});
+}
+
+} // namespace
