@@ -62,6 +62,26 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     c.swap_mmio = wiring.swap_mmio;
     c.ipi_mmio = wiring.ipi_mmio;
     init_config_ = c;
+    // Too few frames to boot: the key and its minimum, not the firmware's "out of memory".
+    std::uint64_t roots = 0;
+    for (const ScenarioProcess& p : scenario.processes)
+        roots += p.forked_from.empty() ? 1 : 0;
+    const std::uint64_t at_init = fw_kernel_init_frames(&c), need = at_init + roots;
+    if (count < need) {
+        const std::uint64_t swap = c.swap_mmio ? 1 : 0, smp = at_init - swap;
+        std::string parts;
+        if (smp)
+            parts += std::to_string(smp) + " for the IPI protocol area of " +
+                     std::to_string(config.cores) + " cores";
+        if (swap) parts += std::string(parts.empty() ? "" : ", ") + "1 for the swap bounce frame";
+        throw InputError((config.firmware_frames ? "firmware.frames: " : "memory.size: ") +
+                         std::to_string(count) + (count == 1 ? " frame is" : " frames are") +
+                         " too few to start: the firmware takes " + std::to_string(at_init) +
+                         " at initialisation" + (parts.empty() ? "" : " (" + parts + ")") +
+                         " and one for the page-table root of each of the " +
+                         std::to_string(roots) + " processes at start; at least " +
+                         std::to_string(need) + " (and more for their pages and page tables)");
+    }
 
     // One task per thread; a forked process's waits for its parent's fork event. Checked mode
     // keeps one shadow per address space: the threads of a process share it.

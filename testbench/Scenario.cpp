@@ -293,6 +293,10 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
             r.fail(procs[i]["name"], p + ".name", "'" + name + "' is defined twice");
     }
     std::uint64_t task_count = 0;
+    // Events of the whole scenario once every/count repeats are expanded: each is kept in
+    // memory for the run (1000 events of count 100000 would exhaust it).
+    constexpr std::uint64_t kMaxEvents = 1000000;
+    std::uint64_t event_count = 0;
     for (std::size_t i = 0; i < procs.size(); ++i) {
         const YAML::Node n = procs[i];
         const std::string p = "processes[" + std::to_string(i) + "]";
@@ -400,6 +404,18 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
                                "instructions apart)");
                     if (e["every"] && (every == 0 || count == 0 || count > 100000))
                         r.fail(e["every"], ep, "every must be at least 1 and count in [1, 100000]");
+                    if (count > 1 && every > (UINT64_MAX - ev.at) / (count - 1))
+                        r.fail(e["every"], ep + ".every",
+                               "at + (count - 1) * every passes 2^64 - 1 (at " +
+                                   std::to_string(ev.at) + ", every " + std::to_string(every) +
+                                   ", count " + std::to_string(count) +
+                                   "): the last occurrence would have no instruction");
+                    event_count += count;
+                    if (event_count > kMaxEvents)
+                        r.fail(e["count"] ? e["count"] : e, ep + (e["count"] ? ".count" : ""),
+                               "more than " + std::to_string(kMaxEvents) +
+                                   " events in the scenario, counting every repeat of every/count; "
+                                   "the limit of a scenario");
                     const std::uint64_t last_at = ev.at + (count - 1) * every;
                     if (th.workload.format == "synthetic" &&
                         (last_at > th.workload.synthetic.instructions || last_at < ev.at))
@@ -447,9 +463,6 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
                         ev.size = r.size(m, "size", kp);
                         ev.page_level = pageLevel(r, m, kp, format);
                         checkAligned(r, m, kp, ev.start, ev.size, ev.page_level, format);
-                        checkRange(r, m, kp, ev.start, ev.size, false, page, &format);
-                        if (ev.kind == TaskEvent::Kind::Map || ev.kind == TaskEvent::Kind::Protect)
-                            ev.prot = parseProt(r, m, kp);
                         ev.vma_kind = FW_VMA_ANON;
                         if (m["kind"]) {
                             const std::string kind = r.string(m, "kind", kp);
@@ -459,6 +472,12 @@ Scenario readScenario(const YAML::Node& root, const std::string& path, unsigned 
                                        "expected anon or stack (map only)");
                             if (kind == "stack") ev.vma_kind = FW_VMA_STACK;
                         }
+                        // The checks of a VMA (a stack's guard page too): a map the firmware
+                        // would refuse is refused now, not mid-run.
+                        checkRange(r, m, kp, ev.start, ev.size, ev.vma_kind == FW_VMA_STACK, page,
+                                   &format);
+                        if (ev.kind == TaskEvent::Kind::Map || ev.kind == TaskEvent::Kind::Protect)
+                            ev.prot = parseProt(r, m, kp);
                     }
                     if (e["exit"]) {
                         ++kinds;

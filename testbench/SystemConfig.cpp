@@ -23,6 +23,18 @@ std::string at(const Config& c, const std::string& key) {
     return where.empty() ? key : where + ": " + key;
 }
 
+// A page of `bytes` is a physically aligned block of frames above the firmware's first MiB: it
+// fits only when memory.size reaches the end of the first such block. "" when it fits, else why.
+std::string pageWontFit(std::uint64_t bytes, std::uint64_t memory) {
+    constexpr std::uint64_t kReserved = std::uint64_t{1} << 20;
+    const std::uint64_t first = (kReserved + bytes - 1) / bytes * bytes;
+    if (first + bytes <= memory) return "";
+    return formatSize(bytes) + " pages cannot be allocated in memory.size " + formatSize(memory) +
+           " (a page is a block of frames aligned to its size, above the firmware's first MiB: "
+           "it needs memory.size of at least " +
+           formatSize(first + bytes) + "); every fault would fall back to base pages";
+}
+
 std::string gigahertz(double f) {
     std::ostringstream o;
     o << f;
@@ -55,6 +67,22 @@ SystemConfig SystemConfig::fromConfig(Config& c, bool strict) {
         s.scenario_parsed = std::make_shared<const Scenario>(
             Scenario::fromFile(s.scenario, s.cores, s.format(), s.seed));
         s.ineffective = s.scenario_parsed->ineffective;
+        const PteFormat f = s.format();
+        for (const ScenarioProcess& p : s.scenario_parsed->processes) {
+            auto check = [&](unsigned level, const std::string& what) {
+                if (level == 0) return;
+                const std::string why =
+                    pageWontFit(std::uint64_t{1} << f.levelShift(level), s.memory.size);
+                if (!why.empty())
+                    throw InputError(s.scenario + ": process " + p.name + ": " + what + ": " + why);
+            };
+            for (std::size_t v = 0; v < p.vmas.size(); ++v)
+                check(p.vmas[v].page_level, "vmas[" + std::to_string(v) + "]");
+            for (const ScenarioThread& t : p.threads)
+                for (const TaskEvent& e : t.events)
+                    if (e.kind == TaskEvent::Kind::Map)
+                        check(e.page_level, "the map event at " + std::to_string(e.at));
+        }
     }
     s.collectIneffective(c, strict);
     return s;
@@ -82,6 +110,9 @@ void SystemConfig::check(const Config& c) {
     if (!page_ok)
         throw InputError(at(c, "workload.page_size") + ": " + std::to_string(page_size) +
                          " bytes is not a page size of format " + format_name);
+    if (scenario.empty() && page_size != f.tableBytes())
+        if (const std::string why = pageWontFit(page_size, memory.size); !why.empty())
+            throw InputError(at(c, "workload.page_size") + ": " + why);
     // Simulated time is 64-bit picoseconds: no configured delay may come near wrapping it.
     const double period_ps = std::max(1.0, std::round(1000.0 / frequency_ghz));
     for (const KeyDef& k : keyTable()) {
@@ -94,6 +125,24 @@ void SystemConfig::check(const Config& c) {
                              " ps a cycle) is beyond the 2^62 ps (53 days) one delay may span "
                              "in simulated time (64-bit picoseconds); lower it or raise "
                              "core.frequency_ghz");
+    }
+    // A shootdown target answers an IPI after its delivery and the handler's entry and exit; if
+    // that alone reaches the initiator's timeout, every shootdown times out and resends, and
+    // after a thousand resends the run stops with a firmware panic.
+    if (cores > 1 && firmware.shootdown == FW_SHOOTDOWN_IPI) {
+        const std::uint64_t answer =
+            firmware.irq_entry_cycles + firmware.irq_exit_cycles + ipi_latency_cycles;
+        if (answer >= firmware.ack_timeout_cycles)
+            throw InputError(
+                at(c, "firmware.irq_entry_cycles") + ": " +
+                std::to_string(firmware.irq_entry_cycles) +
+                " is refused: a shootdown target answers an IPI after ipi.latency_cycles + "
+                "firmware.irq_entry_cycles + firmware.irq_exit_cycles = " +
+                std::to_string(answer) +
+                " cycles, not less than firmware.shootdown.ack_timeout_cycles " +
+                std::to_string(firmware.ack_timeout_cycles) +
+                ": every shootdown would time out and resend until the firmware gives up; lower "
+                "them or raise the timeout");
     }
     checkFirmware(c);
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "OutputFile.h"
 #include "Platform.h"
 #include "StatList.h"
 
@@ -27,44 +28,6 @@ namespace {
 
 constexpr int kOk = 0, kRunFailed = 1, kRefused = 2;
 
-// A statistics file, opened (created or truncated) before the run so that a bad path is refused
-// before any time is spent, and written after it with every write error detected.
-struct OutputFile {
-    std::string path;
-    std::ofstream out;
-
-    void open() {
-        errno = 0;
-        out.open(path, std::ios::out | std::ios::trunc);
-        if (!out)
-            throw tlmmu::InputError(
-                path + ": cannot write: " + (errno ? std::strerror(errno) : "cannot open"));
-    }
-    // "" on success, else the error.
-    std::string write(const std::function<void(std::ostream&)>& fn) {
-        errno = 0;
-        fn(out);
-        out.flush();
-        const int after_flush = errno;
-        out.close();
-        if (!out)
-            return path + ": write failed: " +
-                   std::strerror(after_flush ? after_flush
-                                 : errno     ? errno
-                                             : EIO);
-        return "";
-    }
-};
-
-bool sameFile(const std::string& a, const std::string& b) {
-    struct stat sa {
-    }, sb{};
-    if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    std::error_code ea, eb; // not there yet: the same path spelt differently
-    return std::filesystem::weakly_canonical(a, ea) == std::filesystem::weakly_canonical(b, eb);
-}
-
 void error(const std::string& what) {
     std::cerr << "tlmmu: error: " << what << "\n";
 }
@@ -73,8 +36,9 @@ void error(const std::string& what) {
 
 int sc_main(int argc, char* argv[]) {
     CLI::App app{"tlmmu: a SystemC/TLM-2.0 model of a multi-core virtual-memory subsystem"};
-    std::string config_path;
-    OutputFile json, csv, timeline;
+    // First, so that a signal at any time removes the temporary files (OutputFile.h).
+    tlmmu::Outputs outputs("tlmmu");
+    std::string config_path, json_path, csv_path, timeline_path;
     std::string timeline_window;
     std::vector<std::string> sets;
     bool list_keys = false, list_keys_json = false, keys_markdown = false, print_config = false,
@@ -82,9 +46,9 @@ int sc_main(int argc, char* argv[]) {
          list_stats_json = false, stats_markdown = false;
     app.add_option("-c,--config", config_path, "system configuration (YAML)");
     app.add_option("--set", sets, "override a key: --set tlb.l1d.entries=32 (repeatable)");
-    app.add_option("--stats-json", json.path, "write every statistic to this JSON file");
-    app.add_option("--stats-csv", csv.path, "write every statistic to this CSV file");
-    app.add_option("--timeline", timeline.path,
+    app.add_option("--stats-json", json_path, "write every statistic to this JSON file");
+    app.add_option("--stats-csv", csv_path, "write every statistic to this CSV file");
+    app.add_option("--timeline", timeline_path,
                    "write a Chrome trace-event JSON timeline (Perfetto, chrome://tracing)");
     app.add_option("--timeline-window", timeline_window,
                    "only events in START:END of simulated time, in ns (END empty: to the end)");
@@ -118,13 +82,13 @@ int sc_main(int argc, char* argv[]) {
 
     // Everything up to the start of the simulation: any error refuses the run (exit 2).
     std::unique_ptr<tlmmu::Platform> platform;
+    tlmmu::OutputFile *json = nullptr, *csv = nullptr, *timeline = nullptr;
     try {
         if (list_keys || list_keys_json || keys_markdown) {
-            std::cout << (keys_markdown ? tlmmu::keysMarkdown()
-                                        : tlmmu::describeKeys(list_keys_json));
-            std::cout.flush();
-            if (!std::cout) throw tlmmu::InputError("stdout: write failed");
-            return kOk;
+            const std::string e = tlmmu::writeStdout(
+                keys_markdown ? tlmmu::keysMarkdown() : tlmmu::describeKeys(list_keys_json));
+            if (!e.empty()) error(e);
+            return e.empty() ? kOk : kRunFailed;
         }
         tlmmu::Config config;
         if (config_path.empty())
@@ -142,30 +106,54 @@ int sc_main(int argc, char* argv[]) {
                       << "\n";
         }
         if (print_config) {
-            std::cout << system.toYaml();
-            return kOk;
+            const std::string e = tlmmu::writeStdout(system.toYaml());
+            if (!e.empty()) error(e);
+            return e.empty() ? kOk : kRunFailed;
         }
         sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated",
                                                 sc_core::SC_DO_NOTHING);
         if (list_stats || list_stats_json || stats_markdown) {
             // The system is built, not run: its statistics are known once it is assembled.
             const tlmmu::Platform described(system);
-            std::cout << tlmmu::describeStats(described.stats(),
-                                              stats_markdown    ? tlmmu::StatListFormat::Markdown
-                                              : list_stats_json ? tlmmu::StatListFormat::Json
-                                                                : tlmmu::StatListFormat::Text);
-            std::cout.flush();
-            if (!std::cout) throw tlmmu::InputError("stdout: write failed");
-            return kOk;
+            const std::string e = tlmmu::writeStdout(tlmmu::describeStats(
+                described.stats(), stats_markdown    ? tlmmu::StatListFormat::Markdown
+                                   : list_stats_json ? tlmmu::StatListFormat::Json
+                                                     : tlmmu::StatListFormat::Text));
+            if (!e.empty()) error(e);
+            return e.empty() ? kOk : kRunFailed;
         }
-        if (!json.path.empty() && !csv.path.empty() && sameFile(json.path, csv.path))
-            throw tlmmu::InputError("--stats-json and --stats-csv name the same file " + csv.path);
-        for (OutputFile* f : {&json, &csv, &timeline})
-            if (!f->path.empty()) f->open();
-        if (!timeline_window.empty() && timeline.path.empty())
+        // Every file the run reads, and every file it writes: no output may be one of them.
+        outputs.input("--config", config_path);
+        outputs.input("workload.scenario", system.scenario);
+        if (system.workload.format != "synthetic")
+            outputs.input("workload.trace", system.workload.trace);
+        if (system.scenario_parsed)
+            for (const auto& p : system.scenario_parsed->processes)
+                for (std::size_t t = 0; t < p.threads.size(); ++t)
+                    if (p.threads[t].workload.format != "synthetic")
+                        outputs.input("the trace of process " + p.name +
+                                          (p.threads.size() > 1 ? " thread " + std::to_string(t)
+                                                                : std::string()) +
+                                          " in " + system.scenario,
+                                      p.threads[t].workload.trace);
+        const std::pair<const char*, const tlmmu::TlbConfig*> tlbs[] = {
+            {"tlb.l1i", &system.mmu.l1i}, {"tlb.l1d", &system.mmu.l1d}, {"tlb.l2", &system.mmu.l2}};
+        for (const auto& [name, tlb] : tlbs) // VCD files, written by Verilator
+            if (tlb->impl == "rtl")
+                outputs.external(std::string(name) + ".waveform", tlb->waveform);
+        json = outputs.output("--stats-json", json_path);
+        csv = outputs.output("--stats-csv", csv_path);
+        timeline = outputs.output("--timeline", timeline_path);
+        if (!quiet)
+            for (const tlmmu::OutputFile* f : {json, csv, timeline})
+                if (f && f->path() == "-")
+                    throw tlmmu::InputError(f->what() +
+                                            " -: stdout carries the summary too; add -q");
+        outputs.prepare();
+        if (!timeline_window.empty() && !timeline)
             throw tlmmu::InputError("--timeline-window needs --timeline FILE");
         platform = std::make_unique<tlmmu::Platform>(system);
-        if (!timeline.path.empty()) {
+        if (timeline) {
             std::uint64_t from = 0, to = 0;
             if (!timeline_window.empty()) {
                 const auto colon = timeline_window.find(':');
@@ -234,25 +222,21 @@ int sc_main(int argc, char* argv[]) {
     }
     std::vector<std::string> output_errors;
     try {
-        if (!json.path.empty())
-            if (auto e = json.write(
-                    [&](std::ostream& o) { o << platform->stats().toJson().dump(2) << "\n"; });
-                !e.empty())
-                output_errors.push_back(e);
-        if (!csv.path.empty())
-            if (auto e = csv.write([&](std::ostream& o) { platform->stats().writeCsv(o); });
-                !e.empty())
-                output_errors.push_back(e);
-        if (!timeline.path.empty())
-            if (auto e = timeline.write(
-                    [&](std::ostream& o) { o << platform->timelineJson().dump() << "\n"; });
-                !e.empty())
-                output_errors.push_back(e);
+        auto write = [&](tlmmu::OutputFile* f, const std::function<void(std::ostream&)>& fn) {
+            if (f)
+                if (auto e = f->write(fn); !e.empty()) output_errors.push_back(e);
+        };
+        write(json, [&](std::ostream& o) { o << platform->stats().toJson().dump(2) << "\n"; });
+        write(csv, [&](std::ostream& o) { platform->stats().writeCsv(o); });
+        write(timeline, [&](std::ostream& o) { o << platform->timelineJson().dump() << "\n"; });
+        for (auto& e : outputs.commit())
+            output_errors.push_back(e);
         if (!quiet) {
-            platform->printSummary(std::cout);
-            std::cout << "host time " << host_s << " s\n";
-            std::cout.flush();
-            if (!std::cout) output_errors.push_back("stdout: write failed");
+            tlmmu::OutputFile summary("stdout", "-");
+            write(&summary, [&](std::ostream& o) {
+                platform->printSummary(o);
+                o << "host time " << host_s << " s\n";
+            });
         }
     } catch (const std::exception& e) {
         output_errors.push_back(std::string("writing the statistics: ") + e.what());

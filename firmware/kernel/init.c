@@ -13,6 +13,11 @@ uint64_t fw_kernel_size(void) {
     return sizeof(struct fw_kernel);
 }
 
+uint32_t fw_kernel_init_frames(const struct fw_kernel_config* c) {
+    uint32_t smp = (c->ipi_mmio != 0 && c->cores > 1) ? (uint32_t)1 << smp_area_order(c) : 0;
+    return (c->swap_mmio != 0 ? 1u : 0u) + smp;
+}
+
 int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
                    uint64_t* swap_slot_bitmap) {
     struct fw_config_error err;

@@ -410,6 +410,7 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
  */
 /* Allocates and clears the protocol memory (FW_ERR_NOMEM) when SMP mode is on. */
 int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c);
+unsigned smp_area_order(const struct fw_kernel_config* c);
 /* The address space's lock (no-ops outside SMP mode). Re-entrant on the holder. mm_lock spins
  * (hal_relax, interrupts enabled) until it has it; mm_trylock makes one attempt (1: taken). */
 void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);

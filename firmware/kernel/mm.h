@@ -292,6 +292,9 @@ uint64_t fw_kernel_size(void);
  * buffer that copies a swapped-out page's slot at fork (FW_ERR_NOMEM if there is none). */
 int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* config,
                    uint64_t* swap_slot_bitmap);
+/* The frames fw_kernel_init allocates from frame_count (the IPI protocol area, the swap bounce
+ * frame): fewer is FW_ERR_NOMEM there. Each process then needs a frame for its root. */
+uint32_t fw_kernel_init_frames(const struct fw_kernel_config* config);
 
 /* ---- processes and tasks --------------------------------------------------------------------- */
 

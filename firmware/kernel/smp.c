@@ -50,6 +50,20 @@ static hal_paddr_t ack_word(const struct fw_kernel* k, unsigned initiator, unsig
     return k->smp.acks + 8 * ((hal_paddr_t)initiator * k->cores + target);
 }
 
+/* The protocol area (locks, one slot per core, pending and acknowledgement words) is one block
+ * of 2^order frames; none without IPIs (or with one core). */
+unsigned smp_area_order(const struct fw_kernel_config* c) {
+    if (c->ipi_mmio == 0 || c->cores <= 1) return 0;
+    uint64_t words = FW_SMP_LOCKS + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
+                     (uint64_t)c->cores * c->cores;
+    uint64_t bytes = 8 * words;
+    uint64_t frame = (uint64_t)1 << c->format.page_shift;
+    unsigned order = 0;
+    while ((frame << order) < bytes)
+        ++order;
+    return order;
+}
+
 int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     struct fw_smp* s = &k->smp;
     s->ipi = c->ipi_mmio;
@@ -60,13 +74,8 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     s->irq_exit = c->irq_exit_cycles;
     s->early_ack = c->early_ack != 0;
     if (!s->on) return FW_OK;
-    uint64_t words = FW_SMP_LOCKS + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
-                     (uint64_t)c->cores * c->cores;
-    uint64_t bytes = 8 * words;
     uint64_t frame = page_bytes(k);
-    unsigned order = 0;
-    while ((frame << order) < bytes)
-        ++order;
+    unsigned order = smp_area_order(c);
     hal_paddr_t area = frames_alloc_block(&k->frames, order);
     if (area == 0) return FW_ERR_NOMEM;
     s->area = area;

@@ -14,12 +14,12 @@
 #include <iostream>
 #include <limits>
 #include <string>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_set>
 
 #include <CLI/CLI.hpp>
 
+#include "OutputFile.h"
 #include "common/Types.h"
 #include "workload/BinaryTraceWriter.h"
 #include "workload/OpenTrace.h"
@@ -46,30 +46,50 @@ std::unique_ptr<Workload> openOrRefuse(const std::string& path) {
     }
 }
 
-int convert(const std::string& in, const std::string& out, const std::string& compress) {
+// "FILE: ..." of a writer that wrote `target` (a temporary file) told as the output's own.
+std::string asOutput(std::string message, const std::string& target, const std::string& out) {
+    for (std::size_t at = message.find(target); at != std::string::npos;
+         at = message.find(target, at + out.size()))
+        message.replace(at, target.size(), out);
+    return message;
+}
+
+// Every output path is checked against the input (and stdout) first: OUT may not be IN under any
+// name (hard links, ./x and x). OUT is written to a temporary file beside it and renamed over it
+// only when complete (a failure leaves OUT as it was); a device or FIFO is written in place.
+int convert(Outputs& outputs, const std::string& in, const std::string& out,
+            const std::string& compress) {
     const Compression compression = parseCompression(compress);
-    struct stat si {
-    }, so{};
-    // OUT must not be IN under any name (hard links, ./x and x): writing it would destroy it.
-    if (::stat(in.c_str(), &si) == 0 && ::stat(out.c_str(), &so) == 0 && si.st_dev == so.st_dev &&
-        si.st_ino == so.st_ino)
-        throw Refused(out + ": is the input file " + in + "; convert writes a new file");
-    auto workload = openOrRefuse(in);
-    // Written beside OUT and renamed over it only when complete: a failure leaves OUT as it was.
-    const std::string tmp = out + ".tmp" + std::to_string(::getpid());
+    outputs.input("IN", in);
+    OutputFile* file = outputs.output("OUT", out);
+    // The count goes to stdout, unless OUT is stdout.
+    OutputFile* stdoutFile = out == "-" ? nullptr : outputs.output("stdout", "-");
     try {
-        BinaryTraceWriter writer(tmp, compression);
+        outputs.prepare();
+    } catch (const InputError& e) {
+        throw Refused(e.what());
+    }
+    auto workload = openOrRefuse(in);
+    const std::string target = file->target();
+    std::uint64_t records = 0;
+    try {
+        BinaryTraceWriter writer(target, compression);
         Instruction insn;
         while (workload->next(insn))
             writer.write(insn);
         writer.close();
-        if (std::rename(tmp.c_str(), out.c_str()) != 0)
-            throw InputError(out + ": cannot write: " + std::strerror(errno));
-        std::printf("%s: %" PRIu64 " records\n", out.c_str(), writer.records());
-    } catch (...) {
-        std::remove(tmp.c_str());
-        throw;
+        records = writer.records();
+    } catch (const InputError& e) {
+        file->discard();
+        throw InputError(asOutput(e.what(), target, out));
     }
+    for (const std::string& e : outputs.commit())
+        throw InputError(e);
+    if (stdoutFile)
+        if (const std::string e = stdoutFile->write(
+                [&](std::ostream& o) { o << out << ": " << records << " records\n"; });
+            !e.empty())
+            throw InputError(e);
     return 0;
 }
 
@@ -79,8 +99,22 @@ void addPages(std::unordered_set<std::uint64_t>& pages, Addr addr, std::uint32_t
         pages.insert(page);
 }
 
-int stats(const std::string& path) {
-    auto workload = openOrRefuse(path);
+// The input checked against stdout first (`stats t >> t` would read what it writes).
+std::unique_ptr<Workload> openWithStdout(Outputs& outputs, const std::string& path,
+                                         OutputFile*& out) {
+    outputs.input("FILE", path);
+    out = outputs.output("stdout", "-");
+    try {
+        outputs.prepare();
+    } catch (const InputError& e) {
+        throw Refused(e.what());
+    }
+    return openOrRefuse(path);
+}
+
+int stats(Outputs& outputs, const std::string& path) {
+    OutputFile* out = nullptr;
+    auto workload = openWithStdout(outputs, path, out);
     std::uint64_t instructions = 0, continuations = 0, loads = 0, stores = 0, modifies = 0;
     std::unordered_set<std::uint64_t> codePages, dataPages, allPages;
     Instruction insn;
@@ -109,43 +143,55 @@ int stats(const std::string& path) {
     }
     allPages = codePages;
     allPages.insert(dataPages.begin(), dataPages.end());
-    std::printf("trace: %s\n", workload->describe().c_str());
-    std::printf("instructions: %" PRIu64 "\n", instructions);
-    std::printf("continuation_records: %" PRIu64 "\n", continuations);
-    std::printf("loads: %" PRIu64 "\n", loads);
-    std::printf("stores: %" PRIu64 "\n", stores);
-    std::printf("modifies: %" PRIu64 "\n", modifies);
-    std::printf("pages: %zu\n", allPages.size());
-    std::printf("code_pages: %zu\n", codePages.size());
-    std::printf("data_pages: %zu\n", dataPages.size());
+    const std::string e = out->write([&](std::ostream& o) {
+        o << "trace: " << workload->describe() << "\n";
+        o << "instructions: " << instructions << "\n";
+        o << "continuation_records: " << continuations << "\n";
+        o << "loads: " << loads << "\n";
+        o << "stores: " << stores << "\n";
+        o << "modifies: " << modifies << "\n";
+        o << "pages: " << allPages.size() << "\n";
+        o << "code_pages: " << codePages.size() << "\n";
+        o << "data_pages: " << dataPages.size() << "\n";
+    });
+    if (!e.empty()) throw InputError(e);
     return 0;
 }
 
 // Prints in lackey's own layout, so that the output parses back to the same records
 // (continuation records come out as data lines, which the parser attaches the same way).
-int dump(const std::string& path, std::uint64_t limit) {
-    auto workload = openOrRefuse(path);
+int dump(Outputs& outputs, const std::string& path, std::uint64_t limit) {
+    OutputFile* out = nullptr;
+    auto workload = openWithStdout(outputs, path, out);
     static const char kKind[] = {'L', 'S', 'M'};
     std::uint64_t instructions = 0;
     Instruction insn;
-    while (workload->next(insn)) {
-        if (insn.size != 0) {
-            if (instructions == limit) break;
-            ++instructions;
-            std::printf("I  %08" PRIx64 ",%" PRIu32 "\n", insn.pc, insn.size);
+    const std::string e = out->write([&](std::ostream& o) {
+        char line[64];
+        while (workload->next(insn)) {
+            if (insn.size != 0) {
+                if (instructions == limit) break;
+                ++instructions;
+                std::snprintf(line, sizeof line, "I  %08" PRIx64 ",%" PRIu32 "\n", insn.pc,
+                              insn.size);
+                o << line;
+            }
+            for (unsigned i = 0; i < insn.num_refs; ++i) {
+                std::snprintf(line, sizeof line, " %c %08" PRIx64 ",%" PRIu32 "\n",
+                              kKind[static_cast<unsigned>(insn.refs[i].kind)], insn.refs[i].addr,
+                              insn.refs[i].size);
+                o << line;
+            }
         }
-        for (unsigned i = 0; i < insn.num_refs; ++i)
-            std::printf(" %c %08" PRIx64 ",%" PRIu32 "\n",
-                        kKind[static_cast<unsigned>(insn.refs[i].kind)], insn.refs[i].addr,
-                        insn.refs[i].size);
-    }
-    if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw InputError("stdout: write failed");
+    });
+    if (!e.empty()) throw InputError(e);
     return 0;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+    Outputs outputs("tlmmu-trace"); // first: a signal at any time removes temporary files
     CLI::App app{"tlmmu-trace: convert, summarise and dump tlmmu workload traces"};
     app.require_subcommand(1);
 
@@ -178,9 +224,9 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (*convertCmd) return convert(in, out, compress);
-        if (*statsCmd) return stats(file);
-        if (*dumpCmd) return dump(file, limit);
+        if (*convertCmd) return convert(outputs, in, out, compress);
+        if (*statsCmd) return stats(outputs, file);
+        if (*dumpCmd) return dump(outputs, file, limit);
     } catch (const Refused& e) {
         std::cerr << "tlmmu-trace: error: " << e.what() << "\n";
         return kRefused;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "Config.h"
+#include "ProgramTest.h"
 #include "Scenario.h"
 #include "SystemConfig.h"
 #include "common/Stats.h"
@@ -27,41 +28,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int exit_code;
-    std::string out, err;
-};
+using Result = tlmmu::test::ProgramResult;
 
-class BadInput : public ::testing::Test {
+class BadInput : public tlmmu::test::ProgramTest {
   protected:
-    void SetUp() override {
-        dir_ = ::testing::TempDir() + "tlmmu_bad_" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
-    std::string write(const std::string& name, const std::string& text) {
-        const std::string path = dir_ + "/" + name;
-        std::ofstream(path) << text;
-        return path;
-    }
-    static std::string slurp(const std::string& p) {
-        std::stringstream ss;
-        ss << std::ifstream(p).rdbuf();
-        return ss.str();
-    }
-    Result runProgram(const std::string& program, const std::string& args) {
-        const std::string err = dir_ + "/stderr", out = dir_ + "/stdout";
-        const std::string cmd = std::string(TLMMU_BINARY_DIR) + "/testbench/" + program + " " +
-                                args + " > " + out + " 2> " + err;
-        const int status = std::system(cmd.c_str());
-        return {WEXITSTATUS(status), slurp(out), slurp(err)};
-    }
-    Result run(const std::string& args) { return runProgram("tlmmu", args); }
-    Result trace(const std::string& args) { return runProgram("trace/tlmmu-trace", args); }
-
     // tlmmu with `yaml` as the configuration: exit `code`, stderr one line containing every one
     // of `words` ("CFG" stands for the configuration's path).
     Result expectRefusal(const std::string& yaml, std::initializer_list<std::string> words,
@@ -72,14 +42,12 @@ class BadInput : public ::testing::Test {
         expectOneLine(r.err, "tlmmu: error: ", words, cfg);
         return r;
     }
-    void expectOneLine(const std::string& err, const std::string& head,
-                       std::initializer_list<std::string> words, const std::string& cfg = "") {
-        EXPECT_EQ(err.rfind(head, 0), 0u) << err;
-        EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
-        for (std::string w : words) {
+    // ProgramTest's, with "CFG" in `words` standing for `cfg`.
+    static void expectOneLine(const std::string& err, const std::string& head,
+                              std::vector<std::string> words, const std::string& cfg = "") {
+        for (std::string& w : words)
             if (const auto pos = w.find("CFG"); pos != std::string::npos) w.replace(pos, 3, cfg);
-            EXPECT_NE(err.find(w), std::string::npos) << "missing '" << w << "' in: " << err;
-        }
+        ProgramTest::expectOneLine(err, head, words);
     }
     // A scenario (s.yaml) on a system of `system` (plus the scenario key).
     Result expectScenarioRefusal(const std::string& scenario,
@@ -92,7 +60,6 @@ class BadInput : public ::testing::Test {
         expectOneLine(r.err, "tlmmu: error: " + dir_ + "/s.yaml:", words);
         return r;
     }
-    std::string dir_;
 };
 
 const std::string kSmallSynthetic =
@@ -274,8 +241,10 @@ TEST_F(BadInput, StatsPathIsCheckedBeforeTheRun) {
         "--stats-json " + dir_ + "/no/such/dir/s.json");
     EXPECT_EQ(r.out, ""); // nothing ran
     expectRefusal(kSmallSynthetic, {dir_ + ": cannot write"}, 2, "--stats-csv " + dir_);
-    expectRefusal(kSmallSynthetic, {"--stats-json and --stats-csv name the same file"}, 2,
-                  "--stats-json " + dir_ + "/x --stats-csv " + dir_ + "/./x");
+    expectRefusal(
+        kSmallSynthetic,
+        {"--stats-json " + dir_ + "/x and --stats-csv " + dir_ + "/./x name the same file"}, 2,
+        "--stats-json " + dir_ + "/x --stats-csv " + dir_ + "/./x");
 }
 
 TEST_F(BadInput, StatsWriteErrorsAreReported) {

@@ -10,40 +10,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "ProgramTest.h"
+
 namespace {
 
-struct Result {
-    int exit_code;
-    std::string out, err;
-};
+using Result = tlmmu::test::ProgramResult;
 
-class Cli : public ::testing::Test {
+class Cli : public tlmmu::test::ProgramTest {
   protected:
-    void SetUp() override {
-        dir_ = ::testing::TempDir() + "tlmmu_cli_" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-
-    std::string write(const std::string& name, const std::string& text) {
-        const std::string path = dir_ + "/" + name;
-        std::ofstream(path) << text;
-        return path;
-    }
-    Result run(const std::string& args) {
-        const std::string err = dir_ + "/stderr", out = dir_ + "/stdout";
-        const std::string cmd =
-            std::string(TLMMU_BINARY_DIR) + "/testbench/tlmmu " + args + " > " + out + " 2> " + err;
-        const int status = std::system(cmd.c_str());
-        auto slurp = [](const std::string& p) {
-            std::stringstream ss;
-            ss << std::ifstream(p).rdbuf();
-            return ss.str();
-        };
-        return {WEXITSTATUS(status), slurp(out), slurp(err)};
-    }
     // Runs with a config made of `yaml` and expects exactly `message` (one line) on stderr.
     void expectError(const std::string& yaml, const std::string& message, int code = 2,
                      const std::string& extra = "") {
@@ -55,7 +29,6 @@ class Cli : public ::testing::Test {
         if (pos != std::string::npos) expected.replace(pos, 3, cfg);
         EXPECT_EQ(r.err, "tlmmu: error: " + expected + "\n");
     }
-    std::string dir_;
 };
 
 TEST_F(Cli, UnknownKeyNamesFileLineAndSuggestion) {
