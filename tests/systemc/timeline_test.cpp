@@ -84,6 +84,25 @@ std::string slurp(const std::string& path) {
     return s.str();
 }
 
+// One run of `system` with a timeline (no window): its statistics and timeline events.
+struct Run {
+    nlohmann::json stats;
+    std::vector<Event> all;
+};
+Run runWithTimeline(const SystemConfig& system) {
+    Platform platform(system);
+    platform.enableTimeline(0, 0);
+    platform.run();
+    EXPECT_EQ(platform.error(), "");
+    return {platform.stats().toJson(), events(platform.timelineJson())};
+}
+
+// shootdown_test.cpp's step by step: a discard of one page by thread 0 of 4 at instruction 2000.
+std::string discardSystem() {
+    return system(4, threadsScenario(
+                         4, "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n"));
+}
+
 // Two cores: "app" on core 0 with one event of each kind (its fork's child runs on core 1),
 // "victim" on core 1 protects its data read-only and is killed by its next store.
 std::string eventsScenario() {
@@ -120,12 +139,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> counterOf(const std::vector
 // walk starts, a sample where the count changes, 0 after the last; what it adds up to is the
 // walker's count. (Before, samples came only at quantum syncs in user code.)
 TEST(Timeline, PageWalkCounterOnEveryCore) {
-    Platform platform(makeSystem(system(2, eventsScenario())));
-    platform.enableTimeline(0, 0);
-    platform.run();
-    ASSERT_EQ(platform.error(), "");
-    const auto s = platform.stats().toJson();
-    const auto all = events(platform.timelineJson());
+    const auto [s, all] = runWithTimeline(makeSystem(system(2, eventsScenario())));
     using Samples = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
     EXPECT_EQ(counterOf(all, 0), (Samples{{0, 1},
                                           {2000, 2},
@@ -157,12 +171,7 @@ TEST(Timeline, PageWalkCounterOnEveryCore) {
 // to its walker's count.
 TEST(Timeline, PageWalkCounterOfTheDefaultSystem) {
     Config c = Config::fromFile(std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml");
-    Platform platform(SystemConfig::fromConfig(c));
-    platform.enableTimeline(0, 0);
-    platform.run();
-    ASSERT_EQ(platform.error(), "");
-    const auto s = platform.stats().toJson();
-    const auto all = events(platform.timelineJson());
+    const auto [s, all] = runWithTimeline(SystemConfig::fromConfig(c));
     for (unsigned core = 0; core < 2; ++core) {
         const auto samples = counterOf(all, core);
         ASSERT_FALSE(samples.empty()) << "core" << core;
@@ -183,12 +192,7 @@ TEST(Timeline, PageWalkCounterOfTheDefaultSystem) {
 // task's exit and a process's kill are instants, and so are context switches; no slice has no
 // length.
 TEST(Timeline, ScenarioEventsExitsKillsAndSwitches) {
-    Platform platform(makeSystem(system(2, eventsScenario())));
-    platform.enableTimeline(0, 0);
-    platform.run();
-    ASSERT_EQ(platform.error(), "");
-    const auto s = platform.stats().toJson();
-    const auto all = events(platform.timelineJson());
+    const auto [s, all] = runWithTimeline(makeSystem(system(2, eventsScenario())));
     struct Want {
         unsigned core;
         std::string name;
@@ -264,14 +268,7 @@ TEST(Timeline, ScenarioEventsExitsKillsAndSwitches) {
 // the initiator's IPI send (600 cycles into its shootdown, 1000 before the IPI arrives) to each
 // target's handler, where it starts serving the request (after reading its 3 words).
 TEST(Timeline, IpiArrowFromSendToHandler) {
-    Platform platform(makeSystem(system(
-        4,
-        threadsScenario(4, "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n"))));
-    platform.enableTimeline(0, 0);
-    platform.run();
-    ASSERT_EQ(platform.error(), "");
-    const auto s = platform.stats().toJson();
-    const auto all = events(platform.timelineJson());
+    const auto [s, all] = runWithTimeline(makeSystem(discardSystem()));
     const auto shootdown = named(all, "shootdown");
     ASSERT_EQ(shootdown.size(), 1u);
     EXPECT_EQ(shootdown[0].ts, 12629u);
@@ -313,9 +310,7 @@ int runTlmmu(const std::string& config, const std::string& args) {
 // with the levels read (from the top down), the PTE writes and the latency; as many per 1 us
 // as the counter says.
 TEST(Timeline, PageWalkSlicesInsideTheWindow) {
-    const std::string cfg = system(
-        4,
-        threadsScenario(4, "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n"));
+    const std::string cfg = discardSystem();
     const std::string out = writeFile("t.json", ""), stats = writeFile("s.json", "");
     ASSERT_EQ(
         runTlmmu(cfg, "--timeline " + out + " --timeline-window 0:2000 --stats-json " + stats), 0);
@@ -336,23 +331,19 @@ TEST(Timeline, PageWalkSlicesInsideTheWindow) {
     ASSERT_EQ(core0.size(), 3u);
     // The code page: the root's entry is empty; after the fault, the whole walk (the leaf's A
     // set by the handler: no write); the data page: the page-walk cache skips to level 1.
+    auto walk = [](Addr va, const std::vector<unsigned>& levels, std::uint64_t latency,
+                   const char* fault) {
+        nlohmann::json args = {
+            {"va", va}, {"levels_read", levels}, {"pte_writes", 0}, {"latency_cycles", latency}};
+        if (fault) args["fault"] = fault;
+        return args;
+    };
     EXPECT_EQ(core0[0].ts, 1u);
-    EXPECT_EQ(core0[0].args, (nlohmann::json{{"va", 0x400000},
-                                             {"levels_read", {3}},
-                                             {"pte_writes", 0},
-                                             {"latency_cycles", 100},
-                                             {"fault", "not_present"}}));
+    EXPECT_EQ(core0[0].args, walk(0x400000, {3}, 100, "not_present"));
     EXPECT_EQ(core0[1].ts, 3253u);
-    EXPECT_EQ(core0[1].args, (nlohmann::json{{"va", 0x400000},
-                                             {"levels_read", {3, 2, 1, 0}},
-                                             {"pte_writes", 0},
-                                             {"latency_cycles", 400}}));
+    EXPECT_EQ(core0[1].args, walk(0x400000, {3, 2, 1, 0}, 400, nullptr));
     EXPECT_EQ(core0[2].ts, 3653u);
-    EXPECT_EQ(core0[2].args, (nlohmann::json{{"va", 0x10000000},
-                                             {"levels_read", {1}},
-                                             {"pte_writes", 0},
-                                             {"latency_cycles", 100},
-                                             {"fault", "not_present"}}));
+    EXPECT_EQ(core0[2].args, walk(0x10000000, {1}, 100, "not_present"));
     // Nothing after the window, counters included.
     for (const Event& e : all)
         EXPECT_LT(e.ts, 4000u) << e.name;
