@@ -22,6 +22,47 @@ std::string hex(Addr a) {
     s << "0x" << std::hex << a;
     return s.str();
 }
+
+std::string protString(unsigned prot) {
+    std::string s;
+    if (prot & FW_PROT_R) s += 'r';
+    if (prot & FW_PROT_W) s += 'w';
+    if (prot & FW_PROT_X) s += 'x';
+    return s.empty() ? "none" : s;
+}
+
+// A scenario event on the timeline: its kind and arguments as the scenario writes them
+// ("protect 0x10000000+4KiB r"), and the same as arguments of the slice.
+std::string eventName(const TaskEvent& e, const Scenario& scenario) {
+    const std::string range = hex(e.start) + "+" + formatSize(e.size);
+    switch (e.kind) {
+    case TaskEvent::Kind::Fork:
+        return "fork " + scenario.processes[static_cast<std::size_t>(e.child)].name;
+    case TaskEvent::Kind::Map:
+        return "map " + range + " " + protString(e.prot) +
+               (e.vma_kind == FW_VMA_STACK ? " stack" : "");
+    case TaskEvent::Kind::Unmap:
+        return "unmap " + range;
+    case TaskEvent::Kind::Protect:
+        return "protect " + range + " " + protString(e.prot);
+    case TaskEvent::Kind::Discard:
+        return "discard " + range;
+    case TaskEvent::Kind::Exit:
+        break;
+    }
+    return "exit";
+}
+
+nlohmann::json eventArgs(const OsTask& t, const TaskEvent& e, int rc) {
+    nlohmann::json args = {{"task", t.name}, {"instruction", e.at}};
+    if (e.kind != TaskEvent::Kind::Fork && e.kind != TaskEvent::Kind::Exit)
+        args["start"] = hex(e.start), args["size"] = e.size;
+    if (e.kind == TaskEvent::Kind::Map || e.kind == TaskEvent::Kind::Protect)
+        args["prot"] = protString(e.prot);
+    if (e.kind == TaskEvent::Kind::Map && e.page_level) args["page_level"] = e.page_level;
+    if (rc) args["error"] = rc;
+    return args;
+}
 } // namespace
 
 std::string fwError(const std::string& what, int rc) {
@@ -282,6 +323,7 @@ void MemoryManagerOs::wake(OsTask& task) {
 
 void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     const unsigned core = HostHal::current().coreId();
+    const std::uint64_t begin = timeline_ ? HostHal::current().nowPs() : 0;
     const std::string what = "process " + t.name + ", event at instruction " + std::to_string(e.at);
     SafetyChecker* checker = wiring_.checker;
     const std::uint64_t since = checker ? checker->begin() : 0;
@@ -333,6 +375,9 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
         break;
     }
     notePeaks();
+    if (timeline_)
+        timeline_->slice(core, eventName(e, scenario_), begin, HostHal::current().nowPs(),
+                         eventArgs(t, e, rc));
     // Another thread's fault killed the process while this one waited for its lock: the event
     // died with it.
     if (rc && t.killed) return;
@@ -353,6 +398,9 @@ void MemoryManagerOs::finish(OsTask& t, bool timed, bool syscall) {
         if (!t.killed)
             check(syscall ? fw_syscall(k(), core, t.tid, &call) : fw_task_exit(k(), core, t.tid),
                   "exit of " + t.name);
+        if (timeline_ && !t.killed)
+            timeline_->instant(core, "exit " + t.name, HostHal::current().nowPs(),
+                               {{"process", scenario_.processes[t.process].name}});
     }
     for (std::size_t i = t.next_event; i < t.events.size(); ++i)
         if (t.events[i].kind == TaskEvent::Kind::Fork) {
@@ -405,6 +453,10 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
             other->killed = true;
             finish(*other, true);
         }
+    if (timeline_)
+        timeline_->instant(core, "kill " + scenario_.processes[t.process].name,
+                           HostHal::current().nowPs(),
+                           {{"reason", report}, {"task", t.name}, {"va", va}});
     // A run without a scenario is its trace: a process killed means the trace was not run.
     if (implicit_ && error_.empty()) error_ = "process " + t.name + " killed: " + report;
     return {true, report};

@@ -15,6 +15,7 @@
 #include "SystemConfig.h"
 #include "checker/SafetyChecker.h"
 #include "common/Stats.h"
+#include "common/Timeline.h"
 #include "core/OperatingSystem.h"
 #include "core/Task.h"
 #include "mmu/PteFormat.h"
@@ -72,6 +73,9 @@ class MemoryManagerOs final : public OperatingSystem {
     void taskRunnable(unsigned core, int tid) override;
     void mmReleased(unsigned core, int pid) override;
 
+    // Where the scenario events (a slice each, named after the event), exits and kills
+    // (instants) are drawn (null: nowhere).
+    void setTimeline(Timeline* timeline) { timeline_ = timeline; }
     // The firmware's statistics: per process, per core (its processes summed) and kernel-wide.
     void registerStats(Stats& stats);
     // A failure of the run the OS saw (a process of a run without a scenario was killed: the
@@ -128,6 +132,7 @@ class MemoryManagerOs final : public OperatingSystem {
     std::map<std::size_t, ProcessStats> final_stats_; // by process, kept when the pid is reused
     std::uint64_t frames_peak_ = 0, table_bytes_peak_ = 0;
     std::string error_;
+    Timeline* timeline_ = nullptr;
     OsTask* forking_ = nullptr; // the child of the fork in progress
     OsTask* forking_parent_ = nullptr;
     std::uint64_t forking_since_ = 0; // the checker's mark of that fork

@@ -210,10 +210,11 @@ void Platform::registerProcessStats(std::size_t process) {
         kKilledInfo);
 }
 
-void Platform::enableTimeline(std::uint64_t from_ps, std::uint64_t to_ps) {
-    timeline_ = std::make_unique<Timeline>(from_ps, to_ps);
+void Platform::enableTimeline(std::uint64_t from_ps, std::uint64_t to_ps, bool windowed) {
+    timeline_ = std::make_unique<Timeline>(from_ps, to_ps, 1000000, windowed);
     for (auto& c : cores_)
         c->setTimeline(timeline_.get());
+    os_->setTimeline(timeline_.get());
 }
 
 nlohmann::json Platform::timelineJson() const {

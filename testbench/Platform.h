@@ -43,7 +43,8 @@ class Platform {
     std::string error() const;
     void printSummary(std::ostream& out) const;
     // Records a timeline of the run (events in [from_ps, to_ps), to 0: to the end); before run().
-    void enableTimeline(std::uint64_t from_ps, std::uint64_t to_ps);
+    // windowed: the window was asked for, page walks are drawn inside it (Timeline::windowed).
+    void enableTimeline(std::uint64_t from_ps, std::uint64_t to_ps, bool windowed = false);
     nlohmann::json timelineJson() const;
 
   private:

@@ -169,7 +169,7 @@ int sc_main(int argc, char* argv[]) {
                                             timeline_window + "'");
                 from = *a * 1000, to = *b * 1000;
             }
-            platform->enableTimeline(from, to);
+            platform->enableTimeline(from, to, !timeline_window.empty());
         }
     } catch (const tlmmu::InputError& e) {
         error(e.what());

@@ -94,11 +94,14 @@ int hal_irq_enable(int enable);
 /* Trace port: the firmware marks points of its work for the host's statistics and timeline (a
  * real core would write them to a trace buffer). No time passes. */
 enum hal_trace_event {
-    HAL_TRACE_SHOOTDOWN_BEGIN, /* the initiator starts a shootdown; arg: pages (0: whole mm) */
-    HAL_TRACE_SHOOTDOWN_END,   /* every acknowledgement is in; arg: target cores */
+    HAL_TRACE_SHOOTDOWN_BEGIN,   /* the initiator starts a shootdown; arg: pages (0: whole mm) */
+    HAL_TRACE_SHOOTDOWN_END,     /* every acknowledgement is in; arg: target cores */
     HAL_TRACE_IPI_HANDLER_BEGIN, /* a core enters its shootdown handler; arg: requests pending */
     HAL_TRACE_IPI_HANDLER_END,
     HAL_TRACE_FRAME_FREE, /* a frame (block) went back to the allocator; arg: its PA | order */
+    HAL_TRACE_IPI_SEND,   /* a shootdown IPI went out, once per target; arg: the target core |
+                             the request's sequence number << 8 */
+    HAL_TRACE_IPI_SERVE,  /* a handler serves a request; arg: its initiator | its sequence << 8 */
 };
 void hal_trace(enum hal_trace_event event, uint64_t arg);
 

@@ -185,11 +185,13 @@ void swap_unlock(struct fw_kernel* k, unsigned core) {
 /* ---- running a flush on other cores ------------------------------------------------------------
  */
 
-static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets) {
+static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets, uint64_t seq) {
     hal_sync();
     hal_write_phys(k->smp.ipi + IPI_REG_TARGETS(core), targets, 8);
     hal_write_phys(k->smp.ipi + IPI_REG_SEND(core), IPI_VECTOR_SHOOTDOWN, 8);
     SD_ADD(k, core, ipis_sent, popcount64(targets));
+    for (unsigned t = 0; t < k->cores; ++t)
+        if ((targets >> t) & 1u) hal_trace(HAL_TRACE_IPI_SEND, t | (seq << 8));
 }
 
 static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint64_t seq,
@@ -209,7 +211,7 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
             SD_ADD(k, core, resends, 1);
             if (++resends > FW_SMP_MAX_RESENDS)
                 hal_panic("mm: a shootdown target never acknowledges (IPIs lost or not taken)");
-            send_ipi(k, core, left);
+            send_ipi(k, core, left, seq);
             sent = hal_now_cycles();
         }
         relax_step(k);
@@ -238,7 +240,7 @@ void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int ru
             old = seen;
         }
     }
-    send_ipi(k, core, targets);
+    send_ipi(k, core, targets, seq);
     uint64_t sent = hal_now_cycles();
     if (run_local) tlb_flush_local(k, core, f);
     if (!skip_ack_wait) wait_acks(k, core, targets, seq, sent);
@@ -254,6 +256,7 @@ static void service(struct fw_kernel* k, unsigned core, unsigned initiator) {
     f.start = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_START), 8);
     f.end = hal_read_phys(slot_word(k, initiator, FW_SMP_SLOT_END), 8);
     uint64_t seq = head & FW_SMP_SEQ_MASK;
+    hal_trace(HAL_TRACE_IPI_SERVE, initiator | (seq << 8));
     uint64_t pid = (head >> 40) & 0xffu;
     f.stride_shift = (unsigned)((head >> 48) & 0x7fu);
     f.full = (int)((head >> 55) & 1u);

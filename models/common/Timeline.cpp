@@ -20,6 +20,7 @@ bool Timeline::keep(std::uint64_t begin_ps, std::uint64_t end_ps) {
 
 void Timeline::slice(unsigned core, const std::string& name, std::uint64_t begin_ps,
                      std::uint64_t end_ps, nlohmann::json args) {
+    if (end_ps <= begin_ps) return instant(core, name, begin_ps, std::move(args));
     if (!keep(begin_ps, end_ps)) return;
     nlohmann::json e = {{"name", name}, {"ph", "X"},         {"pid", 0},
                         {"tid", core},  {"ts", us(begin_ps)}, {"dur", us(end_ps - begin_ps)}};
@@ -36,13 +37,36 @@ void Timeline::instant(unsigned core, const std::string& name, std::uint64_t at_
     events_.push_back(std::move(e));
 }
 
-void Timeline::counter(unsigned core, const std::string& name, std::uint64_t at_ps, double value) {
-    if (!keep(at_ps, at_ps)) return;
+bool Timeline::counter(unsigned core, const std::string& name, std::uint64_t at_ps, double value) {
+    if (!keep(at_ps, at_ps)) return false;
     events_.push_back({{"name", name + " (core" + std::to_string(core) + ")"},
                        {"ph", "C"},
                        {"pid", 0},
                        {"ts", us(at_ps)},
                        {"args", {{"value", value}}}});
+    return true;
+}
+
+void Timeline::flowBegin(std::uint64_t key, unsigned core, std::uint64_t at_ps) {
+    flows_[key].push_back({core, at_ps});
+}
+
+void Timeline::flowEnd(std::uint64_t key, unsigned core, std::uint64_t at_ps,
+                       const std::string& name) {
+    const auto it = flows_.find(key);
+    if (it == flows_.end()) return;
+    for (const FlowStart& s : it->second) {
+        if (!keep(s.at_ps, at_ps)) continue;
+        const std::uint64_t id = ++flow_ids_;
+        // "bp": "e" binds the end to the slice around it (the handler), as "s" always is.
+        const nlohmann::json flow = {{"name", name}, {"cat", "flow"}, {"id", id}, {"pid", 0}};
+        nlohmann::json from = flow, to = flow;
+        from["ph"] = "s", from["tid"] = s.core, from["ts"] = us(s.at_ps);
+        to["ph"] = "f", to["bp"] = "e", to["tid"] = core, to["ts"] = us(at_ps);
+        events_.push_back(std::move(from));
+        events_.push_back(std::move(to));
+    }
+    flows_.erase(it);
 }
 
 nlohmann::json Timeline::toJson(unsigned cores) const {

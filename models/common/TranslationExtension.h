@@ -30,6 +30,9 @@ struct TranslationExtension : tlm::tlm_extension<TranslationExtension> {
     Cycles tlb_cycles = 0;  // TLB lookup latency spent
     Cycles walk_cycles = 0; // page-walk latency spent
     bool walked = false;    // Translate: the translation came from a walk now (not a TLB hit)
+    // The walk's PTE reads and A/D writes, and the level it ended at (the leaf's or the
+    // fault's): it read the levels walk_level + walk_reads - 1 down to walk_level.
+    std::uint8_t walk_reads = 0, walk_writes = 0, walk_level = 0;
     // (Translate responses also set `level`: the level of the leaf that translated.)
 
     tlm::tlm_extension_base* clone() const override { return new TranslationExtension(*this); }

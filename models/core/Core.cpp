@@ -9,6 +9,12 @@
 
 namespace tlmmu {
 
+namespace {
+std::uint64_t ipiFlowKey(std::uint64_t initiator, std::uint64_t target, std::uint64_t seq) {
+    return initiator << 56 | target << 48 | (seq & 0xffffffffffffu);
+}
+} // namespace
+
 Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& clock,
            OperatingSystem& os)
     : sc_module(name), translate_socket("translate_socket"), data_socket("data_socket"),
@@ -44,6 +50,14 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
         if (event == HAL_TRACE_IPI_HANDLER_END && timeline_)
             timeline_->slice(config_.id, "shootdown handler", handler_start_ps_,
                              time_.clock().cycles(now).value(), {{"requests", arg}});
+        // An arrow from each IPI send to the handler that serves its request, by (initiator,
+        // target, sequence number).
+        if (event == HAL_TRACE_IPI_SEND && timeline_)
+            timeline_->flowBegin(ipiFlowKey(config_.id, arg & 0xff, arg >> 8), config_.id,
+                                 time_.clock().cycles(now).value());
+        if (event == HAL_TRACE_IPI_SERVE && timeline_)
+            timeline_->flowEnd(ipiFlowKey(static_cast<unsigned>(arg & 0xff), config_.id, arg >> 8),
+                               config_.id, time_.clock().cycles(now).value(), "ipi");
         if (event == HAL_TRACE_FRAME_FREE && checker_) {
             const std::uint64_t low = (std::uint64_t{1} << config_.page_shift) - 1;
             checker_->frameFreed(arg & ~low, static_cast<unsigned>(arg & low),
@@ -120,13 +134,14 @@ void Core::run() {
         time_.reset();
         while (!config_.max_instructions || instructions_ < config_.max_instructions) {
             OperatingSystem::Dispatch next;
-            const std::uint64_t begin = timeline_ ? nowPs() : 0;
             const std::uint64_t cycles = hal_.run([&] { next = os_.schedule(config_.id); }, true);
             // A switch is paid by the task switched to.
             if (next.task && next.task != running_) {
-                ++switches_, running_ = next.task;
                 if (timeline_)
-                    timeline_->slice(config_.id, "switch to " + next.task->name, begin, nowPs());
+                    timeline_->instant(
+                        config_.id, "switch to " + next.task->name, nowPs(),
+                        {{"from", running_ ? running_->name : ""}, {"cycles", cycles}});
+                ++switches_, running_ = next.task;
             }
             account(os_cycles_, cycles);
             if (!next.task) {
@@ -142,6 +157,12 @@ void Core::run() {
             runTask(*next.task, next.slice_cycles);
         }
         time_.sync(); // simulated time reaches this core's last cycle
+        if (timeline_) {
+            // The last interval's count, and where the count falls back to 0.
+            sampleWalks(nowPs());
+            drawWalks(walk_interval_, walks_in_interval_);
+            if (walks_in_interval_) drawWalks(walk_interval_ + 1, 0);
+        }
         // Idle from now on, but still a core: it takes the interrupts other cores send it
         // (its TLB may hold translations they shoot down). A thread that waits for an event
         // nobody notifies does not keep the simulation going.
@@ -170,11 +191,8 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
     while (task.state == Task::State::Runnable &&
            (!config_.max_instructions || instructions_ < config_.max_instructions)) {
         if (task.instructions >= task.os_stop) {
-            const std::uint64_t begin = timeline_ ? nowPs() : 0;
+            // (The OS draws each event it runs on the timeline.)
             timedFirmware(os_cycles_, [&] { os_.atInstruction(task); });
-            if (timeline_)
-                timeline_->slice(config_.id, "os event", begin, nowPs(),
-                                 {{"task", task.name}, {"instruction", task.instructions}});
             if (task.state != Task::State::Runnable) break;
         }
         if (!task.workload->next(insn)) {
@@ -188,14 +206,7 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
             takeInterrupt();
             if (task.state != Task::State::Runnable) break;
         }
-        if (time_.needSync()) {
-            // The timeline's counter track: page walks in each quantum.
-            if (timeline_)
-                timeline_->counter(config_.id, "page walks", nowPs(),
-                                   static_cast<double>(walks_ - walks_drawn_)),
-                    walks_drawn_ = walks_;
-            time_.sync();
-        }
+        if (time_.needSync()) time_.sync();
         if (cycles_ >= slice_end) break;
     }
 }
@@ -263,8 +274,22 @@ bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
         translate_socket->b_transport(translation_, delay);
         // The Mmu reports its latency in cycles too (delay == tlb + walk cycles).
         if (ext_.tlb_cycles) charge(tlb_, ext_.tlb_cycles);
+        const std::uint64_t walk_begin = timeline_ ? nowPs() : 0;
         if (ext_.walk_cycles) charge(walk_, ext_.walk_cycles);
-        walks_ += ext_.walked;
+        if (timeline_ && ext_.walked) {
+            countWalk(walk_begin);
+            if (timeline_->windowed()) {
+                nlohmann::json levels = nlohmann::json::array();
+                for (unsigned i = ext_.walk_reads; i > 0; --i)
+                    levels.push_back(ext_.walk_level + i - 1);
+                nlohmann::json args = {{"va", va},
+                                       {"levels_read", std::move(levels)},
+                                       {"pte_writes", ext_.walk_writes},
+                                       {"latency_cycles", ext_.walk_cycles}};
+                if (ext_.fault != FaultKind::None) args["fault"] = toString(ext_.fault);
+                timeline_->slice(config_.id, "walk", walk_begin, nowPs(), std::move(args));
+            }
+        }
         if (ext_.fault == FaultKind::None) {
             pa = ext_.pa;
             if (checker_) {
@@ -304,6 +329,27 @@ bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
             return false;
         }
     }
+}
+
+void Core::countWalk(std::uint64_t at_ps) {
+    sampleWalks(at_ps);
+    ++walks_in_interval_;
+}
+
+void Core::sampleWalks(std::uint64_t at_ps) {
+    const std::uint64_t interval = at_ps / kWalkSamplePs;
+    if (interval <= walk_interval_) return;
+    drawWalks(walk_interval_, walks_in_interval_);
+    if (interval > walk_interval_ + 1) drawWalks(walk_interval_ + 1, 0); // none in between
+    walk_interval_ = interval;
+    walks_in_interval_ = 0;
+}
+
+void Core::drawWalks(std::uint64_t interval, std::uint64_t walks) {
+    if (walk_sampled_ && walks == walk_sample_) return;
+    if (timeline_->counter(config_.id, "page walks", interval * kWalkSamplePs,
+                           static_cast<double>(walks)))
+        walk_sampled_ = true, walk_sample_ = walks;
 }
 
 std::uint8_t* Core::dmiPage(Addr pa) {

@@ -90,7 +90,15 @@ class Core : public sc_core::sc_module, public InterruptInput {
     SafetyChecker* checker_ = nullptr;
     Timeline* timeline_ = nullptr;
     std::uint64_t handler_start_ps_ = 0;
-    std::uint64_t walks_ = 0, walks_drawn_ = 0; // page walks, and how many the timeline shows
+    // The timeline's page-walk counter: walks in each interval of kWalkSamplePs simulated time
+    // (by the time a walk starts), a sample where the count changes.
+    static constexpr std::uint64_t kWalkSamplePs = 1000000; // 1 us
+    std::uint64_t walk_interval_ = 0, walks_in_interval_ = 0;
+    bool walk_sampled_ = false; // walk_sample_ is the last sample in the timeline
+    std::uint64_t walk_sample_ = 0;
+    void countWalk(std::uint64_t at_ps);   // a walk starts at at_ps
+    void sampleWalks(std::uint64_t at_ps); // the intervals before at_ps's are complete
+    void drawWalks(std::uint64_t interval, std::uint64_t walks);
     // The core's time in ps, inside firmware (the HAL's) or outside.
     std::uint64_t nowPs() const;
     tlm::tlm_generic_payload translation_;

@@ -61,6 +61,7 @@ class HostHal {
     std::uint64_t atomicCas(std::uint64_t pa, std::uint64_t expected, std::uint64_t desired,
                             unsigned bytes);
     std::uint64_t nowCycles() const;
+    std::uint64_t nowPs() const { return time_.clock().cycles(nowCycles()).value(); }
     void relax(std::uint64_t cycles);
     void waitForEvent(std::uint64_t max_cycles);
     void sendEvent();

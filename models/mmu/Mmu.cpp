@@ -123,6 +123,10 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
     delay += walk_delay;
     ext.walked = true;
     ext.walk_cycles = clock_.toCycles(walk_delay);
+    ext.walk_reads = static_cast<std::uint8_t>(r.reads);
+    ext.walk_writes = static_cast<std::uint8_t>(r.writes);
+    ext.walk_level =
+        static_cast<std::uint8_t>(r.fault == FaultKind::None ? r.entry.level : r.fault_level);
     if (r.fault != FaultKind::None) {
         ext.fault = r.fault;
         return;

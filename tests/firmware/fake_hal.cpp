@@ -458,8 +458,11 @@ int hal_irq_enable(int enable) {
 }
 
 void hal_trace(enum hal_trace_event event, uint64_t arg) {
-    // Frame frees are for the host's safety checker; the protocol tests list the others.
-    if (event == HAL_TRACE_FRAME_FREE) return;
+    // Frame frees are for the host's safety checker, IPI sends and serves for its timeline's
+    // arrows; the protocol tests list the others.
+    if (event == HAL_TRACE_FRAME_FREE || event == HAL_TRACE_IPI_SEND ||
+        event == HAL_TRACE_IPI_SERVE)
+        return;
     hal().traces.push_back({hal().current_core, event, arg});
     hal().event({fakehal::HalEvent::Trace, static_cast<std::uint64_t>(event), arg, 0, 0});
 }

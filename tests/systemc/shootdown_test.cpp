@@ -65,7 +65,7 @@ TEST(Shootdown, DiscardWithThreeOtherThreadsStepByStep) {
         ASSERT_NE(in, nullptr) << "core" << c;
         // At the IPI's cycle, or right after the firmware the core was in then.
         double expected = irq;
-        for (const std::string& busy : {"fault not_present", "os event"})
+        for (const char* busy : {"fault not_present", "discard 0x10002000+4KiB"})
             for (const Slice& f : t[busy])
                 if (f.core == c && f.begin <= irq && irq < f.end) expected = f.end;
         EXPECT_GE(in->begin, expected) << "core" << c;
