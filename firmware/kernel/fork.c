@@ -126,6 +126,9 @@ int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned
 }
 
 void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    /* Its statistics as it ends, under its lock (no reclaim can touch it from here), before the
+     * teardown zeroes what is mapped. */
+    hal_mm_released(mm->pid);
     /* A killed process may still have threads running on other cores until the host stops
      * them: their cached translations go before the frames do (SMP mode). After a normal exit
      * of the last task nobody runs it: its ASIDs die with it (below). */
@@ -155,7 +158,6 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     mm->users = 0;
     mm->stats.frames_in_use = 0;
     mm->live = 0;
-    hal_mm_released(mm->pid);
 }
 
 int fw_task_exit(struct fw_kernel* k, unsigned core, int tid) {
