@@ -248,9 +248,11 @@ TEST_F(Outputs, FullDeviceIsAWriteError) {
     if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full on this machine";
     const std::string cfg = write("system.yaml", kSmall);
     const std::string t = write("t.lackey", kTrace);
-    for (const std::string& args : {std::string("--list-keys"), std::string("--list-keys-json"),
-                                    std::string("--keys-markdown"),
-                                    "--config " + cfg + " --print-config", "--config " + cfg}) {
+    for (const std::string& args :
+         {std::string("--list-keys"), std::string("--list-keys-json"),
+          std::string("--keys-markdown"), "--config " + cfg + " --print-config",
+          "--config " + cfg + " --list-stats", "--config " + cfg + " --list-stats-json",
+          "--config " + cfg}) {
         const Result r = run(args, "> /dev/full");
         EXPECT_EQ(r.exit_code, 1) << args;
         expectOneLine(r.err, "tlmmu: error: ", {"stdout: write failed: No space left on device"});
