@@ -1,0 +1,132 @@
+#include "cache/CacheSystem.h"
+
+#include <string>
+
+namespace tlmmu {
+
+namespace {
+
+CacheAccessKind kindOf(const tlm::tlm_generic_payload& trans, CacheAccessKind by_default) {
+    if (const auto* ext = trans.get_extension<CacheAccessExtension>()) return ext->kind;
+    return trans.is_write() ? CacheAccessKind::Store : by_default;
+}
+
+void registerLevel(Stats& stats, const std::string& prefix, const Cache& cache) {
+    if (!cache.present()) return;
+    const Cache::Counters& c = cache.counters;
+    stats.counter(prefix + ".accesses", &c.accesses);
+    stats.counter(prefix + ".hits", &c.hits);
+    stats.counter(prefix + ".misses", &c.misses);
+    stats.counter(prefix + ".coherence_misses", &c.coherence_misses);
+    stats.counter(prefix + ".writebacks", &c.writebacks);
+}
+
+} // namespace
+
+CacheSystem::CacheSystem(sc_core::sc_module_name name, const CacheHierarchyConfig& config,
+                         CacheEntry walker_entry, const Clock& clock)
+    : sc_module(name), data_socket("data_socket"), fetch_socket("fetch_socket"),
+      walker_socket("walker_socket"), memory_socket("memory_socket"), clock_(clock),
+      walker_entry_(walker_entry), hierarchy_(config, *this), line_buffer_(hierarchy_.lineBytes()) {
+    data_socket.register_b_transport(this, &CacheSystem::data_b_transport);
+    fetch_socket.register_b_transport(this, &CacheSystem::fetch_b_transport);
+    walker_socket.register_b_transport(this, &CacheSystem::walker_b_transport);
+    for (auto* socket : {&data_socket, &fetch_socket, &walker_socket})
+        socket->register_transport_dbg(this, &CacheSystem::transport_dbg);
+}
+
+void CacheSystem::end_of_elaboration() {
+    for (auto* socket : {&data_socket, &fetch_socket, &walker_socket})
+        if (socket->size() > hierarchy_.cores())
+            SC_REPORT_ERROR(name(), (std::string(socket->basename()) + ": " +
+                                     std::to_string(socket->size()) + " bindings for " +
+                                     std::to_string(hierarchy_.cores()) + " cores")
+                                        .c_str());
+}
+
+void CacheSystem::data_b_transport(int core, tlm::tlm_generic_payload& trans,
+                                   sc_core::sc_time& delay) {
+    access(Port::Data, core, trans, delay);
+}
+
+void CacheSystem::fetch_b_transport(int core, tlm::tlm_generic_payload& trans,
+                                    sc_core::sc_time& delay) {
+    access(Port::Fetch, core, trans, delay);
+}
+
+void CacheSystem::walker_b_transport(int core, tlm::tlm_generic_payload& trans,
+                                     sc_core::sc_time& delay) {
+    access(Port::Walker, core, trans, delay);
+}
+
+void CacheSystem::access(Port port, int core, tlm::tlm_generic_payload& trans,
+                         sc_core::sc_time& delay) {
+    const CacheAccessKind kind =
+        kindOf(trans, port == Port::Fetch ? CacheAccessKind::Fetch : CacheAccessKind::Load);
+    const CacheEntry entry = port == Port::Walker ? walker_entry_ : CacheEntry::L1;
+    const CacheAccessResult r = hierarchy_.access(
+        static_cast<unsigned>(core), kind, trans.get_address(), trans.get_data_length(), entry);
+    delay += clock_.cycles(r.cycles); // annotate: added, never replaced
+    moveBytes(trans);
+}
+
+void CacheSystem::moveBytes(tlm::tlm_generic_payload& trans) {
+    if (trans.get_command() == tlm::TLM_IGNORE_COMMAND) {
+        trans.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
+    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    const unsigned moved = memory_socket->transport_dbg(trans);
+    if (moved == trans.get_data_length())
+        trans.set_response_status(tlm::TLM_OK_RESPONSE);
+    else if (trans.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
+        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+}
+
+unsigned CacheSystem::transport_dbg(int, tlm::tlm_generic_payload& trans) {
+    return memory_socket->transport_dbg(trans); // no time, no cache state
+}
+
+Cycles CacheSystem::fill(Addr pa) {
+    return lineTransaction(tlm::TLM_READ_COMMAND, pa);
+}
+
+Cycles CacheSystem::writeback(Addr pa) {
+    return lineTransaction(tlm::TLM_IGNORE_COMMAND, pa);
+}
+
+Cycles CacheSystem::lineTransaction(tlm::tlm_command command, Addr pa) {
+    tlm::tlm_generic_payload t;
+    t.set_command(command);
+    t.set_address(pa);
+    t.set_data_ptr(line_buffer_.data());
+    t.set_data_length(static_cast<unsigned>(line_buffer_.size()));
+    t.set_streaming_width(static_cast<unsigned>(line_buffer_.size()));
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    memory_socket->b_transport(t, delay);
+    // An error response still took its time; the core sees the error on its own access.
+    return clock_.toCycles(delay);
+}
+
+void CacheSystem::registerStats(Stats& stats) const {
+    const CacheHierarchy& h = hierarchy_;
+    for (unsigned i = 0; i < h.cores(); ++i) {
+        const std::string core = "cores[" + std::to_string(i) + "].cache.";
+        registerLevel(stats, core + "l1i", h.l1i(i));
+        registerLevel(stats, core + "l1d", h.l1d(i));
+        registerLevel(stats, core + "l2", h.l2(i));
+    }
+    const Cache::Counters& llc = h.llc().counters;
+    if (h.llc().present()) {
+        stats.counter("cache.llc.accesses", &llc.accesses);
+        stats.counter("cache.llc.hits", &llc.hits);
+        stats.counter("cache.llc.misses", &llc.misses);
+        stats.counter("cache.llc.writebacks", &llc.writebacks);
+    }
+    stats.counter("cache.coherence.transfers", &h.coherence.transfers);
+    stats.counter("cache.coherence.invalidations", &h.coherence.invalidations);
+    stats.counter("cache.coherence.back_invalidations", &h.coherence.back_invalidations);
+}
+
+} // namespace tlmmu
