@@ -30,6 +30,9 @@
 //   Modified line downgraded by another core's read) add MemoryPort::writeback(): no write
 //   buffer is modelled, the fill waits for its way. Write-backs between a core's own levels and
 //   into the LLC cost nothing (they update a line that inclusion keeps in place).
+// - without an LLC: a private miss adds MemoryPort::fill() (or transfer_cycles), an upgrade
+//   only its private lookups (reported at the farthest private level), a write that caches
+//   nowhere (no private level on its path) MemoryPort::writeback() alone.
 //
 // Coherence (the directory decides when the private levels miss):
 // - read: other copies become Shared (a Modified one is a transfer and its dirty data moves to

@@ -15,6 +15,7 @@
 #include "cache/Cache.h"
 #include "cache/CacheHierarchy.h"
 #include "common/Types.h"
+#include "support/ExpectInputError.h"
 
 namespace tlmmu {
 namespace {
@@ -77,15 +78,6 @@ void expectCounters(const Cache& c, std::uint64_t accesses, std::uint64_t hits,
     EXPECT_EQ(c.counters.misses, misses);
     EXPECT_EQ(c.counters.coherence_misses, coherence_misses);
     EXPECT_EQ(c.counters.writebacks, writebacks);
-}
-
-template <class Fn> void expectInputError(Fn fn, const std::string& message) {
-    try {
-        fn();
-        ADD_FAILURE() << "no InputError, expected: " << message;
-    } catch (const InputError& e) {
-        EXPECT_EQ(std::string(e.what()), message);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
