@@ -248,6 +248,22 @@ TEST(CacheHierarchy, HitsPerReplacementPolicy) {
     EXPECT_EQ(l1dHitsOnReuse(Replacement::Random), evicts_a ? 1u : 2u);
 }
 
+// An LLC of one 2-way set, reached at the LLC (entry Llc): A, B, A, C, then A again.
+Cycles llcCyclesOnReuse(Replacement policy) {
+    RecordingMemory mem;
+    CacheHierarchyConfig c;
+    c.llc = level(128, 2, kLlc, policy);
+    CacheHierarchy h(c, mem);
+    for (unsigned n : {0u, 1u, 0u, 2u})
+        h.access(0, Kind::Load, lineAt(n), 4, CacheEntry::Llc);
+    return h.access(0, Kind::Load, lineAt(0), 4, CacheEntry::Llc).cycles;
+}
+
+TEST(CacheHierarchy, LlcReplacementPolicy) {
+    EXPECT_EQ(llcCyclesOnReuse(Replacement::Lru), kLlc);          // C evicted B
+    EXPECT_EQ(llcCyclesOnReuse(Replacement::Fifo), kLlc + kFill); // C evicted A
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inclusion
 
@@ -351,6 +367,28 @@ TEST(CacheHierarchy, MesiTransitionsAndTheirCycles) {
     expectCounters(h.l2(1), 3, 0, 3, 1, 0);
     EXPECT_EQ(mem.fills, std::vector<Addr>{x});
     EXPECT_TRUE(mem.writebacks.empty());
+}
+
+TEST(CacheHierarchy, WriteInvalidatesEverySharer) {
+    RecordingMemory mem;
+    CacheHierarchy h(threeLevels(3), mem);
+    const Addr x = lineAt(72);
+    const Cycles llc = kL1 + kL2 + kLlc;
+    EXPECT_ACCESS(h.access(0, Kind::Load, x, 8), kMiss, Level::Memory);
+    EXPECT_ACCESS(h.access(1, Kind::Load, x, 8), llc, Level::Llc);
+    EXPECT_ACCESS(h.access(2, Kind::Load, x, 8), llc, Level::Llc);
+    EXPECT_EQ(h.directory(x).sharers, 0b111u);
+    EXPECT_ACCESS(h.access(2, Kind::Store, x, 8), llc, Level::Llc);
+    EXPECT_EQ(h.coherence.invalidations, 2u) << "one per core that lost its copy";
+    EXPECT_EQ(h.state(0, x), Mesi::Invalid);
+    EXPECT_EQ(h.state(1, x), Mesi::Invalid);
+    EXPECT_EQ(h.directory(x).sharers, 0b100u);
+    EXPECT_EQ(h.directory(x).owner, 2);
+    EXPECT_ACCESS(h.access(0, Kind::Load, x, 8), llc + kTransfer, Level::Remote);
+    EXPECT_EQ(h.state(2, x), Mesi::Shared);
+    EXPECT_EQ(h.state(1, x), Mesi::Invalid);
+    EXPECT_EQ(h.directory(x).sharers, 0b101u);
+    EXPECT_EQ(h.coherence.transfers, 1u);
 }
 
 TEST(CacheHierarchy, ExclusiveToModifiedIsSilent) {
