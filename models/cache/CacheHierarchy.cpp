@@ -130,27 +130,16 @@ CacheAccessResult CacheHierarchy::accessLine(unsigned core, CacheAccessKind kind
         return r;
     }
     const Path path = pathOf(core, kind, entry);
-    unsigned hit = path.size; // the level that served it; path.size = none did
-    Mesi state = Mesi::Invalid;
-    for (unsigned i = 0; i < path.size && hit == path.size; ++i) {
-        Cache& c = *path.levels[i].cache;
-        r.cycles += c.latency();
-        ++c.counters.accesses;
-        const CacheLine* l = c.lookup(line);
-        if (l && (!write || l->state != Mesi::Shared)) {
-            ++c.counters.hits;
-            r.level = path.levels[i].level;
-            hit = i;
-            state = write ? Mesi::Modified : l->state;
-        } else {
-            ++c.counters.misses;
-            if (!l && c.lostToCoherence(line)) {
-                ++c.counters.coherence_misses;
-                r.coherence_miss = true;
-            }
-        }
+    CacheLine* copy = nullptr;
+    const unsigned hit = lookUpPrivate(path, write, line, r, copy);
+    if (hit == 0 && path.size && (!write || copy->state == Mesi::Modified)) {
+        copy->dirty |= write; // the common case: no state changes anywhere
+        return r;
     }
-    if (hit == path.size) {
+    Mesi state;
+    if (hit < path.size) {
+        state = write ? Mesi::Modified : copy->state;
+    } else {
         // Without an LLC an upgrade is answered by the directory alone: reported at the
         // farthest private level; a write that caches nowhere goes to memory. resolveShared
         // overrides it when the LLC, a transfer or a fill serves.
@@ -162,6 +151,27 @@ CacheAccessResult CacheHierarchy::accessLine(unsigned core, CacheAccessKind kind
     setCoreState(core, line, state); // E -> M on a write hit, S -> M after an upgrade
     if (write) path.levels[0].cache->probe(line)->dirty = true;
     return r;
+}
+
+unsigned CacheHierarchy::lookUpPrivate(const Path& path, bool write, Addr line,
+                                       CacheAccessResult& r, CacheLine*& copy) {
+    for (unsigned i = 0; i < path.size; ++i) {
+        Cache& c = *path.levels[i].cache;
+        r.cycles += c.latency();
+        ++c.counters.accesses;
+        copy = c.lookup(line);
+        if (copy && (!write || copy->state != Mesi::Shared)) {
+            ++c.counters.hits;
+            r.level = path.levels[i].level;
+            return i;
+        }
+        ++c.counters.misses;
+        if (!copy && c.lostToCoherence(line)) {
+            ++c.counters.coherence_misses;
+            r.coherence_miss = true;
+        }
+    }
+    return path.size;
 }
 
 Mesi CacheHierarchy::resolveShared(unsigned core, bool write, bool caches, Addr line,

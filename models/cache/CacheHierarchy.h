@@ -130,6 +130,10 @@ class CacheHierarchy {
 
     Path pathOf(unsigned core, CacheAccessKind kind, CacheEntry entry);
     CacheAccessResult accessLine(unsigned core, CacheAccessKind kind, Addr line, CacheEntry entry);
+    // Looks the line up along the path; returns the index of the level that can serve the
+    // access (path.size when none can), with its copy in `copy`.
+    unsigned lookUpPrivate(const Path& path, bool write, Addr line, CacheAccessResult& result,
+                           CacheLine*& copy);
     Mesi resolveShared(unsigned core, bool write, bool caches, Addr line,
                        CacheAccessResult& result);
     Mesi updateDirectory(DirectoryEntry& dir, unsigned core, bool write, bool caches,
