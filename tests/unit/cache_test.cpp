@@ -9,6 +9,7 @@
 // L1D, n mod 4 in the L2 and n mod 8 in the LLC.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -516,6 +517,78 @@ TEST(CacheHierarchy, EntryLevelsSkipTheNearerCaches) {
     EXPECT_ACCESS(h.access(0, Kind::Store, z, 8, CacheEntry::Memory), kWb, Level::Memory);
     EXPECT_EQ(h.llc().counters.accesses, llc_accesses);
     EXPECT_EQ(h.llc().probe(z / 64), nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariants under a random mix of every kind and entry level from four cores on tiny caches
+// (the LLC holds a third of the lines used, so it evicts and back-invalidates all the time).
+
+struct InvariantChecker {
+    CacheHierarchy& h;
+    unsigned lines;
+
+    void check(unsigned step) {
+        for (unsigned n = 0; n < lines; ++n)
+            checkLine(lineAt(n), step);
+    }
+    void checkLine(Addr pa, unsigned step) {
+        const Addr line = pa / 64;
+        std::uint64_t holders = 0;
+        int owner = DirectoryEntry::kNoOwner;
+        for (unsigned c = 0; c < h.cores(); ++c) {
+            const Mesi state = h.state(c, pa);
+            for (Cache* level : {&h.l1i(c), &h.l1d(c), &h.l2(c)}) {
+                const CacheLine* copy = level->probe(line);
+                if (!copy) continue;
+                holders |= std::uint64_t{1} << c;
+                EXPECT_EQ(copy->state, state) << "step " << step << " core " << c;
+                EXPECT_TRUE(!copy->dirty || state == Mesi::Modified) << "step " << step;
+                EXPECT_NE(h.l2(c).probe(line), nullptr) << "L1 copy not in the L2, step " << step;
+                EXPECT_NE(h.llc().probe(line), nullptr) << "private copy not in the LLC";
+            }
+            if (state == Mesi::Exclusive || state == Mesi::Modified) {
+                EXPECT_EQ(owner, DirectoryEntry::kNoOwner) << "two owners, step " << step;
+                owner = static_cast<int>(c);
+            }
+        }
+        if (owner != DirectoryEntry::kNoOwner) {
+            EXPECT_EQ(holders, std::uint64_t{1} << owner) << "an owner shares, step " << step;
+        }
+        EXPECT_EQ(h.directory(pa).sharers, holders) << "line " << line << " step " << step;
+        EXPECT_EQ(h.directory(pa).owner, owner) << "line " << line << " step " << step;
+    }
+};
+
+TEST(CacheHierarchy, RandomMixKeepsInclusionAndTheDirectoryExact) {
+    RecordingMemory mem;
+    CacheHierarchyConfig c;
+    c.cores = 4;
+    c.l1i = level(128, 2, kL1i);
+    c.l1d = level(256, 2, kL1);
+    c.l2 = level(512, 2, kL2, Replacement::Plru);
+    c.llc = level(1024, 4, kLlc, Replacement::Random);
+    c.transfer_cycles = kTransfer;
+    CacheHierarchy h(c, mem);
+    InvariantChecker checker{h, 48};
+    std::mt19937 rng(17);
+    const Kind kinds[] = {Kind::Fetch, Kind::Load, Kind::Store, Kind::Atomic};
+    const CacheEntry entries[] = {CacheEntry::L1, CacheEntry::L1, CacheEntry::L1, CacheEntry::L2,
+                                  CacheEntry::Llc};
+    for (unsigned step = 0; step < 20000 && !testing::Test::HasFailure(); ++step) {
+        const unsigned core = rng() % 4;
+        const Addr pa = lineAt(rng() % checker.lines) + (rng() % 2 ? 60 : 0); // 60: straddles
+        h.access(core, kinds[rng() % 4], pa, 8, entries[rng() % 5]);
+        checker.check(step);
+    }
+    EXPECT_GT(h.coherence.back_invalidations, 0u);
+    EXPECT_GT(h.coherence.transfers, 0u);
+    EXPECT_GT(h.coherence.invalidations, 0u);
+    EXPECT_GT(h.llc().counters.writebacks, 0u);
+    for (unsigned core = 0; core < 4; ++core) {
+        const Cache::Counters& l1d = h.l1d(core).counters;
+        EXPECT_EQ(l1d.hits + l1d.misses, l1d.accesses);
+        EXPECT_GT(l1d.coherence_misses, 0u);
+    }
 }
 
 } // namespace
