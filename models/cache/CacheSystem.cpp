@@ -31,8 +31,11 @@ CacheSystem::CacheSystem(sc_core::sc_module_name name, const CacheHierarchyConfi
     data_socket.register_b_transport(this, &CacheSystem::data_b_transport);
     fetch_socket.register_b_transport(this, &CacheSystem::fetch_b_transport);
     walker_socket.register_b_transport(this, &CacheSystem::walker_b_transport);
-    for (auto* socket : {&data_socket, &fetch_socket, &walker_socket})
+    for (auto* socket : {&data_socket, &fetch_socket, &walker_socket}) {
         socket->register_transport_dbg(this, &CacheSystem::transport_dbg);
+        socket->register_get_direct_mem_ptr(this, &CacheSystem::get_direct_mem_ptr);
+    }
+    memory_socket.register_invalidate_direct_mem_ptr(this, &CacheSystem::invalidate_direct_mem_ptr);
 }
 
 void CacheSystem::end_of_elaboration() {
@@ -59,8 +62,19 @@ void CacheSystem::walker_b_transport(int core, tlm::tlm_generic_payload& trans,
     access(Port::Walker, core, trans, delay);
 }
 
+bool CacheSystem::cacheable(Addr addr) const {
+    if (cacheable_.empty()) return true;
+    for (const Range& r : cacheable_)
+        if (addr - r.base < r.size) return true;
+    return false;
+}
+
 void CacheSystem::access(Port port, int core, tlm::tlm_generic_payload& trans,
                          sc_core::sc_time& delay) {
+    if (!cacheable(trans.get_address())) {
+        memory_socket->b_transport(trans, delay); // MMIO: the device and interconnect time it
+        return;
+    }
     const CacheAccessKind kind =
         kindOf(trans, port == Port::Fetch ? CacheAccessKind::Fetch : CacheAccessKind::Load);
     const CacheEntry entry = port == Port::Walker ? walker_entry_ : CacheEntry::L1;
@@ -85,6 +99,16 @@ void CacheSystem::moveBytes(tlm::tlm_generic_payload& trans) {
 
 unsigned CacheSystem::transport_dbg(int, tlm::tlm_generic_payload& trans) {
     return memory_socket->transport_dbg(trans); // no time, no cache state
+}
+
+bool CacheSystem::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+    return memory_socket->get_direct_mem_ptr(trans, dmi);
+}
+
+void CacheSystem::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+    for (auto* socket : {&data_socket, &fetch_socket, &walker_socket})
+        for (unsigned i = 0; i < socket->size(); ++i)
+            (*socket)[i]->invalidate_direct_mem_ptr(start, end);
 }
 
 Cycles CacheSystem::fill(Addr pa) {

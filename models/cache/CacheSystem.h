@@ -3,12 +3,15 @@
 // the interconnect that carries LLC misses and write-backs to memory, so that
 // memory.latency_cycles and the interconnect's latency are what a DRAM access costs.
 //
-// A transaction on a target socket is timed by the hierarchy (its cycles are added to the
-// delay, never replacing it) and:
+// Everything a core sends can go through it: an address outside the cacheable ranges
+// (addCacheable; none added = every address) passes on to the interconnect untouched (MMIO,
+// timed there), DMI requests pass on too (the bytes move by DMI; caches model timing and
+// state, never data), and DMI invalidations come back to every binding.
+// A transaction on a target socket to a cacheable address is timed by the hierarchy (its
+// cycles are added to the delay, never replacing it) and:
 // - TLM_IGNORE_COMMAND: timing and cache state only (a core that moves the bytes by DMI);
 // - read or write: timing, and the bytes move by the interconnect's debug transport (no time
-//   of its own), so the walker reads real PTEs through its caches. Bind only cacheable memory:
-//   MMIO devices must stay on the interconnect (a debug access has no side effects to model).
+//   of its own), so the walker reads real PTEs through its caches.
 // The access kind is a CacheAccessExtension when the transaction carries one, else Load or
 // Store by command (Fetch on the fetch socket); walker transactions enter at walker_entry.
 //
@@ -61,6 +64,8 @@ class CacheSystem : public sc_core::sc_module, private MemoryPort {
     // levels present, cache.llc.{accesses,hits,misses,writebacks},
     // cache.coherence.{transfers,invalidations,back_invalidations}.
     void registerStats(Stats& stats) const;
+    // [base, base + size) is cached (memory); call once per range before the run.
+    void addCacheable(Addr base, std::uint64_t size) { cacheable_.push_back({base, size}); }
     CacheHierarchy& hierarchy() { return hierarchy_; }
 
   private:
@@ -72,6 +77,9 @@ class CacheSystem : public sc_core::sc_module, private MemoryPort {
     void fetch_b_transport(int core, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void walker_b_transport(int core, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned transport_dbg(int core, tlm::tlm_generic_payload& trans);
+    bool get_direct_mem_ptr(int core, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
+    bool cacheable(Addr addr) const;
     void access(Port port, int core, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void moveBytes(tlm::tlm_generic_payload& trans);
     Cycles fill(Addr pa) override;
@@ -82,6 +90,11 @@ class CacheSystem : public sc_core::sc_module, private MemoryPort {
     CacheEntry walker_entry_;
     CacheHierarchy hierarchy_;
     std::vector<unsigned char> line_buffer_; // where fills put the bytes nobody reads
+    struct Range {
+        Addr base;
+        std::uint64_t size;
+    };
+    std::vector<Range> cacheable_;
 };
 
 } // namespace tlmmu

@@ -1,7 +1,8 @@
 // CacheSystem (models/cache): the hierarchy's cycles on each target socket (data, fetch,
 // walker; the i-th binding is core i), the bytes through debug transport, LLC misses and
 // write-backs as timed transactions over the interconnect to Memory, the access kind from
-// CacheAccessExtension, and the statistics.
+// CacheAccessExtension, the statistics, and what passes through untouched (uncacheable
+// addresses, DMI requests and their invalidations).
 //
 // Cycles: L1I 2, L1D 4, L2 12, LLC 40, transfer 30; a line from memory costs the interconnect's
 // 10 plus the memory's 100 (64 bytes at 64 bytes per cycle add none): 110.
@@ -51,15 +52,31 @@ CacheHierarchyConfig smallLlc() {
     return c;
 }
 
+// An initiator that asks for DMI and records the invalidations it is sent.
+struct DmiInitiator : sc_core::sc_module {
+    tlm_utils::simple_initiator_socket<DmiInitiator> socket{"socket"};
+    std::vector<std::pair<sc_dt::uint64, sc_dt::uint64>> invalidated;
+    explicit DmiInitiator(sc_core::sc_module_name n) : sc_module(n) {
+        socket.register_invalidate_direct_mem_ptr(this, &DmiInitiator::invalidate);
+    }
+    void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { invalidated.push_back({start, end}); }
+};
+
 // cpu0, cpu1 on the data socket (cores 0, 1), walker0 on the walker socket (core 0, entering
-// at the L2), fetch0 on the fetch socket (core 0); caches -> ic -> 1 MiB of memory at 0.
+// at the L2), fetch0 and dmi1 on the fetch socket (cores 0, 1); caches -> ic -> 1 MiB of memory
+// at 0
+// (cacheable) and a 4 KiB device at 0x10'0000 (40 cycles, not cacheable).
 struct Bench {
+    static constexpr Addr kDevice = 0x10'0000;
     Clock clock{2.0};
     MemoryConfig mc{1 << 20, 100, 64};
+    MemoryConfig dc{4096, 40, 8};
     Initiator cpu0{"cpu0"}, cpu1{"cpu1"}, walker0{"walker0"}, fetch0{"fetch0"};
+    DmiInitiator dmi1{"dmi1"};
     CacheSystem caches;
     Interconnect ic{"ic", 10, clock};
     Memory mem{"mem", mc, clock};
+    Memory device{"device", dc, clock};
     Stats stats;
 
     explicit Bench(const CacheHierarchyConfig& config)
@@ -68,9 +85,13 @@ struct Bench {
         cpu1.socket.bind(caches.data_socket);
         walker0.socket.bind(caches.walker_socket);
         fetch0.socket.bind(caches.fetch_socket);
+        dmi1.socket.bind(caches.fetch_socket);
         caches.memory_socket.bind(ic.target_socket);
         ic.initiator_socket.bind(mem.target_socket);
+        ic.initiator_socket.bind(device.target_socket);
         ic.map(0, mc.size, 0, "memory");
+        ic.map(kDevice, dc.size, 1, "device");
+        caches.addCacheable(0, mc.size);
         caches.registerStats(stats);
         mem.registerStats(stats, "memory");
         ic.registerStats(stats, "ic");
@@ -177,15 +198,39 @@ TEST_F(CacheSystemTest, KindsFromTheSocketAndTheExtension) {
     });
 }
 
-TEST_F(CacheSystemTest, AccessOutsideMemoryAnswersAddressError) {
+TEST_F(CacheSystemTest, AccessOutsideTheCacheableRangesPassesThrough) {
     Bench b(twoCores());
     run([&] {
         std::uint64_t v = 0;
         sc_core::sc_time delay;
+        EXPECT_EQ(b.cpu0.write(Bench::kDevice + 8, 0x55, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(b.cycles(delay), 10 + 40u) << "the interconnect and the device alone";
+        delay = sc_core::SC_ZERO_TIME;
+        EXPECT_EQ(b.cpu0.read(Bench::kDevice + 8, v, delay), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(v, 0x55u);
+        delay = sc_core::SC_ZERO_TIME;
         EXPECT_EQ(b.cpu0.read(0x20'0000, v, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        // The fill went as far as the interconnect, which refused it after its latency.
-        EXPECT_EQ(b.cycles(delay), kL1 + kL2 + kLlc + 10);
+        EXPECT_EQ(b.cycles(delay), 10u);
+        EXPECT_EQ(b.stat("cores[0].cache.l1d.accesses"), 0u);
         EXPECT_EQ(b.stat("ic.address_errors"), 1u);
+    });
+}
+
+TEST_F(CacheSystemTest, DmiPassesThroughAndItsInvalidationReachesTheCores) {
+    Bench b(twoCores());
+    run([&] {
+        tlm::tlm_generic_payload t;
+        std::uint64_t unused = 0;
+        Initiator::prepare(t, tlm::TLM_READ_COMMAND, 0x1000, &unused, 8);
+        tlm::tlm_dmi dmi;
+        ASSERT_TRUE(b.dmi1.socket->get_direct_mem_ptr(t, dmi));
+        EXPECT_EQ(dmi.get_start_address(), 0x1000u);
+        EXPECT_EQ(dmi.get_end_address(), 0x1fffu);
+        EXPECT_EQ(b.cycles(dmi.get_read_latency()), 10 + 100u);
+        b.mem.target_socket->invalidate_direct_mem_ptr(0, 0xfff); // as Memory would
+        ASSERT_EQ(b.dmi1.invalidated.size(), 1u);
+        EXPECT_EQ(b.dmi1.invalidated[0].first, 0u);
+        EXPECT_EQ(b.dmi1.invalidated[0].second, 0xfffu);
     });
 }
 
