@@ -81,6 +81,7 @@ void CacheSystem::access(Port port, int core, tlm::tlm_generic_payload& trans,
     const CacheAccessResult r = hierarchy_.access(
         static_cast<unsigned>(core), kind, trans.get_address(), trans.get_data_length(), entry);
     delay += clock_.cycles(r.cycles); // annotate: added, never replaced
+    if (auto* out = trans.get_extension<CacheResultExtension>()) out->result = r;
     moveBytes(trans);
 }
 

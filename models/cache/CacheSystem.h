@@ -45,6 +45,17 @@ struct CacheAccessExtension : tlm::tlm_extension<CacheAccessExtension> {
     }
 };
 
+// What the hierarchy did with an access, filled in when the transaction carries one (the
+// walker's pte_reads_by_level, a core's CPI stack): where it was served, its cycles, and
+// whether it was a coherence miss. Left unchanged on uncacheable addresses.
+struct CacheResultExtension : tlm::tlm_extension<CacheResultExtension> {
+    CacheAccessResult result;
+    tlm::tlm_extension_base* clone() const override { return new CacheResultExtension(*this); }
+    void copy_from(const tlm::tlm_extension_base& other) override {
+        result = static_cast<const CacheResultExtension&>(other).result;
+    }
+};
+
 class CacheSystem : public sc_core::sc_module, private MemoryPort {
   public:
     // Zero or more bindings: a core without a fetch path or without a walker binds none.

@@ -198,6 +198,37 @@ TEST_F(CacheSystemTest, KindsFromTheSocketAndTheExtension) {
     });
 }
 
+// The walker's view: which level served each PTE read.
+CacheAccessResult walkerRead(Bench& b, Addr addr) {
+    std::uint64_t pte = 0;
+    tlm::tlm_generic_payload t;
+    Initiator::prepare(t, tlm::TLM_READ_COMMAND, addr, &pte, 8);
+    auto* out = new CacheResultExtension; // the payload frees it
+    t.set_extension(out);
+    sc_core::sc_time delay;
+    b.walker0.socket->b_transport(t, delay);
+    EXPECT_EQ(b.cycles(delay), out->result.cycles);
+    return out->result;
+}
+
+TEST_F(CacheSystemTest, ResultExtensionTellsWhereTheAccessWasServed) {
+    Bench b(twoCores());
+    run([&] {
+        CacheAccessResult r = walkerRead(b, 0x4000);
+        EXPECT_EQ(r.level, CacheLevel::Memory);
+        EXPECT_EQ(r.cycles, kL2 + kLlc + kLine);
+        r = walkerRead(b, 0x4008); // the neighbouring PTE, same line
+        EXPECT_EQ(r.level, CacheLevel::L2);
+        EXPECT_EQ(r.cycles, kL2);
+        sc_core::sc_time delay;
+        b.cpu1.write(0x4010, 1, delay); // core 1 takes the line Modified
+        r = walkerRead(b, 0x4018);
+        EXPECT_EQ(r.level, CacheLevel::Remote);
+        EXPECT_TRUE(r.coherence_miss);
+        EXPECT_EQ(r.cycles, kL2 + kLlc + kTransfer);
+    });
+}
+
 TEST_F(CacheSystemTest, AccessOutsideTheCacheableRangesPassesThrough) {
     Bench b(twoCores());
     run([&] {
