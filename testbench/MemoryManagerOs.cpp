@@ -327,7 +327,6 @@ void MemoryManagerOs::finish(OsTask& t, bool timed, bool syscall) {
     if (t.state == Task::State::Done) return;
     t.state = Task::State::Done;
     if (t.pid > 0) {
-        final_stats_[t.process] = *fw_process_stats(k(), t.pid); // the last thread's is final
         fw_syscall_args call{};
         call.nr = FW_SYS_EXIT;
         const unsigned core = HostHal::current().coreId();
@@ -391,6 +390,15 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     return {true, report};
 }
 
+// The firmware tore down an address space (exit of its last task, or a kill): its statistics
+// are final from here, whatever reuses the pid later.
+void MemoryManagerOs::mmReleased(unsigned, int pid) {
+    for (std::size_t p = 0; p < process_tasks_.size(); ++p)
+        if (!process_tasks_[p].empty() && process_tasks_[p].front()->pid == pid &&
+            !final_stats_.count(p))
+            final_stats_[p] = *fw_process_stats(k(), pid);
+}
+
 // The fork's child exists (inside the parent's fork, before its system call returns).
 void MemoryManagerOs::taskRunnable(unsigned, int tid) {
     if (!forking_) throw FirmwarePanic("a task became runnable outside a fork");
@@ -422,18 +430,15 @@ void MemoryManagerOs::notePeaks() {
     table_bytes_peak_ = std::max(table_bytes_peak_, pageTableBytes());
 }
 
-// A process's firmware statistics: live while any of its threads runs, else the snapshot taken
-// when the last one ended (its pid may be reused since).
+// A process's firmware statistics: the firmware's own while its address space lives (a slot
+// that is not released is not reused), else the snapshot taken when it was released.
 ProcessStats MemoryManagerOs::statsOf(std::size_t process) const {
     const auto& threads = process_tasks_[process];
-    const bool live = std::any_of(threads.begin(), threads.end(), [](const OsTask* t) {
-        return t->pid > 0 && t->state != Task::State::Done;
-    });
     ProcessStats s{};
-    if (live) {
-        s = *fw_process_stats(k(), threads.front()->pid);
-    } else if (auto it = final_stats_.find(process); it != final_stats_.end()) {
+    if (auto it = final_stats_.find(process); it != final_stats_.end()) {
         s = it->second;
+    } else if (threads.front()->pid > 0) {
+        if (const ProcessStats* now = fw_process_stats(k(), threads.front()->pid)) s = *now;
     }
     s.fault_cycles = 0; // the host's: the time its threads spent in fault handlers
     for (const OsTask* t : threads)
@@ -441,86 +446,158 @@ ProcessStats MemoryManagerOs::statsOf(std::size_t process) const {
     return s;
 }
 
+namespace {
+// A process's firmware counters (ProcessStats fields), declared once for processes and cores.
+struct ProcessCounter {
+    const char* name;
+    std::uint64_t (*field)(const ProcessStats&);
+    StatInfo info;
+};
+const ProcessCounter kProcessCounters[] = {
+    {"huge_splits",
+     [](const ProcessStats& s) { return s.splits; },
+     {"leaves", "huge leaves split into next-level leaves"}},
+    {"huge_fallbacks",
+     [](const ProcessStats& s) { return s.huge_fallbacks; },
+     {"faults", "faults in a huge VMA that mapped a base page instead"}},
+    {"pages_copied",
+     [](const ProcessStats& s) { return s.pages_copied; },
+     {"pages", "copy-on-write copies (base pages)"}},
+    {"swap_outs",
+     [](const ProcessStats& s) { return s.swap_outs; },
+     {"pages", "its pages written to swap"}},
+    {"swap_ins",
+     [](const ProcessStats& s) { return s.swap_ins; },
+     {"pages", "its pages read back from swap"}},
+    {"context_switches",
+     [](const ProcessStats& s) { return s.context_switches; },
+     {"switches", "times one of its threads was switched to"}},
+    {"tlb_flushes",
+     [](const ProcessStats& s) { return s.tlb_flushes; },
+     {"flushes", "whole-ASID or whole-TLB flushes done for it"}},
+};
+} // namespace
+
+// `additive`: false for a core's (a process that ran on several cores is counted on each).
 void MemoryManagerOs::registerFirmwareStats(Stats& stats, const std::string& prefix,
-                                            std::vector<std::size_t> processes) {
-    // Sums a field over the processes, read when the statistics are written.
-    auto sum = [this, processes](auto field) {
-        return [this, processes, field] {
-            std::uint64_t n = 0;
-            for (std::size_t p : processes)
-                n += field(statsOf(p));
-            return n;
-        };
+                                            std::vector<std::size_t> processes, bool additive) {
+    const std::string whose = additive ? "" : " (of the processes that ran here, each whole)";
+    auto add = [&](const std::string& path, auto field, std::string unit, std::string meaning) {
+        stats.derived(path,
+                      [this, processes, field] {
+                          std::uint64_t n = 0;
+                          for (std::size_t p : processes)
+                              n += field(statsOf(p));
+                          return n;
+                      },
+                      {std::move(unit), meaning + whose, additive});
     };
     for (unsigned c = 1; c < FW_FAULT_CLASSES; ++c)
-        stats.derived(prefix + ".faults." + kFaultClassNames[c],
-                      sum([c](const ProcessStats& s) { return s.faults[c]; }));
+        add(
+            prefix + ".faults." + kFaultClassNames[c],
+            [c](const ProcessStats& s) { return s.faults[c]; }, "faults",
+            "page faults of this class");
     for (unsigned l = 0; l < format_.levels(); ++l) {
         if (!format_.leafAllowed(l)) continue;
         // "page_2MiB": statistics names start with a letter.
         const std::string size = "page_" + formatSize(std::uint64_t{1} << format_.levelShift(l));
-        stats.derived(prefix + ".demand_faults_by_page_size." + size,
-                      sum([l](const ProcessStats& s) { return s.demand_faults_by_level[l]; }));
-        stats.derived(prefix + ".mapped_by_page_size." + size,
-                      sum([l](const ProcessStats& s) { return s.leaves_by_level[l]; }));
+        add(
+            prefix + ".demand_faults_by_page_size." + size,
+            [l](const ProcessStats& s) { return s.demand_faults_by_level[l]; }, "faults",
+            "demand-zero faults that mapped a page of this size");
+        add(
+            prefix + ".mapped_by_page_size." + size,
+            [l](const ProcessStats& s) { return s.leaves_by_level[l]; }, "pages",
+            "pages of this size mapped now");
     }
-    stats.derived(prefix + ".huge_splits", sum([](const ProcessStats& s) { return s.splits; }));
-    stats.derived(prefix + ".huge_fallbacks",
-                  sum([](const ProcessStats& s) { return s.huge_fallbacks; }));
-    stats.derived(prefix + ".pages_copied",
-                  sum([](const ProcessStats& s) { return s.pages_copied; }));
-    stats.derived(prefix + ".swap_outs", sum([](const ProcessStats& s) { return s.swap_outs; }));
-    stats.derived(prefix + ".swap_ins", sum([](const ProcessStats& s) { return s.swap_ins; }));
-    stats.derived(prefix + ".context_switches",
-                  sum([](const ProcessStats& s) { return s.context_switches; }));
-    stats.derived(prefix + ".tlb_flushes",
-                  sum([](const ProcessStats& s) { return s.tlb_flushes; }));
+    for (const ProcessCounter& c : kProcessCounters)
+        add(prefix + "." + c.name, c.field, c.info.unit, c.info.meaning);
     if (processes.size() == 1)
         stats.derived(prefix + ".frames_peak",
-                      sum([](const ProcessStats& s) { return s.frames_peak; }));
+                      [this, p = processes.front()] { return statsOf(p).frames_peak; },
+                      {"frames", "the most data frames it had mapped at once", false});
 }
 
 void MemoryManagerOs::registerStats(Stats& stats) {
     for (std::size_t i = 0; i < process_tasks_.size(); ++i)
-        registerFirmwareStats(stats, "processes." + scenario_.processes[i].name + ".firmware", {i});
+        registerFirmwareStats(stats, "processes." + scenario_.processes[i].name + ".firmware", {i},
+                              true);
     // A core's: the processes it runs a thread of, each once.
     for (unsigned c = 0; c < cores_.size(); ++c) {
         std::vector<std::size_t> on_core;
         for (const OsTask* t : cores_[c].queue)
             if (std::find(on_core.begin(), on_core.end(), t->process) == on_core.end())
                 on_core.push_back(t->process);
-        registerFirmwareStats(stats, "cores[" + std::to_string(c) + "].firmware", on_core);
+        registerFirmwareStats(stats, "cores[" + std::to_string(c) + "].firmware", on_core, false);
     }
     const struct fw_kernel_stats* ks = fw_kernel_stats(k());
-    stats.derived("memory.page_table_bytes", [this] { return pageTableBytes(); });
-    stats.derived("memory.page_table_bytes_peak", [this] { return table_bytes_peak_; });
-    stats.derived("firmware.frames_in_use", [this] { return fw_frames_in_use(k()); });
-    stats.derived("firmware.frames_peak", [this] { return frames_peak_; });
-    stats.counter("firmware.demand_faults", &ks->demand_faults);
-    stats.counter("firmware.frames_mapped", &ks->frames_mapped);
-    stats.counter("firmware.huge_splits", &ks->splits);
-    stats.counter("firmware.huge_fallbacks", &ks->huge_fallbacks);
-    stats.counter("firmware.swap_outs", &ks->swap_outs);
-    stats.counter("firmware.swap_ins", &ks->swap_ins);
-    stats.counter("firmware.flush.pages", &ks->flush_pages);
-    stats.counter("firmware.flush.full", &ks->flush_full);
-    stats.counter("firmware.flush.remote", &ks->flush_remote);
+    stats.derived("memory.page_table_bytes", [this] { return pageTableBytes(); },
+                  {"bytes", "page-table pages of every address space now", false});
+    stats.derived("memory.page_table_bytes_peak", [this] { return table_bytes_peak_; },
+                  {"bytes", "the most page-table bytes at once", false});
+    stats.derived("firmware.frames_in_use", [this] { return fw_frames_in_use(k()); },
+                  {"frames", "frames the firmware has allocated now", false});
+    stats.derived("firmware.frames_peak", [this] { return frames_peak_; },
+                  {"frames", "the most frames allocated at once", false});
+    struct KernelCounter {
+        const char* path;
+        const std::uint64_t* value;
+        StatInfo info;
+    };
     const fw_shootdown_stats& sd = ks->shootdown;
-    stats.counter("shootdown.count", &sd.shootdowns);
-    stats.counter("shootdown.pages", &sd.pages);
-    stats.counter("shootdown.full_flushes", &sd.full_flushes);
-    stats.counter("shootdown.targets", &sd.targets);
-    stats.counter("shootdown.ipis", &sd.ipis_sent);
-    stats.counter("shootdown.timeouts", &sd.ack_timeouts);
-    stats.counter("shootdown.resends", &sd.resends);
-    stats.counter("shootdown.lazy_skips", &sd.lazy_skips);
-    stats.counter("shootdown.lazy_flushes", &sd.lazy_flushes);
-    stats.counter("shootdown.lock_spins", &sd.lock_spins);
-    stats.counter("shootdown.handled", &sd.handled);
-    stats.counter("shootdown.broadcasts", &sd.broadcasts);
+    const KernelCounter counters[] = {
+        {"firmware.demand_faults", &ks->demand_faults, {"faults", "demand-zero faults"}},
+        {"firmware.frames_mapped",
+         &ks->frames_mapped,
+         {"frames", "data frames ever mapped by demand-zero faults and prefaults"}},
+        {"firmware.huge_splits", &ks->splits, {"leaves", "huge leaves split"}},
+        {"firmware.huge_fallbacks",
+         &ks->huge_fallbacks,
+         {"faults", "faults in a huge VMA that mapped a base page instead"}},
+        {"firmware.swap_outs", &ks->swap_outs, {"pages", "pages written to swap"}},
+        {"firmware.swap_ins", &ks->swap_ins, {"pages", "pages read back from swap"}},
+        {"firmware.flush.pages",
+         &ks->flush_pages,
+         {"invalidations", "by-address TLB invalidations issued (local and remote)"}},
+        {"firmware.flush.full",
+         &ks->flush_full,
+         {"invalidations", "whole-ASID or whole-TLB invalidations issued (local and remote)"}},
+        {"firmware.flush.remote",
+         &ks->flush_remote,
+         {"invalidations", "invalidations of another core's TLB through the controller"}},
+        {"shootdown.count", &sd.shootdowns, {"shootdowns", "flushes that reached other cores"}},
+        {"shootdown.pages",
+         &sd.pages,
+         {"pages", "base-stride pages of those flushes (0 for a full one)"}},
+        {"shootdown.full_flushes",
+         &sd.full_flushes,
+         {"shootdowns", "shootdowns that flushed the whole address space"}},
+        {"shootdown.targets", &sd.targets, {"cores", "target cores, summed over shootdowns"}},
+        {"shootdown.ipis", &sd.ipis_sent, {"IPIs", "IPIs sent, resends included"}},
+        {"shootdown.timeouts",
+         &sd.ack_timeouts,
+         {"targets", "targets that did not acknowledge within the timeout"}},
+        {"shootdown.resends", &sd.resends, {"sends", "IPI sends repeated after a timeout"}},
+        {"shootdown.lazy_skips",
+         &sd.lazy_skips,
+         {"cores", "lazy TLB: cores not interrupted, marked stale instead"}},
+        {"shootdown.lazy_flushes",
+         &sd.lazy_flushes,
+         {"flushes", "lazy TLB: stale ASIDs flushed at switch-in"}},
+        {"shootdown.lock_spins",
+         &sd.lock_spins,
+         {"attempts", "failed lock attempts (each followed by a relax step)"}},
+        {"shootdown.handled", &sd.handled, {"requests", "shootdown requests serviced by targets"}},
+        {"shootdown.broadcasts",
+         &sd.broadcasts,
+         {"broadcasts", "broadcast invalidations (shootdowns, ASID recycling)"}},
+    };
+    for (const KernelCounter& c : counters)
+        stats.counter(c.path, c.value, c.info);
     for (unsigned c = 0; c < cores_.size(); ++c)
         stats.counter("cores[" + std::to_string(c) + "].ipi.handled",
-                      &ks->shootdown_by_core[c].handled);
+                      &ks->shootdown_by_core[c].handled,
+                      {"requests", "shootdown requests this core serviced as a target"});
 }
 
 } // namespace tlmmu

@@ -33,8 +33,8 @@ std::string fwError(const std::string& what, int rc);
 
 // Where the devices the firmware drives sit, and who watches it (the platform's choices).
 struct MemoryManagerWiring {
-    Addr swap_mmio = 0; // 0: no swap device
-    Addr ipi_mmio = 0;  // 0: no IPI controller
+    Addr swap_mmio = 0;               // 0: no swap device
+    Addr ipi_mmio = 0;                // 0: no IPI controller
     SafetyChecker* checker = nullptr; // told when changes that remove rights complete
 };
 
@@ -70,6 +70,7 @@ class MemoryManagerOs final : public OperatingSystem {
     void exit(Task& task) override;
     void interrupt(unsigned core) override;
     void taskRunnable(unsigned core, int tid) override;
+    void mmReleased(unsigned core, int pid) override;
 
     // The firmware's statistics: per process, per core (its processes summed) and kernel-wide.
     void registerStats(Stats& stats);
@@ -102,7 +103,7 @@ class MemoryManagerOs final : public OperatingSystem {
     void notePeaks();
     ProcessStats statsOf(std::size_t process) const;
     void registerFirmwareStats(Stats& stats, const std::string& prefix,
-                               std::vector<std::size_t> processes);
+                               std::vector<std::size_t> processes, bool additive);
 
     const PteFormat& format_;
     const SystemConfig& config_;

@@ -49,8 +49,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     os_ = std::make_unique<MemoryManagerOs>(format_, config_, wiring, *scenario_);
     if (config.firmware.swap_slots) {
         swap_ = std::make_unique<SwapDevice>("swap", config.firmware.swap_slots,
-                                             config.swap_latency_cycles,
-                                             clock_);
+                                             config.swap_latency_cycles, clock_);
         interconnect_->initiator_socket.bind(swap_->register_socket);
         interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 3, "swap");
         swap_->dma_socket.bind(interconnect_->target_socket);
@@ -86,19 +85,26 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     interconnect_->registerStats(stats_, "interconnect");
     ipi_->registerStats(stats_, "ipi");
     // Every initiator's shootdowns together (cycles from its first change to its last ack).
-    stats_.derived("shootdown.latency", [this] {
-        Histogram all;
-        for (const auto& c : cores_)
-            all.merge(c->shootdownLatency());
-        return all.toJson();
-    });
+    stats_.derived(
+        "shootdown.latency",
+        [this] {
+            Histogram all;
+            for (const auto& c : cores_)
+                all.merge(c->shootdownLatency());
+            return all.toJson();
+        },
+        {"cycles",
+         "every initiator's shootdowns: from the first change to the last acknowledgement", false});
     if (checker_) {
-        stats_.derived("checker.violations", [this] { return checker_->violations(); });
-        stats_.derived("checker.first_violation", [this] { return checker_->firstViolation(); });
+        stats_.derived("checker.violations", [this] { return checker_->violations(); },
+                       {"accesses", "accesses that used a stale translation (the safety checker)"});
+        stats_.derived("checker.first_violation", [this] { return checker_->firstViolation(); },
+                       {"", "the first violation, in words", false});
     }
-    invalidation_->registerStats(stats_, "invalidation");
-    stats_.derived("simulation.time_ps", [] { return sc_core::sc_time_stamp().value(); });
-    stats_.constant("config", config.resolved);
+    stats_.derived("simulation.time_ps", [] { return sc_core::sc_time_stamp().value(); },
+                   {"ps", "simulated time at the end of the run", false});
+    stats_.constant("config", config.resolved,
+                    {"", "the resolved configuration the run used", false});
 }
 
 // A run without a scenario: each core runs one process over the configured workload, in one
@@ -131,57 +137,77 @@ Scenario Platform::implicitScenario() const {
 
 Platform::~Platform() = default;
 
+namespace {
+// A thread's counters; a process of several threads has each under threads[i] and their sums.
+struct TaskCounter {
+    const char* name;
+    const std::uint64_t& (*field)(const Task&);
+    StatInfo info;
+};
+const TaskCounter kTaskCounters[] = {
+    {"instructions",
+     [](const Task& t) -> const std::uint64_t& { return t.instructions; },
+     {"instructions", "instructions retired"}},
+    {"cycles",
+     [](const Task& t) -> const std::uint64_t& { return t.cycles; },
+     {"cycles", "cycles run on a core (its CPI stack there)"}},
+    {"fault_cycles",
+     [](const Task& t) -> const std::uint64_t& { return t.fault_cycles; },
+     {"cycles", "cycles in its page faults"}},
+    {"data_checks",
+     [](const Task& t) -> const std::uint64_t& { return t.checked.checks; },
+     {"loads", "checked mode: loads compared with the data last stored"}},
+    {"data_mismatches",
+     [](const Task& t) -> const std::uint64_t& { return t.checked.mismatches; },
+     {"loads", "checked mode: loads that did not return the data last stored"}},
+};
+const StatInfo kKilledInfo{"", "false, or why the firmware killed it (the first thread killed)",
+                           false};
+} // namespace
+
 // A process's statistics: its own when it has one thread; with several, each thread's under
 // threads[i] and the process's as their sums.
 void Platform::registerProcessStats(std::size_t process) {
     const std::vector<OsTask*>& threads = os_->processTasks(process);
     const std::string p = "processes." + scenario_->processes[process].name;
     auto one = [this](const std::string& p, const Task& task) {
-        stats_.counter(p + ".instructions", &task.instructions);
-        stats_.counter(p + ".cycles", &task.cycles);
-        stats_.counter(p + ".fault_cycles", &task.fault_cycles);
-        stats_.constant(p + ".core", task.core);
+        for (const TaskCounter& c : kTaskCounters)
+            stats_.counter(p + "." + c.name, &c.field(task), c.info);
+        stats_.constant(p + ".core", task.core, {"core", "the core it runs on", false});
         for (unsigned k = 1; k < task.faults.size(); ++k)
-            stats_.counter(p + ".faults." + toString(static_cast<FaultKind>(k)), &task.faults[k]);
-        stats_.counter(p + ".data_checks", &task.checked.checks);
-        stats_.counter(p + ".data_mismatches", &task.checked.mismatches);
-        stats_.derived(p + ".first_mismatch", [&task] { return task.checked.first_mismatch; });
-        stats_.derived(p + ".killed", [&task] {
-            return task.kill_report.empty() ? nlohmann::json(false)
-                                            : nlohmann::json(task.kill_report);
-        });
+            stats_.counter(p + ".faults." + toString(static_cast<FaultKind>(k)), &task.faults[k],
+                           {"faults", "faults of this kind it took"});
+        stats_.derived(
+            p + ".first_mismatch", [&task] { return task.checked.first_mismatch; },
+            {"", "checked mode: the first load that did not return the data stored", false});
+        stats_.derived(
+            p + ".killed",
+            [&task] {
+                return task.kill_report.empty() ? nlohmann::json(false)
+                                                : nlohmann::json(task.kill_report);
+            },
+            kKilledInfo);
     };
     if (threads.size() == 1) return one(p, *threads.front());
     for (std::size_t j = 0; j < threads.size(); ++j)
         one(p + ".threads[" + std::to_string(j) + "]", *threads[j]);
-    auto sum = [&threads](std::uint64_t Task::*field) {
-        return [&threads, field] {
-            std::uint64_t n = 0;
+    for (const TaskCounter& c : kTaskCounters)
+        stats_.derived(p + "." + c.name,
+                       [&threads, field = c.field] {
+                           std::uint64_t n = 0;
+                           for (const OsTask* t : threads)
+                               n += field(*t);
+                           return n;
+                       },
+                       {c.info.unit, c.info.meaning + " (its threads together)"});
+    stats_.derived(
+        p + ".killed",
+        [&threads] {
             for (const OsTask* t : threads)
-                n += t->*field;
-            return n;
-        };
-    };
-    stats_.derived(p + ".instructions", sum(&Task::instructions));
-    stats_.derived(p + ".cycles", sum(&Task::cycles));
-    stats_.derived(p + ".fault_cycles", sum(&Task::fault_cycles));
-    stats_.derived(p + ".data_checks", [&threads] {
-        std::uint64_t n = 0;
-        for (const OsTask* t : threads)
-            n += t->checked.checks;
-        return n;
-    });
-    stats_.derived(p + ".data_mismatches", [&threads] {
-        std::uint64_t n = 0;
-        for (const OsTask* t : threads)
-            n += t->checked.mismatches;
-        return n;
-    });
-    stats_.derived(p + ".killed", [&threads] {
-        for (const OsTask* t : threads)
-            if (!t->kill_report.empty()) return nlohmann::json(t->kill_report);
-        return nlohmann::json(false);
-    });
+                if (!t->kill_report.empty()) return nlohmann::json(t->kill_report);
+            return nlohmann::json(false);
+        },
+        kKilledInfo);
 }
 
 void Platform::enableTimeline(std::uint64_t from_ps, std::uint64_t to_ps) {

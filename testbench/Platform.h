@@ -9,12 +9,12 @@
 #include "MemoryManagerOs.h"
 #include "Scenario.h"
 #include "SystemConfig.h"
+#include "checker/SafetyChecker.h"
 #include "common/Stats.h"
 #include "core/Core.h"
 #include "interconnect/Interconnect.h"
 #include "interconnect/InvalidationController.h"
 #include "irq/IpiController.h"
-#include "checker/SafetyChecker.h"
 #include "memory/Memory.h"
 #include "mmu/Mmu.h"
 #include "swap/SwapDevice.h"
@@ -38,6 +38,7 @@ class Platform {
     // Instructions the run will execute, when the workloads say (synthetic ones); 0 unknown.
     std::uint64_t expectedInstructions() const;
     Stats& stats() { return stats_; }
+    const Stats& stats() const { return stats_; }
     // First error of any core (bad trace, firmware panic), empty if none.
     std::string error() const;
     void printSummary(std::ostream& out) const;

@@ -10,13 +10,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <iomanip>
-#include <sstream>
 
 #include "Platform.h"
+#include "StatList.h"
 
 #ifndef TLMMU_VERSION
 #define TLMMU_VERSION "unknown"
@@ -77,7 +78,8 @@ int sc_main(int argc, char* argv[]) {
     std::string timeline_window;
     std::vector<std::string> sets;
     bool list_keys = false, list_keys_json = false, keys_markdown = false, print_config = false,
-         version = false, quiet = false, strict = false;
+         version = false, quiet = false, strict = false, list_stats = false,
+         list_stats_json = false, stats_markdown = false;
     app.add_option("-c,--config", config_path, "system configuration (YAML)");
     app.add_option("--set", sets, "override a key: --set tlb.l1d.entries=32 (repeatable)");
     app.add_option("--stats-json", json.path, "write every statistic to this JSON file");
@@ -90,6 +92,11 @@ int sc_main(int argc, char* argv[]) {
                  "print every configuration key: type, default, allowed values, meaning");
     app.add_flag("--list-keys-json", list_keys_json, "the same as one JSON object, for tools");
     app.add_flag("--keys-markdown", keys_markdown, "the same as docs/keys.md (Markdown)");
+    app.add_flag("--list-stats", list_stats,
+                 "print every statistic of the configured system: unit, kind, whether it adds "
+                 "up, meaning");
+    app.add_flag("--list-stats-json", list_stats_json, "the same as one JSON object, for tools");
+    app.add_flag("--stats-markdown", stats_markdown, "the same as docs/stats.md (Markdown)");
     app.add_flag("--strict", strict,
                  "refuse keys set where they can have no effect (else: one warning)");
     app.add_flag("--print-config", print_config,
@@ -120,7 +127,8 @@ int sc_main(int argc, char* argv[]) {
             return kOk;
         }
         tlmmu::Config config;
-        if (config_path.empty()) throw tlmmu::InputError("--config FILE is required (see configs/)");
+        if (config_path.empty())
+            throw tlmmu::InputError("--config FILE is required (see configs/)");
         config = tlmmu::Config::fromFile(config_path);
         for (const auto& s : sets)
             config.set(s);
@@ -137,25 +145,35 @@ int sc_main(int argc, char* argv[]) {
             std::cout << system.toYaml();
             return kOk;
         }
+        sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated",
+                                                sc_core::SC_DO_NOTHING);
+        if (list_stats || list_stats_json || stats_markdown) {
+            // The system is built, not run: its statistics are known once it is assembled.
+            const tlmmu::Platform described(system);
+            std::cout << tlmmu::describeStats(described.stats(),
+                                              stats_markdown    ? tlmmu::StatListFormat::Markdown
+                                              : list_stats_json ? tlmmu::StatListFormat::Json
+                                                                : tlmmu::StatListFormat::Text);
+            std::cout.flush();
+            if (!std::cout) throw tlmmu::InputError("stdout: write failed");
+            return kOk;
+        }
         if (!json.path.empty() && !csv.path.empty() && sameFile(json.path, csv.path))
             throw tlmmu::InputError("--stats-json and --stats-csv name the same file " + csv.path);
         for (OutputFile* f : {&json, &csv, &timeline})
             if (!f->path.empty()) f->open();
         if (!timeline_window.empty() && timeline.path.empty())
             throw tlmmu::InputError("--timeline-window needs --timeline FILE");
-        sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated",
-                                                sc_core::SC_DO_NOTHING);
         platform = std::make_unique<tlmmu::Platform>(system);
         if (!timeline.path.empty()) {
             std::uint64_t from = 0, to = 0;
             if (!timeline_window.empty()) {
                 const auto colon = timeline_window.find(':');
                 const auto a = tlmmu::parseUint(timeline_window.substr(0, colon));
-                const auto b = colon == std::string::npos
-                                   ? std::optional<std::uint64_t>()
-                                   : timeline_window.substr(colon + 1).empty()
-                                         ? std::optional<std::uint64_t>(0)
-                                         : tlmmu::parseUint(timeline_window.substr(colon + 1));
+                const auto b = colon == std::string::npos ? std::optional<std::uint64_t>()
+                               : timeline_window.substr(colon + 1).empty()
+                                   ? std::optional<std::uint64_t>(0)
+                                   : tlmmu::parseUint(timeline_window.substr(colon + 1));
                 if (!a || !b || (*b != 0 && *b <= *a) || *a > UINT64_MAX / 1000 ||
                     *b > UINT64_MAX / 1000)
                     throw tlmmu::InputError("--timeline-window: expected START:END in ns with "
@@ -198,7 +216,8 @@ int sc_main(int argc, char* argv[]) {
                 if (total) line << " of " << total;
                 line << ", " << sc_core::sc_time_stamp().to_seconds() * 1e6 << " us simulated, "
                      << std::fixed << std::setprecision(2) << done / s / 1e6 << " M instr/s";
-                if (total && done) line << ", " << s * (double(total) / double(done) - 1) << " s left";
+                if (total && done)
+                    line << ", " << s * (double(total) / double(done) - 1) << " s left";
                 std::cerr << line.str() << "   " << std::flush;
             };
             platform->run(show);

@@ -106,6 +106,10 @@ void hal_trace(enum hal_trace_event event, uint64_t arg);
  * host's scheduler takes it (a real kernel would wake its core). */
 void hal_task_runnable(int tid);
 
+/* The address space pid was torn down (the exit of its last task, or a kill), at the caller's
+ * time, under its lock: its statistics are final (the host keeps them; the pid may be reused). */
+void hal_mm_released(int pid);
+
 /* Unrecoverable firmware error: stops the simulation with the message. */
 void hal_panic(const char* message);
 

@@ -155,6 +155,7 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     mm->users = 0;
     mm->stats.frames_in_use = 0;
     mm->live = 0;
+    hal_mm_released(mm->pid);
 }
 
 int fw_task_exit(struct fw_kernel* k, unsigned core, int tid) {

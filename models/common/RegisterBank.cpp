@@ -165,8 +165,10 @@ unsigned RegisterBank::transport_dbg(tlm::tlm_generic_payload& trans) {
 }
 
 void RegisterBank::registerStats(Stats& stats, const std::string& prefix) const {
-    stats.counter(prefix + ".access_errors", &errors_);
-    stats.derived(prefix + ".last_access_error", [this] { return nlohmann::json(last_error_); });
+    stats.counter(prefix + ".access_errors", &errors_,
+                  {"accesses", "register accesses refused (bad offset, size or direction)"});
+    stats.derived(prefix + ".last_access_error", [this] { return nlohmann::json(last_error_); },
+                  {"", "the last refused register access, in words", false});
 }
 
 } // namespace tlmmu

@@ -122,21 +122,49 @@ void Stats::checkPath(const std::string& path) const {
             bad("'" + path.substr(0, cut) + "' is already a value");
 }
 
-void Stats::counter(const std::string& path, const std::uint64_t* value) {
+void Stats::add(const std::string& path, std::function<nlohmann::json()> read, const char* kind,
+                StatInfo info) {
     checkPath(path);
-    entries_[path] = [value] { return nlohmann::json(*value); };
+    if (info.meaning.empty())
+        throw std::invalid_argument("statistics path '" + path + "': no meaning given");
+    if (!entries_.emplace(path, Entry{std::move(read), kind, std::move(info)}).second)
+        throw std::invalid_argument("statistics path '" + path + "': registered twice");
 }
-void Stats::histogram(const std::string& path, const Histogram* h) {
-    checkPath(path);
-    entries_[path] = [h] { return h->toJson(); };
+
+void Stats::counter(const std::string& path, const std::uint64_t* value, StatInfo info) {
+    add(
+        path, [value] { return nlohmann::json(*value); }, "counter", std::move(info));
 }
-void Stats::derived(const std::string& path, std::function<nlohmann::json()> fn) {
-    checkPath(path);
-    entries_[path] = std::move(fn);
+void Stats::histogram(const std::string& path, const Histogram* h, StatInfo info) {
+    add(
+        path, [h] { return h->toJson(); }, "histogram", std::move(info));
 }
-void Stats::constant(const std::string& path, nlohmann::json value) {
-    checkPath(path);
-    entries_[path] = [v = std::move(value)] { return v; };
+void Stats::derived(const std::string& path, std::function<nlohmann::json()> fn, StatInfo info) {
+    add(path, std::move(fn), "derived", std::move(info));
+}
+void Stats::constant(const std::string& path, nlohmann::json value, StatInfo info) {
+    add(
+        path, [v = std::move(value)] { return v; }, "constant", std::move(info));
+}
+
+std::vector<StatDescription> Stats::describe() const {
+    std::vector<StatDescription> out;
+    out.reserve(entries_.size());
+    for (const auto& [path, e] : entries_)
+        out.push_back({path, e.kind, e.info});
+    return out;
+}
+
+std::string Stats::folded(const std::string& path) {
+    std::string out;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        out += path[i];
+        if (path[i] != '[') continue;
+        while (i + 1 < path.size() && path[i + 1] != ']')
+            ++i;
+        out += 'i';
+    }
+    return out;
 }
 
 nlohmann::json::json_pointer Stats::pointer(const std::string& path) {
@@ -158,8 +186,8 @@ nlohmann::json::json_pointer Stats::pointer(const std::string& path) {
 
 nlohmann::json Stats::toJson() const {
     nlohmann::json root = nlohmann::json::object();
-    for (const auto& [path, fn] : entries_)
-        root[pointer(path)] = fn();
+    for (const auto& [path, e] : entries_)
+        root[pointer(path)] = e.read();
     return root;
 }
 

@@ -20,7 +20,12 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     translation_.set_command(tlm::TLM_IGNORE_COMMAND);
     ext_.core_id = config.id;
     hal_.setInterruptEntry([this] { return interruptEntry(); });
-    hal_.setTaskRunnableHook([this](int tid) { os_.taskRunnable(config_.id, tid); });
+    hal_.setOsHook([this](HostHal::OsNotice notice, int id) {
+        if (notice == HostHal::OsNotice::TaskRunnable)
+            os_.taskRunnable(config_.id, id);
+        else
+            os_.mmReleased(config_.id, id);
+    });
     hal_.setSleep([this](const sc_core::sc_time& max, const sc_core::sc_event& wake) {
         if (!interruptDue()) wait(max, wake | irq_event_);
         LocalTime::checkRunning();
@@ -360,30 +365,51 @@ void Core::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {
 }
 
 void Core::registerStats(Stats& stats, const std::string& prefix) const {
-    stats.counter(prefix + ".instructions", &instructions_);
-    stats.derived(prefix + ".cycles", [this] { return cycles(); });
-    stats.derived(prefix + ".cpi", [this] {
-        return instructions_ ? static_cast<double>(cycles()) / static_cast<double>(instructions_)
-                             : 0.0;
-    });
-    stats.counter(prefix + ".cpi_stack.base", &base_);
-    stats.counter(prefix + ".cpi_stack.tlb", &tlb_);
-    stats.counter(prefix + ".cpi_stack.walk", &walk_);
-    stats.counter(prefix + ".cpi_stack.fault", &fault_);
-    stats.counter(prefix + ".cpi_stack.data", &data_);
-    stats.counter(prefix + ".cpi_stack.os", &os_cycles_);
-    stats.counter(prefix + ".cpi_stack.shootdown", &shootdown_);
-    stats.counter(prefix + ".cpi_stack.ipi", &ipi_);
-    stats.counter(prefix + ".interrupts", &interrupts_);
-    stats.counter(prefix + ".context_switches", &switches_);
-    stats.counter(prefix + ".translations", &translations_);
-    stats.counter(prefix + ".page_crossings", &page_crossings_);
-    stats.counter(prefix + ".loads", &loads_);
-    stats.counter(prefix + ".stores", &stores_);
+    stats.counter(prefix + ".instructions", &instructions_,
+                  {"instructions", "instructions this core retired"});
+    stats.derived(prefix + ".cycles", [this] { return cycles(); },
+                  {"cycles", "this core's cycles: the sum of its CPI stack"});
+    stats.derived(prefix + ".cpi",
+                  [this] {
+                      return instructions_ ? static_cast<double>(cycles()) /
+                                                 static_cast<double>(instructions_)
+                                           : 0.0;
+                  },
+                  {"cycles/instruction", "cycles per retired instruction", false});
+    stats.counter(prefix + ".cpi_stack.base", &base_,
+                  {"cycles", "the base CPI of the instructions retired"});
+    stats.counter(prefix + ".cpi_stack.tlb", &tlb_,
+                  {"cycles", "TLB lookups (L1 and L2 latencies)"});
+    stats.counter(prefix + ".cpi_stack.walk", &walk_,
+                  {"cycles", "page walks (hardware, or the software refill handler)"});
+    stats.counter(prefix + ".cpi_stack.fault", &fault_,
+                  {"cycles", "page-fault handling in the firmware"});
+    stats.counter(prefix + ".cpi_stack.data", &data_, {"cycles", "data-access latency"});
+    stats.counter(
+        prefix + ".cpi_stack.os", &os_cycles_,
+        {"cycles", "context switches and system calls (fork, map, unmap, protect, exit)"});
+    stats.counter(prefix + ".cpi_stack.shootdown", &shootdown_,
+                  {"cycles", "firmware waiting on other cores: locks, acknowledgements"});
+    stats.counter(prefix + ".cpi_stack.ipi", &ipi_, {"cycles", "interrupt handlers"});
+    stats.counter(prefix + ".interrupts", &interrupts_, {"interrupts", "interrupts taken"});
+    stats.counter(prefix + ".context_switches", &switches_,
+                  {"switches", "context switches on this core"});
+    stats.counter(
+        prefix + ".translations", &translations_,
+        {"translations", "translations asked of the MMU (one per page an access touches)"});
+    stats.counter(prefix + ".page_crossings", &page_crossings_,
+                  {"accesses", "accesses that straddle a page boundary"});
+    stats.counter(prefix + ".loads", &loads_, {"loads", "data loads"});
+    stats.counter(prefix + ".stores", &stores_, {"stores", "data stores"});
     for (unsigned k = 1; k < faults_.size(); ++k)
-        stats.counter(prefix + ".faults." + toString(static_cast<FaultKind>(k)), &faults_[k]);
-    stats.histogram(prefix + ".fault_latency", &fault_latency_);
-    stats.histogram(prefix + ".shootdown_latency", &shootdown_latency_);
+        stats.counter(prefix + ".faults." + toString(static_cast<FaultKind>(k)), &faults_[k],
+                      {"faults", "faults of this kind taken on this core"});
+    stats.histogram(prefix + ".fault_latency", &fault_latency_,
+                    {"cycles", "from the faulting access to its retry"});
+    stats.histogram(
+        prefix + ".shootdown_latency", &shootdown_latency_,
+        {"cycles",
+         "shootdowns this core initiated: from the first change to the last acknowledgement"});
 }
 
 } // namespace tlmmu

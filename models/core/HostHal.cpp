@@ -296,7 +296,10 @@ void hal_trace(enum hal_trace_event event, uint64_t arg) {
     HostHal::current().trace(event, arg);
 }
 void hal_task_runnable(int tid) {
-    HostHal::current().taskRunnable(tid);
+    HostHal::current().notifyOs(tlmmu::HostHal::OsNotice::TaskRunnable, tid);
+}
+void hal_mm_released(int pid) {
+    HostHal::current().notifyOs(tlmmu::HostHal::OsNotice::MmReleased, pid);
 }
 void hal_panic(const char* message) {
     throw tlmmu::FirmwarePanic(message);

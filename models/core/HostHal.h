@@ -87,10 +87,11 @@ class HostHal {
     void setTraceHook(std::function<void(unsigned event, std::uint64_t arg, std::uint64_t now)> f) {
         trace_hook_ = std::move(f);
     }
-    // What hal_task_runnable reaches (the OS's scheduler, through the core).
-    void setTaskRunnableHook(std::function<void(int tid)> f) { task_runnable_ = std::move(f); }
-    void taskRunnable(int tid) {
-        if (task_runnable_) task_runnable_(tid);
+    // What hal_task_runnable and hal_mm_released reach (the OS, through the core).
+    enum class OsNotice { TaskRunnable, MmReleased };
+    void setOsHook(std::function<void(OsNotice, int id)> f) { os_hook_ = std::move(f); }
+    void notifyOs(OsNotice notice, int id) {
+        if (os_hook_) os_hook_(notice, id);
     }
     void trace(unsigned event, std::uint64_t arg) {
         if (trace_hook_) trace_hook_(event, arg, nowCycles());
@@ -117,7 +118,7 @@ class HostHal {
     std::function<std::uint64_t()> irq_entry_;
     std::function<void(unsigned, std::uint64_t, std::uint64_t)> trace_hook_;
     std::function<void(const sc_core::sc_time&, const sc_core::sc_event&)> sleep_;
-    std::function<void(int)> task_runnable_;
+    std::function<void(OsNotice, int)> os_hook_;
     std::uint64_t wait_cycles_ = 0, irq_cycles_ = 0;
     sc_core::sc_time delay_; // the core's local time while firmware runs (timed)
     std::vector<unsigned char> buffer_;

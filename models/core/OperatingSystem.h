@@ -44,6 +44,8 @@ class OperatingSystem {
     virtual void exit(Task& task) = 0;
     // Timed, inside firmware on `core`: the firmware made task tid runnable (a fork's child).
     virtual void taskRunnable(unsigned core, int tid) = 0;
+    // Timed, inside firmware on `core`: the firmware tore down address space pid.
+    virtual void mmReleased(unsigned core, int pid) = 0;
     // Timed: `core` takes its interrupt (with interrupts masked), at an instruction boundary,
     // while idle, or inside firmware that waits with interrupts unmasked (hal_relax).
     virtual void interrupt(unsigned core) = 0;

@@ -83,10 +83,13 @@ void Interconnect::invalidate_direct_mem_ptr(int port, sc_dt::uint64 start, sc_d
 }
 
 void Interconnect::registerStats(Stats& stats, const std::string& prefix) const {
-    stats.counter(prefix + ".transactions", &transactions_);
-    stats.counter(prefix + ".address_errors", &address_errors_);
+    stats.counter(prefix + ".transactions", &transactions_,
+                  {"transactions", "transactions routed"});
+    stats.counter(prefix + ".address_errors", &address_errors_,
+                  {"transactions", "transactions to an address no target decodes"});
     for (const Region& r : regions_)
-        stats.counter(prefix + ".targets." + r.name, &r.transactions);
+        stats.counter(prefix + ".targets." + r.name, &r.transactions,
+                      {"transactions", "transactions routed to this target"});
 }
 
 } // namespace tlmmu

@@ -88,9 +88,13 @@ void InvalidationController::send(unsigned core, sc_core::sc_time& delay) {
 }
 
 void InvalidationController::registerStats(Stats& stats, const std::string& prefix) const {
-    stats.counter(prefix + ".operations", &operations_);
-    stats.counter(prefix + ".broadcasts", &broadcasts_);
-    stats.counter(prefix + ".syncs", &syncs_);
+    stats.counter(
+        prefix + ".operations", &operations_,
+        {"operations", "invalidation operations delivered to MMUs (one per MMU reached)"});
+    stats.counter(prefix + ".broadcasts", &broadcasts_,
+                  {"requests", "invalidation requests broadcast to the MMUs"});
+    stats.counter(prefix + ".syncs", &syncs_,
+                  {"requests", "syncs: waits until the issuer's broadcasts have completed"});
     regs_.registerStats(stats, prefix);
 }
 

@@ -174,12 +174,14 @@ void IpiController::registerStats(Stats& stats, const std::string& prefix,
                                   const std::function<std::string(unsigned)>& corePrefix) const {
     for (unsigned i = 0; i < cores(); ++i) {
         const std::string p = corePrefix ? corePrefix(i) : indexed("cores", i);
-        stats.counter(p + ".ipi.sent", &cores_[i].sent);
-        stats.counter(p + ".ipi.received", &cores_[i].received);
+        stats.counter(p + ".ipi.sent", &cores_[i].sent, {"IPIs", "IPIs this core sent"});
+        stats.counter(p + ".ipi.received", &cores_[i].received,
+                      {"IPIs", "IPIs delivered to this core"});
     }
-    stats.counter(prefix + ".sent", &sent_);
-    stats.counter(prefix + ".delivered", &delivered_);
-    stats.counter(prefix + ".dropped", &dropped_);
+    stats.counter(prefix + ".sent", &sent_, {"IPIs", "IPIs sent"});
+    stats.counter(prefix + ".delivered", &delivered_, {"IPIs", "IPIs delivered"});
+    stats.counter(prefix + ".dropped", &dropped_,
+                  {"IPIs", "IPIs lost on the way (the injected drop fault)"});
     regs_.registerStats(stats, prefix);
 }
 

@@ -58,12 +58,14 @@ bool Memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& d
 }
 
 void Memory::registerStats(Stats& stats, const std::string& prefix) const {
-    stats.counter(prefix + ".reads", &reads_);
-    stats.counter(prefix + ".writes", &writes_);
-    stats.counter(prefix + ".bytes_read", &bytes_read_);
-    stats.counter(prefix + ".bytes_written", &bytes_written_);
-    stats.derived(prefix + ".host_pages", [this] { return storage_.pagesAllocated(); });
-    stats.constant(prefix + ".size", config_.size);
+    stats.counter(prefix + ".reads", &reads_, {"transactions", "read transactions"});
+    stats.counter(prefix + ".writes", &writes_, {"transactions", "write transactions"});
+    stats.counter(prefix + ".bytes_read", &bytes_read_, {"bytes", "bytes read (TLM and DMI)"});
+    stats.counter(prefix + ".bytes_written", &bytes_written_,
+                  {"bytes", "bytes written (TLM and DMI)"});
+    stats.derived(prefix + ".host_pages", [this] { return storage_.pagesAllocated(); },
+                  {"pages", "host pages the sparse storage holds", false});
+    stats.constant(prefix + ".size", config_.size, {"bytes", "modelled memory size", false});
 }
 
 } // namespace tlmmu

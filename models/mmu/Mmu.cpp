@@ -174,25 +174,33 @@ void Mmu::invalidate(FlushKind kind, Addr va, Asid asid) {
 void Mmu::registerStats(Stats& stats, const std::string& prefix) const {
     auto level = [&](const Level& l, const char* name) {
         const std::string p = prefix + ".tlb." + name;
-        stats.counter(p + ".accesses", &l.accesses);
-        stats.counter(p + ".hits", &l.hits);
-        stats.counter(p + ".misses", &l.misses);
+        stats.counter(p + ".accesses", &l.accesses, {"lookups", "lookups in this TLB level"});
+        stats.counter(p + ".hits", &l.hits, {"lookups", "lookups that hit"});
+        stats.counter(p + ".misses", &l.misses, {"lookups", "lookups that missed"});
         // A level given as arrays: per array; with one array its hits are the level's.
         if (!l.model || l.model->config().arrays.empty()) return;
         for (unsigned i = 0; i < l.model->arrays(); ++i) {
             const std::string a = p + ".arrays[" + std::to_string(i) + "]";
             const TlbArrayStats& s = l.model->arrayStats(i);
-            stats.counter(a + ".hits", l.model->arrays() > 1 ? &s.hits : &l.hits);
-            stats.counter(a + ".fills", &s.fills);
+            stats.counter(a + ".hits", l.model->arrays() > 1 ? &s.hits : &l.hits,
+                          {"lookups", "hits in this array"});
+            stats.counter(a + ".fills", &s.fills,
+                          {"entries", "translations filled into this array"});
         }
-        stats.counter(p + ".uncacheable_fills", &l.model->uncacheableFills());
+        stats.counter(
+            p + ".uncacheable_fills", &l.model->uncacheableFills(),
+            {"translations", "translations no array of this level can hold (not filled)"});
     };
     level(l1i_, "l1i");
     level(l1d_, "l1d");
     level(l2_, "l2");
-    stats.counter(prefix + ".mmu.dirty_walks", &dirty_walks_);
-    stats.counter(prefix + ".mmu.dropped_refills", &dropped_refills_);
-    stats.counter(prefix + ".mmu.invalidations", &invalidations_);
+    stats.counter(
+        prefix + ".mmu.dirty_walks", &dirty_walks_,
+        {"walks", "walks made by a store to a clean cached entry (to set the dirty bit)"});
+    stats.counter(prefix + ".mmu.dropped_refills", &dropped_refills_,
+                  {"refills", "refills dropped because an invalidation raced them"});
+    stats.counter(prefix + ".mmu.invalidations", &invalidations_,
+                  {"operations", "invalidation operations this MMU performed"});
     walker.registerStats(stats, prefix + ".walker", prefix + ".pwc");
 }
 

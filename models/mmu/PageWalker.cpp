@@ -65,14 +65,17 @@ WalkResult PageWalker::walk(WalkRequest request, sc_core::sc_time& delay) {
 
 void PageWalker::registerStats(Stats& stats, const std::string& prefix,
                                const std::string& pwc_prefix) const {
-    stats.counter(prefix + ".walks", &walks_);
-    stats.counter(prefix + ".memory_reads", &memory_reads_);
-    stats.counter(prefix + ".memory_writes", &memory_writes_);
-    stats.counter(prefix + ".cycles", &cycles_);
-    stats.counter(prefix + ".faults", &faults_);
-    stats.histogram(prefix + ".latency", &latency_);
-    stats.counter(pwc_prefix + ".hits", &pwc_hits_);
-    stats.counter(pwc_prefix + ".misses", &pwc_misses_);
+    stats.counter(prefix + ".walks", &walks_, {"walks", "page walks"});
+    stats.counter(prefix + ".memory_reads", &memory_reads_, {"reads", "PTE reads the walks made"});
+    stats.counter(prefix + ".memory_writes", &memory_writes_,
+                  {"writes", "PTE writes (accessed and dirty bits) the walks made"});
+    stats.counter(prefix + ".cycles", &cycles_, {"cycles", "cycles spent walking"});
+    stats.counter(prefix + ".faults", &faults_, {"walks", "walks that ended in a fault"});
+    stats.histogram(prefix + ".latency", &latency_, {"cycles", "latency of one walk"});
+    stats.counter(pwc_prefix + ".hits", &pwc_hits_,
+                  {"lookups", "page-walk-cache lookups that skipped a table level"});
+    stats.counter(pwc_prefix + ".misses", &pwc_misses_,
+                  {"lookups", "page-walk-cache lookups that missed"});
 }
 
 } // namespace tlmmu

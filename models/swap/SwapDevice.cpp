@@ -45,10 +45,12 @@ std::uint64_t SwapDevice::execute(std::uint64_t command, sc_core::sc_time& delay
 }
 
 void SwapDevice::registerStats(Stats& stats, const std::string& prefix) const {
-    stats.counter(prefix + ".writes", &writes_);
-    stats.counter(prefix + ".reads", &reads_);
-    stats.counter(prefix + ".errors", &errors_);
-    stats.constant(prefix + ".slots", slots_);
+    stats.counter(prefix + ".writes", &writes_, {"pages", "pages written to swap"});
+    stats.counter(prefix + ".reads", &reads_, {"pages", "pages read from swap"});
+    stats.counter(
+        prefix + ".errors", &errors_,
+        {"commands", "commands refused (unknown, bad slot or length) or whose DMA failed"});
+    stats.constant(prefix + ".slots", slots_, {"slots", "swap slots (pages) of the device", false});
     regs_.registerStats(stats, prefix);
 }
 

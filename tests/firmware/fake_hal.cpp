@@ -465,6 +465,7 @@ void hal_trace(enum hal_trace_event event, uint64_t arg) {
 }
 
 void hal_task_runnable(int) {}
+void hal_mm_released(int) {}
 
 void hal_panic(const char* message) {
     throw fakehal::FakeHalPanic(message);

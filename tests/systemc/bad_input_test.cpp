@@ -369,16 +369,19 @@ TEST_F(BadInput, ProcessNamesMustBeIdentifiers) {
 }
 
 TEST(StatsPaths, AmbiguousPathsAreRefusedAtRegistration) {
+    const tlmmu::StatInfo kInfo{"events", "a test statistic"};
     tlmmu::Stats s;
     std::uint64_t v = 1;
     for (const char* bad :
          {"a..b", "", "a.", ".a", "a.b,c", "a.0", "a[x]", "a[1", "a b", "a/b", "a.\"q\""})
-        EXPECT_THROW(s.counter(bad, &v), std::invalid_argument) << bad;
-    s.counter("p.a-b_c[2].x", &v);
-    s.counter("x.y", &v);
-    EXPECT_THROW(s.counter("x.y.z", &v), std::invalid_argument); // x.y is a value
-    EXPECT_THROW(s.counter("x", &v), std::invalid_argument);     // x is a group
-    s.constant("note", "a, \"quoted\"\nvalue");
+        EXPECT_THROW(s.counter(bad, &v, kInfo), std::invalid_argument) << bad;
+    s.counter("p.a-b_c[2].x", &v, kInfo);
+    s.counter("x.y", &v, kInfo);
+    EXPECT_THROW(s.counter("x.y.z", &v, kInfo), std::invalid_argument);      // x.y is a value
+    EXPECT_THROW(s.counter("x", &v, kInfo), std::invalid_argument);          // x is a group
+    EXPECT_THROW(s.counter("x.y", &v, kInfo), std::invalid_argument);        // registered twice
+    EXPECT_THROW(s.counter("z", &v, {"events", ""}), std::invalid_argument); // no meaning
+    s.constant("note", "a, \"quoted\"\nvalue", kInfo);
     std::ostringstream csv;
     s.writeCsv(csv);
     EXPECT_NE(csv.str().find("note,\"a, \"\"quoted\"\"\nvalue\"\n"), std::string::npos)
@@ -515,8 +518,8 @@ TEST_F(BadInput, KeysWithoutEffectWarnOnceAndStrictRefusesThem) {
         const std::string cfg = write("system.yaml", yaml);
         const Result r = run("--config " + cfg + " -q");
         EXPECT_EQ(r.exit_code, 0) << r.err;
-        expectOneLine(r.err, "tlmmu: warning: keys without effect (--strict refuses them): ",
-                      words, cfg);
+        expectOneLine(r.err, "tlmmu: warning: keys without effect (--strict refuses them): ", words,
+                      cfg);
         expectRefusal(yaml, words, 2, "--strict");
     };
     check("workload: {scenario: s.yaml, trace: t.lackey}\n",
@@ -546,8 +549,9 @@ TEST_F(BadInput, KeysWithoutEffectWarnOnceAndStrictRefusesThem) {
           {"CFG:1: mmu.generic.levels has no effect: it applies when mmu.format is generic; "
            "mmu.format is x86_64"});
     // In a scenario's workload.
-    check("workload: {scenario: " + write("f.yaml", "processes:\n  - {name: a, workload: {format: "
-                                                    "lackey, trace: t.lackey, footprint: 1MiB}}\n") +
+    check("workload: {scenario: " +
+              write("f.yaml", "processes:\n  - {name: a, workload: {format: "
+                              "lackey, trace: t.lackey, footprint: 1MiB}}\n") +
               "}\n",
           {"f.yaml:2: processes[0].workload.footprint has no effect: it applies when "
            "processes[0].workload.format is synthetic; processes[0].workload.format is lackey"});
@@ -567,17 +571,18 @@ TEST_F(BadInput, KeysWithoutEffectWarnOnceAndStrictRefusesThem) {
 TEST_F(BadInput, PresetsRunEveryWorkloadSilently) {
     write("t.lackey", "I  00400000,4\n L 10000000,8\n");
     const std::string preset = std::string(TLMMU_SOURCE_DIR) + "/configs/haswell.yaml";
-    Result r = run("--config " + preset + " -q --set workload.format=lackey --set workload.trace=" +
-                   dir_ + "/t.lackey --set core.max_instructions=1");
+    Result r =
+        run("--config " + preset + " -q --set workload.format=lackey --set workload.trace=" + dir_ +
+            "/t.lackey --set core.max_instructions=1");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
-    r = run("--config " + preset + " -q --strict --set workload.scenario=" + std::string(TLMMU_SOURCE_DIR) +
-            "/configs/scenarios/madvise-1.yaml");
+    r = run("--config " + preset + " -q --strict --set workload.scenario=" +
+            std::string(TLMMU_SOURCE_DIR) + "/configs/scenarios/madvise-1.yaml");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
     const std::string single = std::string(TLMMU_SOURCE_DIR) + "/configs/single.yaml";
-    r = run("--config " + single + " -q --strict --set workload.format=lackey --set workload.trace=" +
-            dir_ + "/t.lackey");
+    r = run("--config " + single +
+            " -q --strict --set workload.format=lackey --set workload.trace=" + dir_ + "/t.lackey");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
 }
@@ -630,8 +635,8 @@ TEST_F(BadInput, KeysThatApplyOrAreOverriddenAreAccepted) {
     EXPECT_EQ(r.err, "");
     // A file key that --set makes ineffective is silent: the command line changed the system.
     write("t.lackey", "I  00400000,4\n L 10000000,8\n");
-    r = run("--config " + cfg + " -q --strict --set workload.format=lackey --set workload.trace=" +
-            dir_ + "/t.lackey");
+    r = run("--config " + cfg +
+            " -q --strict --set workload.format=lackey --set workload.trace=" + dir_ + "/t.lackey");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
 }
@@ -696,7 +701,8 @@ TEST_F(BadInput, ListKeysGivesTypeDefaultAllowedAndMeaning) {
     EXPECT_EQ(keys["cores"]["default"], 1);
     r = run("--list-keys");
     ASSERT_EQ(r.exit_code, 0);
-    EXPECT_NE(r.out.find("tlb.l1d.entries  (integer, default 64 entries; [0, 1048576]"), std::string::npos)
+    EXPECT_NE(r.out.find("tlb.l1d.entries  (integer, default 64 entries; [0, 1048576]"),
+              std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("l1d TLB: entries (0 = level absent)"), std::string::npos);
 }

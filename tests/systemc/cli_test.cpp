@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -274,3 +275,62 @@ TEST_F(Cli, SoftwareRefillAgainstHardwareWalker) {
 }
 
 } // namespace
+
+// Every statistic a run writes is declared with a unit and a meaning where it is registered, and
+// --list-stats-json lists it (indices folded to [i]); docs/stats.md is that list for the
+// default system.
+TEST_F(Cli, EveryStatisticARunWritesIsListedWithItsUnitAndMeaning) {
+    const std::string cfg = std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml";
+    const Result list = run("--config " + cfg + " --list-stats-json");
+    ASSERT_EQ(list.exit_code, 0) << list.err;
+    const auto listed = nlohmann::json::parse(list.out);
+    for (const auto& [path, d] : listed.items()) {
+        EXPECT_FALSE(d["meaning"].get<std::string>().empty()) << path;
+        EXPECT_TRUE(d.contains("unit") && d.contains("additive") && d.contains("kind")) << path;
+    }
+    EXPECT_EQ(listed["cores[i].tlb.l1d.hits"]["unit"], "lookups");
+    EXPECT_EQ(listed["cores[i].cpi"]["additive"], false);
+    EXPECT_EQ(listed["cores[i].firmware.swap_outs"]["additive"], false); // counted per core
+    EXPECT_EQ(listed["processes.app.firmware.swap_outs"]["additive"], true);
+    EXPECT_EQ(listed["shootdown.latency"]["unit"], "cycles");
+
+    const Result r = run("--config " + cfg + " -q --stats-json " + dir_ + "/s.json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto stats = nlohmann::json::parse(std::ifstream(dir_ + "/s.json"));
+    // Each value the file holds lies at or below a listed path.
+    std::function<void(const nlohmann::json&, const std::string&)> walk =
+        [&](const nlohmann::json& j, const std::string& path) {
+            if (listed.contains(path)) return;
+            ASSERT_TRUE(j.is_object() || j.is_array()) << path << " is written but not listed";
+            if (j.is_array())
+                for (const auto& e : j)
+                    walk(e, path + "[i]");
+            else
+                for (const auto& [k, v] : j.items())
+                    walk(v, path.empty() ? k : path + "." + k);
+        };
+    walk(stats, "");
+    // And each listed one is written (its first instance: [i] read as [0]).
+    for (const auto& [path, d] : listed.items()) {
+        std::string ptr;
+        for (std::size_t i = 0; i < path.size(); ++i) {
+            if (path.compare(i, 3, "[i]") == 0) {
+                ptr += "/0";
+                i += 2;
+            } else {
+                ptr += path[i] == '.' ? '/' : path[i];
+            }
+        }
+        EXPECT_TRUE(stats.contains(nlohmann::json::json_pointer("/" + ptr))) << path;
+    }
+}
+
+TEST_F(Cli, DocsStatsMdIsTheDefaultSystemsList) {
+    const Result r =
+        run("--config " + std::string(TLMMU_SOURCE_DIR) + "/configs/default.yaml --stats-markdown");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::stringstream file;
+    file << std::ifstream(std::string(TLMMU_SOURCE_DIR) + "/docs/stats.md").rdbuf();
+    EXPECT_EQ(file.str(), r.out) << "docs/stats.md is stale: build/testbench/tlmmu --config "
+                                    "configs/default.yaml --stats-markdown > docs/stats.md";
+}

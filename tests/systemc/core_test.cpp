@@ -116,6 +116,7 @@ struct FakeOs : OperatingSystem {
         return {};
     }
     void taskRunnable(unsigned, int) override {}
+    void mmReleased(unsigned, int) override {}
     void interrupt(unsigned) override { log.push_back("interrupt"); }
     void exit(Task& t) override {
         t.state = Task::State::Done;

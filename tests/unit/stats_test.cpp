@@ -14,6 +14,8 @@ namespace {
 
 using nlohmann::json;
 
+const StatInfo kInfo{"events", "a test statistic"};
+
 TEST(StatsPointer, DotsAndIndicesBecomeJsonPointerTokens) {
     EXPECT_EQ(Stats::pointer("cores[0].tlb.l1d.hits").to_string(), "/cores/0/tlb/l1d/hits");
     EXPECT_EQ(Stats::pointer("uptime").to_string(), "/uptime");
@@ -25,10 +27,10 @@ TEST(StatsPointer, DotsAndIndicesBecomeJsonPointerTokens) {
 TEST(StatsJson, NestedObjectsAndArrays) {
     std::uint64_t h0 = 5, m0 = 2, h1 = 7, reads = 9;
     Stats s;
-    s.counter("cores[0].tlb.l1d.hits", &h0);
-    s.counter("cores[0].tlb.l1d.misses", &m0);
-    s.counter("cores[1].tlb.l1d.hits", &h1);
-    s.counter("memory.reads", &reads);
+    s.counter("cores[0].tlb.l1d.hits", &h0, kInfo);
+    s.counter("cores[0].tlb.l1d.misses", &m0, kInfo);
+    s.counter("cores[1].tlb.l1d.hits", &h1, kInfo);
+    s.counter("memory.reads", &reads, kInfo);
     const json expected = json::parse(R"({
         "cores": [ {"tlb": {"l1d": {"hits": 5, "misses": 2}}},
                    {"tlb": {"l1d": {"hits": 7}}} ],
@@ -44,7 +46,7 @@ TEST(StatsJson, NestedObjectsAndArrays) {
 TEST(StatsJson, CountersAreReadWhenTheDocumentIsMade) {
     std::uint64_t hits = 1;
     Stats s;
-    s.counter("tlb.hits", &hits);
+    s.counter("tlb.hits", &hits, kInfo);
     EXPECT_EQ(s.toJson()["tlb"]["hits"], 1);
     hits = 123456789012345ull;
     EXPECT_EQ(s.toJson()["tlb"]["hits"].get<std::uint64_t>(), 123456789012345ull);
@@ -58,7 +60,7 @@ TEST(StatsJson, IndicesAreNumericNotLexicographic) {
     Stats s;
     for (unsigned i = 0; i < 12; ++i) {
         v[i] = 100 + i;
-        s.counter("cores[" + std::to_string(i) + "].walks", &v[i]);
+        s.counter("cores[" + std::to_string(i) + "].walks", &v[i], kInfo);
     }
     const json j = s.toJson();
     ASSERT_TRUE(j["cores"].is_array());
@@ -70,8 +72,8 @@ TEST(StatsJson, IndicesAreNumericNotLexicographic) {
 TEST(StatsJson, NestedIndices) {
     std::uint64_t a = 1, b = 2;
     Stats s;
-    s.counter("m[0][1]", &a);
-    s.counter("m[1][0]", &b);
+    s.counter("m[0][1]", &a, kInfo);
+    s.counter("m[1][0]", &b, kInfo);
     const json j = s.toJson();
     ASSERT_TRUE(j["m"].is_array());
     ASSERT_TRUE(j["m"][0].is_array());
@@ -83,22 +85,49 @@ TEST(StatsJson, NestedIndices) {
 TEST(StatsJson, DerivedConstantAndReRegistration) {
     std::uint64_t hits = 3, misses = 1;
     Stats s;
-    s.counter("tlb.hits", &hits);
-    s.counter("tlb.misses", &misses);
-    s.derived("tlb.hit_rate", [&] { return json(double(hits) / double(hits + misses)); });
-    s.constant("config.format", "x86_64");
-    s.constant("config.levels", 4);
+    s.counter("tlb.hits", &hits, kInfo);
+    s.counter("tlb.misses", &misses, kInfo);
+    s.derived(
+        "tlb.hit_rate", [&] { return json(double(hits) / double(hits + misses)); }, kInfo);
+    s.constant("config.format", "x86_64", kInfo);
+    s.constant("config.levels", 4, kInfo);
     json j = s.toJson();
     EXPECT_DOUBLE_EQ(j["tlb"]["hit_rate"].get<double>(), 0.75);
     EXPECT_EQ(j["config"]["format"], "x86_64");
     EXPECT_EQ(j["config"]["levels"], 4);
     misses = 3;
     EXPECT_DOUBLE_EQ(s.toJson()["tlb"]["hit_rate"].get<double>(), 0.5);
-    // The same path registered again replaces the first registration.
-    s.constant("config.levels", 5);
-    j = s.toJson();
-    EXPECT_EQ(j["config"]["levels"], 5);
-    EXPECT_EQ(j["config"].size(), 2u);
+    // The same path registered twice is a mistake in the model, refused.
+    EXPECT_THROW(s.constant("config.levels", 5, kInfo), std::invalid_argument);
+    EXPECT_THROW(s.counter("tlb.hits", &hits, kInfo), std::invalid_argument);
+    EXPECT_EQ(s.toJson()["config"]["levels"], 4);
+}
+
+TEST(StatsDescribe, EveryStatisticWithItsKindUnitAndMeaningInPathOrder) {
+    std::uint64_t hits = 3;
+    Histogram lat;
+    Stats s;
+    s.histogram("walker.latency", &lat, {"cycles", "latency of one walk"});
+    s.counter("cores[1].tlb.hits", &hits, {"lookups", "lookups that hit"});
+    s.derived("cores[1].cpi", [] { return json(1.5); }, {"cycles/instruction", "CPI", false});
+    s.constant("memory.size", 4096, {"bytes", "modelled memory size", false});
+    const std::vector<StatDescription> d = s.describe();
+    ASSERT_EQ(d.size(), 4u);
+    EXPECT_EQ(d[0].path, "cores[1].cpi");
+    EXPECT_EQ(d[0].kind, "derived");
+    EXPECT_EQ(d[0].info.unit, "cycles/instruction");
+    EXPECT_FALSE(d[0].info.additive);
+    EXPECT_EQ(d[1].path, "cores[1].tlb.hits");
+    EXPECT_EQ(d[1].kind, "counter");
+    EXPECT_EQ(d[1].info.meaning, "lookups that hit");
+    EXPECT_TRUE(d[1].info.additive);
+    EXPECT_EQ(d[2].path, "memory.size");
+    EXPECT_EQ(d[2].kind, "constant");
+    EXPECT_EQ(d[3].path, "walker.latency");
+    EXPECT_EQ(d[3].kind, "histogram");
+    EXPECT_EQ(Stats::folded("cores[12].tlb.l1d.arrays[3].hits"), "cores[i].tlb.l1d.arrays[i].hits");
+    EXPECT_EQ(Stats::folded("m[0][1]"), "m[i][i]");
+    EXPECT_EQ(Stats::folded("memory.size"), "memory.size");
 }
 
 TEST(StatsJson, Empty) {
@@ -115,12 +144,13 @@ TEST(StatsCsv, FlattenedInKeyOrder) {
     lat.add(1);
     lat.add(3);
     Stats s;
-    s.counter("cores[1].tlb.l1d.hits", &h1);
-    s.counter("cores[0].tlb.l1d.hits", &h0);
-    s.derived("cores[0].tlb.l1d.hit_rate", [] { return json(0.5); });
-    s.constant("config.format", "x86_64");
-    s.constant("config.hardware_ad", true);
-    s.histogram("walker.latency", &lat);
+    s.counter("cores[1].tlb.l1d.hits", &h1, kInfo);
+    s.counter("cores[0].tlb.l1d.hits", &h0, kInfo);
+    s.derived(
+        "cores[0].tlb.l1d.hit_rate", [] { return json(0.5); }, kInfo);
+    s.constant("config.format", "x86_64", kInfo);
+    s.constant("config.hardware_ad", true, kInfo);
+    s.histogram("walker.latency", &lat, kInfo);
     std::ostringstream out;
     s.writeCsv(out);
     EXPECT_EQ(out.str(), "stat,value\n"
@@ -177,7 +207,7 @@ TEST(Histogram, PercentilesExactThenBucketed) {
     for (std::uint64_t i = 0; i <= Histogram::kExactValues; ++i)
         big.add(i % 2 ? 100 : 5); // one more 5 than 100s
     EXPECT_EQ(big.toJson()["percentiles_exact"], false);
-    EXPECT_EQ(big.percentile(0.5), 7u);   // [4, 7] bucket
+    EXPECT_EQ(big.percentile(0.5), 7u);    // [4, 7] bucket
     EXPECT_EQ(big.percentile(0.99), 100u); // [64, 127] bucket, capped at the max
 }
 
@@ -247,9 +277,10 @@ TEST(Histogram, MinIsTheSmallestValueNotZero) {
 } // namespace tlmmu
 
 TEST(StatsCsvQuoting, StringsWithCommasOrQuotesAreQuoted) {
+    const tlmmu::StatInfo kInfo{"", "a test text"};
     tlmmu::Stats stats;
-    stats.constant("a", "plain");
-    stats.constant("b", "x, \"y\"");
+    stats.constant("a", "plain", kInfo);
+    stats.constant("b", "x, \"y\"", kInfo);
     std::ostringstream out;
     stats.writeCsv(out);
     EXPECT_EQ(out.str(), "stat,value\na,plain\nb,\"x, \"\"y\"\"\"\n");
