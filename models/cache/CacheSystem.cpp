@@ -14,11 +14,19 @@ CacheAccessKind kindOf(const tlm::tlm_generic_payload& trans, CacheAccessKind by
 void registerLevel(Stats& stats, const std::string& prefix, const Cache& cache) {
     if (!cache.present()) return;
     const Cache::Counters& c = cache.counters;
-    stats.counter(prefix + ".accesses", &c.accesses);
-    stats.counter(prefix + ".hits", &c.hits);
-    stats.counter(prefix + ".misses", &c.misses);
-    stats.counter(prefix + ".coherence_misses", &c.coherence_misses);
-    stats.counter(prefix + ".writebacks", &c.writebacks);
+    stats.counter(prefix + ".accesses", &c.accesses,
+                  {"accesses", "line accesses that looked this level up (a straddling access "
+                               "counts once per line)"});
+    stats.counter(prefix + ".hits", &c.hits,
+                  {"accesses", "accesses this level served (a write needs the line Exclusive "
+                               "or Modified)"});
+    stats.counter(prefix + ".misses", &c.misses,
+                  {"accesses", "accesses this level could not serve (a write to a Shared line "
+                               "included)"});
+    stats.counter(prefix + ".coherence_misses", &c.coherence_misses,
+                  {"accesses", "misses on a line another core's write had invalidated here"});
+    stats.counter(prefix + ".writebacks", &c.writebacks,
+                  {"lines", "dirty lines this level evicted to the level below"});
 }
 
 } // namespace
@@ -144,14 +152,21 @@ void CacheSystem::registerStats(Stats& stats) const {
     }
     const Cache::Counters& llc = h.llc().counters;
     if (h.llc().present()) {
-        stats.counter("cache.llc.accesses", &llc.accesses);
-        stats.counter("cache.llc.hits", &llc.hits);
-        stats.counter("cache.llc.misses", &llc.misses);
-        stats.counter("cache.llc.writebacks", &llc.writebacks);
+        stats.counter("cache.llc.accesses", &llc.accesses,
+                      {"accesses", "line accesses that reached the shared LLC"});
+        stats.counter("cache.llc.hits", &llc.hits, {"accesses", "LLC accesses it served"});
+        stats.counter("cache.llc.misses", &llc.misses,
+                      {"accesses", "LLC accesses that filled the line from memory"});
+        stats.counter("cache.llc.writebacks", &llc.writebacks,
+                      {"lines", "dirty lines the LLC evicted to memory"});
     }
-    stats.counter("cache.coherence.transfers", &h.coherence.transfers);
-    stats.counter("cache.coherence.invalidations", &h.coherence.invalidations);
-    stats.counter("cache.coherence.back_invalidations", &h.coherence.back_invalidations);
+    stats.counter("cache.coherence.transfers", &h.coherence.transfers,
+                  {"lines", "lines moved from another core's private cache (it held them "
+                            "Modified)"});
+    stats.counter("cache.coherence.invalidations", &h.coherence.invalidations,
+                  {"invalidations", "private copies a write removed, one per core"});
+    stats.counter("cache.coherence.back_invalidations", &h.coherence.back_invalidations,
+                  {"invalidations", "private copies an LLC eviction removed, one per core"});
 }
 
 } // namespace tlmmu
