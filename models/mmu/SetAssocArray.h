@@ -54,18 +54,25 @@ template <class Entry> class SetAssocArray {
 
     // Writes e into `set`, into the lowest invalid way or the policy's victim; returns the way.
     unsigned fill(unsigned set, const Entry& e) {
-        unsigned way = ways_;
+        const unsigned way = wayToFill(set);
+        place(set, way, e);
+        return way;
+    }
+    // The way fill() would write: the lowest invalid one, else the policy's victim. Callers that
+    // must see the entry they replace (a write-back cache) call it, read at(set, way), then
+    // place(); once per fill, since the random policy draws a number each time.
+    unsigned wayToFill(unsigned set) {
         for (unsigned w = 0; w < ways_; ++w)
-            if (!valid(set, w)) {
-                way = w;
-                break;
-            }
-        if (way == ways_) way = repl_.victim(set);
+            if (!valid(set, w)) return w;
+        return repl_.victim(set);
+    }
+    void place(unsigned set, unsigned way, const Entry& e) {
         entries_[set * ways_ + way] = e;
         valid_[set * ways_ + way] = 1;
         repl_.filled(set, way);
-        return way;
     }
+    // Drops one entry; its contents stay readable through at() until the way is filled again.
+    void invalidate(unsigned set, unsigned way) { valid_[set * ways_ + way] = 0; }
     // Invalidates every valid entry for which pred(entry) holds; returns how many.
     template <class Pred> unsigned invalidateIf(Pred pred) {
         unsigned n = 0;

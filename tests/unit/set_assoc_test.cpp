@@ -9,19 +9,10 @@
 
 #include "common/Types.h"
 #include "mmu/SetAssocArray.h"
+#include "support/ExpectInputError.h"
 
 namespace tlmmu {
 namespace {
-
-// Expects `fn` to throw InputError whose what() is exactly `message`.
-template <class Fn> void expectInputError(Fn fn, const std::string& message) {
-    try {
-        fn();
-        ADD_FAILURE() << "no InputError, expected: " << message;
-    } catch (const InputError& e) {
-        EXPECT_EQ(std::string(e.what()), message);
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tree PLRU
