@@ -231,6 +231,83 @@ void addTlbLevel(Table& t, const char* level, TlbConfig MmuConfig::*member, unsi
         [tlb](SystemConfig & s) -> auto& { return tlb(s).waveform; });
 }
 
+// One cache level: cache.<level>.{size,ways,line_bytes,latency_cycles,replacement}.
+void addCacheLevel(Table& t, const char* level, CacheConfig CacheHierarchyConfig::*member,
+                   const char* what, std::uint64_t size, unsigned ways, unsigned latency) {
+    const std::string k = std::string("cache.") + level;
+    const std::string w = std::string(what) + ": ";
+    const Condition present = nonZero(k + ".size");
+    auto cache = [member](SystemConfig& s) -> CacheConfig& { return s.caches.*member; };
+    t.add(
+        Key(k + ".size")
+            .size(size, 0, std::uint64_t{1} << 40)
+            .unit("bytes")
+            .meaning(w + "capacity (0 = level absent); size/(ways*line_bytes) a power of two"),
+        [cache](SystemConfig & s) -> auto& { return cache(s).size; });
+    t.add(
+        Key(k + ".ways")
+            .integer(ways, 1, 1024)
+            .unit("ways")
+            .meaning(w + "associativity")
+            .when({present}),
+        [cache](SystemConfig & s) -> auto& { return cache(s).ways; });
+    t.add(
+        Key(k + ".line_bytes")
+            .integer(64, 4, 4096)
+            .unit("bytes")
+            .meaning(w + "line size, a power of two, the same at every present level")
+            .when({present}),
+        [cache](SystemConfig & s) -> auto& { return cache(s).line_bytes; });
+    t.add(
+        Key(k + ".latency_cycles")
+            .integer(latency, 0, 1000000)
+            .unit("cycles")
+            .meaning(w + "added to every access that looks this level up, hit or miss")
+            .when({present}),
+        [cache](SystemConfig & s) -> auto& { return cache(s).latency_cycles; });
+    t.add(
+        Key(k + ".replacement")
+            .choice("lru", replacementChoices())
+            .meaning(w + "replacement policy")
+            .when({present}),
+        [cache](SystemConfig & s) -> auto& { return cache(s).replacement; });
+}
+
+void addCacheKeys(Table& t) {
+    // Absent by default: a system states its hierarchy (configs/default.yaml, haswell.yaml).
+    addCacheLevel(t, "l1i", &CacheHierarchyConfig::l1i,
+                  "per-core L1 instruction cache (fetches enter here)", 0, 8, 4);
+    addCacheLevel(t, "l1d", &CacheHierarchyConfig::l1d,
+                  "per-core L1 data cache (data, firmware and, at walker.cache_level l1d, the "
+                  "walker enter here)",
+                  0, 8, 4);
+    addCacheLevel(t, "l2", &CacheHierarchyConfig::l2, "per-core unified L2", 0, 8, 12);
+    addCacheLevel(t, "llc", &CacheHierarchyConfig::llc,
+                  "shared last-level cache, inclusive, with the directory", 0, 16, 40);
+    t.add(Key("cache.coherence.transfer_cycles")
+              .integer(0, 0, 1000000)
+              .unit("cycles")
+              .meaning("added when a line moves from another core's private cache (it held it "
+                       "Modified)")
+              .when({kMulticore}),
+          AT(caches.transfer_cycles));
+    t.add(Key("cache.data")
+              .boolean(false)
+              .meaning("workload data references go through the caches (timing and state; the "
+                       "bytes move by DMI); false: each costs core.data_latency_cycles"),
+          AT(cache_data));
+    t.add(
+        Key("walker.cache_level")
+            .choice("l1d",
+                    std::vector<Choice>{{"l1d", static_cast<std::int64_t>(CacheEntry::L1)},
+                                        {"l2", static_cast<std::int64_t>(CacheEntry::L2)},
+                                        {"llc", static_cast<std::int64_t>(CacheEntry::Llc)},
+                                        {"memory", static_cast<std::int64_t>(CacheEntry::Memory)}})
+            .meaning("where the page walker's PTE reads and A/D writes enter the caches "
+                     "(x86 walkers' loads are cached in L1D; memory bypasses them)"),
+        AT(walker_cache_level));
+}
+
 void addWorkloadKeys(Table& t) {
     const SyntheticParams d; // the generator's own defaults
     const std::string s = "workload.synthetic.";
@@ -465,6 +542,8 @@ std::vector<KeyDef> buildTable() {
               .unit("cycles")
               .meaning("added once per interconnect transaction"),
           AT(interconnect_latency_cycles));
+
+    addCacheKeys(t);
 
     addWorkloadKeys(t);
     t.add(Key("workload.prefault")

@@ -55,6 +55,12 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         swap_->dma_socket.bind(interconnect_->target_socket);
         swap_->registerStats(stats_, "swap");
     }
+    if (config.hasCaches()) {
+        caches_ = std::make_unique<CacheSystem>("caches", config.caches, config.walker_cache_level,
+                                                clock_);
+        caches_->addCacheable(kMemoryBase, config.memory.size); // MMIO passes through
+        caches_->memory_socket.bind(interconnect_->target_socket);
+    }
     for (unsigned i = 0; i < config.cores; ++i) {
         const std::string n = std::to_string(i);
         mmus_.push_back(
@@ -66,13 +72,29 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
         cc.max_instructions = config.max_instructions;
         cc.page_shift = format_.pageShift();
         cc.index_bits = format_.indexBits();
+        if (caches_) {
+            // What the pipeline hides: an L1 hit costs no more than base CPI.
+            cc.cached_data = config.cache_data;
+            cc.cached_fetch = config.caches.l1i.size != 0;
+            cc.l1d_hit_cycles = config.caches.l1d.size ? config.caches.l1d.latency_cycles : 0;
+            cc.l1i_hit_cycles = config.caches.l1i.latency_cycles;
+            cc.line_shift = static_cast<unsigned>(__builtin_ctz(caches_->hierarchy().lineBytes()));
+        }
         cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, *os_));
         cores_[i]->setInvalidationController(kInvalidationBase);
         cores_[i]->setChecker(checker_.get());
         ipi_->connect(i, *cores_[i]);
         cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
-        cores_[i]->data_socket.bind(interconnect_->target_socket);
-        mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
+        // With caches, the core's data path (its data, fetch timing and firmware) and its
+        // walker go through them; LLC misses and MMIO reach the interconnect from there.
+        if (caches_) {
+            cores_[i]->data_socket.bind(caches_->data_socket);
+            mmus_[i]->walker.memory_socket.bind(caches_->walker_socket);
+            mmus_[i]->walker.countLevels();
+        } else {
+            cores_[i]->data_socket.bind(interconnect_->target_socket);
+            mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
+        }
         invalidation_->mmu_socket.bind(mmus_[i]->invalidate_socket);
         const std::string p = "cores[" + n + "]";
         cores_[i]->registerStats(stats_, p);
@@ -81,6 +103,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     for (std::size_t i = 0; i < scenario_->processes.size(); ++i)
         registerProcessStats(i);
     os_->registerStats(stats_);
+    if (caches_) caches_->registerStats(stats_);
     memory_->registerStats(stats_, "memory");
     interconnect_->registerStats(stats_, "interconnect");
     ipi_->registerStats(stats_, "ipi");

@@ -9,6 +9,7 @@
 #include "MemoryManagerOs.h"
 #include "Scenario.h"
 #include "SystemConfig.h"
+#include "cache/CacheSystem.h"
 #include "checker/SafetyChecker.h"
 #include "common/Stats.h"
 #include "core/Core.h"
@@ -57,6 +58,7 @@ class Platform {
     Stats stats_;
     std::unique_ptr<Memory> memory_;
     std::unique_ptr<Interconnect> interconnect_;
+    std::unique_ptr<CacheSystem> caches_;      // some cache.<level>.size non-zero
     std::shared_ptr<const Scenario> scenario_; // the file's, or the implicit one without a file
     std::unique_ptr<MemoryManagerOs> os_;
     std::unique_ptr<SwapDevice> swap_;

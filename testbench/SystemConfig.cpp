@@ -61,6 +61,9 @@ SystemConfig SystemConfig::fromConfig(Config& c, bool strict) {
         validateGeometry(s.mmu.pwc.entries, s.mmu.pwc.ways ? s.mmu.pwc.ways : s.mmu.pwc.entries,
                          s.mmu.pwc.replacement, "walker.pwc");
     s.workload.synthetic.seed = s.seed;
+    s.caches.cores = s.cores;
+    for (CacheConfig* level : {&s.caches.l1i, &s.caches.l1d, &s.caches.l2, &s.caches.llc})
+        level->seed = s.seed;
     s.check(c);
     if (!s.scenario.empty()) {
         // The whole scenario is checked now, against this system's format, before anything runs.
@@ -88,6 +91,21 @@ SystemConfig SystemConfig::fromConfig(Config& c, bool strict) {
     return s;
 }
 
+// The hierarchy's geometry, as the platform will build it: each message names its key.
+void SystemConfig::checkCaches(const Config& c) const {
+    if (!hasCaches()) return;
+    struct NoMemory final : MemoryPort {
+        Cycles fill(Addr) override { return 0; }
+        Cycles writeback(Addr) override { return 0; }
+    } none;
+    try {
+        CacheHierarchy probe(caches, none);
+    } catch (const InputError& e) {
+        const std::string msg = e.what(); // "cache.<level>.<key>: ..."
+        throw InputError(at(c, msg.substr(0, msg.find(':'))) + msg.substr(msg.find(':')));
+    }
+}
+
 // Contradictions and values that cannot work, each refused with the key that says so.
 void SystemConfig::check(const Config& c) {
     if (scenario.empty()) {
@@ -101,6 +119,7 @@ void SystemConfig::check(const Config& c) {
             throw InputError(at(c, msg.substr(0, msg.find(':'))) + msg.substr(msg.find(':')));
         }
     }
+    checkCaches(c);
     // The format (and the generic parameters) now, with the key in the message.
     const PteFormat f = format();
     if (page_size == 0) page_size = f.tableBytes();

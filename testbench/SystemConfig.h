@@ -11,6 +11,7 @@
 #include "Config.h"
 #include "KeyTable.h"
 #include "Scenario.h"
+#include "cache/CacheHierarchy.h"
 #include "memory/Memory.h"
 #include "mmu/Mmu.h"
 #include "mmu/PteFormat.h"
@@ -34,6 +35,12 @@ struct SystemConfig {
     MmuConfig mmu;
 
     MemoryConfig memory;
+    CacheHierarchyConfig caches; // no level present: no hierarchy
+    CacheEntry walker_cache_level = CacheEntry::L1;
+    bool cache_data = false;
+    bool hasCaches() const {
+        return caches.l1i.size || caches.l1d.size || caches.l2.size || caches.llc.size;
+    }
     unsigned interconnect_latency_cycles = 0;
 
     WorkloadSpec workload; // of every core's process, without a scenario
@@ -69,6 +76,7 @@ struct SystemConfig {
   private:
     void check(const Config& c);
     void checkFirmware(const Config& c) const;
+    void checkCaches(const Config& c) const;
     void collectIneffective(const Config& c, bool strict);
 };
 

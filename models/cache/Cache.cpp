@@ -19,6 +19,10 @@ unsigned validatedLines(const CacheConfig& c, const std::string& key) {
                          ".ways x " + key + ".line_bytes (" + std::to_string(c.ways) + " x " +
                          std::to_string(c.line_bytes) + ")");
     const std::uint64_t lines = c.size / c.line_bytes;
+    if (!isPowerOfTwo(lines / c.ways))
+        throw InputError(key + ".size: " + std::to_string(c.size) + " bytes make " +
+                         std::to_string(lines / c.ways) + " sets of " + std::to_string(c.ways) +
+                         " ways x " + std::to_string(c.line_bytes) + " bytes, not a power of two");
     validateGeometry(static_cast<unsigned>(lines), c.ways, c.replacement, key);
     return static_cast<unsigned>(lines);
 }

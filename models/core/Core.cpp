@@ -24,6 +24,8 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
     data_socket.register_invalidate_direct_mem_ptr(this, &Core::invalidate_direct_mem_ptr);
     translation_.set_extension(&ext_);
     translation_.set_command(tlm::TLM_IGNORE_COMMAND);
+    cache_trans_.set_extension(&cache_kind_);
+    cache_trans_.set_command(tlm::TLM_IGNORE_COMMAND);
     ext_.core_id = config.id;
     hal_.setInterruptEntry([this] { return interruptEntry(); });
     hal_.setOsHook([this](HostHal::OsNotice notice, int id) {
@@ -72,6 +74,7 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, const Clock& 
 // The payload would delete its extensions; ext_ is a member, not heap-allocated.
 Core::~Core() {
     translation_.clear_extension(&ext_);
+    cache_trans_.clear_extension(&cache_kind_);
 }
 
 void Core::account(std::uint64_t& category, std::uint64_t cycles) {
@@ -248,9 +251,20 @@ bool Core::access(Task& task, Addr va, std::uint32_t size, AccessType access, co
             ++loads_;
         else
             ++stores_;
-        if (config_.data_latency_cycles) charge(data_, config_.data_latency_cycles);
+        if (config_.cached_data)
+            charge(data_, cacheCycles(ref->kind == RefKind::Load ? CacheAccessKind::Load
+                                                                 : CacheAccessKind::Store,
+                                      pa, n));
+        else if (config_.data_latency_cycles)
+            charge(data_, config_.data_latency_cycles);
         ++store_value_; // a store writes a value that changes with every store
         moveData(task, *ref, va, pa, n, 0);
+    } else if (config_.cached_fetch && access == AccessType::Execute) {
+        // One L1I access per line the fetches enter (the fetch unit reads whole lines).
+        const Addr first = pa >> config_.line_shift, last = (pa + n - 1) >> config_.line_shift;
+        if (first != fetch_line_ || last != first)
+            charge(data_, cacheCycles(CacheAccessKind::Fetch, pa, n));
+        fetch_line_ = last;
     }
     if (n >= size) return true;
     ++page_crossings_;
@@ -258,9 +272,32 @@ bool Core::access(Task& task, Addr va, std::uint32_t size, AccessType access, co
         const Addr at = va + done;
         if (!translate(task, at, access, pa)) return false;
         n = static_cast<std::uint32_t>(std::min<std::uint64_t>(size - done, page));
-        if (ref) moveData(task, *ref, at, pa, n, done);
+        if (ref) {
+            if (config_.cached_data)
+                charge(data_, cacheCycles(ref->kind == RefKind::Load ? CacheAccessKind::Load
+                                                                     : CacheAccessKind::Store,
+                                          pa, n));
+            moveData(task, *ref, at, pa, n, done);
+        } else if (config_.cached_fetch && access == AccessType::Execute) {
+            charge(data_, cacheCycles(CacheAccessKind::Fetch, pa, n));
+            fetch_line_ = (pa + n - 1) >> config_.line_shift;
+        }
     }
     return true;
+}
+
+std::uint64_t Core::cacheCycles(CacheAccessKind kind, Addr pa, std::uint32_t n) {
+    cache_kind_.kind = kind;
+    cache_trans_.set_address(pa);
+    cache_trans_.set_data_length(n);
+    cache_trans_.set_streaming_width(n);
+    cache_trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    data_socket->b_transport(cache_trans_, delay);
+    const std::uint64_t cycles = time_.clock().toCycles(delay);
+    const unsigned hidden =
+        kind == CacheAccessKind::Fetch ? config_.l1i_hit_cycles : config_.l1d_hit_cycles;
+    return cycles > hidden ? cycles - hidden : 0;
 }
 
 bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
@@ -430,7 +467,10 @@ void Core::registerStats(Stats& stats, const std::string& prefix) const {
                   {"cycles", "page walks (hardware, or the software refill handler)"});
     stats.counter(prefix + ".cpi_stack.fault", &fault_,
                   {"cycles", "page-fault handling in the firmware"});
-    stats.counter(prefix + ".cpi_stack.data", &data_, {"cycles", "data-access latency"});
+    stats.counter(prefix + ".cpi_stack.data", &data_,
+                  {"cycles", "data-access latency: core.data_latency_cycles each, or (cache.data) "
+                             "what data references and, with an L1I, fetches waited on the "
+                             "caches beyond an L1 hit"});
     stats.counter(
         prefix + ".cpi_stack.os", &os_cycles_,
         {"cycles", "context switches and system calls (fork, map, unmap, protect, exit)"});

@@ -13,12 +13,13 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "cache/CacheSystem.h"
+#include "checker/SafetyChecker.h"
 #include "common/Clock.h"
 #include "common/InterruptInput.h"
 #include "common/Stats.h"
 #include "common/Timeline.h"
 #include "common/TranslationExtension.h"
-#include "checker/SafetyChecker.h"
 #include "core/HostHal.h"
 #include "core/LocalTime.h"
 #include "core/OperatingSystem.h"
@@ -34,6 +35,13 @@ struct CoreConfig {
     std::uint64_t max_instructions = 0; // 0 = whole workload (all tasks, summed)
     unsigned page_shift = 12;           // base page of the format: translations are per base page
     unsigned index_bits = 9;            // of the format: a leaf at level l spans page_shift + l*k
+    // data_socket leads to a CacheSystem: data references (cached_data) and fetches
+    // (cached_fetch, an L1I present) are timed by the caches there (a timing-only transaction;
+    // the bytes still move by DMI), replacing data_latency_cycles. The pipeline hides an L1
+    // hit: the cycles beyond l1d_hit_cycles (l1i_hit_cycles) stall the core.
+    bool cached_data = false, cached_fetch = false;
+    unsigned l1d_hit_cycles = 0, l1i_hit_cycles = 0;
+    unsigned line_shift = 6; // log2 of the caches' line size
 };
 
 class Core : public sc_core::sc_module, public InterruptInput {
@@ -57,7 +65,7 @@ class Core : public sc_core::sc_module, public InterruptInput {
     void setTimeline(Timeline* timeline) { timeline_ = timeline; }
 
     std::uint64_t instructions() const { return instructions_; }
-    std::uint64_t cycles() const { return cycles_; }    // = sum of the CPI stack
+    std::uint64_t cycles() const { return cycles_; } // = sum of the CPI stack
     const Histogram& shootdownLatency() const { return shootdown_latency_; }
     const std::string& error() const { return error_; } // non-empty: the run failed
 
@@ -70,11 +78,13 @@ class Core : public sc_core::sc_module, public InterruptInput {
     bool translate(Task& task, Addr va, AccessType access, Addr& pa);
     template <class Fn> std::uint64_t timedFirmware(std::uint64_t& category, Fn&& fn);
     bool interruptDue() const { return irq_pending_ && time_.now() >= irq_at_; }
-    void takeInterrupt();            // from user code or idle: timed, accounted to ipi
+    void takeInterrupt();           // from user code or idle: timed, accounted to ipi
     std::uint64_t interruptEntry(); // the entry itself, inside firmware; its cycles
     void moveData(Task& task, const DataRef& ref, Addr va, Addr pa, std::uint32_t n,
                   std::uint32_t done);
     std::uint8_t* dmiPage(Addr pa);
+    // The caches' time for an access of n bytes at pa (cached_data / cached_fetch), in cycles.
+    std::uint64_t cacheCycles(CacheAccessKind kind, Addr pa, std::uint32_t n);
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     void account(std::uint64_t& category, std::uint64_t cycles);
     void charge(std::uint64_t& category, std::uint64_t cycles) {
@@ -103,6 +113,9 @@ class Core : public sc_core::sc_module, public InterruptInput {
     std::uint64_t nowPs() const;
     tlm::tlm_generic_payload translation_;
     TranslationExtension ext_;
+    tlm::tlm_generic_payload cache_trans_; // timing-only accesses through the caches
+    CacheAccessExtension cache_kind_;
+    Addr fetch_line_ = ~Addr{0}; // the line fetches last went to the L1I for
     // Base CPI as whole cycles plus millionths, accumulated exactly without a division per
     // instruction.
     std::uint64_t base_whole_, base_micro_, base_micro_acc_ = 0;

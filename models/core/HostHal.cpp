@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cache/CacheSystem.h"
 #include "hal.h"
 #include "interconnect/InvalidationController.h"
 #include "mmu/Tlb.h"
@@ -155,7 +156,17 @@ std::uint64_t HostHal::atomicCas(std::uint64_t pa, std::uint64_t expected, std::
     sync(); // atomics between cores happen in simulated-time order
     // One read-modify-write transaction: its time is that of the read; the store is part of it.
     std::uint64_t old = 0;
-    memory(tlm::TLM_READ_COMMAND, pa, reinterpret_cast<unsigned char*>(&old), bytes);
+    // To the caches it is a write whatever the outcome: the line is taken Modified (x86's
+    // LOCK CMPXCHG, a RISC-V AMO), so a contended lock word moves between cores.
+    CacheAccessExtension atomic(CacheAccessKind::Atomic);
+    trans_.set_extension(&atomic);
+    try {
+        memory(tlm::TLM_READ_COMMAND, pa, reinterpret_cast<unsigned char*>(&old), bytes);
+    } catch (...) {
+        trans_.clear_extension(&atomic);
+        throw;
+    }
+    trans_.clear_extension(&atomic);
     if (old == expected) {
         const bool was = timed_;
         timed_ = false;

@@ -6,11 +6,20 @@ namespace tlmmu {
 class PageWalker::TimedPteMemory final : public PteMemory {
   public:
     explicit TimedPteMemory(PageWalker& owner) : owner_(owner) {}
+    ~TimedPteMemory() override {
+        if (counting_) trans_.clear_extension(&served_);
+    }
     sc_core::sc_time* delay = nullptr;
 
+    void countLevels() {
+        if (!counting_) trans_.set_extension(&served_);
+        counting_ = true;
+    }
     bool readPte(Addr pa, unsigned bytes, std::uint64_t& value) override {
         value = 0;
-        return transfer(tlm::TLM_READ_COMMAND, pa, bytes, &value);
+        const bool ok = transfer(tlm::TLM_READ_COMMAND, pa, bytes, &value);
+        if (counting_) ++owner_.reads_by_level_[static_cast<unsigned>(served_.result.level)];
+        return ok;
     }
     bool writePte(Addr pa, unsigned bytes, std::uint64_t value) override {
         return transfer(tlm::TLM_WRITE_COMMAND, pa, bytes, &value);
@@ -32,6 +41,8 @@ class PageWalker::TimedPteMemory final : public PteMemory {
     }
     PageWalker& owner_;
     tlm::tlm_generic_payload trans_;
+    CacheResultExtension served_; // filled in by the caches
+    bool counting_ = false;
 };
 
 PageWalker::PageWalker(sc_core::sc_module_name name, const PteFormat& format, const PwcConfig& pwc,
@@ -40,6 +51,11 @@ PageWalker::PageWalker(sc_core::sc_module_name name, const PteFormat& format, co
       pwc_(pwc, format), memory_(std::make_unique<TimedPteMemory>(*this)) {}
 
 PageWalker::~PageWalker() = default;
+
+void PageWalker::countLevels() {
+    count_levels_ = true;
+    memory_->countLevels();
+}
 
 WalkResult PageWalker::walk(WalkRequest request, sc_core::sc_time& delay) {
     ++walks_;
@@ -72,6 +88,17 @@ void PageWalker::registerStats(Stats& stats, const std::string& prefix,
     stats.counter(prefix + ".cycles", &cycles_, {"cycles", "cycles spent walking"});
     stats.counter(prefix + ".faults", &faults_, {"walks", "walks that ended in a fault"});
     stats.histogram(prefix + ".latency", &latency_, {"cycles", "latency of one walk"});
+    if (count_levels_)
+        for (CacheLevel level : {CacheLevel::L1d, CacheLevel::L2, CacheLevel::Llc,
+                                 CacheLevel::Remote, CacheLevel::Memory})
+            stats.counter(prefix + ".pte_reads_by_level." + toString(level),
+                          &reads_by_level_[static_cast<unsigned>(level)],
+                          {"reads", level == CacheLevel::Remote
+                                        ? "PTE reads served by another core's private cache"
+                                        : std::string("PTE reads served by ") +
+                                              (level == CacheLevel::Memory
+                                                   ? "memory (every cache missed or was bypassed)"
+                                                   : std::string("the ") + toString(level))});
     stats.counter(pwc_prefix + ".hits", &pwc_hits_,
                   {"lookups", "page-walk-cache lookups that skipped a table level"});
     stats.counter(pwc_prefix + ".misses", &pwc_misses_,

@@ -8,6 +8,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "cache/CacheSystem.h"
 #include "common/Clock.h"
 #include "common/Stats.h"
 #include "mmu/PageTableWalk.h"
@@ -25,6 +26,9 @@ class PageWalker : public sc_core::sc_module {
     // Walks for `request`; the walk's latency is added to `delay`.
     WalkResult walk(WalkRequest request, sc_core::sc_time& delay);
     void invalidate(FlushKind kind, Addr va, Asid asid) { pwc_.invalidate(kind, va, asid); }
+    // The socket leads to a CacheSystem: count where each PTE read was served
+    // (pte_reads_by_level). Call before registerStats.
+    void countLevels();
     void registerStats(Stats& stats, const std::string& prefix,
                        const std::string& pwc_prefix) const;
 
@@ -38,6 +42,9 @@ class PageWalker : public sc_core::sc_module {
 
     std::uint64_t walks_ = 0, memory_reads_ = 0, memory_writes_ = 0, cycles_ = 0, faults_ = 0;
     std::uint64_t pwc_hits_ = 0, pwc_misses_ = 0;
+    bool count_levels_ = false;
+    // PTE reads by the cache level that served them (CacheLevel order: l1i unused).
+    std::uint64_t reads_by_level_[6] = {};
     Histogram latency_;
 };
 

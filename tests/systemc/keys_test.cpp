@@ -78,7 +78,9 @@ std::vector<std::string> conditionsFor(const KeyDef& k) {
                 }
             break;
         case Condition::Op::NonZero:
-            if (d->def.get<std::uint64_t>() == 0) sets.push_back(c.key + "=1");
+            // A size (a cache's) must make whole sets: 32 KiB does for every default geometry.
+            if (d->def.get<std::uint64_t>() == 0)
+                sets.push_back(c.key + (d->type == KeyType::Size ? "=32KiB" : "=1"));
             break;
         case Condition::Op::AtLeast:
             sets.push_back(c.key + "=" + std::to_string(c.bound));

@@ -150,8 +150,9 @@ TEST(Cache, GeometryErrorsNameTheKey) {
     odd_line.line_bytes = 48;
     expectInputError([&] { Cache(odd_line, "cache.l2"); },
                      "cache.l2.line_bytes: 48 is not a power of two");
-    expectInputError([] { Cache(level(384, 2, 1), "cache.llc"); },
-                     "cache.llc: entries/ways = 3 sets is not a power of two");
+    expectInputError(
+        [] { Cache(level(384, 2, 1), "cache.llc"); },
+        "cache.llc.size: 384 bytes make 3 sets of 2 ways x 64 bytes, not a power of two");
     expectInputError([] { Cache(level(384, 3, 1, Replacement::Plru), "cache.l1d"); },
                      "cache.l1d.replacement: plru needs a power-of-two way count, got 3");
 }

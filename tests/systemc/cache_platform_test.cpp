@@ -1,0 +1,182 @@
+// The cache hierarchy in the whole platform: page walks through the caches (where each PTE read
+// was served), the keys refused with their names, one shootdown's coherence transfers with one
+// and with three targets, and, with the hierarchy on, shootdown latency independent of the
+// quantum, the same statistics for the same seed, the checker's verdicts unchanged. One TEST per
+// process (one elaboration each); a second run goes through the tlmmu program.
+#include <fstream>
+#include <sstream>
+
+#include "ShootdownScenarios.h"
+
+#include "SystemTestUtil.h"
+
+namespace tlmmu::test {
+namespace {
+
+// 4-cycle L1D, 12-cycle L2, 40-cycle LLC, 60-cycle transfers; 100-cycle memory behind them.
+const char* kCaches = R"(
+cache:
+  l1d: {size: 32KiB, ways: 8, latency_cycles: 4}
+  l2: {size: 256KiB, ways: 8, latency_cycles: 12}
+  llc: {size: 1MiB, ways: 16, latency_cycles: 40}
+  coherence: {transfer_cycles: 60}
+)";
+
+// One core, no L2 TLB, no PWC, prefaulted (A bits set: walks only read), 150-cycle memory: a
+// code page and two neighbouring data pages, each walked once.
+TEST(CachePlatform, SecondWalkOfANeighbouringPageIsServedFromL1d) {
+    const nlohmann::json s = runSystem(makeSystem(
+        std::string(kSeedSystem) + kCaches,
+        {"workload.synthetic.pattern=strided", "workload.synthetic.stride=4096",
+         "workload.synthetic.footprint=8KiB", "workload.synthetic.data_base=0x10000000",
+         "workload.synthetic.code_base=0x400000", "workload.synthetic.code_footprint=64",
+         "workload.synthetic.instructions=4", "workload.synthetic.refs_per_instruction=1",
+         "workload.synthetic.write_fraction=0"}));
+    const auto& w = s["cores"][0]["walker"];
+    ASSERT_EQ(u(w["walks"]), 3u);
+    EXPECT_EQ(u(w["memory_writes"]), 0u);
+    // Walk 1 (code, 0x400000): all four levels miss everywhere: 4 x (4 + 12 + 40 + 150) = 824.
+    // Walk 2 (0x10000000): its PML4 and PDPT entries are walk 1's (index 0 both), L1D hits;
+    // its PD entry (index 128, not 2) and its PT are new lines: 2 x 4 + 2 x 206 = 420.
+    // Walk 3 (0x10001000): every entry in a line walk 2 read, PT entry 1 next to entry 0: 16.
+    const auto& by = w["pte_reads_by_level"];
+    EXPECT_EQ(u(by["l1d"]), 6u);
+    EXPECT_EQ(u(by["memory"]), 6u);
+    EXPECT_EQ(u(by["l2"]) + u(by["llc"]) + u(by["remote"]), 0u);
+    EXPECT_EQ(u(w["latency"]["max"]), 824u);
+    EXPECT_EQ(u(w["latency"]["min"]), 16u);
+    EXPECT_EQ(u(w["cycles"]), 824u + 420u + 16u);
+    const auto& c = s["cores"][0]["cache"];
+    EXPECT_EQ(u(c["l1d"]["accesses"]), 12u);
+    EXPECT_EQ(u(c["l1d"]["misses"]), 6u);
+    EXPECT_EQ(u(c["l2"]["misses"]), 6u);
+    EXPECT_EQ(u(s["cache"]["llc"]["misses"]), 6u);
+    EXPECT_EQ(u(s["cores"][0]["cpi_stack"]["data"]), 0u); // cache.data off: data is free
+}
+
+TEST(CachePlatform, ImpossibleGeometriesAreRefusedNamingTheKey) {
+    auto refused = [](const std::string& yaml) {
+        try {
+            makeSystem(yaml);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_EQ(refused("cache: {l1d: {size: 32KiB}, l2: {size: 256KiB, line_bytes: 128}}\n"),
+              "test.yaml:1: cache.l2.line_bytes: 128 differs from cache.l1d.line_bytes 64 (every "
+              "level has the same line size)");
+    EXPECT_EQ(refused("cache:\n  l1d: {size: 48KiB, ways: 8}\n"),
+              "test.yaml:2: cache.l1d.size: 49152 bytes make 96 sets of 8 ways x 64 bytes, not a "
+              "power of two");
+    EXPECT_EQ(refused("cache:\n  llc: {size: 1000}\n"),
+              "test.yaml:2: cache.llc.size: 1000 is not a multiple of cache.llc.ways x "
+              "cache.llc.line_bytes (16 x 64)");
+    EXPECT_EQ(refused("walker: {cache_level: l3}\n"),
+              "test.yaml:1: walker.cache_level: expected one of l1d, l2, llc, memory, got 'l3'");
+}
+
+// Thread 0 discards the page its stream (and every thread's) left at instruction 512, at its
+// instruction 2000; every page was prefaulted and each core stops after 3000 instructions, so
+// the discard and its shootdown are the only firmware in the run (without the discard the run
+// moves no line between cores at all).
+const char* kDiscard =
+    "        events:\n          - {at: 2000, discard: {start: 0x10000000, size: 4KiB}}\n";
+std::string oneDiscard(unsigned cores, const std::string& events) {
+    std::ostringstream s;
+    s << "processes:\n  - name: app\n    vmas:\n"
+      << "      - {start: 0x400000, size: 64KiB, prot: rx}\n"
+      << "      - {start: 0x10000000, size: 64KiB, prot: rw}\n    threads:\n";
+    for (unsigned t = 0; t < cores; ++t) {
+        s << "      - core: " << t << "\n        workload: {pattern: stream, footprint: 64KiB, "
+          << "data_base: 0x10000000, code_footprint: 4KiB, instructions: 4000, "
+          << "refs_per_instruction: 1, write_fraction: 0}\n";
+        if (t == 0) s << events;
+    }
+    return system(cores, s.str(), kCaches);
+}
+const std::vector<std::string> kOneDiscardSets = {
+    "core.max_instructions=3000", "workload.prefault=true", "checker.fail_on_violation=true"};
+
+// One discard on `cores` cores: its shootdown's transfers and latency, no violation; the same
+// run without the discard moves no line.
+void expectOneShootdown(unsigned cores, std::uint64_t transfers, std::uint64_t latency) {
+    const nlohmann::json s = runSystem(makeSystem(oneDiscard(cores, kDiscard), kOneDiscardSets));
+    ASSERT_EQ(u(s["shootdown"]["count"]), 1u);
+    EXPECT_EQ(u(s["cache"]["coherence"]["transfers"]), transfers);
+    EXPECT_EQ(u(s["shootdown"]["latency"]["max"]), latency);
+    EXPECT_EQ(u(s["checker"]["violations"]), 0u);
+    std::string args;
+    for (const std::string& set : kOneDiscardSets)
+        args += " --set " + set;
+    const nlohmann::json none = runProgram(oneDiscard(cores, ""), args);
+    EXPECT_EQ(u(none["cache"]["coherence"]["transfers"]), 0u);
+}
+
+// The protocol area: 65 lock words, then a 64-byte slot per core (core 0's HEAD, START, END in
+// one line), then the pending words and the acknowledgement words, which with two cores share
+// one line. The target: reads its pending word (Modified by the initiator's CAS: transfer 1),
+// claims it by CAS (an upgrade), reads the request (Modified by the initiator: transfer 2),
+// flushes and writes its ack into the line the initiator's polls took Shared meanwhile
+// (transfer 3, the poll before the ack), the poll after the ack (transfer 4); its next walk
+// reads the page table line the initiator cleared the PTE in (transfer 5).
+TEST(CachePlatform, OneShootdownWithOneTargetMovesFiveLines) {
+    expectOneShootdown(2, 5, 1940);
+}
+
+// Three targets: the pending line moves from target to target as each claims its word (3), the
+// request moves once (the first reader; the others read it Shared), the acknowledgements and
+// the initiator's polls move their lines (4), and the first walk after the flush moves the
+// page-table line (1): 9, each a 60-cycle transfer on top of the levels' latencies.
+TEST(CachePlatform, OneShootdownWithThreeTargetsMovesNineLines) {
+    expectOneShootdown(4, 9, 2124);
+}
+
+// The madvise benchmark on the Haswell preset (4 threads, 1000 discards): each shootdown moves
+// at least its pending word and its acknowledgement between the initiator and each target.
+TEST(CachePlatform, MadviseMovesAtLeastTwoLinesPerTarget) {
+    const std::string dir = std::string(TLMMU_SOURCE_DIR) + "/configs/";
+    std::stringstream preset;
+    preset << std::ifstream(dir + "haswell.yaml").rdbuf();
+    const nlohmann::json m =
+        runProgram(preset.str(), "--set checker.enabled=true --set workload.scenario=" + dir +
+                                     "scenarios/madvise.yaml");
+    ASSERT_EQ(u(m["shootdown"]["count"]), 1000u);
+    EXPECT_GE(u(m["cache"]["coherence"]["transfers"]), 2u * 3u * 1000u);
+    EXPECT_EQ(u(m["checker"]["violations"]), 0u);
+}
+
+// With the hierarchy on and data through it, ten discards among four threads: the shootdown
+// latencies are the same whatever the quantum (what the firmware shares synchronises before it
+// crosses), and the same seed gives the same statistics byte for byte.
+TEST(CachePlatform, ShootdownLatencyDoesNotDependOnTheQuantumAndRunsRepeat) {
+    const std::string events = "          - {at: 500, every: 300, count: 10, "
+                               "discard: {start: 0x10002000, size: 4KiB}}\n";
+    const std::string cfg =
+        system(4, threadsScenario(4, events), std::string(kCaches) + "  data: true\n");
+    const auto a = runProgram(cfg, "--set sim.quantum_cycles=100");
+    const auto b = runProgram(cfg, "--set sim.quantum_cycles=10000");
+    EXPECT_GE(u(a["shootdown"]["count"]), 4u);
+    EXPECT_GT(u(a["cache"]["coherence"]["transfers"]), 0u);
+    EXPECT_EQ(a["shootdown"]["latency"], b["shootdown"]["latency"]);
+    EXPECT_EQ(a["shootdown"]["count"], b["shootdown"]["count"]);
+    EXPECT_EQ(runProgram(cfg).dump(), runProgram(cfg).dump());
+}
+
+// The stress run (ShootdownScenarios.h: 8 threads, every kind of event, swapping, checked mode)
+// with the hierarchy on and data through it: it completes, the checker sees no stale translation
+// used and checked mode no wrong data, as without caches.
+TEST(CachePlatform, StressRunIsSafeAndCheckedWithCaches) {
+    const auto r = runProgram(stressSystem() + kCaches + "  data: true\n", kStressSets);
+    EXPECT_GT(u(r["shootdown"]["count"]), 50u);
+    EXPECT_GT(u(r["processes"]["app"]["firmware"]["swap_outs"]), 0u);
+    EXPECT_GT(u(r["cache"]["coherence"]["transfers"]), 0u);
+    EXPECT_EQ(u(r["checker"]["violations"]), 0u) << r["checker"]["first_violation"];
+    EXPECT_EQ(u(r["processes"]["app"]["data_mismatches"]), 0u);
+    EXPECT_EQ(u(r["processes"]["child"]["data_mismatches"]), 0u);
+    EXPECT_EQ(u(r["processes"]["app"]["instructions"]), 7u * 20000 + 15000);
+    EXPECT_EQ(u(r["processes"]["child"]["instructions"]), 10000u);
+}
+
+} // namespace
+} // namespace tlmmu::test
