@@ -62,16 +62,18 @@ struct fw_shm_obj {
 };
 
 /* SMP state (smp.c). Protocol memory, one block of kernel frames allocated at init, all
- * 8-byte words accessed through the HAL:
- *   locks    FW_SMP_LOCKS words: the lock of mms[i] (0 free, else holder core + 1), then the
+ * 8-byte words accessed through the HAL, each in a 64-byte line of its own (as Linux keeps
+ * each mm's lock in its mm_struct and each CPU's call-function data in its own cache line), so
+ * that cores contend only for what they really share:
+ *   locks    FW_SMP_LOCKS lines: the lock of mms[i] (0 free, else holder core + 1), then the
  *            kernel's own locks (FW_SMP_LOCK_SWAP: the swap device and the bounce frame);
- *   slots    cores x FW_SMP_SLOT_WORDS (a 64-byte line each): core i's request, three words:
+ *   slots    cores lines: core i's request, three words:
  *            HEAD = seq | pid << 40 | stride_shift << 48 | full << 55 (written last), START, END;
- *   pending  cores words: bit i of word t = initiator i has a request for target t;
- *   acks     cores x cores words: [i * cores + t] = last sequence of i that t serviced. */
+ *   pending  cores lines: bit i of line t's word = initiator i has a request for target t;
+ *   acks     cores x cores lines: [i * cores + t] = last sequence of i that t serviced. */
+#define FW_SMP_LINE 64
 #define FW_SMP_LOCK_SWAP FW_MAX_PROCESSES
 #define FW_SMP_LOCKS (FW_MAX_PROCESSES + 1)
-#define FW_SMP_SLOT_WORDS 8
 #define FW_SMP_SLOT_HEAD 0
 #define FW_SMP_SLOT_START 1
 #define FW_SMP_SLOT_END 2
@@ -303,7 +305,6 @@ extern const struct fw_shootdown_ops fw_shootdown_ipi;
 extern const struct fw_shootdown_ops fw_shootdown_directed;
 extern const struct fw_shootdown_ops fw_shootdown_broadcast;
 int tlb_init(struct fw_kernel* k, const struct fw_kernel_config* c);
-
 
 /* Adds n to a shootdown statistic, in the totals and in the core's. */
 #define SD_ADD(k, core, field, n)                                                                  \

@@ -41,22 +41,21 @@ unsigned popcount64(uint64_t x) {
 }
 
 static hal_paddr_t slot_word(const struct fw_kernel* k, unsigned initiator, unsigned word) {
-    return k->smp.slots + 8 * ((hal_paddr_t)initiator * FW_SMP_SLOT_WORDS + word);
+    return k->smp.slots + FW_SMP_LINE * (hal_paddr_t)initiator + 8 * (hal_paddr_t)word;
 }
 static hal_paddr_t pending_word(const struct fw_kernel* k, unsigned target) {
-    return k->smp.pending + 8 * (hal_paddr_t)target;
+    return k->smp.pending + FW_SMP_LINE * (hal_paddr_t)target;
 }
 static hal_paddr_t ack_word(const struct fw_kernel* k, unsigned initiator, unsigned target) {
-    return k->smp.acks + 8 * ((hal_paddr_t)initiator * k->cores + target);
+    return k->smp.acks + FW_SMP_LINE * ((hal_paddr_t)initiator * k->cores + target);
 }
 
 /* The protocol area (locks, one slot per core, pending and acknowledgement words) is one block
  * of 2^order frames; none without IPIs (or with one core). */
 unsigned smp_area_order(const struct fw_kernel_config* c) {
     if (c->ipi_mmio == 0 || c->cores <= 1) return 0;
-    uint64_t words = FW_SMP_LOCKS + (uint64_t)c->cores * FW_SMP_SLOT_WORDS + c->cores +
-                     (uint64_t)c->cores * c->cores;
-    uint64_t bytes = 8 * words;
+    uint64_t lines = FW_SMP_LOCKS + 2 * (uint64_t)c->cores + (uint64_t)c->cores * c->cores;
+    uint64_t bytes = FW_SMP_LINE * lines;
     uint64_t frame = (uint64_t)1 << c->format.page_shift;
     unsigned order = 0;
     while ((frame << order) < bytes)
@@ -81,9 +80,9 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     s->area = area;
     s->area_bytes = frame << order;
     s->locks = area;
-    s->slots = s->locks + 8 * FW_SMP_LOCKS;
-    s->pending = s->slots + 8 * (uint64_t)c->cores * FW_SMP_SLOT_WORDS;
-    s->acks = s->pending + 8 * (uint64_t)c->cores;
+    s->slots = s->locks + FW_SMP_LINE * FW_SMP_LOCKS;
+    s->pending = s->slots + FW_SMP_LINE * (uint64_t)c->cores;
+    s->acks = s->pending + FW_SMP_LINE * (uint64_t)c->cores;
     hal_zero_frame(area, s->area_bytes);
     return FW_OK;
 }
@@ -129,7 +128,7 @@ static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
         ++k->smp.lock_depth[i];
         return;
     }
-    hal_paddr_t word = k->smp.locks + 8 * (hal_paddr_t)i;
+    hal_paddr_t word = k->smp.locks + FW_SMP_LINE * (hal_paddr_t)i;
     uint64_t last = hal_now_cycles();
     unsigned still = 0;
     while (hal_atomic_cas(word, 0, core + 1, 8) != 0) {
@@ -146,7 +145,7 @@ static int trylock_index(struct fw_kernel* k, unsigned core, unsigned i) {
         ++k->smp.lock_depth[i];
         return 1;
     }
-    if (hal_atomic_cas(k->smp.locks + 8 * (hal_paddr_t)i, 0, core + 1, 8) != 0) return 0;
+    if (hal_atomic_cas(k->smp.locks + FW_SMP_LINE * (hal_paddr_t)i, 0, core + 1, 8) != 0) return 0;
     k->smp.lock_owner[i] = core + 1;
     k->smp.lock_depth[i] = 1;
     return 1;
@@ -157,7 +156,7 @@ static void unlock_index(struct fw_kernel* k, unsigned core, unsigned i) {
         hal_panic("mm: unlock of a lock this core does not hold");
     if (--k->smp.lock_depth[i] != 0) return;
     k->smp.lock_owner[i] = 0;
-    if (hal_atomic_cas(k->smp.locks + 8 * (hal_paddr_t)i, core + 1, 0, 8) != core + 1)
+    if (hal_atomic_cas(k->smp.locks + FW_SMP_LINE * (hal_paddr_t)i, core + 1, 0, 8) != core + 1)
         hal_panic("mm: lock word changed under its holder");
     hal_send_event(); /* wake the waiters */
 }

@@ -97,12 +97,11 @@ class SmpTest : public testing::Test, public MmFixture {
     }
 
     const fw_smp& smp() const { return k->smp; }
-    hal_paddr_t lockOf(int pid) const { return smp().locks + 8 * (pid - 1); }
-    hal_paddr_t slotWord(unsigned i, unsigned w) const {
-        return smp().slots + 8 * (i * FW_SMP_SLOT_WORDS + w);
-    }
-    hal_paddr_t pendingOf(unsigned t) const { return smp().pending + 8 * t; }
-    hal_paddr_t ackOf(unsigned i, unsigned t) const { return smp().acks + 8 * (i * k->cores + t); }
+    // Each protocol word in a 64-byte line of its own (a slot's three words share one).
+    hal_paddr_t lockOf(int pid) const { return smp().locks + 64 * (pid - 1); }
+    hal_paddr_t slotWord(unsigned i, unsigned w) const { return smp().slots + 64 * i + 8 * w; }
+    hal_paddr_t pendingOf(unsigned t) const { return smp().pending + 64 * t; }
+    hal_paddr_t ackOf(unsigned i, unsigned t) const { return smp().acks + 64 * (i * k->cores + t); }
     bool inProtocol(std::uint64_t pa) const {
         return pa >= smp().area && pa < smp().area + smp().area_bytes;
     }
@@ -172,15 +171,14 @@ class SmpTest : public testing::Test, public MmFixture {
             return std::string(regs[off / 0x200]) + "(" + std::to_string((off % 0x200) / 8) + ")";
         }
         if (inProtocol(pa)) {
-            if (pa < smp().slots) return "lock" + std::to_string((pa - smp().locks) / 8 + 1);
+            if (pa < smp().slots) return "lock" + std::to_string((pa - smp().locks) / 64 + 1);
             if (pa < smp().pending) {
-                const std::uint64_t w = (pa - smp().slots) / 8;
+                const std::uint64_t off = pa - smp().slots;
                 static const char* f[] = {"head", "start", "end", "w3", "w4", "w5", "w6", "w7"};
-                return "slot" + std::to_string(w / FW_SMP_SLOT_WORDS) + "." +
-                       f[w % FW_SMP_SLOT_WORDS];
+                return "slot" + std::to_string(off / 64) + "." + f[off % 64 / 8];
             }
-            if (pa < smp().acks) return "pending" + std::to_string((pa - smp().pending) / 8);
-            const std::uint64_t w = (pa - smp().acks) / 8;
+            if (pa < smp().acks) return "pending" + std::to_string((pa - smp().pending) / 64);
+            const std::uint64_t w = (pa - smp().acks) / 64;
             return "ack" + std::to_string(w / k->cores) + "," + std::to_string(w % k->cores);
         }
         std::ostringstream s;
@@ -962,7 +960,7 @@ TEST_F(SmpTest, InterruptWithNothingPendingChargesEntryAndExit) {
 TEST_F(SmpTest, ProtocolMemoryIsKernelFramesAllocatedAtInit) {
     bootSmp();
     EXPECT_NE(smp().area, 0u);
-    EXPECT_GE(smp().area_bytes, 8u * (FW_MAX_PROCESSES + 4 * FW_SMP_SLOT_WORDS + 4 + 16));
+    EXPECT_GE(smp().area_bytes, 64u * (FW_MAX_PROCESSES + 1 + 4 + 4 + 16));
     EXPECT_GT(frame_refcount(frames, smp().area), 0u);
     EXPECT_EQ(initial_in_use, smp().area_bytes / kPage);
     // One core: no protocol, nothing allocated.
