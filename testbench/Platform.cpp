@@ -91,6 +91,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
             cores_[i]->data_socket.bind(caches_->data_socket);
             mmus_[i]->walker.memory_socket.bind(caches_->walker_socket);
             mmus_[i]->walker.countLevels();
+            cores_[i]->setMemoryLines(&caches_->hierarchy().memoryLines(i));
         } else {
             cores_[i]->data_socket.bind(interconnect_->target_socket);
             mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);

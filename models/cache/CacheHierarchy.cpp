@@ -87,7 +87,7 @@ CacheHierarchy::CacheHierarchy(const CacheHierarchyConfig& config, MemoryPort& m
     for (unsigned core = 0; core < n; ++core)
         cores_.push_back({Cache(seededFor(config.l1i, core), "cache.l1i"),
                           Cache(seededFor(config.l1d, core), "cache.l1d"),
-                          Cache(seededFor(config.l2, core), "cache.l2")});
+                          Cache(seededFor(config.l2, core), "cache.l2"), 0});
 }
 
 CacheAccessResult CacheHierarchy::access(unsigned core, CacheAccessKind kind, Addr pa,
@@ -97,6 +97,7 @@ CacheAccessResult CacheHierarchy::access(unsigned core, CacheAccessKind kind, Ad
     CacheAccessResult total;
     for (Addr line = first; line <= last; ++line) {
         const CacheAccessResult r = accessLine(core, kind, line, entry);
+        if (r.level == CacheLevel::Memory) ++cores_[core].memory_lines;
         total.cycles += r.cycles;
         if (line == first || r.level > total.level) total.level = r.level;
         total.coherence_miss |= r.coherence_miss;

@@ -108,6 +108,8 @@ class CacheHierarchy {
     const Cache& l1d(unsigned core) const { return cores_[core].l1d; }
     const Cache& l2(unsigned core) const { return cores_[core].l2; }
     const Cache& llc() const { return llc_; }
+    // Line accesses of the core that memory served (LLC misses; an uncached walker's accesses).
+    const std::uint64_t& memoryLines(unsigned core) const { return cores_[core].memory_lines; }
     // The core's MESI state for the line holding pa (Invalid when it holds no copy).
     Mesi state(unsigned core, Addr pa);
     // The directory entry of the line holding pa (empty when no core holds it).
@@ -118,6 +120,7 @@ class CacheHierarchy {
   private:
     struct PrivateCaches {
         Cache l1i, l1d, l2;
+        std::uint64_t memory_lines = 0;
     };
     struct PathLevel {
         Cache* cache;

@@ -149,6 +149,9 @@ void CacheSystem::registerStats(Stats& stats) const {
         registerLevel(stats, core + "l1i", h.l1i(i));
         registerLevel(stats, core + "l1d", h.l1d(i));
         registerLevel(stats, core + "l2", h.l2(i));
+        stats.counter(core + "memory_lines", &h.memoryLines(i),
+                      {"lines", "line accesses of this core that memory served (LLC misses, and "
+                                "every access of an uncached walker)"});
     }
     const Cache::Counters& llc = h.llc().counters;
     if (h.llc().present()) {

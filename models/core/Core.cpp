@@ -165,6 +165,10 @@ void Core::run() {
             sampleWalks(nowPs());
             drawWalks(walk_interval_, walks_in_interval_);
             if (walks_in_interval_) drawWalks(walk_interval_ + 1, 0);
+            if (memory_lines_) {
+                sampleMemoryLines();
+                sampleMemoryLines(); // and none from here on
+            }
         }
         // Idle from now on, but still a core: it takes the interrupts other cores send it
         // (its TLB may hold translations they shoot down). A thread that waits for an event
@@ -209,7 +213,10 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
             takeInterrupt();
             if (task.state != Task::State::Runnable) break;
         }
-        if (time_.needSync()) time_.sync();
+        if (time_.needSync()) {
+            if (timeline_ && memory_lines_) sampleMemoryLines();
+            time_.sync();
+        }
         if (cycles_ >= slice_end) break;
     }
 }
@@ -300,15 +307,23 @@ std::uint64_t Core::cacheCycles(CacheAccessKind kind, Addr pa, std::uint32_t n) 
     return cycles > hidden ? cycles - hidden : 0;
 }
 
-bool Core::translate(Task& task, Addr va, AccessType access, Addr& pa) {
+void Core::checkGranted(Task& task, Addr va, Addr pa, AccessType access, unsigned level) {
+    checker_->access(config_.id, task.pid, va, pa, config_.page_shift + level * config_.index_bits,
+                     access, time_.now().value());
+}
+
+// A translation the Mmu's grant does not cover: through the Mmu, and the OS on a fault.
+bool Core::translateThroughMmu(Task& task, Addr va, AccessType access, Addr& pa) {
     ext_.va = va;
     ext_.access = access;
     ext_.priv = Privilege::User;
     ext_.op = TranslationExtension::Op::Translate;
+    TranslationGrant& granted = grants_[access == AccessType::Execute ? 0 : 1];
     for (unsigned attempt = 0;; ++attempt) {
         ++translations_;
         sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
         translate_socket->b_transport(translation_, delay);
+        granted = ext_.grant;
         // The Mmu reports its latency in cycles too (delay == tlb + walk cycles).
         if (ext_.tlb_cycles) charge(tlb_, ext_.tlb_cycles);
         const std::uint64_t walk_begin = timeline_ ? nowPs() : 0;
@@ -380,6 +395,15 @@ void Core::sampleWalks(std::uint64_t at_ps) {
     if (interval > walk_interval_ + 1) drawWalks(walk_interval_ + 1, 0); // none in between
     walk_interval_ = interval;
     walks_in_interval_ = 0;
+}
+
+void Core::sampleMemoryLines() {
+    const std::uint64_t n = *memory_lines_ - memory_lines_seen_;
+    if (!llc_sampled_ || n != llc_sample_)
+        if (timeline_->counter(config_.id, "LLC misses", quantum_start_ps_, static_cast<double>(n)))
+            llc_sampled_ = true, llc_sample_ = n;
+    memory_lines_seen_ = *memory_lines_;
+    quantum_start_ps_ = nowPs();
 }
 
 void Core::drawWalks(std::uint64_t interval, std::uint64_t walks) {

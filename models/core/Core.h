@@ -61,6 +61,9 @@ class Core : public sc_core::sc_module, public InterruptInput {
     void raise(const sc_core::sc_time& at) override;
     // Every access and the translation it used go to the checker too (null: none).
     void setChecker(SafetyChecker* checker) { checker_ = checker; }
+    // The caches' count of this core's line accesses that memory served: drawn per quantum as
+    // the timeline's "LLC misses" track (null: no caches).
+    void setMemoryLines(const std::uint64_t* lines) { memory_lines_ = lines; }
     // What the core does goes to this timeline too (null: none).
     void setTimeline(Timeline* timeline) { timeline_ = timeline; }
 
@@ -75,7 +78,21 @@ class Core : public sc_core::sc_module, public InterruptInput {
     void execute(Task& task, const Instruction& insn);
     // Translates and performs one fetch or data reference, page by page. False: task killed.
     bool access(Task& task, Addr va, std::uint32_t size, AccessType access, const DataRef* ref);
-    bool translate(Task& task, Addr va, AccessType access, Addr& pa);
+    bool translate(Task& task, Addr va, AccessType access, Addr& pa) {
+        // The Mmu's grant for the last L1 hit of this kind still covers va: the same hit,
+        // counted here without the call (the path of most references, kept small).
+        const TranslationGrant& granted = grants_[access == AccessType::Execute ? 0 : 1];
+        if (!granted.covers(va, access)) return translateThroughMmu(task, va, access, pa);
+        ++translations_;
+        ++*granted.accesses;
+        ++*granted.hits;
+        if (granted.latency_cycles) charge(tlb_, granted.latency_cycles);
+        pa = granted.pa_tag | (va & granted.mask);
+        if (checker_) checkGranted(task, va, pa, access, granted.level);
+        return true;
+    }
+    bool translateThroughMmu(Task& task, Addr va, AccessType access, Addr& pa);
+    void checkGranted(Task& task, Addr va, Addr pa, AccessType access, unsigned level);
     template <class Fn> std::uint64_t timedFirmware(std::uint64_t& category, Fn&& fn);
     bool interruptDue() const { return irq_pending_ && time_.now() >= irq_at_; }
     void takeInterrupt();           // from user code or idle: timed, accounted to ipi
@@ -109,10 +126,17 @@ class Core : public sc_core::sc_module, public InterruptInput {
     void countWalk(std::uint64_t at_ps);   // a walk starts at at_ps
     void sampleWalks(std::uint64_t at_ps); // the intervals before at_ps's are complete
     void drawWalks(std::uint64_t interval, std::uint64_t walks);
+    // The "LLC misses" track: one sample per quantum, at its start, of the lines memory served
+    // in it (where the count changes).
+    const std::uint64_t* memory_lines_ = nullptr;
+    std::uint64_t memory_lines_seen_ = 0, quantum_start_ps_ = 0, llc_sample_ = 0;
+    bool llc_sampled_ = false;
+    void sampleMemoryLines(); // a quantum ends now
     // The core's time in ps, inside firmware (the HAL's) or outside.
     std::uint64_t nowPs() const;
     tlm::tlm_generic_payload translation_;
     TranslationExtension ext_;
+    TranslationGrant grants_[2];           // the Mmu's last grant for fetches, for data
     tlm::tlm_generic_payload cache_trans_; // timing-only accesses through the caches
     CacheAccessExtension cache_kind_;
     Addr fetch_line_ = ~Addr{0}; // the line fetches last went to the L1I for

@@ -68,14 +68,38 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
         break;
     }
     case TranslationExtension::Op::TlbWrite:
+        ++epoch_;
         tlbWrite(*ext);
         break;
     case TranslationExtension::Op::SetRoot:
+        ++epoch_;
         root_ = ext->root;
         asid_ = ext->asid;
         break;
     }
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+// Only for a C++ TLB of one array (an RTL TLB has state of its own to advance; several arrays
+// count hits per array).
+void Mmu::grant(TranslationExtension& ext, Level& l1, const TlbEntry& e) {
+    if (!l1.model || l1.model->arrays() != 1) return;
+    TranslationGrant& g = ext.grant;
+    const unsigned shift = level_shift_[e.level];
+    g.mask = (Addr{1} << shift) - 1;
+    g.va_tag = ext.va & ~g.mask;
+    g.pa_tag = (e.ppn << level_shift_[0]) & ~g.mask;
+    g.level = e.level;
+    g.allowed = 0;
+    for (AccessType a : {AccessType::Read, AccessType::Write, AccessType::Execute})
+        if (checkAccess(e.flags, a, ext.priv) == FaultKind::None &&
+            (a != AccessType::Write || (e.flags & PTE_F_D)))
+            g.allowed |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(a));
+    g.accesses = &l1.accesses;
+    g.hits = &l1.hits;
+    g.latency_cycles = l1.latency_cycles;
+    g.at = epoch_;
+    g.epoch = &epoch_;
 }
 
 void Mmu::finish(TranslationExtension& ext, const TlbEntry& e) {
@@ -90,9 +114,12 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
     ext.tlb_cycles = ext.walk_cycles = 0;
     ext.walked = false;
     const Asid asid = asid_;
+    ext.grant.epoch = nullptr;
     Level& l1 = ext.access == AccessType::Execute ? l1i_ : l1d_;
     TlbEntry e;
-    bool hit = l1.lookup(ext.va, asid, e, ext, delay);
+    const bool l1_hit = l1.lookup(ext.va, asid, e, ext, delay);
+    bool hit = l1_hit;
+    if (!l1_hit) ++epoch_; // what follows may fill or replace L1 entries
     if (!hit && l2_.lookup(ext.va, asid, e, ext, delay)) {
         hit = true;
         if (l1.tlb) l1.tlb->fill(e);
@@ -101,8 +128,12 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
         ext.fault = checkAccess(e.flags, ext.access, ext.priv);
         if (ext.fault != FaultKind::None) return;
         // A write to a page cached clean needs the walker to set D before it may proceed.
-        if (ext.access != AccessType::Write || (e.flags & PTE_F_D)) return finish(ext, e);
+        if (ext.access != AccessType::Write || (e.flags & PTE_F_D)) {
+            if (l1_hit) grant(ext, l1, e);
+            return finish(ext, e);
+        }
         ++dirty_walks_;
+        ++epoch_;
     }
     if (config_.software_refill) {
         ext.fault = FaultKind::TlbMiss;
@@ -169,6 +200,7 @@ void Mmu::tlbWrite(const TranslationExtension& ext) {
 
 void Mmu::invalidate(FlushKind kind, Addr va, Asid asid) {
     ++generation_;
+    ++epoch_;
     ++invalidations_;
     for (Level* l : {&l1i_, &l1d_, &l2_})
         if (l->tlb) l->tlb->invalidate(kind, va, asid);

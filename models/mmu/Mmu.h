@@ -73,6 +73,7 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
     void invalidate(FlushKind kind, Addr va, Asid asid);
     void tlbWrite(const TranslationExtension& ext);
     void finish(TranslationExtension& ext, const TlbEntry& e);
+    void grant(TranslationExtension& ext, Level& l1, const TlbEntry& e);
 
     MmuConfig config_;
     const PteFormat& format_;
@@ -84,6 +85,9 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
     // Bumped by every invalidation: a walk that saw it change while in flight does not refill
     // (Rocket's PTW rule: an invalidation racing a refill drops the refill).
     std::uint64_t generation_ = 0;
+    // Bumped by every change that can touch an L1 TLB entry or what it means (fills,
+    // invalidations, TLB writes, a new root or ASID): ends every TranslationGrant.
+    std::uint64_t epoch_ = 0;
     // Software refill: the L1 whose miss trapped (null: none pending). The refill fills it as
     // the walker's fill would, so that the retried access hits there.
     Level* refill_l1_ = nullptr;

@@ -24,14 +24,18 @@ cache:
 
 // One core, no L2 TLB, no PWC, prefaulted (A bits set: walks only read), 150-cycle memory: a
 // code page and two neighbouring data pages, each walked once.
-TEST(CachePlatform, SecondWalkOfANeighbouringPageIsServedFromL1d) {
-    const nlohmann::json s = runSystem(makeSystem(
+SystemConfig threeWalks() {
+    return makeSystem(
         std::string(kSeedSystem) + kCaches,
         {"workload.synthetic.pattern=strided", "workload.synthetic.stride=4096",
          "workload.synthetic.footprint=8KiB", "workload.synthetic.data_base=0x10000000",
          "workload.synthetic.code_base=0x400000", "workload.synthetic.code_footprint=64",
          "workload.synthetic.instructions=4", "workload.synthetic.refs_per_instruction=1",
-         "workload.synthetic.write_fraction=0"}));
+         "workload.synthetic.write_fraction=0"});
+}
+
+TEST(CachePlatform, SecondWalkOfANeighbouringPageIsServedFromL1d) {
+    const nlohmann::json s = runSystem(threeWalks());
     const auto& w = s["cores"][0]["walker"];
     ASSERT_EQ(u(w["walks"]), 3u);
     EXPECT_EQ(u(w["memory_writes"]), 0u);
@@ -52,6 +56,26 @@ TEST(CachePlatform, SecondWalkOfANeighbouringPageIsServedFromL1d) {
     EXPECT_EQ(u(c["l2"]["misses"]), 6u);
     EXPECT_EQ(u(s["cache"]["llc"]["misses"]), 6u);
     EXPECT_EQ(u(s["cores"][0]["cpi_stack"]["data"]), 0u); // cache.data off: data is free
+}
+
+// The timeline's "LLC misses" track: per quantum, the lines memory served. The three walks
+// (1264 cycles, inside the first 10000-cycle quantum) fetched 6 lines from memory: one sample
+// at 0, and the fall back to 0 where the core ends (1264 cycles = 0.632 us at 2 GHz).
+TEST(CachePlatform, TimelineDrawsLlcMissesPerQuantum) {
+    Platform platform(threeWalks());
+    platform.enableTimeline(0, 0);
+    platform.run();
+    ASSERT_EQ(platform.error(), "");
+    std::vector<std::pair<double, double>> samples;
+    const nlohmann::json timeline = platform.timelineJson();
+    for (const auto& e : timeline["traceEvents"])
+        if (e["ph"] == "C" && e["name"] == "LLC misses (core0)")
+            samples.emplace_back(e["ts"].get<double>(), e["args"]["value"].get<double>());
+    ASSERT_EQ(samples.size(), 2u);
+    EXPECT_EQ(samples[0], std::make_pair(0.0, 6.0));
+    EXPECT_DOUBLE_EQ(samples[1].first, 0.632);
+    EXPECT_EQ(samples[1].second, 0.0);
+    EXPECT_EQ(u(platform.stats().toJson()["cores"][0]["cache"]["memory_lines"]), 6u);
 }
 
 TEST(CachePlatform, ImpossibleGeometriesAreRefusedNamingTheKey) {

@@ -88,10 +88,10 @@ TEST_F(InputChecks, TooFewFramesNameTheKeyAndTheMinimum) {
     const std::string cfg = write("system.yaml", kSmall);
     expectRefused(run("--config " + cfg + " -q --set firmware.frames=1"),
                   {"firmware.frames: 1 frame is too few to start", "at least 2"});
-    // Two cores: the IPI protocol area too.
+    // Two cores: the IPI protocol area too (73 lines of 64 bytes: two 4 KiB frames).
     expectRefused(run("--config " + cfg + " -q --set cores=2 --set firmware.frames=3"),
                   {"firmware.frames: 3 frames are too few to start",
-                   "1 for the IPI protocol area of 2 cores", "at least 4"});
+                   "2 for the IPI protocol area of 2 cores", "at least 5"});
     // The minimum gets past the start (what runs out later is reported otherwise).
     const Result r = run("--config " + cfg + " -q --set firmware.frames=2");
     EXPECT_EQ(r.err.find("too few to start"), std::string::npos) << r.err;
