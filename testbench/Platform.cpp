@@ -291,6 +291,13 @@ std::string Platform::error() const {
     return {};
 }
 
+namespace {
+double hitPercent(const nlohmann::json& level) {
+    const double accesses = level["accesses"].get<double>();
+    return accesses > 0 ? 100.0 * level["hits"].get<double>() / accesses : 0.0;
+}
+} // namespace
+
 void Platform::printSummary(std::ostream& out) const {
     const auto json = stats_.toJson();
     out << std::fixed << std::setprecision(4);
@@ -320,6 +327,14 @@ void Platform::printSummary(std::ostream& out) const {
         const double pwc = c["pwc"]["hits"].get<double>() + c["pwc"]["misses"].get<double>();
         if (pwc > 0) out << ", pwc " << 100.0 * c["pwc"]["hits"].get<double>() / pwc << "% hit";
         out << ")  | faults " << c["faults"]["not_present"] << std::setprecision(4) << "\n";
+        if (caches_) {
+            out << "  cache" << std::setprecision(2);
+            for (const char* l : {"l1i", "l1d", "l2"})
+                if (c["cache"].contains(l) && c["cache"][l]["accesses"].get<double>() > 0)
+                    out << "  " << l << " " << hitPercent(c["cache"][l]) << "% hit";
+            out << "  | memory lines " << c["cache"]["memory_lines"] << std::setprecision(4)
+                << "\n";
+        }
     }
     if (!config_.scenario.empty()) {
         for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
@@ -350,6 +365,15 @@ void Platform::printSummary(std::ostream& out) const {
         out << "shootdowns: " << sd["count"] << " (" << sd["pages"] << " pages, " << sd["ipis"]
             << " IPIs, " << sd["timeouts"] << " ack timeouts); initiator latency p50 " << l["p50"]
             << ", p99 " << l["p99"] << " cycles\n";
+    }
+    if (caches_) {
+        const auto& k = json["cache"];
+        out << "caches: ";
+        if (k.contains("llc"))
+            out << "llc " << std::setprecision(2) << hitPercent(k["llc"]) << "% hit ("
+                << k["llc"]["misses"] << " misses), " << std::setprecision(4);
+        out << k["coherence"]["transfers"] << " cache-to-cache transfers, "
+            << k["coherence"]["invalidations"] << " invalidations\n";
     }
     if (checker_) out << "checker: " << checker_->violations() << " uses of stale translations\n";
     out << "page tables: " << json["memory"]["page_table_bytes"] << " bytes at the end, "
