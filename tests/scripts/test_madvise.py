@@ -1,5 +1,5 @@
 """scripts/study-madvise: the six cases of Amit's madvise microbenchmark on configs/haswell.yaml
-land within 15% of the published times (one thread: 30%, madvise.KNOWN_GAPS says why), and the
+land within 15% of the published times (one thread: 35%, madvise.KNOWN_GAPS says why), and the
 table says what the CSV says."""
 import csv
 import os
