@@ -483,8 +483,13 @@ void MemoryManagerOs::taskRunnable(unsigned, int tid) {
     child.checked.shared = t.checked.shared;
     child.state = Task::State::Runnable;
     child.os_stop = child.events.empty() ? ~std::uint64_t{0} : child.events.front().at;
-    // The parent's writes are COW now.
-    if (wiring_.checker) wiring_.checker->revokedAll(t.pid, forking_since_);
+    // The parent's private pages are copy-on-write now: no translation cached before the fork
+    // may write them (read-only ones stay good; the firmware flushes only if it write-protected
+    // something).
+    fw_vma_desc v{};
+    for (unsigned i = 0; wiring_.checker && fw_process_vma(k(), t.pid, i, &v) == FW_OK; ++i)
+        if (v.kind != FW_VMA_SHARED && (v.prot & FW_PROT_W))
+            wiring_.checker->writesRevoked(t.pid, v.start, v.start + v.len, forking_since_);
     wake(child);
 }
 
