@@ -72,7 +72,7 @@ std::string fwError(const std::string& what, int rc) {
 MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& config,
                                  const MemoryManagerWiring& wiring, const Scenario& scenario)
     : format_(format), config_(config), wiring_(wiring), implicit_(config.scenario.empty()),
-      scenario_(scenario), cores_(config.cores) {
+      scenario_(scenario), cores_(config.cores), forking_(config.cores) {
     const std::uint64_t frame_bytes = format.tableBytes();
     std::uint64_t count = (config.memory.size - kReservedBytes) / frame_bytes;
     if (config.firmware_frames) {
@@ -338,9 +338,9 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
         OsTask& child = *process_tasks_[e.child].front();
         call.nr = FW_SYS_FORK;
         call.child_core = child.core;
-        forking_ = &child, forking_parent_ = &t, forking_since_ = since;
+        forking_[core] = {&child, &t, since};
         rc = fw_syscall(k(), core, t.tid, &call); // the child starts in taskRunnable
-        forking_ = forking_parent_ = nullptr;
+        forking_[core] = {};
         break;
     }
     case TaskEvent::Kind::Map:
@@ -472,10 +472,12 @@ void MemoryManagerOs::mmReleased(unsigned, int pid) {
 }
 
 // The fork's child exists (inside the parent's fork, before its system call returns).
-void MemoryManagerOs::taskRunnable(unsigned, int tid) {
-    if (!forking_) throw FirmwarePanic("a task became runnable outside a fork");
-    OsTask& child = *forking_;
-    OsTask& t = *forking_parent_;
+void MemoryManagerOs::taskRunnable(unsigned core, int tid) {
+    if (core >= forking_.size() || !forking_[core].child)
+        throw FirmwarePanic("a task became runnable outside a fork");
+    OsTask& child = *forking_[core].child;
+    OsTask& t = *forking_[core].parent;
+    const std::uint64_t forking_since = forking_[core].since;
     child.tid = tid;
     child.pid = fw_task_pid(k(), tid);
     // The child sees what the parent wrote before the fork, then its own writes.
@@ -489,7 +491,7 @@ void MemoryManagerOs::taskRunnable(unsigned, int tid) {
     fw_vma_desc v{};
     for (unsigned i = 0; wiring_.checker && fw_process_vma(k(), t.pid, i, &v) == FW_OK; ++i)
         if (v.kind != FW_VMA_SHARED && (v.prot & FW_PROT_W))
-            wiring_.checker->writesRevoked(t.pid, v.start, v.start + v.len, forking_since_);
+            wiring_.checker->writesRevoked(t.pid, v.start, v.start + v.len, forking_since);
     wake(child);
 }
 

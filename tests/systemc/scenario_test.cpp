@@ -188,6 +188,34 @@ processes:
         << first;
 }
 
+// Two processes fork at once on two cores (each fork waits for memory, so they overlap): each
+// child is the one its parent named (the run once panicked: "a task became runnable outside a
+// fork", the first fork to return forgetting the other). Found by tests/stats_consistency.py.
+TEST(Scenario, ForksOnTwoCoresAtOnce) {
+    std::string text = "processes:\n";
+    for (const char* p : {"a", "b"}) {
+        const std::string core = std::string(p) == "a" ? "0" : "1";
+        text += std::string("  - name: ") + p + "\n    core: " + core + "\n    vmas: [" + kCode +
+                ", {start: 0x10000000, size: 16KiB, prot: rw}]\n"
+                "    workload: {pattern: stream, footprint: 16KiB, instructions: 8000, "
+                "refs_per_instruction: 1, write_fraction: 0.5, checked: true}\n"
+                "    events: [{at: 4000, fork: " +
+                p + "c}]\n  - name: " + p + "c\n    core: " + core + "\n    forked_from: " + p +
+                "\n    workload: {pattern: stream, footprint: 16KiB, instructions: 4000, "
+                "refs_per_instruction: 1, write_fraction: 0.5, checked: true}\n";
+    }
+    const auto s = runSystem(makeSystem(scenarioSystem(text, 2), {"checker.enabled=true"}));
+    EXPECT_EQ(s["checker"]["violations"], 0u) << s["checker"]["first_violation"];
+    for (const char* p : {"a", "b"}) {
+        const std::string c = std::string(p) + "c";
+        EXPECT_EQ(s["processes"][p]["instructions"], 8000u) << p;
+        EXPECT_EQ(s["processes"][c]["instructions"], 4000u) << c;
+        EXPECT_EQ(fwFault(s, c.c_str(), "demand_zero"), 0u) << c; // it got its parent's pages
+        EXPECT_EQ(fw(s, p, "pages_copied") + fw(s, c.c_str(), "pages_copied"), 4u) << p;
+    }
+    expectDataIntact(s, {"a", "ac", "b", "bc"});
+}
+
 // Two processes write and read one shared object: no copy-on-write, no protection fault.
 TEST(Scenario, SharedMemoryIsWritableByAllWithoutCopies) {
     const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
