@@ -147,7 +147,7 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
             t->checked.shadow = shadow; // a forked child's: a copy of its parent's, at fork
             for (const ScenarioVma& v : p.vmas)
                 if (v.shm >= 0)
-                    t->checked.shared.push_back({v.start, v.size, shared_shadows[v.shm]});
+                    t->checked.shared.push_back({v.start, v.size, 0, shared_shadows[v.shm]});
             process_tasks_[i].push_back(t.get());
             cores_[t->core].queue.push_back(t.get());
             tasks_.push_back(std::move(t));
@@ -156,6 +156,12 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     for (auto& t : tasks_)
         for (const TaskEvent& e : t->events)
             if (e.kind == TaskEvent::Kind::Fork) process_tasks_[e.child].front()->parent = t.get();
+    // Checked mode anywhere: every task records its stores (a checked thread reads what an
+    // unchecked thread of its process, a sharer or its parent before the fork wrote).
+    const bool any_checked =
+        std::any_of(tasks_.begin(), tasks_.end(), [](const auto& t) { return t->checked.enabled; });
+    for (auto& t : tasks_)
+        t->checked.records = any_checked;
 }
 
 MemoryManagerOs::~MemoryManagerOs() = default;
@@ -356,7 +362,11 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     case TaskEvent::Kind::Unmap:
         call.nr = FW_SYS_MUNMAP;
         rc = fw_syscall(k(), core, t.tid, &call);
-        if (!rc) t.checked.forget(e.start, e.size);
+        // Every thread of the address space sees the range gone (their views of shared
+        // objects are their own copies; the private shadow is one).
+        if (!rc)
+            for (OsTask* other : process_tasks_[t.process])
+                other->checked.unmapped(e.start, e.size);
         if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, 0, since);
         break;
     case TaskEvent::Kind::Protect:
