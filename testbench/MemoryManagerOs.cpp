@@ -391,6 +391,15 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     // Another thread's fault killed the process while this one waited for its lock: the event
     // died with it.
     if (rc && t.killed) return;
+    // mprotect of a range that is not (wholly) mapped any more fails with ENOMEM and changes
+    // nothing: the program sees the error and runs on.
+    if (rc == FW_ERR_NOT_MAPPED && e.kind == TaskEvent::Kind::Protect) {
+        if (t.failed_events++ == 0)
+            t.first_failed_event = "process " + t.name + ": " + eventName(e, scenario_) +
+                                   " at instruction " + std::to_string(e.at) +
+                                   " failed (ENOMEM): the range is not (wholly) mapped";
+        return;
+    }
     if (rc == FW_ERR_OVERLAP) throw InputError(what + ": the mapping overlaps an existing VMA");
     if (rc == FW_ERR_NOT_MAPPED) throw InputError(what + ": the range is not (wholly) mapped");
     if (rc) throw InputError(fwError(what, rc));

@@ -447,6 +447,47 @@ processes:
     EXPECT_EQ(a["data_mismatches"], 0u);
 }
 
+// A protect of a range another thread unmapped fails as mprotect does (ENOMEM) and changes
+// nothing: the event is counted and reported, the thread runs on, exit 0 (it once failed the
+// whole run, exit 1). A protect that runs past a VMA's end fails the same way, and changes
+// nothing either.
+TEST(Scenario, ProtectOfAnUnmappedRangeFailsAndRunsOn) {
+    const auto s = runProgram(
+        scenarioSystem(
+            std::string(R"(
+processes:
+  - name: app
+    vmas: [)") + kCode +
+                R"(, {start: 0x10000000, size: 64KiB, prot: rw}, {start: 0x20000000, size: 64KiB, prot: rw}]
+    threads:
+      - core: 0
+        workload: {pattern: stream, footprint: 16KiB, data_base: 0x10000000, instructions: 30000, write_fraction: 0.5, checked: true}
+        events:
+          - {at: 100, unmap: {start: 0x20000000, size: 64KiB}}
+      - core: 1
+        workload: {pattern: stream, footprint: 16KiB, data_base: 0x10000000, instructions: 30000, write_fraction: 0.5, checked: true}
+        events:
+          - {at: 20000, protect: {start: 0x20000000, size: 4KiB, prot: r}}
+          - {at: 21000, protect: {start: 0x10003000, size: 56KiB, prot: r}}
+)",
+            2),
+        "", 0);
+    const auto& app = s["processes"]["app"];
+    const auto& t = app["threads"];
+    EXPECT_EQ(t[0]["failed_events"], 0u);
+    EXPECT_EQ(t[1]["failed_events"], 2u);
+    EXPECT_EQ(app["failed_events"], 2u);
+    EXPECT_EQ(t[1]["first_failed_event"],
+              "process app.t1: protect 0x20000000+4KiB r at instruction 20000 failed (ENOMEM): "
+              "the range is not (wholly) mapped");
+    EXPECT_EQ(t[1]["instructions"], 30000u); // it ran on
+    EXPECT_EQ(app["killed"], false);
+    EXPECT_EQ(app["data_mismatches"], 0u);
+    // Nothing changed: the stores to 0x10003000 (in the range that runs past the VMA's end)
+    // after the failed protect did not kill.
+    EXPECT_EQ(fwFault(s, "app", "protection"), 0u);
+}
+
 TEST(Scenario, UnmappedRegionIsGone) {
     const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
 processes:
