@@ -150,6 +150,11 @@ def check(stats):
     for field in ("swap_outs", "swap_ins", "huge_splits", "huge_fallbacks"):
         eq(f"firmware.{field}", stats["firmware"][field],
            sum(p["firmware"][field] for p in procs.values()))
+    eq("firmware.demand_faults", stats["firmware"]["demand_faults"],
+       sum(p["firmware"]["faults"]["demand_zero"] for p in procs.values()))
+    for name, p in procs.items():
+        eq(f"processes.{name}.firmware.faults.demand_zero", p["firmware"]["faults"]["demand_zero"],
+           sum(p["firmware"]["demand_faults_by_page_size"].values()))
     eq("instructions", sum(c["instructions"] for c in cores),
        sum(p["instructions"] for p in procs.values()))
     for kind in cores[0]["faults"]:
