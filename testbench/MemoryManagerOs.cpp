@@ -72,7 +72,7 @@ std::string fwError(const std::string& what, int rc) {
 MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& config,
                                  const MemoryManagerWiring& wiring, const Scenario& scenario)
     : format_(format), config_(config), wiring_(wiring), implicit_(config.scenario.empty()),
-      scenario_(scenario), cores_(config.cores) {
+      scenario_(scenario), cores_(config.cores), forking_(config.cores) {
     const std::uint64_t frame_bytes = format.tableBytes();
     std::uint64_t count = (config.memory.size - kReservedBytes) / frame_bytes;
     if (config.firmware_frames) {
@@ -147,7 +147,7 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
             t->checked.shadow = shadow; // a forked child's: a copy of its parent's, at fork
             for (const ScenarioVma& v : p.vmas)
                 if (v.shm >= 0)
-                    t->checked.shared.push_back({v.start, v.size, shared_shadows[v.shm]});
+                    t->checked.shared.push_back({v.start, v.size, 0, shared_shadows[v.shm]});
             process_tasks_[i].push_back(t.get());
             cores_[t->core].queue.push_back(t.get());
             tasks_.push_back(std::move(t));
@@ -156,6 +156,12 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
     for (auto& t : tasks_)
         for (const TaskEvent& e : t->events)
             if (e.kind == TaskEvent::Kind::Fork) process_tasks_[e.child].front()->parent = t.get();
+    // Checked mode anywhere: every task records its stores (a checked thread reads what an
+    // unchecked thread of its process, a sharer or its parent before the fork wrote).
+    const bool any_checked =
+        std::any_of(tasks_.begin(), tasks_.end(), [](const auto& t) { return t->checked.enabled; });
+    for (auto& t : tasks_)
+        t->checked.records = any_checked;
 }
 
 MemoryManagerOs::~MemoryManagerOs() = default;
@@ -338,9 +344,9 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
         OsTask& child = *process_tasks_[e.child].front();
         call.nr = FW_SYS_FORK;
         call.child_core = child.core;
-        forking_ = &child, forking_parent_ = &t, forking_since_ = since;
+        forking_[core] = {&child, &t, since};
         rc = fw_syscall(k(), core, t.tid, &call); // the child starts in taskRunnable
-        forking_ = forking_parent_ = nullptr;
+        forking_[core] = {};
         break;
     }
     case TaskEvent::Kind::Map:
@@ -356,7 +362,11 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     case TaskEvent::Kind::Unmap:
         call.nr = FW_SYS_MUNMAP;
         rc = fw_syscall(k(), core, t.tid, &call);
-        if (!rc) t.checked.forget(e.start, e.size);
+        // Every thread of the address space sees the range gone (their views of shared
+        // objects are their own copies; the private shadow is one).
+        if (!rc)
+            for (OsTask* other : process_tasks_[t.process])
+                other->checked.unmapped(e.start, e.size);
         if (!rc && checker) checker->revoked(t.pid, e.start, e.start + e.size, 0, since);
         break;
     case TaskEvent::Kind::Protect:
@@ -381,6 +391,15 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     // Another thread's fault killed the process while this one waited for its lock: the event
     // died with it.
     if (rc && t.killed) return;
+    // mprotect of a range that is not (wholly) mapped any more fails with ENOMEM and changes
+    // nothing: the program sees the error and runs on.
+    if (rc == FW_ERR_NOT_MAPPED && e.kind == TaskEvent::Kind::Protect) {
+        if (t.failed_events++ == 0)
+            t.first_failed_event = "process " + t.name + ": " + eventName(e, scenario_) +
+                                   " at instruction " + std::to_string(e.at) +
+                                   " failed (ENOMEM): the range is not (wholly) mapped";
+        return;
+    }
     if (rc == FW_ERR_OVERLAP) throw InputError(what + ": the mapping overlaps an existing VMA");
     if (rc == FW_ERR_NOT_MAPPED) throw InputError(what + ": the range is not (wholly) mapped");
     if (rc) throw InputError(fwError(what, rc));
@@ -472,10 +491,12 @@ void MemoryManagerOs::mmReleased(unsigned, int pid) {
 }
 
 // The fork's child exists (inside the parent's fork, before its system call returns).
-void MemoryManagerOs::taskRunnable(unsigned, int tid) {
-    if (!forking_) throw FirmwarePanic("a task became runnable outside a fork");
-    OsTask& child = *forking_;
-    OsTask& t = *forking_parent_;
+void MemoryManagerOs::taskRunnable(unsigned core, int tid) {
+    if (core >= forking_.size() || !forking_[core].child)
+        throw FirmwarePanic("a task became runnable outside a fork");
+    OsTask& child = *forking_[core].child;
+    OsTask& t = *forking_[core].parent;
+    const std::uint64_t forking_since = forking_[core].since;
     child.tid = tid;
     child.pid = fw_task_pid(k(), tid);
     // The child sees what the parent wrote before the fork, then its own writes.
@@ -483,8 +504,13 @@ void MemoryManagerOs::taskRunnable(unsigned, int tid) {
     child.checked.shared = t.checked.shared;
     child.state = Task::State::Runnable;
     child.os_stop = child.events.empty() ? ~std::uint64_t{0} : child.events.front().at;
-    // The parent's writes are COW now.
-    if (wiring_.checker) wiring_.checker->revokedAll(t.pid, forking_since_);
+    // The parent's private pages are copy-on-write now: no translation cached before the fork
+    // may write them (read-only ones stay good; the firmware flushes only if it write-protected
+    // something).
+    fw_vma_desc v{};
+    for (unsigned i = 0; wiring_.checker && fw_process_vma(k(), t.pid, i, &v) == FW_OK; ++i)
+        if (v.kind != FW_VMA_SHARED && (v.prot & FW_PROT_W))
+            wiring_.checker->writesRevoked(t.pid, v.start, v.start + v.len, forking_since);
     wake(child);
 }
 

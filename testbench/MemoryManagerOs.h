@@ -133,9 +133,14 @@ class MemoryManagerOs final : public OperatingSystem {
     std::uint64_t frames_peak_ = 0, table_bytes_peak_ = 0;
     std::string error_;
     Timeline* timeline_ = nullptr;
-    OsTask* forking_ = nullptr; // the child of the fork in progress
-    OsTask* forking_parent_ = nullptr;
-    std::uint64_t forking_since_ = 0; // the checker's mark of that fork
+    // The fork in progress on each core (forks on several cores overlap in simulated time:
+    // each waits for locks and memory), found again when its child becomes runnable.
+    struct Forking {
+        OsTask* child = nullptr;
+        OsTask* parent = nullptr;
+        std::uint64_t since = 0; // the checker's mark of that fork
+    };
+    std::vector<Forking> forking_;
 };
 
 } // namespace tlmmu

@@ -184,6 +184,10 @@ const TaskCounter kTaskCounters[] = {
     {"data_mismatches",
      [](const Task& t) -> const std::uint64_t& { return t.checked.mismatches; },
      {"loads", "checked mode: loads that did not return the data last stored"}},
+    {"failed_events",
+     [](const Task& t) -> const std::uint64_t& { return t.failed_events; },
+     {"events", "scenario events that failed with an error and ran on (a protect of a range no "
+                "longer mapped: ENOMEM)"}},
 };
 const StatInfo kKilledInfo{"", "false, or why the firmware killed it (the first thread killed)",
                            false};
@@ -204,6 +208,9 @@ void Platform::registerProcessStats(std::size_t process) {
         stats_.derived(
             p + ".first_mismatch", [&task] { return task.checked.first_mismatch; },
             {"", "checked mode: the first load that did not return the data stored", false});
+        stats_.derived(
+            p + ".first_failed_event", [&task] { return task.first_failed_event; },
+            {"", "the first scenario event that failed (failed_events), in words", false});
         stats_.derived(
             p + ".killed",
             [&task] {
@@ -360,6 +367,13 @@ void Platform::printSummary(std::ostream& out) const {
     }
     for (const auto& t : os_->tasks())
         if (!t->kill_report.empty()) out << t->kill_report << "\n";
+    for (const auto& t : os_->tasks())
+        if (t->failed_events > 0)
+            out << t->first_failed_event << "; it ran on"
+                << (t->failed_events > 1
+                        ? " (" + std::to_string(t->failed_events) + " events failed in all)"
+                        : std::string())
+                << "\n";
     if (const auto& sd = json["shootdown"]; sd["count"].get<std::uint64_t>() > 0) {
         const auto& l = sd["latency"];
         out << "shootdowns: " << sd["count"] << " (" << sd["pages"] << " pages, " << sd["ipis"]

@@ -166,6 +166,19 @@ uint64_t fw_process_cpu_mask(const struct fw_kernel* k, int pid) {
     return mm != 0 && mm->live ? mm->cpu_mask : 0;
 }
 
+int fw_process_vma(const struct fw_kernel* k, int pid, unsigned i, struct fw_vma_desc* out) {
+    const struct fw_mm* mm = mm_slot(k, pid);
+    if (mm == 0 || !mm->live || i >= mm->nvmas) return FW_ERR_INVAL;
+    const struct fw_vma* v = &mm->vmas[i];
+    out->start = v->start;
+    out->len = v->end - v->start;
+    out->prot = v->guard ? 0 : v->prot;
+    out->kind = (enum fw_vma_kind)v->kind;
+    out->shm_id = v->kind == FW_VMA_SHARED ? v->shm_id : -1;
+    out->page_level = v->page_level;
+    return FW_OK;
+}
+
 unsigned fw_process_tasks(const struct fw_kernel* k, int pid) {
     const struct fw_mm* mm = mm_slot(k, pid);
     return mm != 0 && mm->live ? mm->users : 0;

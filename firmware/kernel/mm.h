@@ -210,7 +210,6 @@ enum fw_shootdown_mechanism {
 #define FW_INJECT_SKIP_REMOTE_FLUSH 2u /* targets ack without flushing */
 #define FW_INJECT_SKIP_LOCAL_FLUSH 4u  /* the initiator skips its local flush */
 
-
 /* Reverse map, one per frame of the allocator (caller memory): which address space maps a
  * private data frame at which VA, so that the clock algorithm can find the PTE of a frame it
  * picks (the frames of a huge leaf each hold their own VA). A frame shared by fork sits at the
@@ -224,22 +223,22 @@ struct fw_frame_rmap {
 
 struct fw_kernel_config {
     struct pte_format format;
-    hal_paddr_t frames_base;      /* aligned to the base page size */
-    uint32_t frame_count;         /* frames of 2^page_shift bytes, below 2^30 */
-    uint32_t* frame_meta;         /* frame_count words of caller memory for the allocator */
-    struct fw_frame_rmap* rmap;   /* frame_count entries of caller memory (any content) */
-    unsigned asid_bits;           /* 0..16; 0: untagged TLB, flushed at every switch */
-    unsigned cores;               /* 1..FW_MAX_CORES */
-    uint32_t memory_limit_frames; /* 0 = none; else data frames in use never exceed it */
-    hal_paddr_t swap_mmio;        /* swap device registers (swap_device.h); 0 = no swap */
-    uint64_t swap_slots;          /* slots of 2^page_shift bytes */
-    uint64_t fault_entry_cycles;  /* trap entry + handler prologue, charged once per fault */
-    uint64_t fault_exit_cycles;   /* handler epilogue + trap return */
-    uint64_t switch_cycles;       /* bookkeeping cost of a context switch */
-    uint64_t fork_cycles;         /* bookkeeping cost of a fork, plus its page-table work */
+    hal_paddr_t frames_base;       /* aligned to the base page size */
+    uint32_t frame_count;          /* frames of 2^page_shift bytes, below 2^30 */
+    uint32_t* frame_meta;          /* frame_count words of caller memory for the allocator */
+    struct fw_frame_rmap* rmap;    /* frame_count entries of caller memory (any content) */
+    unsigned asid_bits;            /* 0..16; 0: untagged TLB, flushed at every switch */
+    unsigned cores;                /* 1..FW_MAX_CORES */
+    uint32_t memory_limit_frames;  /* 0 = none; else data frames in use never exceed it */
+    hal_paddr_t swap_mmio;         /* swap device registers (swap_device.h); 0 = no swap */
+    uint64_t swap_slots;           /* slots of 2^page_shift bytes */
+    uint64_t fault_entry_cycles;   /* trap entry + handler prologue, charged once per fault */
+    uint64_t fault_exit_cycles;    /* handler epilogue + trap return */
+    uint64_t switch_cycles;        /* bookkeeping cost of a context switch */
+    uint64_t fork_cycles;          /* bookkeeping cost of a fork, plus its page-table work */
     uint64_t syscall_entry_cycles; /* system-call entry (fw_syscall) */
     uint64_t syscall_exit_cycles;  /* system-call exit */
-    unsigned flush_ceiling_pages; /* 0 = FW_FLUSH_CEILING_PAGES */
+    unsigned flush_ceiling_pages;  /* 0 = FW_FLUSH_CEILING_PAGES */
     /* 1: frame_meta and rmap are zero already (fresh zero pages from the host): init does not
      * clear them, so that host memory follows the frames used, not the memory modelled. */
     int buffers_zeroed;
@@ -455,6 +454,9 @@ hal_paddr_t fw_process_root(const struct fw_kernel* k, int pid);
 uint16_t fw_process_asid(const struct fw_kernel* k, int pid, unsigned core);
 /* Cores that may cache its translations (bit per core); 0 for a dead pid. */
 uint64_t fw_process_cpu_mask(const struct fw_kernel* k, int pid);
+/* VMA i of a live process (in address order; a stack's guard page is a VMA of its own, prot
+ * 0): FW_OK, or FW_ERR_INVAL past the last one or for a dead pid. */
+int fw_process_vma(const struct fw_kernel* k, int pid, unsigned i, struct fw_vma_desc* out);
 /* Live tasks of pid (0 when dead). */
 unsigned fw_process_tasks(const struct fw_kernel* k, int pid);
 /* The pid of a live task (FW_ERR_INVAL otherwise), and its core. */

@@ -14,10 +14,10 @@ void CheckedView::access(RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n
         for (const auto& w : shared)
             if (a - w.start < w.size) {
                 s = w.shadow.get();
-                key = a - w.start;
+                key = a - w.start + w.offset;
                 break;
             }
-        if (kind != RefKind::Store) {
+        if (kind != RefKind::Store && enabled) {
             ++checks;
             const std::uint8_t expected = s->get(key);
             if (p[i] != expected && mismatches++ == 0) {
@@ -37,6 +37,22 @@ void CheckedView::access(RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n
 
 void CheckedView::forget(Addr start, std::uint64_t size) {
     if (shadow) shadow->clear(start, size);
+}
+
+void CheckedView::unmapped(Addr start, std::uint64_t size) {
+    forget(start, size);
+    const Addr end = start + size;
+    std::vector<SharedWindow> kept;
+    for (const SharedWindow& w : shared) {
+        const Addr w_end = w.start + w.size;
+        if (w_end <= start || end <= w.start) {
+            kept.push_back(w);
+            continue;
+        }
+        if (w.start < start) kept.push_back({w.start, start - w.start, w.offset, w.shadow});
+        if (end < w_end) kept.push_back({end, w_end - end, w.offset + (end - w.start), w.shadow});
+    }
+    shared = std::move(kept);
 }
 
 } // namespace tlmmu

@@ -45,8 +45,12 @@ void SafetyChecker::revoked(int space, Addr start, Addr end, unsigned prot, std:
     ++seq_;
 }
 
-void SafetyChecker::revokedAll(int space, std::uint64_t since) {
-    revoked_all_[space] = since;
+void SafetyChecker::writesRevoked(int space, Addr start, Addr end, std::uint64_t since) {
+    auto& ranges = write_revoked_[space];
+    bool replaced = false;
+    for (auto& r : ranges)
+        if (r.start == start && r.end == end) r.since = since, replaced = true;
+    if (!replaced) ranges.push_back({start, end, since});
     ++seq_;
 }
 
@@ -59,10 +63,13 @@ void SafetyChecker::access(unsigned core, int space, Addr va, Addr pa, unsigned 
     if (const auto it = freed_.find(pa >> page_shift_); it != freed_.end() && it->second > got)
         return violation(core, space, va, pa, kind, now_ps,
                          "its frame was freed after the translation was cached");
-    if (const auto it = revoked_all_.find(space); it != revoked_all_.end() && it->second > got)
-        return violation(core, space, va, pa, kind, now_ps,
-                         "every translation of the address space was to be flushed (fork) "
-                         "after it was cached");
+    if (kind == AccessType::Write)
+        if (const auto it = write_revoked_.find(space); it != write_revoked_.end())
+            for (const auto& r : it->second)
+                if (r.start <= va && va < r.end && r.since > got)
+                    return violation(core, space, va, pa, kind, now_ps,
+                                     "a completed fork made the page copy-on-write after it was "
+                                     "cached");
     if (const auto it = revoked_.find(spaceKey(space, va >> page_shift_));
         it != revoked_.end() && it->second.since > got && (it->second.prot & needed(kind)) == 0)
         violation(core, space, va, pa, kind, now_ps,

@@ -3,8 +3,10 @@
 // translation it used (a walk, or a software refill), and it is told
 //  - when a frame went back to the allocator (the firmware's trace port), and
 //  - when a change that removes rights completed in an address space (unmap, discard, protect:
-//    a range; fork and exec-like changes: everything): from then on no TLB may hold a
-//    translation obtained before the change began (the shootdown is done).
+//    a range and what it keeps; fork: the right to write its private VMAs, now copy-on-write):
+//    from then on no TLB may hold a translation obtained before the change began that grants a
+//    removed right (the shootdown is done). Only what the change removed counts: a fork that
+//    write-protected nothing need flush nothing, and its read-only translations stay good.
 // An access through a translation obtained before its frame was freed (the frame may belong to
 // another address space by now), or before a completed change removed the rights it uses, is a
 // violation, reported with core, time, VA and PA.
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/Types.h"
 
@@ -42,9 +45,10 @@ class SafetyChecker {
     // The change begun at `since` completed: [start, end) of `space` keeps only `prot`
     // (FW_PROT_* bits; 0 = nothing).
     void revoked(int space, Addr start, Addr end, unsigned prot, std::uint64_t since);
-    // The change begun at `since` completed: no translation of `space` obtained before it may
-    // be used any more (its whole TLB footprint was flushed, e.g. fork write-protected it).
-    void revokedAll(int space, std::uint64_t since);
+    // The change begun at `since` completed: no translation of [start, end) of `space` obtained
+    // before it may be used to write (fork: the private pages are copy-on-write now). Kept as a
+    // range, however large the VMA (the run without a scenario has one of 2^47 bytes).
+    void writesRevoked(int space, Addr start, Addr end, std::uint64_t since);
 
     std::uint64_t violations() const { return violations_; }
     const std::string& firstViolation() const { return first_; }
@@ -61,9 +65,14 @@ class SafetyChecker {
     std::uint64_t seq_ = 0; // host order of fills, frees and changes
     // Per core: (space, level shift, VA >> shift) -> when the translation was obtained.
     std::unordered_map<unsigned, std::unordered_map<std::uint64_t, std::uint64_t>> fills_;
-    std::unordered_map<std::uint64_t, std::uint64_t> freed_;   // base frame -> last free
-    std::unordered_map<std::uint64_t, Revocation> revoked_;    // (space, page) -> last change
-    std::unordered_map<int, std::uint64_t> revoked_all_;       // space -> last whole change
+    std::unordered_map<std::uint64_t, std::uint64_t> freed_; // base frame -> last free
+    std::unordered_map<std::uint64_t, Revocation> revoked_;  // (space, page) -> last change
+    struct WriteRevocation {
+        Addr start, end;
+        std::uint64_t since;
+    };
+    // space -> ranges that lost the right to write (one entry per range: the last change).
+    std::unordered_map<int, std::vector<WriteRevocation>> write_revoked_;
     struct LastAccess {
         std::uint64_t when_ps;
         Addr va;

@@ -447,7 +447,7 @@ void Core::moveData(Task& task, const DataRef& ref, Addr va, Addr pa, std::uint3
             throw std::runtime_error(msg.str());
         }
         std::uint8_t* p = host + (pa & 0xfff);
-        if (task.checked.enabled) {
+        if (task.checked.active()) {
             task.checked.access(ref.kind, va, p, m, done, store_value_, task.instructions);
         } else if (done == 0 && m <= 8) {
             // The common case, one word: the same bytes as the loop below, at memcpy speed.

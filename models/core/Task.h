@@ -37,6 +37,10 @@ struct Task {
     std::array<std::uint64_t, kFaultKinds> faults{}; // by FaultKind
     std::uint64_t fault_cycles = 0;
     std::string kill_report; // non-empty: killed by an illegal access
+    // Scenario events (system calls) that failed with an error the program would see, the
+    // task running on (an mprotect of a range no longer mapped: ENOMEM), and the first in words.
+    std::uint64_t failed_events = 0;
+    std::string first_failed_event;
 };
 
 } // namespace tlmmu

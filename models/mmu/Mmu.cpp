@@ -171,9 +171,11 @@ void Mmu::translate(TranslationExtension& ext, sc_core::sc_time& delay) {
     finish(ext, r.entry);
 }
 
-// A software refill writes the last level (L2 when present); the retried access then fills L1
-// from it as after any L2 hit. An L1 copy of the page (e.g. clean, when the refill sets D) is
-// dropped first, as the written entry supersedes it.
+// A software refill writes the entry where the walker's fill would put it: the last level (L2
+// when present) and the L1 that missed. With an L2, other L1 copies of the page (e.g. clean,
+// when the refill sets D) are dropped first, as the written entry supersedes them. Without an
+// L2 only the L1 that missed is filled, as by the walker (filling both wasted an entry of the
+// other L1 on every refill); a write that did not trap has no L1 of its own and fills both.
 void Mmu::tlbWrite(const TranslationExtension& ext) {
     TlbEntry e;
     e.vpn = ext.va;
@@ -192,6 +194,10 @@ void Mmu::tlbWrite(const TranslationExtension& ext) {
             if (l->tlb && l != missed) l->tlb->invalidate(FlushKind::Va, va, e.asid);
         l2_.tlb->fill(e);
         if (missed && missed->tlb) missed->tlb->fill(e);
+        return;
+    }
+    if (missed) {
+        if (missed->tlb) missed->tlb->fill(e);
         return;
     }
     for (Level* l : {&l1i_, &l1d_})

@@ -4,9 +4,11 @@ Columns: run, status, exit_code, error, seed, repeat; one per swept key (named b
 then every statistic of the run's stats.csv (tlmmu --stats-csv) by its path, except config.*
 (the configuration: swept keys have their own columns, the rest is in runs/<id>/config.yaml)
 and histogram buckets (in stats.json); then
-  cores.sum.<stat>      a per-core statistic cores[i].<stat> summed over the cores, where a sum
-                        means something (counts, cycles, a histogram's count and sum; not cpi,
-                        ratios, a histogram's min/max/mean/percentiles: stats.rule decides)
+  cores.sum.<stat>      a per-core statistic cores[i].<stat> summed over the cores, where tlmmu
+                        flags it additive (runs/<id>/stats_list.json, tlmmu --list-stats-json:
+                        counts, cycles, a histogram's count and sum; not cpi, ratios, a
+                        histogram's min/max/mean/percentiles, nor cores[i].firmware.*, the
+                        process that ran there: stats.rule reads the flag)
   derived.cpi           cores.sum.cycles / cores.sum.instructions
   derived.cpi_stack.<c> cores.sum.cpi_stack.<c> / cores.sum.instructions (CPI components)
   derived.tlb.<l>.miss_rate, derived.tlb.<l>.mpki   misses / accesses, misses per 1000 instructions
@@ -23,6 +25,7 @@ import re
 import shlex
 import sqlite3
 
+from . import runs as runs_module
 from . import stats as stats_module
 from .common import read_json, write_atomic
 from .sweepfile import render
@@ -49,13 +52,13 @@ def read_stats_csv(path):
     return stats
 
 
-def summarize(stats):
-    """The columns of one run from its stats.csv entries: raw, cores.sum.*, derived.*."""
+def summarize(stats, catalogue):
+    """The columns of one run from its stats.csv entries and its catalogue
+    (stats.load_catalogue): raw, cores.sum.*, derived.*."""
     raw = {k: v for k, v in stats.items()
            if not k.startswith("config.") and ".buckets[" not in k}
-    # every per-core statistic that combines over the cores (stats.rule decides which, and how);
-    # the histograms' buckets are in `stats` (not in raw) and say which statistics are histograms
-    combined = stats_module.combine_cores(stats)
+    # every per-core statistic that combines over the cores (the catalogue says which, and how)
+    combined = stats_module.combine_cores(stats, catalogue)
     sums = {"cores." + k: v for k, v in combined.items() if k.startswith("sum.")}
     derived = {}
 
@@ -108,7 +111,12 @@ def collect(out_dir, sweep, extra=None):
         for key in swept:
             row[key] = render(run.swept[key]) if key in run.swept else ""
         if code == 0:
-            row.update(summarize(read_stats_csv(os.path.join(path, "stats.csv"))))
+            # a run finished before runs wrote catalogues gets one now (the same tlmmu)
+            listing = os.path.join(path, "stats_list.json")
+            if not os.path.exists(listing) and desc:
+                runs_module.write_catalogue(path, desc)
+            catalogue = stats_module.load_catalogue(listing) or {}
+            row.update(summarize(read_stats_csv(os.path.join(path, "stats.csv")), catalogue))
         rows.append(row)
         meta.append({"run": run.id, "idx": run.index, "status": row["status"],
                      "exit_code": code, "error": row["error"], "seed": run.seed,

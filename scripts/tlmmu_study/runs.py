@@ -4,6 +4,8 @@ DIR/runs/<id>/
     run.json      what decides the run: id, base, settings, seed, repeat, the command, the version
     command.sh    the exact command (cd + tlmmu ...), to rerun it by hand
     stdout.txt, stderr.txt, stats.json, stats.csv    tlmmu's outputs
+    stats_list.json   tlmmu --list-stats-json of the run's configuration: each statistic's kind
+                  and additive flag (how results.csv combines it over the cores)
     config.yaml   the resolved configuration, defaults included (from stats.json's config)
     done.json     written last: exit_code, error (last stderr line), host_seconds
     engine.json   which engine ran it (and its Slurm job and state)
@@ -21,7 +23,9 @@ from .common import read_json, write_atomic, write_json
 from .identity import canonical
 from .sweepfile import render
 
-OUTPUTS = ("stdout.txt", "stderr.txt", "stats.json", "stats.csv", "config.yaml", "done.json", "engine.json")
+OUTPUTS = ("stdout.txt", "stderr.txt", "stats.json", "stats.csv", "stats_list.json", "config.yaml",
+           "done.json", "engine.json")
+_OUTPUT_ARGS = ["--stats-json", "stats.json", "--stats-csv", "stats.csv"]
 
 
 def config_argv(sweep, run):
@@ -33,7 +37,25 @@ def config_argv(sweep, run):
 
 
 def command(tlmmu, sweep, run):
-    return [tlmmu, *config_argv(sweep, run), "--stats-json", "stats.json", "--stats-csv", "stats.csv"]
+    return [tlmmu, *config_argv(sweep, run), *_OUTPUT_ARGS]
+
+
+def write_catalogue(path, description):
+    """Writes the run's stats_list.json (tlmmu --list-stats-json of its configuration, in its
+    folder as the run itself); returns "" or the error in one line."""
+    cmd = description.get("command") or []
+    if cmd[-len(_OUTPUT_ARGS):] != _OUTPUT_ARGS:
+        return "run.json: not a command this sweep wrote"
+    try:
+        proc = subprocess.run(cmd[:-len(_OUTPUT_ARGS)] + ["--list-stats-json"], cwd=path,
+                              capture_output=True, stdin=subprocess.DEVNULL)
+    except OSError as e:
+        return f"cannot start {cmd[0]}: {e.strerror}"
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        return "tlmmu --list-stats-json: " + (err[-1] if err else f"exit status {proc.returncode}")
+    write_atomic(os.path.join(path, "stats_list.json"), proc.stdout.decode("utf-8"))
+    return ""
 
 
 def describe(tlmmu, sweep, run, version, inputs):
@@ -125,10 +147,13 @@ def run_one(path):
         stats = read_json(os.path.join(path, "stats.json"))
         if stats is None or not os.path.isfile(os.path.join(path, "stats.csv")):
             code, error = 1, "tlmmu exited 0 but wrote no readable stats.json/stats.csv"
-        elif isinstance(stats.get("config"), dict):
-            write_atomic(os.path.join(path, "config.yaml"),
-                         "# resolved configuration of this run (defaults included)\n"
-                         + yaml.safe_dump(stats["config"], sort_keys=True))
+        else:
+            if isinstance(stats.get("config"), dict):
+                write_atomic(os.path.join(path, "config.yaml"),
+                             "# resolved configuration of this run (defaults included)\n"
+                             + yaml.safe_dump(stats["config"], sort_keys=True))
+            error = write_catalogue(path, description)
+            code = 1 if error else 0
     write_json(os.path.join(path, "done.json"), {
         "exit_code": code, "error": error, "host_seconds": round(time.monotonic() - start, 3)})
     return code

@@ -1,14 +1,14 @@
 """tlmmu's statistics (--stats-json, --stats-csv): their paths, which per-core ones combine over the
 cores and how, and the CPI stack of each core.
 
-How a per-core statistic combines is decided by rule() alone. Today it goes by the statistic's
-name and shape: a histogram (a statistic with buckets) has an additive count and sum, a min
-(combined as the min over cores) and a max (the max); its mean, percentiles and
-percentiles_exact do not combine (a percentile of the cores together needs the buckets, and a
-sum of percentiles is no percentile). Any other number is a counter (events or cycles) and adds
-up, except cpi and anything named as a ratio, rate, mean, minimum, maximum or percentile. If
-tlmmu one day describes its statistics (`--list-stats-json` with an "additive" flag), rule() is
-the one place to read it.
+How a per-core statistic combines is tlmmu's word, not a rule of names here: `tlmmu --config F
+--list-stats-json` (the catalogue, runs/<id>/stats_list.json) gives each statistic's kind and
+whether it adds up, declared once where it is registered. A statistic flagged additive is
+summed over the cores; of a histogram the count and sum are summed, the min is the min over the
+cores and the max the max, its mean, percentiles and buckets do not combine (a sum of
+percentiles is no percentile). Anything else does not combine: cpi, ratios, and the per-core
+view of a process's statistics (cores[i].firmware.*: the process that ran there, so a threaded
+process's faults would count once per core it ran on).
 """
 import json
 import re
@@ -20,8 +20,8 @@ from .table import number
 # ipi, any new one) follow in name order.
 CPI_ORDER = ["base", "tlb", "walk", "fault", "data", "os"]
 _CORE = re.compile(r"^cores\[(\d+)\]\.(.+)$")
-_BUCKETS = re.compile(r"^(.*)\.buckets\[\d+\]\.")
-_NOT_ADDITIVE = re.compile(r"(^|\.)(cpi|rate|ratio|[a-z_]*_(rate|ratio)|mean|min|max|p\d+)$")
+_INDEX = re.compile(r"\[\d+\]")
+_HISTOGRAM_FIELDS = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
 
 
 def ordered(components):
@@ -29,38 +29,47 @@ def ordered(components):
     return [c for c in CPI_ORDER if c in components] + sorted(c for c in components if c not in CPI_ORDER)
 
 
-def histograms(paths):
-    """The paths (below cores[i]. for a per-core one) of the histograms among stat paths."""
-    found = set()
-    for path in paths:
-        m = _BUCKETS.match(path)
-        if m:
-            found.add(re.sub(r"^cores\[\d+\]\.", "", m.group(1)))
-    return found
+def catalogue_key(path):
+    """A statistic's path as the catalogue names it: every index [N] as [i]."""
+    return _INDEX.sub("[i]", path)
 
 
-def rule(stat, hists):
-    """How the per-core statistic `stat` (its path below cores[i].) combines over the cores:
-    'sum', 'min', 'max', or None (it does not). `hists`: histograms(...) of the run."""
-    head, _, field = stat.rpartition(".")
-    if head in hists:
-        return {"count": "sum", "sum": "sum", "min": "min", "max": "max"}.get(field)
-    if _NOT_ADDITIVE.search(stat) or ".buckets[" in stat:
+def load_catalogue(path):
+    """A tlmmu --list-stats-json file: {path with [i]: {kind, additive, unit, meaning}}, or None
+    when it is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return "sum"
+    return data if isinstance(data, dict) else None
 
 
-def combine_cores(flat):
+def rule(stat, catalogue):
+    """How the per-core statistic `stat` (its path below cores[i].) combines over the cores:
+    'sum', 'min', 'max', or None (it does not), from the catalogue's additive flag and kind."""
+    key = catalogue_key("cores[i]." + stat)
+    info = catalogue.get(key)
+    if info is not None:
+        return "sum" if info.get("additive") and info.get("kind") != "histogram" else None
+    head, _, field = key.rpartition(".")
+    info = catalogue.get(head)
+    if info is not None and info.get("kind") == "histogram":
+        return _HISTOGRAM_FIELDS.get(field)
+    return None
+
+
+def combine_cores(flat, catalogue):
     """{name: value} of the per-core statistics combined over the cores, from {path: value}
-    (numbers, or their text as in stats.csv): cores.sum.<stat> for each additive one, and
-    min.<hist>.min / max.<hist>.max for each histogram (named by the caller)."""
-    hists = histograms(flat)
+    (numbers, or their text as in stats.csv) and the run's catalogue (load_catalogue):
+    cores.sum.<stat> for each additive one, and min.<hist>.min / max.<hist>.max for each
+    histogram (named by the caller)."""
     out = {}
     for path, value in flat.items():
         m = _CORE.match(path)
         if not m:
             continue
-        how = rule(m.group(2), hists)
+        how = rule(m.group(2), catalogue)
         value = _num(value)
         if how is None or value is None:
             continue

@@ -1,5 +1,7 @@
 // mmap.c: VMA map checks (W^X, W without R, alignment, overlaps, limits), munmap, and
 // madvise(MADV_DONTNEED) (fw_vma_discard).
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "mm_fixture.h"
@@ -54,6 +56,35 @@ TEST_P(MmapTest, OverlappingVmasRefusedGuardIncluded) {
     EXPECT_EQ(map(a, kStack - kPage, kPage, FW_PROT_R), FW_ERR_OVERLAP);
     // A stack whose guard would land on an existing VMA.
     EXPECT_EQ(map(a, kData + 5 * kPage, kPage, kRW, FW_VMA_STACK), FW_ERR_OVERLAP);
+}
+
+// fw_process_vma lists the VMAs in address order, as protect split them; a stack's guard page
+// is one of its own with no rights; past the last, or for a pid never made: FW_ERR_INVAL.
+TEST_P(MmapTest, ProcessVmasAreListedInAddressOrder) {
+    boot();
+    const int a = create();
+    ASSERT_EQ(map(a, kStack, 2 * kPage, kRW, FW_VMA_STACK), FW_OK);
+    ASSERT_EQ(map(a, kData, 4 * kPage, kRW), FW_OK);
+    ASSERT_EQ(fw_vma_protect(k, 0, a, kData + kPage, kPage, FW_PROT_R), FW_OK);
+    struct Want {
+        uint64_t start, len;
+        unsigned prot;
+    };
+    const std::vector<Want> want = {{kData, kPage, kRW},
+                                    {kData + kPage, kPage, FW_PROT_R},
+                                    {kData + 2 * kPage, 2 * kPage, kRW},
+                                    {kStack - kPage, kPage, 0},
+                                    {kStack, 2 * kPage, kRW}};
+    fw_vma_desc v{};
+    for (unsigned i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(fw_process_vma(k, a, i, &v), FW_OK) << i;
+        EXPECT_EQ(v.start, want[i].start) << i;
+        EXPECT_EQ(v.len, want[i].len) << i;
+        EXPECT_EQ(v.prot, want[i].prot) << i;
+        EXPECT_EQ(v.shm_id, -1) << i;
+    }
+    EXPECT_EQ(fw_process_vma(k, a, static_cast<unsigned>(want.size()), &v), FW_ERR_INVAL);
+    EXPECT_EQ(fw_process_vma(k, a + 1, 0, &v), FW_ERR_INVAL);
 }
 
 TEST_P(MmapTest, TheVmaTableLimitIsFwMaxVmas) {

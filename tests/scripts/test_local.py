@@ -2,6 +2,7 @@
 results.csv/results.sqlite equal to each run's stats.json, resume, reruns of changed runs only,
 repeats with their seeds, and determinism."""
 import os
+import re
 import shutil
 import sqlite3
 import unittest
@@ -10,18 +11,23 @@ import support
 import yaml
 
 
-def expected_columns_from_json(stats):
-    """What results.csv must hold for a run, computed here from stats.json alone."""
+def expected_columns_from_json(stats, listing):
+    """What results.csv must hold for a run, computed here from stats.json and the run's
+    catalogue (stats_list.json: tlmmu --list-stats-json)."""
     flat = support.flatten(stats)
     raw = {k: v for k, v in flat.items() if not k.startswith("config.") and ".buckets[" not in k}
     sums = {}
     for i, core in enumerate(stats["cores"]):
-        hists = {k for k, v in support.flatten_dicts(core).items() if "buckets" in v}
         for k, v in support.flatten(core).items():
-            # counters add up; of a histogram only its count and sum (not a percentile, min,
-            # max or mean); never cpi
-            head, _, field = k.rpartition(".")
-            if ".buckets[" in k or k == "cpi" or (head in hists and field not in ("count", "sum")):
+            # what tlmmu flags additive adds up; of a histogram only its count and sum (not a
+            # percentile, min, max or mean); never cpi nor the per-core view of a process
+            name = "cores[i]." + re.sub(r"\[\d+\]", "[i]", k)
+            head, _, field = name.rpartition(".")
+            info = listing.get(name)
+            if info is not None:
+                if not info["additive"] or info["kind"] == "histogram":
+                    continue
+            elif not (listing.get(head, {}).get("kind") == "histogram" and field in ("count", "sum")):
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 continue
@@ -91,8 +97,11 @@ class LocalSweepTest(unittest.TestCase):
     def test_results_equal_stats_json(self):
         columns, rows = self.table()
         for row in rows:
-            stats = support.read_json(os.path.join(self.out, "runs", row["run"], "stats.json"))
-            raw, sums = expected_columns_from_json(stats)
+            run = os.path.join(self.out, "runs", row["run"])
+            stats = support.read_json(os.path.join(run, "stats.json"))
+            raw, sums = expected_columns_from_json(stats, support.read_json(os.path.join(run, "stats_list.json")))
+            self.assertNotIn("cores.sum.cpi", sums)
+            self.assertIn("cores.sum.walker.latency.count", sums)
             for key, value in raw.items():
                 self.assertIn(key, columns)
                 self.assertTrue(support.same_value(row[key], value), f"{row['run']} {key}: {row[key]!r} != {value!r}")

@@ -1,7 +1,8 @@
 """scripts/sweep's reliability: a run written with its keys in another order is the same run; an
 edited input (base, scenario, trace) reruns the runs that read it; a second sweep into a folder
 in use exits 2 naming the first and leaves its outputs alone; an unwritable --out is one line,
-exit 2, in every tool; results.csv sums per-core statistics only where a sum means something."""
+exit 2, in every tool; results.csv sums per-core statistics only where tlmmu flags them
+additive (percentiles and a threaded process's per-core view are not)."""
 import os
 import stat
 import subprocess
@@ -179,6 +180,51 @@ class PerCoreSumsTest(unittest.TestCase):
                                           sum(x["sum"] for x in h) / sum(x["count"] for x in h)))
             # the merged max bounds every core's p99 (a sum of percentiles did not)
             self.assertLessEqual(max(x["p99"] for x in h), int(row["derived.shootdown_latency.max"]))
+        finally:
+            tmp.remove()
+
+    def test_a_threaded_process_counts_once(self):
+        """One process with a thread on each of two cores: cores[i].firmware.* is that process
+        seen from each core (tlmmu flags it not additive), so results.csv has no sum of it; the
+        cores' fault counters do add up, to the threads' faults; the sums follow the
+        catalogue's flag, written beside the run."""
+        tmp = support.TempDir("threads")
+        try:
+            tmp.write("scen.yaml", """processes:
+  - name: app
+    vmas:
+      - {start: 0x400000, size: 64KiB, prot: rx}
+      - {start: 0x10000000, size: 64KiB, prot: rw}
+    threads:
+      - {core: 0, workload: {pattern: random, footprint: 64KiB, data_base: 0x10000000, instructions: 4000}}
+      - {core: 1, workload: {pattern: random, footprint: 64KiB, data_base: 0x10000000, instructions: 4000}}
+""")
+            tmp.write("base.yaml", "cores: 2\nworkload: {scenario: scen.yaml}\n")
+            path = tmp.write("s.yaml", "base: base.yaml\nruns:\n  - {seed: 1}\n")
+            proc = support.sweep(path, "--out", tmp.join("out"))
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            columns, rows = support.read_csv(tmp.join("out", "results.csv"))
+            row = rows[0]
+            run = tmp.join("out", "runs", row["run"])
+            stats = support.read_json(os.path.join(run, "stats.json"))
+            listing = support.read_json(os.path.join(run, "stats_list.json"))
+            self.assertFalse(listing["cores[i].firmware.faults.demand_zero"]["additive"])
+            self.assertTrue(listing["cores[i].faults.not_present"]["additive"])
+            self.assertEqual([c for c in columns if c.startswith("cores.sum.firmware.")], [])
+            app = stats["processes"]["app"]
+            faults = sum(t["faults"]["not_present"] for t in app["threads"])
+            self.assertGreater(faults, 0)
+            self.assertEqual(int(row["cores.sum.faults.not_present"]), faults)
+            self.assertEqual(int(row["processes.app.firmware.faults.demand_zero"]),
+                             app["firmware"]["faults"]["demand_zero"])
+            # every cores.sum column is one tlmmu flags additive (or a histogram's count/sum)
+            for c in columns:
+                if c.startswith("cores.sum."):
+                    stat = "cores[i]." + c[len("cores.sum."):]
+                    head, _, field = stat.rpartition(".")
+                    self.assertTrue(listing.get(stat, {}).get("additive") or
+                                    (listing.get(head, {}).get("kind") == "histogram"
+                                     and field in ("count", "sum")), c)
         finally:
             tmp.remove()
 

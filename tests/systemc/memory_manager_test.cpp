@@ -189,6 +189,30 @@ TEST(NoScenario, SoftwareRefillOnATrace) {
     EXPECT_EQ(sw["processes"]["p0"]["killed"], false);
 }
 
+// Without an L2 TLB, software refill fills only the L1 that missed, as the walker: the same L1
+// misses (it filled both L1s, and the data pages crowded the 4-entry ITLB out: 20 misses, not 4).
+// Every miss is one refill, and its retry a hit.
+TEST(NoScenario, SoftwareRefillWithoutL2HasTheWalkersL1Misses) {
+    auto system = [](const std::string& refill) {
+        return "cores: 1\nmmu: {format: x86_64, tlb_refill: " + refill +
+               "}\ntlb: {l1i: {entries: 4, ways: 4}, l1d: {entries: 8, ways: 4}, l2: {entries: "
+               "0}}\n"
+               "workload: {format: synthetic, prefault: true, synthetic: {pattern: random, "
+               "footprint: 64KiB, code_footprint: 16KiB, instructions: 20000}}\n";
+    };
+    const auto hw = runSystem(makeSystem(system("hardware")));
+    const auto sw = runProgram(system("software"));
+    const auto& h = hw["cores"][0]["tlb"];
+    const auto& w = sw["cores"][0]["tlb"];
+    EXPECT_EQ(u(h["l1i"]["misses"]), 4u);
+    EXPECT_EQ(u(h["l1d"]["misses"]), 3520u);
+    for (const char* l : {"l1i", "l1d"}) {
+        EXPECT_EQ(w[l]["misses"], h[l]["misses"]) << l;
+        EXPECT_EQ(u(w[l]["hits"]), u(h[l]["hits"]) + u(h[l]["misses"])) << l;
+    }
+    EXPECT_EQ(u(sw["cores"][0]["faults"]["tlb_miss"]), 4u + 3520u);
+}
+
 // Without a scenario, workload.page_size maps the implicit region in huge pages.
 TEST(NoScenario, PageSizeMapsHugeLeaves) {
     const auto s = runSystem(

@@ -287,6 +287,18 @@ TEST_F(MmuTest, L1dOfTwoArraysCostsTheSlowerAndCountsPerArray) {
     });
 }
 
+// The firmware's TlbWrite of a base page at va (to kData, all rights, ASID 1).
+TranslationExtension tlbWrite(Addr va) {
+    TranslationExtension w;
+    w.op = TranslationExtension::Op::TlbWrite;
+    w.va = va >> 12;
+    w.ppn = kData >> 12;
+    w.asid = 1;
+    w.level = 0;
+    w.flags = kRwxuAd | PTE_F_V;
+    return w;
+}
+
 // mmu.tlb_refill: software: a miss in the last level traps (TlbMiss) without walking; the
 // firmware's TlbWrite fills the L2, from which the retried access fills the L1.
 TEST_F(MmuTest, SoftwareRefillTrapsAndTlbWriteFills) {
@@ -298,13 +310,7 @@ TEST_F(MmuTest, SoftwareRefillTrapsAndTlbWriteFills) {
         EXPECT_EQ(e.fault, FaultKind::TlbMiss);
         EXPECT_EQ(e.tlb_cycles, kL1 + kL2);
         EXPECT_EQ(e.walk_cycles, 0u);
-        TranslationExtension w;
-        w.op = TranslationExtension::Op::TlbWrite;
-        w.va = b.page(0) >> 12;
-        w.ppn = kData >> 12;
-        w.asid = 1;
-        w.level = 0;
-        w.flags = kRwxuAd | PTE_F_V;
+        TranslationExtension w = tlbWrite(b.page(0));
         EXPECT_EQ(b.port.send(w, b.clock), 0u);
         e = b.translate(b.page(0) + 4);
         EXPECT_EQ(e.fault, FaultKind::None);
@@ -318,6 +324,30 @@ TEST_F(MmuTest, SoftwareRefillTrapsAndTlbWriteFills) {
         EXPECT_EQ(b.port.send(other, b.clock), 0u);
         EXPECT_EQ(b.translate(b.page(0) + 4096).tlb_cycles, kL1 + kL2);
         EXPECT_EQ(b.stat("core.walker.walks"), 0u);
+    });
+}
+
+// Without an L2 (tlb.l2.entries: 0) the refill fills the L1 that missed and no other, as the
+// walker's fill does: the ITLB does not get the data page (it filled both L1s once).
+TEST_F(MmuTest, SoftwareRefillWithoutL2FillsOnlyTheL1ThatMissed) {
+    MmuConfig c = config(0, true);
+    c.l2 = tlbLevel("l2", 0, 0, kL2);
+    Bench b(c);
+    b.mapPages(1);
+    run([&] {
+        b.port.setRoot(b.tables.root, 1, b.clock);
+        TranslationExtension e = b.translate(b.page(0));
+        EXPECT_EQ(e.fault, FaultKind::TlbMiss);
+        EXPECT_EQ(e.tlb_cycles, kL1);
+        TranslationExtension w = tlbWrite(b.page(0));
+        EXPECT_EQ(b.port.send(w, b.clock), 0u);
+        e = b.translate(b.page(0) + 4);
+        EXPECT_EQ(e.fault, FaultKind::None);
+        EXPECT_EQ(e.pa, kData + 4);
+        EXPECT_EQ(b.translate(b.page(0), AccessType::Execute).fault, FaultKind::TlbMiss);
+        EXPECT_EQ(b.stat("core.tlb.l1i.misses"), 1u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.misses"), 1u);
+        EXPECT_EQ(b.stat("core.tlb.l1d.hits"), 1u);
     });
 }
 
