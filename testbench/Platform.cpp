@@ -161,7 +161,7 @@ const TaskCounter kTaskCounters[] = {
      [](const Task& t) -> const std::uint64_t& { return t.checked.mismatches; },
      {"loads", "checked mode: loads that did not return the data last stored"}},
 };
-const StatInfo kKilledInfo{"", "false, or why the firmware killed it (the first thread killed)",
+const StatInfo kKilledInfo{"", "false, or why the firmware killed it (the thread that was killed)",
                            false};
 } // namespace
 
@@ -203,6 +203,10 @@ void Platform::registerProcessStats(std::size_t process) {
     stats_.derived(
         p + ".killed",
         [&threads] {
+            // The thread whose access killed the process, else one that ended with it.
+            for (const OsTask* t : threads)
+                if (!t->kill_report.empty() && !t->group_exit)
+                    return nlohmann::json(t->kill_report);
             for (const OsTask* t : threads)
                 if (!t->kill_report.empty()) return nlohmann::json(t->kill_report);
             return nlohmann::json(false);

@@ -133,6 +133,7 @@ struct fw_kernel {
     /* scheduling (sched.c) */
     uint64_t stamp;
     struct fw_mm* active_mm[FW_MAX_CORES]; /* the mm whose root is installed on the core */
+    struct fw_task* current[FW_MAX_CORES]; /* the task the core runs (0: none, or it ended) */
     /* ASIDs below asid_next were never handed out on that core since boot, so they need no
      * flush; once it passes asid_max every allocation flushes the ASID it takes. */
     uint32_t asid_next[FW_MAX_CORES];
@@ -304,7 +305,6 @@ extern const struct fw_shootdown_ops fw_shootdown_directed;
 extern const struct fw_shootdown_ops fw_shootdown_broadcast;
 int tlb_init(struct fw_kernel* k, const struct fw_kernel_config* c);
 
-
 /* Adds n to a shootdown statistic, in the totals and in the core's. */
 #define SD_ADD(k, core, field, n)                                                                  \
     do {                                                                                           \
@@ -405,6 +405,12 @@ struct fw_shm_obj* shm_of(struct fw_kernel* k, int shm_id);
  */
 /* Everything the mm owns goes back (frames, slots, tables, ASIDs); its tasks die with it. */
 void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* Task t ends (no longer live, no longer any core's current task, one user less of its mm). */
+void task_end(struct fw_kernel* k, struct fw_task* t);
+/* t's process is killed for `reason` (see fw_task_killed in mm.h), run on `core` (t's) under
+ * the mm's lock: t ends, and every other task of it that no other core runs; the cores that run
+ * one are sent a reschedule IPI. The last task to end releases the mm. */
+void group_exit(struct fw_kernel* k, unsigned core, struct fw_task* t, enum fw_kill_reason reason);
 
 /* ---- SMP (smp.c) ------------------------------------------------------------------------------
  */
@@ -425,6 +431,8 @@ void swap_unlock(struct fw_kernel* k, unsigned core);
  * SCF_RUN_LOCAL). skip_ack_wait: returns without waiting. */
 void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int run_local,
                     const struct fw_flush_info* f, int skip_ack_wait);
+/* A reschedule IPI to every core of `targets` (a kill that their current tasks must notice). */
+void smp_send_reschedule(struct fw_kernel* k, unsigned core, uint64_t targets);
 
 /* ---- faults (memory.c) ------------------------------------------------------------------------
  */

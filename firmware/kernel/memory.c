@@ -318,6 +318,7 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
     result->cls = FW_FAULT_CLASS_NONE;
     result->reason = FW_KILL_NONE;
     result->level = 0;
+    result->group_exit = 0;
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores || kind == FW_FAULT_NONE) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
@@ -328,10 +329,13 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
      * translation (a COW copy) shoot down; widening ones (COW reuse, spurious, A/D) flush the
      * faulting core only, as before (the others fault spuriously on their old entry). */
     mm_lock(k, core, mm);
-    if (!t->live || !mm->live) {
-        /* Killed (or exited) by another core while this one waited for the lock. */
+    if (mm->killed != FW_KILL_NONE) {
+        /* Killed by another of its tasks (while this one waited for the lock, or before): the
+         * task ends here, as at any boundary; not counted as a fault. */
         result->cls = FW_FAULT_CLASS_PROTECTION;
         result->reason = mm->killed;
+        result->group_exit = 1;
+        group_exit(k, core, t, mm->killed);
         mm_unlock(k, core, mm);
         hal_charge_cycles(k->fault_exit_cycles);
         return FW_OK;
@@ -340,10 +344,7 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
     handle_fault(&s, access, kind);
     ++mm->stats.faults[result->cls];
     ++k->stats.faults[result->cls];
-    if (result->cls == FW_FAULT_CLASS_PROTECTION) {
-        mm->killed = result->reason;
-        release_mm(k, core, mm); /* like exit of every task: the host stops running them */
-    }
+    if (result->cls == FW_FAULT_CLASS_PROTECTION) group_exit(k, core, t, result->reason);
     mm_unlock(k, core, mm);
     hal_charge_cycles(k->fault_exit_cycles);
     return FW_OK;
@@ -355,7 +356,7 @@ int fw_prefault(struct fw_kernel* k, int pid, uint64_t va) {
     int i = vma_find(mm, va);
     if (i < 0 || mm->vmas[i].guard) return FW_ERR_NOT_MAPPED;
     if (mm->vmas[i].prot == 0) return FW_OK;
-    struct fw_fault_result result = {FW_FAULT_CLASS_NONE, FW_KILL_NONE, 0};
+    struct fw_fault_result result = {FW_FAULT_CLASS_NONE, FW_KILL_NONE, 0, 0};
     /* Boot work runs on no particular core: core 0 only matters for reclaim's flushes. */
     struct fault_state s = {k, mm, 0, va, &mm->vmas[i], &result, 1};
     handle_page(&s, FW_ACCESS_READ);

@@ -219,6 +219,13 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
     }
 }
 
+void smp_send_reschedule(struct fw_kernel* k, unsigned core, uint64_t targets) {
+    hal_sync();
+    hal_write_phys(k->smp.ipi + IPI_REG_TARGETS(core), targets, 8);
+    hal_write_phys(k->smp.ipi + IPI_REG_SEND(core), IPI_VECTOR_RESCHEDULE, 8);
+    k->stats.kill_ipis += popcount64(targets);
+}
+
 void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int run_local,
                     const struct fw_flush_info* f, int skip_ack_wait) {
     uint64_t seq = ++k->smp.seq[core] & FW_SMP_SEQ_MASK;
