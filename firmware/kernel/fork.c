@@ -132,6 +132,7 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     /* Its statistics as it ends, under its lock (no reclaim can touch it from here), before the
      * teardown zeroes what is mapped. */
     hal_mm_released(mm->pid);
+    ++k->teardowns;
     /* Nobody runs it any more (exit of its last task, killed or not; or a fork's child that
      * never ran): its ASIDs die with it (below), no flush needed. */
     struct fw_mmu_gather g;
@@ -159,6 +160,7 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     mm->users = 0;
     mm->stats.frames_in_use = 0;
     mm->live = 0;
+    --k->teardowns;
 }
 
 void task_end(struct fw_kernel* k, struct fw_task* t) {

@@ -195,6 +195,11 @@ struct fw_kernel_stats {
      * ran one of their other tasks at the kill. */
     uint64_t kills;
     uint64_t kill_ipis;
+    /* Reclaim (vmscan.c, memory.c): allocations that waited for an address space being torn
+     * down, and faults that backed off (lock released) and started again because the pages
+     * they could evict were locked by other cores. */
+    uint64_t reclaim_waits;
+    uint64_t fault_retries;
     /* The shootdown protocol (smp.c): totals, and per core (by the core that did it). */
     struct fw_shootdown_stats shootdown;
     struct fw_shootdown_stats shootdown_by_core[FW_MAX_CORES];
