@@ -1064,6 +1064,43 @@ TEST_F(SmpTest, KillingAThreadedProcessStopsEveryThreadBeforeItsMemoryGoes) {
     EXPECT_EQ(fw_kernel_stats(k)->kills, 1u);
 }
 
+// Reclaim under lock contention: the one frame is a's, whose lock core 2 holds (as a fault of
+// a's would). b's fault used to find nothing to evict and kill b for lack of memory; it lets go
+// of its own lock, waits for an unlock (core 2 lets go at b's first wait) and starts again, as
+// Linux's VM_FAULT_RETRY: a's page goes to swap, b's fault maps its page.
+TEST_F(SmpTest, AFaultWhoseOnlyVictimIsLockedRetriesInsteadOfKilling) {
+    bootSmp(with([](SmpBoot& b) {
+        b.swap = true;
+        b.limit = 1;
+    }));
+    const int a = create(0), b = create(1);
+    ASSERT_EQ(map(a, kData, kPage, kRW), FW_OK);
+    ASSERT_EQ(map(b, kData, kPage, kRW), FW_OK);
+    EXPECT_EQ(write64(a, kData, 7), FW_FAULT_CLASS_DEMAND_ZERO);
+    hal_write_phys(lockOf(a), 3, 8);
+    unsigned waits = 0;
+    hal().on_relax = [&](unsigned core) {
+        EXPECT_EQ(core, 1u);
+        if (++waits == 1) hal_write_phys(lockOf(a), 0, 8);
+    };
+    hal().current_core = 1;
+    fw_fault_result r{};
+    ASSERT_EQ(fw_fault(k, 1, tids[b][0], kData, FW_ACCESS_WRITE, FW_FAULT_NOT_PRESENT, &r), FW_OK);
+    hal().on_relax = nullptr;
+    hal().current_core = 0;
+    EXPECT_EQ(r.cls, FW_FAULT_CLASS_DEMAND_ZERO);
+    EXPECT_EQ(waits, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->fault_retries, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->reclaim_waits, 0u);
+    EXPECT_EQ(fw_kernel_stats(k)->swap_outs, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->kills, 0u);
+    EXPECT_EQ(fw_process_killed(k, b), FW_KILL_NONE);
+    EXPECT_EQ(fw_frames_in_use(k), 1u);
+    EXPECT_EQ(hal_read_phys(lockOf(b), 8), 0u);
+    // a's page comes back from swap with what a wrote (b's goes out for it).
+    EXPECT_EQ(read64(a, kData), 7u);
+}
+
 // ---- a stress test with a TLB checker -------------------------------------------------------
 
 // A TLB per core over the fake: filled by the walks of the cores' accesses, emptied only by the
