@@ -5,6 +5,8 @@
 // eviction that finds only locked pages waits instead of killing.
 #include <fstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -179,6 +181,52 @@ TEST_F(Kill, TeardownTakesInterruptsBetweenChunks) {
     EXPECT_EQ(s["cores"][0]["shootdown_latency"]["max"], 20080);
     EXPECT_EQ(s["checker"]["violations"], 0);
     EXPECT_TRUE(has(r.out, "shootdowns: 450 (450 pages, 450 IPIs, 0 ack timeouts)")) << r.out;
+}
+
+// Stress: p has 8 threads on 4 cores (checked), one of which protects the data read-only at
+// 30000 instructions (the others' stores kill p) and one exits at 25000; q has a thread per core
+// that discards pages. Without and with a memory limit that makes them swap (and contend for
+// locks while evicting): one kill, every other running thread stopped by an IPI, no violation,
+// no wrong load, q runs to its end.
+TEST_F(Kill, EightThreadsWithAKillAndAnExitAmongTheEvents) {
+    std::string scenario = "processes:\n  - name: p\n    vmas:\n"
+                           "      - {start: 0x400000, size: 64KiB, prot: rx}\n"
+                           "      - {start: 0x30000000, size: 256KiB, prot: rw}\n    threads:\n";
+    const std::string load = "pattern: random, footprint: 256KiB, refs_per_instruction: 0.5, ";
+    for (unsigned i = 0; i < 8; ++i) {
+        scenario += "      - core: " + std::to_string(i % 4) + "\n        workload: {" + load +
+                    "data_base: 0x30000000, instructions: 100000, write_fraction: 0.3, "
+                    "checked: true}\n";
+        if (i == 3)
+            scenario += "        events: [{at: 30000, protect: {start: 0x30000000, size: 64KiB, "
+                        "prot: r}}]\n";
+        if (i == 5) scenario += "        events: [{at: 25000, exit: true}]\n";
+    }
+    scenario += "  - name: q\n    vmas:\n      - {start: 0x400000, size: 64KiB, prot: rx}\n"
+                "      - {start: 0x10000000, size: 256KiB, prot: rw}\n    threads:\n";
+    for (unsigned c = 0; c < 4; ++c)
+        scenario += "      - core: " + std::to_string(c) + "\n        workload: {" + load +
+                    "data_base: 0x10000000, instructions: 50000, write_fraction: 0.5, "
+                    "checked: true}\n        events: [{at: 10000, every: 5000, count: 5, discard: "
+                    "{start: 0x10000000, size: 16KiB}}]\n";
+    for (const auto& [limit, ipis, retries] :
+         std::vector<std::tuple<unsigned, unsigned, unsigned>>{{0, 6, 0}, {40, 3, 651}}) {
+        ProgramResult r;
+        const auto s = runScenario(scenario, r,
+                                   "--set cores=4 --set swap.slots=4096 "
+                                   "--set firmware.memory_limit_frames=" +
+                                       std::to_string(limit));
+        EXPECT_EQ(r.exit_code, 0) << limit << r.err;
+        EXPECT_EQ(s["firmware"]["kills"], 1) << limit;
+        EXPECT_EQ(s["firmware"]["kill_ipis"], ipis) << limit;
+        EXPECT_EQ(s["firmware"]["fault_retries"], retries) << limit;
+        EXPECT_EQ(s["checker"]["violations"], 0) << limit;
+        EXPECT_EQ(s["processes"]["p"]["data_mismatches"], 0) << limit;
+        EXPECT_EQ(s["processes"]["q"]["data_mismatches"], 0) << limit;
+        EXPECT_EQ(s["processes"]["q"]["instructions"], 200000) << limit;
+        EXPECT_EQ(s["processes"]["q"]["killed"], false) << limit;
+        EXPECT_NE(s["processes"]["p"]["killed"], false) << limit;
+    }
 }
 
 } // namespace
