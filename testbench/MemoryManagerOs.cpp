@@ -279,6 +279,9 @@ void MemoryManagerOs::boot(unsigned core) {
 // Round robin over the core's runnable tasks, starting after the one it ran last.
 OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
     CoreState& c = cores_[core];
+    // A task of a killed process is not run again: it ends here (group exit).
+    for (OsTask* t : c.queue)
+        if (t->state == Task::State::Runnable) reap(*t);
     // With several cores any core may be interrupted by another (a shootdown for an address
     // space whose translations it may still hold, though it runs another one now; an eviction
     // of one of its pages): it keeps within the IPI latency of them (LocalTime::limitQuantum),
@@ -388,8 +391,9 @@ void MemoryManagerOs::event(OsTask& t, const TaskEvent& e) {
     if (timeline_)
         timeline_->slice(core, eventName(e, scenario_), begin, HostHal::current().nowPs(),
                          eventArgs(t, e, rc));
-    // Another thread's fault killed the process while this one waited for its lock: the event
-    // died with it.
+    // Another thread's fault killed the process (meanwhile, or while this one waited for its
+    // lock): the task ends on its return from the call, and a failed event dies with it.
+    if (t.state == Task::State::Runnable) reap(t);
     if (rc && t.killed) return;
     // mprotect of a range that is not (wholly) mapped any more fails with ENOMEM and changes
     // nothing: the program sees the error and runs on.
@@ -467,11 +471,19 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     const bool outside = (r.reason == FW_KILL_NO_VMA || r.reason == FW_KILL_BAD_PTE) &&
                          (va >= format_.userSpan() || kind == FaultKind::NonCanonical);
     if (implicit_ && outside) report = outsideAddressSpace(t, va);
+    // Group exit: this task has ended, so have the process's tasks that ran nowhere; those
+    // running on other cores end there, at their next boundary (reap).
     for (auto& other : tasks_)
-        if (other->pid == t.pid && other->state != Task::State::Done) {
-            other->killed = true;
-            finish(*other, true);
-        }
+        if (other.get() != &t && other->pid == t.pid && other->state == Task::State::Runnable &&
+            fw_task_pid(k(), other->tid) < 0)
+            endKilled(*other, true);
+    if (r.group_exit) {
+        // Killed by another of its threads: this one only ends with the process.
+        endKilled(t, true);
+        return {true, t.kill_report};
+    }
+    t.killed = true;
+    finish(t, true);
     if (timeline_)
         timeline_->instant(core, "kill " + scenario_.processes[t.process].name,
                            HostHal::current().nowPs(),
@@ -479,6 +491,28 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     // A run without a scenario is its trace: a process killed means the trace was not run.
     if (implicit_ && error_.empty()) error_ = "process " + t.name + " killed: " + report;
     return {true, report};
+}
+
+bool MemoryManagerOs::reap(OsTask& t) {
+    if (t.state != Task::State::Runnable || t.pid <= 0) return false;
+    const bool ended = fw_task_pid(k(), t.tid) < 0;
+    if (!ended && fw_task_killed(k(), t.tid) == FW_KILL_NONE) return false;
+    endKilled(t, ended);
+    return true;
+}
+
+void MemoryManagerOs::endKilled(OsTask& t, bool ended_by_firmware) {
+    if (!ended_by_firmware)
+        check(fw_task_exit(k(), HostHal::current().coreId(), t.tid), "exit of " + t.name);
+    t.killed = true;
+    t.group_exit = true;
+    t.kill_report = "process " + t.name + " killed with its process: " +
+                    fw_kill_reason_str(fw_process_killed(k(), t.pid));
+    finish(t, true);
+}
+
+void MemoryManagerOs::returnToUser(Task& task) {
+    reap(static_cast<OsTask&>(task));
 }
 
 // The firmware tore down an address space (exit of its last task, or a kill): its statistics
@@ -654,6 +688,16 @@ void MemoryManagerOs::registerStats(Stats& stats) {
          {"faults", "faults in a huge VMA that mapped a base page instead"}},
         {"firmware.swap_outs", &ks->swap_outs, {"pages", "pages written to swap"}},
         {"firmware.swap_ins", &ks->swap_ins, {"pages", "pages read back from swap"}},
+        {"firmware.kills", &ks->kills, {"processes", "processes killed (each once, all threads)"}},
+        {"firmware.kill_ipis",
+         &ks->kill_ipis,
+         {"IPIs", "reschedule IPIs to cores running another thread of a killed process"}},
+        {"firmware.reclaim_waits",
+         &ks->reclaim_waits,
+         {"waits", "allocations that waited for an exiting address space's frames"}},
+        {"firmware.fault_retries",
+         &ks->fault_retries,
+         {"faults", "faults that let go of their lock and began again (pages to evict locked)"}},
         {"firmware.flush.pages",
          &ks->flush_pages,
          {"invalidations", "by-address TLB invalidations issued (local and remote)"}},

@@ -47,6 +47,7 @@ struct OsTask : Task {
     std::size_t next_event = 0;
     OsTask* parent = nullptr; // the task whose fork creates this one (null: created at boot)
     bool killed = false;
+    bool group_exit = false; // killed with its process by another of its threads
 };
 
 class MemoryManagerOs final : public OperatingSystem {
@@ -70,6 +71,7 @@ class MemoryManagerOs final : public OperatingSystem {
     FaultOutcome fault(Task& task, Addr va, AccessType access, FaultKind kind) override;
     void exit(Task& task) override;
     void interrupt(unsigned core) override;
+    void returnToUser(Task& task) override;
     void taskRunnable(unsigned core, int tid) override;
     void mmReleased(unsigned core, int pid) override;
 
@@ -103,6 +105,10 @@ class MemoryManagerOs final : public OperatingSystem {
     // syscall: the task's exit system call (else its stream ended, or it was killed).
     void finish(OsTask& task, bool timed, bool syscall = false);
     void wake(OsTask& task);
+    // Group exit: a task of a killed process ends (on its own core, at a boundary), or the
+    // firmware ended it already (it ran nowhere at the kill). True when it was killed.
+    bool reap(OsTask& task);
+    void endKilled(OsTask& task, bool ended_by_firmware);
     std::string outsideAddressSpace(const OsTask& task, Addr va) const;
     void notePeaks();
     ProcessStats statsOf(std::size_t process) const;

@@ -189,7 +189,7 @@ const TaskCounter kTaskCounters[] = {
      {"events", "scenario events that failed with an error and ran on (a protect of a range no "
                 "longer mapped: ENOMEM)"}},
 };
-const StatInfo kKilledInfo{"", "false, or why the firmware killed it (the first thread killed)",
+const StatInfo kKilledInfo{"", "false, or why the firmware killed it (the thread that was killed)",
                            false};
 } // namespace
 
@@ -234,6 +234,10 @@ void Platform::registerProcessStats(std::size_t process) {
     stats_.derived(
         p + ".killed",
         [&threads] {
+            // The thread whose access killed the process, else one that ended with it.
+            for (const OsTask* t : threads)
+                if (!t->kill_report.empty() && !t->group_exit)
+                    return nlohmann::json(t->kill_report);
             for (const OsTask* t : threads)
                 if (!t->kill_report.empty()) return nlohmann::json(t->kill_report);
             return nlohmann::json(false);

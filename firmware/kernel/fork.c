@@ -118,7 +118,10 @@ int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned
     if (p == 0 || core >= k->cores || child_core >= k->cores) return FW_ERR_INVAL;
     /* The parent's lock; the child is nobody else's until fork returns. */
     mm_lock(k, core, p);
-    int status = p->live ? fork_locked(k, core, p, child_core, child_pid, child_tid) : FW_ERR_INVAL;
+    /* A process being killed forks no more (its task ends at its next boundary). */
+    int status = p->live && p->killed == FW_KILL_NONE
+                     ? fork_locked(k, core, p, child_core, child_pid, child_tid)
+                     : FW_ERR_INVAL;
     mm_unlock(k, core, p);
     /* Like wake_up_new_task: the child may run from here, before the parent's return. */
     if (status == FW_OK) hal_task_runnable(*child_tid);
@@ -129,10 +132,9 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     /* Its statistics as it ends, under its lock (no reclaim can touch it from here), before the
      * teardown zeroes what is mapped. */
     hal_mm_released(mm->pid);
-    /* A killed process may still have threads running on other cores until the host stops
-     * them: their cached translations go before the frames do (SMP mode). After a normal exit
-     * of the last task nobody runs it: its ASIDs die with it (below). */
-    if (k->smp.on && mm->killed != FW_KILL_NONE) fw_flush_tlb_mm(k, core, mm);
+    ++k->teardowns;
+    /* Nobody runs it any more (exit of its last task, killed or not; or a fork's child that
+     * never ran): its ASIDs die with it (below), no flush needed. */
     struct fw_mmu_gather g;
     tlb_gather_mmu(&g, k, core, mm, 1);
     for (unsigned i = 0; i < mm->nvmas; ++i) {
@@ -154,10 +156,18 @@ void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     mm->global_asid = 0;
     mm->cpu_mask = 0;
     for (int i = 0; i < FW_MAX_TASKS; ++i)
-        if (k->tasks[i].live && k->tasks[i].mm == mm) k->tasks[i].live = 0;
+        if (k->tasks[i].live && k->tasks[i].mm == mm) task_end(k, &k->tasks[i]);
     mm->users = 0;
     mm->stats.frames_in_use = 0;
     mm->live = 0;
+    --k->teardowns;
+}
+
+void task_end(struct fw_kernel* k, struct fw_task* t) {
+    t->live = 0;
+    for (unsigned c = 0; c < FW_MAX_CORES; ++c)
+        if (k->current[c] == t) k->current[c] = 0;
+    if (t->mm->users > 0) --t->mm->users;
 }
 
 int fw_task_exit(struct fw_kernel* k, unsigned core, int tid) {
@@ -167,10 +177,34 @@ int fw_task_exit(struct fw_kernel* k, unsigned core, int tid) {
     /* The others keep running: only the last task's exit touches the address space. */
     mm_lock(k, core, mm);
     if (t->live) {
-        t->live = 0;
-        if (mm->users > 0) --mm->users;
+        task_end(k, t);
         if (mm->users == 0 && mm->live) release_mm(k, core, mm);
     }
     mm_unlock(k, core, mm);
     return FW_OK;
+}
+
+void group_exit(struct fw_kernel* k, unsigned core, struct fw_task* t, enum fw_kill_reason reason) {
+    struct fw_mm* mm = t->mm;
+    if (mm->killed == FW_KILL_NONE) {
+        mm->killed = reason;
+        ++k->stats.kills;
+    }
+    /* Whom the others see running is read at this core's time (as lazy_tlb's active_mm). */
+    if (k->smp.on) hal_sync();
+    uint64_t kick = 0;
+    for (int i = 0; i < FW_MAX_TASKS; ++i) {
+        struct fw_task* u = &k->tasks[i];
+        if (!u->live || u->mm != mm) continue;
+        /* Without the SMP protocol no other core runs at the same time. */
+        if (u != t && k->smp.on && u->core != core && k->current[u->core] == u)
+            kick |= (uint64_t)1 << u->core;
+        else
+            task_end(k, u);
+    }
+    if (mm->users == 0) {
+        if (mm->live) release_mm(k, core, mm);
+    } else if (kick != 0) {
+        smp_send_reschedule(k, core, kick);
+    }
 }

@@ -189,6 +189,11 @@ int fw_task_pid(const struct fw_kernel* k, int tid) {
     return k->tasks[tid - 1].mm->pid;
 }
 
+enum fw_kill_reason fw_task_killed(const struct fw_kernel* k, int tid) {
+    if (tid < 1 || tid > FW_MAX_TASKS || !k->tasks[tid - 1].live) return FW_KILL_NONE;
+    return k->tasks[tid - 1].mm->killed;
+}
+
 int fw_task_core(const struct fw_kernel* k, int tid) {
     if (tid < 1 || tid > FW_MAX_TASKS || !k->tasks[tid - 1].live) return FW_ERR_INVAL;
     return (int)k->tasks[tid - 1].core;

@@ -132,9 +132,14 @@ struct fw_kernel {
     /* reverse map and clock (rmap.c, vmscan.c) */
     struct fw_frame_rmap* rmap;
     uint32_t clock_hand;
+    unsigned teardowns; /* address spaces being torn down now (their frames are coming back) */
+    /* Per core: its last allocation failed only because the pages it could evict belong to
+     * address spaces whose lock another core holds (the fault backs off and retries). */
+    uint8_t alloc_busy[FW_MAX_CORES];
     /* scheduling (sched.c) */
     uint64_t stamp;
     struct fw_mm* active_mm[FW_MAX_CORES]; /* the mm whose root is installed on the core */
+    struct fw_task* current[FW_MAX_CORES]; /* the task the core runs (0: none, or it ended) */
     /* ASIDs below asid_next were never handed out on that core since boot, so they need no
      * flush; once it passes asid_max every allocation flushes the ASID it takes. */
     uint32_t asid_next[FW_MAX_CORES];
@@ -335,6 +340,7 @@ struct fw_mmu_gather {
     struct fw_gather_frame frames[FW_GATHER_FRAMES];
     unsigned ntables;
     hal_paddr_t tables[FW_GATHER_TABLES];
+    unsigned entries; /* fullmm: page-table entries visited since the last preemption point */
 };
 
 void tlb_gather_mmu(struct fw_mmu_gather* g, struct fw_kernel* k, unsigned core, struct fw_mm* mm,
@@ -347,6 +353,12 @@ void tlb_remove_table(struct fw_mmu_gather* g, hal_paddr_t table);
 void tlb_flush_mmu_tlbonly(struct fw_mmu_gather* g); /* flush the pending range, free nothing */
 void tlb_flush_mmu(struct fw_mmu_gather* g);         /* flush, then free */
 void tlb_finish_mmu(struct fw_mmu_gather* g);        /* the same, at the end */
+/* A teardown (fullmm) visited `entries` more page-table entries: after every
+ * FW_TEARDOWN_BATCH_ENTRIES of them it is a preemption point (Linux's cond_resched in
+ * zap_pte_range and free_pgtables), where the core takes the interrupts that came due (SMP
+ * mode): a shootdown aimed at it waits for one batch, not for the whole address space. */
+#define FW_TEARDOWN_BATCH_ENTRIES 64u
+void tlb_teardown_step(struct fw_mmu_gather* g, unsigned entries);
 
 /* ---- frames, rmap (rmap.c) --------------------------------------------------------------------
  */
@@ -376,7 +388,15 @@ void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta
 /* ---- reclaim and swap (vmscan.c, swapfile.c) --------------------------------------------------
  */
 
-int evict_one(struct fw_kernel* k, unsigned core); /* FW_OK, or FW_ERR_NOMEM: nothing to evict */
+/* One clock scan: FW_OK (a page evicted), FW_ERR_BUSY (none, but some were passed over because
+ * another core holds their owner's lock), FW_ERR_NOMEM (nothing to evict). */
+int evict_one(struct fw_kernel* k, unsigned core);
+/* Room for one more frame, for an allocation that found none (or reached the memory limit):
+ * FW_OK when a page was evicted, or when an address space being torn down (by another core) may
+ * give frames back: after waiting for it (interrupts enabled), the allocation looks again.
+ * Else evict_one's error, noted in alloc_busy[core]. Out of memory is the real thing only
+ * then: nothing evictable, nothing coming back, nothing merely locked. */
+int reclaim(struct fw_kernel* k, unsigned core);
 int swap_init(struct fw_kernel* k, const struct fw_kernel_config* c, uint64_t* bitmap);
 /* One page of I/O, run by core under the swap lock (SMP mode). */
 void swap_io(struct fw_kernel* k, unsigned core, uint64_t command, uint64_t slot,
@@ -406,6 +426,12 @@ struct fw_shm_obj* shm_of(struct fw_kernel* k, int shm_id);
  */
 /* Everything the mm owns goes back (frames, slots, tables, ASIDs); its tasks die with it. */
 void release_mm(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* Task t ends (no longer live, no longer any core's current task, one user less of its mm). */
+void task_end(struct fw_kernel* k, struct fw_task* t);
+/* t's process is killed for `reason` (see fw_task_killed in mm.h), run on `core` (t's) under
+ * the mm's lock: t ends, and every other task of it that no other core runs; the cores that run
+ * one are sent a reschedule IPI. The last task to end releases the mm. */
+void group_exit(struct fw_kernel* k, unsigned core, struct fw_task* t, enum fw_kill_reason reason);
 
 /* ---- SMP (smp.c) ------------------------------------------------------------------------------
  */
@@ -426,6 +452,12 @@ void swap_unlock(struct fw_kernel* k, unsigned core);
  * SCF_RUN_LOCAL). skip_ack_wait: returns without waiting. */
 void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int run_local,
                     const struct fw_flush_info* f, int skip_ack_wait);
+/* A one-cycle relax step with interrupts enabled: an interrupt that came due is taken there. */
+void smp_irq_window(struct fw_kernel* k);
+/* Sleeps until another core releases a lock (or a while passes), interrupts enabled. */
+void smp_wait_for_unlock(void);
+/* A reschedule IPI to every core of `targets` (a kill that their current tasks must notice). */
+void smp_send_reschedule(struct fw_kernel* k, unsigned core, uint64_t targets);
 
 /* ---- faults (memory.c) ------------------------------------------------------------------------
  */

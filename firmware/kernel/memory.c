@@ -14,6 +14,10 @@ struct fault_state {
     const struct fw_vma* vma;
     struct fw_fault_result* result;
     int prefault; /* boot work: A (and D) set, no fault statistics */
+    /* No frame now, only because the pages to evict are locked by other cores: the fault
+     * backs off (releases its lock) and starts again (Linux's VM_FAULT_RETRY). */
+    int retry;
+    int fallback_counted; /* this fault's huge fallback is counted (it may start again) */
 };
 
 static void protection(struct fault_state* s, enum fw_kill_reason reason) {
@@ -22,7 +26,19 @@ static void protection(struct fault_state* s, enum fw_kill_reason reason) {
 }
 
 static void out_of_memory(struct fault_state* s) {
+    if (s->k->alloc_busy[s->core] && !s->prefault) {
+        s->retry = 1;
+        return;
+    }
     protection(s, FW_KILL_OUT_OF_MEMORY);
+}
+
+/* A page-table walk that creates tables failed with status. */
+static void walk_failed(struct fault_state* s, int status) {
+    if (status == FW_ERR_NOMEM)
+        out_of_memory(s);
+    else
+        protection(s, FW_KILL_BAD_PTE);
 }
 
 /* PTE_F_* of a new leaf: A/D clear so that the hardware (or the software refill) marks the
@@ -159,7 +175,11 @@ static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_deco
         return;
     }
     if (frame_refcount(&k->frames, old) > 1) {
+        /* The source stays ours while the allocation reclaims (it may wait, and the other
+         * sharers may let go meanwhile): the clock must not evict it under the copy. */
+        frame_get(&k->frames, old);
         hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+        put_data_frames(k, old, 0);
         if (pa == 0) {
             out_of_memory(s);
             return;
@@ -226,7 +246,7 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
     struct pt_slot sl;
     int status = pt_walk(k, s->mm->root, s->va, want, PT_CREATE, s->core, &sl);
     if (status != FW_OK) {
-        protection(s, status == FW_ERR_NOMEM ? FW_KILL_OUT_OF_MEMORY : FW_KILL_BAD_PTE);
+        walk_failed(s, status);
         return;
     }
     if (sl.level > 0) {
@@ -246,12 +266,15 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
             return;
         }
         /* A table below already (a split huge page), or no block / not inside the VMA: base
-         * pages here. */
-        ++s->mm->stats.huge_fallbacks;
-        ++k->stats.huge_fallbacks;
+         * pages here (counted once, not again when the fault starts again). */
+        if (!s->fallback_counted) {
+            ++s->mm->stats.huge_fallbacks;
+            ++k->stats.huge_fallbacks;
+            s->fallback_counted = 1;
+        }
         status = pt_walk(k, s->mm->root, s->va, 0, PT_CREATE, s->core, &sl);
         if (status != FW_OK) {
-            protection(s, status == FW_ERR_NOMEM ? FW_KILL_OUT_OF_MEMORY : FW_KILL_BAD_PTE);
+            walk_failed(s, status);
             return;
         }
         if (sl.level > 0) { /* cannot happen: the slot was free or a table */
@@ -318,6 +341,7 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
     result->cls = FW_FAULT_CLASS_NONE;
     result->reason = FW_KILL_NONE;
     result->level = 0;
+    result->group_exit = 0;
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores || kind == FW_FAULT_NONE) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
@@ -327,23 +351,36 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
      * protect / swap-out of the same mm may be changing. Only faults that narrow or move a
      * translation (a COW copy) shoot down; widening ones (COW reuse, spurious, A/D) flush the
      * faulting core only, as before (the others fault spuriously on their old entry). */
-    mm_lock(k, core, mm);
-    if (!t->live || !mm->live) {
-        /* Killed (or exited) by another core while this one waited for the lock. */
-        result->cls = FW_FAULT_CLASS_PROTECTION;
-        result->reason = mm->killed;
+    struct fault_state s = {k, mm, core, va, 0, result, 0, 0, 0};
+    for (;;) {
+        mm_lock(k, core, mm);
+        if (mm->killed != FW_KILL_NONE) {
+            /* Killed by another of its tasks (while this one waited for the lock, or before):
+             * the task ends here, as at any boundary; not counted as a fault. */
+            result->cls = FW_FAULT_CLASS_PROTECTION;
+            result->reason = mm->killed;
+            result->group_exit = 1;
+            group_exit(k, core, t, mm->killed);
+            mm_unlock(k, core, mm);
+            hal_charge_cycles(k->fault_exit_cycles);
+            return FW_OK;
+        }
+        s.retry = 0;
+        handle_fault(&s, access, kind);
+        if (!s.retry) break;
+        /* The pages to evict belong to address spaces other cores hold (one of them may wait
+         * for ours): let go of ours, wait for an unlock, and start again. What is done stays
+         * done (tables, splits), the rest is looked at again. */
         mm_unlock(k, core, mm);
-        hal_charge_cycles(k->fault_exit_cycles);
-        return FW_OK;
+        ++k->stats.fault_retries;
+        smp_wait_for_unlock();
+        result->cls = FW_FAULT_CLASS_NONE;
+        result->reason = FW_KILL_NONE;
+        result->level = 0;
     }
-    struct fault_state s = {k, mm, core, va, 0, result, 0};
-    handle_fault(&s, access, kind);
     ++mm->stats.faults[result->cls];
     ++k->stats.faults[result->cls];
-    if (result->cls == FW_FAULT_CLASS_PROTECTION) {
-        mm->killed = result->reason;
-        release_mm(k, core, mm); /* like exit of every task: the host stops running them */
-    }
+    if (result->cls == FW_FAULT_CLASS_PROTECTION) group_exit(k, core, t, result->reason);
     mm_unlock(k, core, mm);
     hal_charge_cycles(k->fault_exit_cycles);
     return FW_OK;
@@ -355,9 +392,9 @@ int fw_prefault(struct fw_kernel* k, int pid, uint64_t va) {
     int i = vma_find(mm, va);
     if (i < 0 || mm->vmas[i].guard) return FW_ERR_NOT_MAPPED;
     if (mm->vmas[i].prot == 0) return FW_OK;
-    struct fw_fault_result result = {FW_FAULT_CLASS_NONE, FW_KILL_NONE, 0};
+    struct fw_fault_result result = {FW_FAULT_CLASS_NONE, FW_KILL_NONE, 0, 0};
     /* Boot work runs on no particular core: core 0 only matters for reclaim's flushes. */
-    struct fault_state s = {k, mm, 0, va, &mm->vmas[i], &result, 1};
+    struct fault_state s = {k, mm, 0, va, &mm->vmas[i], &result, 1, 0, 0};
     handle_page(&s, FW_ACCESS_READ);
     if (result.cls == FW_FAULT_CLASS_PROTECTION)
         return result.reason == FW_KILL_OUT_OF_MEMORY ? FW_ERR_NOMEM : FW_ERR_CORRUPT;

@@ -128,6 +128,10 @@ struct fw_fault_result {
     enum fw_fault_class cls;
     enum fw_kill_reason reason;
     unsigned level; /* level of the leaf the fault mapped or fixed (0 = base page) */
+    /* cls PROTECTION: 0 when this fault killed the process (reason: why), 1 when the process
+     * had been killed already by another of its tasks (reason: that kill's) and this task only
+     * ended with it. */
+    int group_exit;
 };
 
 /* ---- statistics ------------------------------------------------------------------------------
@@ -187,6 +191,15 @@ struct fw_kernel_stats {
     uint64_t flush_pages;  /* by-VA invalidations issued (local and remote) */
     uint64_t flush_full;   /* whole-ASID or whole-TLB invalidations issued (local and remote) */
     uint64_t flush_remote; /* hal_tlb_invalidate_core calls */
+    /* Group exit (fork.c): processes killed, and reschedule IPIs sent (x targets) to cores that
+     * ran one of their other tasks at the kill. */
+    uint64_t kills;
+    uint64_t kill_ipis;
+    /* Reclaim (vmscan.c, memory.c): allocations that waited for an address space being torn
+     * down, and faults that backed off (lock released) and started again because the pages
+     * they could evict were locked by other cores. */
+    uint64_t reclaim_waits;
+    uint64_t fault_retries;
     /* The shootdown protocol (smp.c): totals, and per core (by the core that did it). */
     struct fw_shootdown_stats shootdown;
     struct fw_shootdown_stats shootdown_by_core[FW_MAX_CORES];
@@ -320,6 +333,20 @@ int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned
  * readable until the pid is reused. FW_ERR_INVAL for a tid that is not live. */
 int fw_task_exit(struct fw_kernel* k, unsigned core, int tid);
 
+/* Group exit (Linux's do_group_exit): a process is killed (fw_fault, cls PROTECTION) as a whole.
+ * The faulting task ends at once, and so does every other task of it that no core runs now; a
+ * task that runs on another core (its current task, see fw_switch_to) is sent a reschedule IPI
+ * (IPI_VECTOR_RESCHEDULE) and must end at its next boundary: from the kill on, fw_task_killed
+ * says so, and its host ends it with fw_task_exit when it next returns to the task's user code
+ * (after an interrupt, a fault, a system call, or before switching to it). The address space
+ * lives until its last task has ended: it is torn down (frames, tables, ASIDs) only once no
+ * core runs it, by the core that ends its last task. A fault of a task whose process is being
+ * killed ends that task (cls PROTECTION, group_exit 1); a fork of such a process fails
+ * (FW_ERR_INVAL). */
+/* Why tid's process was killed while tid still lives (it must end at its next boundary), else
+ * FW_KILL_NONE (also for a tid that is not live). */
+enum fw_kill_reason fw_task_killed(const struct fw_kernel* k, int tid);
+
 /* ---- VMAs ------------------------------------------------------------------------------------ */
 
 struct fw_vma_desc {
@@ -412,7 +439,9 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid);
  * instruction boundary of user code, or inside hal_relax while the firmware waits with
  * interrupts enabled), with interrupts masked. Charges irq_entry_cycles; reads and clears the
  * core's IPI_REG_PENDING; services every shootdown request pending for it (flush, hal_sync, ack
- * write); charges irq_exit_cycles. Returns the number of requests serviced (>= 0), FW_ERR_INVAL
+ * write); charges irq_exit_cycles. A reschedule IPI needs no service here: the kill it signals
+ * is in the killed process's state (fw_task_killed), which the host looks at when it returns
+ * to user code. Returns the number of requests serviced (>= 0), FW_ERR_INVAL
  * for a bad core. Without an IPI controller it only charges the entry and exit. */
 int fw_interrupt(struct fw_kernel* k, unsigned core);
 
@@ -420,10 +449,12 @@ int fw_interrupt(struct fw_kernel* k, unsigned core);
 
 /* The translation-fault handler for task tid running on `core`. Returns 0 with result->cls
  * telling what was done (the access is then retried), or cls PROTECTION with result->reason:
- * the process (every task of it) is killed and released; the host stops running its tasks.
- * SMP: a COW copy shoots the old translation down on the other cores of the mm; a fault whose
- * process was killed (or exited) on another core while this one waited for the lock returns
- * cls PROTECTION with that process's kill reason, doing nothing else (not counted).
+ * the process is killed as a whole (group exit, see fw_task_killed): this task has ended, the
+ * others end now or at their next boundary, the last one releases the address space.
+ * SMP: a COW copy shoots the old translation down on the other cores of the mm; a fault of a
+ * task whose process was killed by another task (meanwhile, while this one waited for the
+ * lock) returns cls PROTECTION with that kill's reason and group_exit 1, having ended the task
+ * and done nothing else (not counted).
  * Fault kinds other than NOT_PRESENT / PERMISSION kill with FW_KILL_BAD_PTE. Charges the fault
  * entry and exit cycles once. FW_ERR_INVAL (tid, core, kind NONE): nothing done or charged. */
 int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,

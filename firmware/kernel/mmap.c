@@ -158,8 +158,10 @@ static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const st
     struct fw_mmu_gather* g = (struct fw_mmu_gather*)vctx;
     const struct pte_format* fmt = &k->format;
     uint64_t value = 0;
-    /* A torn-down mm's tables go anyway: no need to clear its PTEs. */
+    /* A torn-down mm's tables go anyway: no need to clear its PTEs. Its walk read one entry
+     * per level. */
     if (!g->fullmm) pt_write(k, s->slot, 0);
+    tlb_teardown_step(g, fmt->levels - s->level);
     if (s->level == 0 && pte_decode_swap(fmt, s->raw, &value)) {
         slot_free(k, value);
         return FW_OK;

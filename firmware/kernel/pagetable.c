@@ -20,7 +20,8 @@ static hal_paddr_t pte_address(const struct pte_format* fmt, hal_paddr_t table, 
 
 hal_paddr_t pt_alloc_table(struct fw_kernel* k, unsigned core, int may_reclaim) {
     hal_paddr_t t = frames_alloc(&k->frames);
-    while (t == 0 && may_reclaim && evict_one(k, core) == FW_OK)
+    k->alloc_busy[core] = 0;
+    while (t == 0 && may_reclaim && reclaim(k, core) == FW_OK)
         t = frames_alloc(&k->frames);
     if (t == 0) return 0;
     hal_zero_frame(t, page_bytes(k));
@@ -207,6 +208,7 @@ void pt_free_tables(struct fw_kernel* k, struct fw_mmu_gather* g, hal_paddr_t ta
         uint64_t entries = (uint64_t)1 << fmt->index_bits;
         for (uint64_t i = 0; i < entries; ++i) {
             uint64_t raw = pt_read(k, table + i * fmt->pte_bytes);
+            tlb_teardown_step(g, 1);
             if (raw == 0) continue;
             struct pte_decoded d;
             pte_decode(fmt, raw, level, &d, 0);

@@ -21,11 +21,12 @@ static void account_data(struct fw_kernel* k, uint64_t frames) {
 hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order) {
     uint64_t n = (uint64_t)1 << order;
     hal_paddr_t pa = 0;
+    k->alloc_busy[core] = 0;
     if (order == 0) {
         while (k->limit != 0 && k->stats.data_frames >= k->limit)
-            if (evict_one(k, core) != FW_OK) return 0;
+            if (reclaim(k, core) != FW_OK) return 0;
         pa = frames_alloc(&k->frames);
-        while (pa == 0 && evict_one(k, core) == FW_OK)
+        while (pa == 0 && reclaim(k, core) == FW_OK)
             pa = frames_alloc(&k->frames);
     } else {
         if (k->limit != 0 && k->stats.data_frames + n > k->limit) return 0;

@@ -141,6 +141,8 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid) {
     }
     k->active_mm[core] = mm;
     mm->cpu_mask |= bit;
+    if (k->current[t->core] == t) k->current[t->core] = 0; /* it moved */
+    k->current[core] = t;
     t->core = core;
     ++mm->stats.context_switches;
     return FW_OK;

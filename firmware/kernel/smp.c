@@ -94,6 +94,14 @@ static void relax_step(struct fw_kernel* k) {
     hal_irq_enable(was);
 }
 
+void smp_irq_window(struct fw_kernel* k) {
+    if (!k->smp.on) return;
+    /* Not a wait: the least step (a cycle) that lets an interrupt that came due be taken. */
+    int was = hal_irq_enable(1);
+    hal_relax(1);
+    hal_irq_enable(was);
+}
+
 /* Never a hang: a wait in which no time passes (the firmware called where the host runs it
  * untimed, e.g. at boot, when no other core can answer) or a target that stays silent through
  * FW_SMP_MAX_RESENDS timeouts stops the simulation with a message. */
@@ -121,6 +129,10 @@ static void lock_wait(void) {
     int was = hal_irq_enable(1);
     hal_wait_for_event(FW_SMP_LOCK_WAIT_CYCLES);
     hal_irq_enable(was);
+}
+
+void smp_wait_for_unlock(void) {
+    lock_wait();
 }
 
 static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
@@ -216,6 +228,13 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
         relax_step(k);
         check_progress(&last, &still);
     }
+}
+
+void smp_send_reschedule(struct fw_kernel* k, unsigned core, uint64_t targets) {
+    hal_sync();
+    hal_write_phys(k->smp.ipi + IPI_REG_TARGETS(core), targets, 8);
+    hal_write_phys(k->smp.ipi + IPI_REG_SEND(core), IPI_VECTOR_RESCHEDULE, 8);
+    k->stats.kill_ipis += popcount64(targets);
 }
 
 void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int run_local,

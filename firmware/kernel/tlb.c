@@ -201,6 +201,17 @@ void tlb_gather_mmu(struct fw_mmu_gather* g, struct fw_kernel* k, unsigned core,
     g->stride_shift = 0;
     g->nframes = 0;
     g->ntables = 0;
+    g->entries = 0;
+}
+
+void tlb_teardown_step(struct fw_mmu_gather* g, unsigned entries) {
+    if (!g->fullmm || !g->k->smp.on) return;
+    g->entries += entries;
+    if (g->entries < FW_TEARDOWN_BATCH_ENTRIES) return;
+    g->entries = 0;
+    /* Interrupts come while the mm's lock is held: nobody runs it, nobody else changes it, and
+     * a handler only flushes (other address spaces' translations). */
+    smp_irq_window(g->k);
 }
 
 static int range_pending(const struct fw_mmu_gather* g) {

@@ -53,6 +53,7 @@ int evict_one(struct fw_kernel* k, unsigned core) {
     if (k->swap_mmio == 0 || k->rmap == 0) return FW_ERR_NOMEM;
     const struct pte_format* fmt = &k->format;
     uint32_t count = k->frames.count;
+    int busy = 0;
     for (uint64_t n = 0; n < 2 * (uint64_t)count + 1; ++n) {
         uint32_t idx = k->clock_hand;
         k->clock_hand = idx + 1 == count ? 0 : idx + 1;
@@ -65,8 +66,12 @@ int evict_one(struct fw_kernel* k, unsigned core) {
         struct fw_mm* owner = rmap_find_owner(k, r, ppn, &s);
         if (owner == 0) continue; /* a PROT_NONE page (kept resident) */
         /* SMP: the owner's lock (re-entrant if it is the faulting mm). One attempt only: its
-         * holder may be waiting for a lock we hold. Then look again under the lock. */
-        if (!mm_trylock(k, core, owner)) continue;
+         * holder may be waiting for a lock we hold (the caller decides whether to wait for it:
+         * FW_ERR_BUSY). Then look again under the lock. */
+        if (!mm_trylock(k, core, owner)) {
+            busy = 1;
+            continue;
+        }
         int done = 0;
         if (!k->smp.on ||
             (rmap_find_owner(k, r, ppn, &s) == owner && frame_refcount(&k->frames, pa) == 1))
@@ -75,5 +80,17 @@ int evict_one(struct fw_kernel* k, unsigned core) {
         if (done < 0) return FW_ERR_NOMEM;
         if (done > 0) return FW_OK;
     }
-    return FW_ERR_NOMEM;
+    return busy ? FW_ERR_BUSY : FW_ERR_NOMEM;
+}
+
+int reclaim(struct fw_kernel* k, unsigned core) {
+    int rc = evict_one(k, core);
+    if (rc != FW_OK && k->smp.on && k->teardowns != 0) {
+        /* Not exhausted: an exit or a kill elsewhere is giving its frames back. */
+        ++k->stats.reclaim_waits;
+        smp_wait_for_unlock();
+        rc = FW_OK;
+    }
+    k->alloc_busy[core] = rc == FW_ERR_BUSY;
+    return rc;
 }

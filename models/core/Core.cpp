@@ -211,6 +211,8 @@ void Core::runTask(Task& task, std::uint64_t slice_cycles) {
         execute(task, insn);
         if (irq_pending_ && interruptDue()) {
             takeInterrupt();
+            if (task.state == Task::State::Runnable)
+                timedFirmware(os_cycles_, [&] { os_.returnToUser(task); });
             if (task.state != Task::State::Runnable) break;
         }
         if (time_.needSync()) {
@@ -377,7 +379,8 @@ bool Core::translateThroughMmu(Task& task, Addr va, AccessType access, Addr& pa)
             msg << "process " << task.name << " killed: " << outcome.report << " ("
                 << toString(kind) << " fault on " << toString(access) << " at VA 0x" << std::hex
                 << va << ")";
-            task.kill_report = msg.str();
+            // (The OS words it itself when the task only ended with its killed process.)
+            if (task.kill_report.empty()) task.kill_report = msg.str();
             return false;
         }
     }

@@ -49,6 +49,9 @@ class OperatingSystem {
     // Timed: `core` takes its interrupt (with interrupts masked), at an instruction boundary,
     // while idle, or inside firmware that waits with interrupts unmasked (hal_relax).
     virtual void interrupt(unsigned core) = 0;
+    // Timed: an interrupt taken at an instruction boundary of task returns to its user code
+    // (Linux's exit_to_user_mode): the OS may end the task here (its process was killed).
+    virtual void returnToUser(Task& task) { (void)task; }
 };
 
 } // namespace tlmmu

@@ -998,21 +998,105 @@ TEST_F(SmpTest, ThreadExitLeavesTheOthersRunning) {
     hal().current_core = 0;
 }
 
-// A killed process's other threads are shot down before its frames go.
-TEST_F(SmpTest, KillingAThreadedProcessShootsDownTheOthersFirst) {
+// Group exit: a process killed on core 0 while three more of its threads run on cores 1-3 (and
+// a fifth waits on core 1, run by no core). The killer and the waiting thread end at once, the
+// running ones get one reschedule IPI and end at their next boundary; the memory goes only with
+// the last of them, by the core that ends it.
+TEST_F(SmpTest, KillingAThreadedProcessStopsEveryThreadBeforeItsMemoryGoes) {
     bootSmp();
     const int pid = threadsOnCores(4);
+    const int waiting = thread(pid, 1); // created after the switches: core 1 runs tids[pid][1]
+    const std::vector<int> t = tids[pid];
+    hal().ipi.sends.clear();
     fw_fault_result r{};
-    ASSERT_EQ(fw_fault(k, 0, tids[pid][0], 0x7000, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r),
-              FW_OK);
+    ASSERT_EQ(fw_fault(k, 0, t[0], 0x7000, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r), FW_OK);
     EXPECT_EQ(r.cls, FW_FAULT_CLASS_PROTECTION);
-    EXPECT_EQ(sd().shootdowns, 1u);
-    EXPECT_EQ(sd().full_flushes, 1u);
-    EXPECT_EQ(sd().handled, 3u);
+    EXPECT_EQ(r.reason, FW_KILL_NO_VMA);
+    EXPECT_EQ(r.group_exit, 0);
+    EXPECT_EQ(fw_task_pid(k, t[0]), FW_ERR_INVAL);
+    EXPECT_EQ(fw_task_pid(k, waiting), FW_ERR_INVAL);
+    for (unsigned c = 1; c < 4; ++c) {
+        EXPECT_EQ(fw_task_pid(k, t[c]), pid) << c;
+        EXPECT_EQ(fw_task_killed(k, t[c]), FW_KILL_NO_VMA) << c;
+    }
+    EXPECT_EQ(fw_task_killed(k, t[0]), FW_KILL_NONE);
+    EXPECT_EQ(fw_process_tasks(k, pid), 3u);
+    EXPECT_EQ(fw_process_killed(k, pid), FW_KILL_NO_VMA);
+    // Nothing torn down while they run: no shootdown, the frame and the tables still there.
+    EXPECT_EQ(sd().shootdowns, 0u);
+    EXPECT_EQ(fw_frames_in_use(k), 1u);
+    EXPECT_NE(fw_process_root(k, pid), 0u);
+    ASSERT_EQ(hal().ipi.sends.size(), 1u);
+    EXPECT_EQ(hal().ipi.sends[0].from, 0u);
+    EXPECT_EQ(hal().ipi.sends[0].mask, 0xEu);
+    EXPECT_EQ(hal().ipi.sends[0].vector, static_cast<std::uint64_t>(IPI_VECTOR_RESCHEDULE));
+    EXPECT_EQ(fw_kernel_stats(k)->kills, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->kill_ipis, 3u);
+    // A dying process forks no more.
+    int child_pid = 0, child_tid = 0;
+    hal().current_core = 1;
+    EXPECT_EQ(fw_process_fork(k, 1, pid, 1, &child_pid, &child_tid), FW_ERR_INVAL);
+    // A fault of a running thread ends it with the process (not counted, not a second kill).
+    ASSERT_EQ(fw_fault(k, 1, t[1], kData, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r), FW_OK);
+    EXPECT_EQ(r.cls, FW_FAULT_CLASS_PROTECTION);
+    EXPECT_EQ(r.reason, FW_KILL_NO_VMA);
+    EXPECT_EQ(r.group_exit, 1);
+    EXPECT_EQ(fw_task_pid(k, t[1]), FW_ERR_INVAL);
+    hal().current_core = 2;
+    ASSERT_EQ(fw_task_exit(k, 2, t[2]), FW_OK);
+    EXPECT_EQ(fw_frames_in_use(k), 1u);
+    // The last one releases it, on its core, with no shootdown (nobody runs it any more).
+    hal().current_core = 3;
+    ASSERT_EQ(fw_task_exit(k, 3, t[3]), FW_OK);
+    hal().current_core = 0;
+    EXPECT_EQ(fw_process_tasks(k, pid), 0u);
+    EXPECT_EQ(fw_process_root(k, pid), 0u);
     EXPECT_EQ(fw_frames_in_use(k), 0u);
-    // A fault of another thread that waited for the lock finds it dead.
-    ASSERT_EQ(fw_fault(k, 1, tids[pid][1], kData, FW_ACCESS_READ, FW_FAULT_NOT_PRESENT, &r),
-              FW_ERR_INVAL);
+    EXPECT_EQ(fw_tables_in_use(k), 0u);
+    EXPECT_EQ(sd().shootdowns, 0u);
+    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    const struct fw_process_stats* st = fw_process_stats(k, pid);
+    ASSERT_NE(st, nullptr);
+    EXPECT_EQ(st->faults[FW_FAULT_CLASS_PROTECTION], 1u);
+    EXPECT_EQ(fw_process_killed(k, pid), FW_KILL_NO_VMA);
+    EXPECT_EQ(fw_kernel_stats(k)->kills, 1u);
+}
+
+// Reclaim under lock contention: the one frame is a's, whose lock core 2 holds (as a fault of
+// a's would). b's fault used to find nothing to evict and kill b for lack of memory; it lets go
+// of its own lock, waits for an unlock (core 2 lets go at b's first wait) and starts again, as
+// Linux's VM_FAULT_RETRY: a's page goes to swap, b's fault maps its page.
+TEST_F(SmpTest, AFaultWhoseOnlyVictimIsLockedRetriesInsteadOfKilling) {
+    bootSmp(with([](SmpBoot& b) {
+        b.swap = true;
+        b.limit = 1;
+    }));
+    const int a = create(0), b = create(1);
+    ASSERT_EQ(map(a, kData, kPage, kRW), FW_OK);
+    ASSERT_EQ(map(b, kData, kPage, kRW), FW_OK);
+    EXPECT_EQ(write64(a, kData, 7), FW_FAULT_CLASS_DEMAND_ZERO);
+    hal_write_phys(lockOf(a), 3, 8);
+    unsigned waits = 0;
+    hal().on_relax = [&](unsigned core) {
+        EXPECT_EQ(core, 1u);
+        if (++waits == 1) hal_write_phys(lockOf(a), 0, 8);
+    };
+    hal().current_core = 1;
+    fw_fault_result r{};
+    ASSERT_EQ(fw_fault(k, 1, tids[b][0], kData, FW_ACCESS_WRITE, FW_FAULT_NOT_PRESENT, &r), FW_OK);
+    hal().on_relax = nullptr;
+    hal().current_core = 0;
+    EXPECT_EQ(r.cls, FW_FAULT_CLASS_DEMAND_ZERO);
+    EXPECT_EQ(waits, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->fault_retries, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->reclaim_waits, 0u);
+    EXPECT_EQ(fw_kernel_stats(k)->swap_outs, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->kills, 0u);
+    EXPECT_EQ(fw_process_killed(k, b), FW_KILL_NONE);
+    EXPECT_EQ(fw_frames_in_use(k), 1u);
+    EXPECT_EQ(hal_read_phys(lockOf(b), 8), 0u);
+    // a's page comes back from swap with what a wrote (b's goes out for it).
+    EXPECT_EQ(read64(a, kData), 7u);
 }
 
 // ---- a stress test with a TLB checker -------------------------------------------------------

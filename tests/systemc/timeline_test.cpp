@@ -203,7 +203,7 @@ TEST(Timeline, ScenarioEventsExitsKillsAndSwitches) {
                                            {0, "discard 0x10002000+8KiB", 13867, 2000},
                                            {0, "fork child", 20093, 22315},
                                            {0, "unmap 0x20000000+64KiB", 43608, 1100},
-                                           {0, "exit", 45308, 166600},
+                                           {0, "exit", 45308, 166624},
                                            {1, "protect 0x10000000+64KiB r", 7241, 7600}}) {
         const auto e = named(all, w.name, "X");
         ASSERT_EQ(e.size(), 1u) << w.name;
@@ -220,12 +220,13 @@ TEST(Timeline, ScenarioEventsExitsKillsAndSwitches) {
     EXPECT_EQ(named(all, "fork child")[0].args,
               (nlohmann::json{{"task", "app"}, {"instruction", 4000}}));
     EXPECT_EQ(named(all, "protect 0x10000000+64KiB r")[0].args["task"], "victim");
-    // The kill and the exit where the teardown of the address space ended.
+    // The kill and the exit where the teardown of the address space ended (each teardown with
+    // its 48 one-cycle interrupt windows, one per 64 page-table entries it visits).
     const auto kill = named(all, "kill victim");
     ASSERT_EQ(kill.size(), 1u);
     EXPECT_EQ(kill[0].ph, "i");
     EXPECT_EQ(kill[0].tid, 1u);
-    EXPECT_EQ(kill[0].ts, 182143u);
+    EXPECT_EQ(kill[0].ts, 182167u);
     EXPECT_EQ(kill[0].args, (nlohmann::json{{"reason", "write to a read-only mapping"},
                                             {"task", "victim"},
                                             {"va", 0x10001f48}}));
@@ -237,7 +238,7 @@ TEST(Timeline, ScenarioEventsExitsKillsAndSwitches) {
     EXPECT_EQ(fault[0].ts + fault[0].dur, kill[0].ts); // the handler's end (teardown in it)
     for (const auto& [name, core, ts] :
          std::vector<std::tuple<std::string, unsigned, std::uint64_t>>{
-             {"exit app", 0, 45308 + 166600}, {"exit child", 1, 352443}}) {
+             {"exit app", 0, 45308 + 166624}, {"exit child", 1, 352491}}) {
         const auto e = named(all, name);
         ASSERT_EQ(e.size(), 1u) << name;
         EXPECT_EQ(e[0].ph, "i") << name;
@@ -250,7 +251,7 @@ TEST(Timeline, ScenarioEventsExitsKillsAndSwitches) {
     ASSERT_EQ(child.size(), 1u);
     EXPECT_EQ(child[0].ph, "i");
     EXPECT_EQ(child[0].tid, 1u);
-    EXPECT_EQ(child[0].ts, 182643u);
+    EXPECT_EQ(child[0].ts, 182667u);
     EXPECT_EQ(child[0].args, (nlohmann::json{{"from", "victim"}, {"cycles", 500}}));
     EXPECT_EQ(named(all, "switch to app", "i").size(), 1u);
     EXPECT_EQ(named(all, "switch to victim", "i").size(), 1u);
