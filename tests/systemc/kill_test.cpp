@@ -140,8 +140,10 @@ TEST_F(Kill, TheDefaultSystemWithOneFrameKillsEachProcessOnceAndEnds) {
         EXPECT_TRUE(has(r.out, words)) << words << " in " << r.out;
     const auto s = nlohmann::json::parse(slurp(dir_ + "/s.json"));
     EXPECT_EQ(s["firmware"]["kills"], 3);
-    EXPECT_EQ(s["firmware"]["kill_ipis"], 1);
-    EXPECT_EQ(s["firmware"]["reclaim_waits"], 2);           // for the teardowns of the killed
+    // With the default system's caches, app.t1 is not running when app.t0 is killed (no IPI
+    // needed), and one teardown is waited for.
+    EXPECT_EQ(s["firmware"]["kill_ipis"], 0);
+    EXPECT_EQ(s["firmware"]["reclaim_waits"], 1);           // for the teardown of the killed
     EXPECT_EQ(s["firmware"]["fault_retries"], 1);           // a page locked by its owner's fault
     EXPECT_EQ(s["processes"]["worker"]["instructions"], 0); // its parent died before the fork
 }
