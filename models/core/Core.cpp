@@ -261,19 +261,13 @@ bool Core::access(Task& task, Addr va, std::uint32_t size, AccessType access, co
         else
             ++stores_;
         if (config_.cached_data)
-            charge(data_, cacheCycles(ref->kind == RefKind::Load ? CacheAccessKind::Load
-                                                                 : CacheAccessKind::Store,
-                                      pa, n));
+            timeData(*ref, pa, n);
         else if (config_.data_latency_cycles)
             charge(data_, config_.data_latency_cycles);
         ++store_value_; // a store writes a value that changes with every store
         moveData(task, *ref, va, pa, n, 0);
     } else if (config_.cached_fetch && access == AccessType::Execute) {
-        // One L1I access per line the fetches enter (the fetch unit reads whole lines).
-        const Addr first = pa >> config_.line_shift, last = (pa + n - 1) >> config_.line_shift;
-        if (first != fetch_line_ || last != first)
-            charge(data_, cacheCycles(CacheAccessKind::Fetch, pa, n));
-        fetch_line_ = last;
+        timeFetch(pa, n);
     }
     if (n >= size) return true;
     ++page_crossings_;
@@ -282,17 +276,28 @@ bool Core::access(Task& task, Addr va, std::uint32_t size, AccessType access, co
         if (!translate(task, at, access, pa)) return false;
         n = static_cast<std::uint32_t>(std::min<std::uint64_t>(size - done, page));
         if (ref) {
-            if (config_.cached_data)
-                charge(data_, cacheCycles(ref->kind == RefKind::Load ? CacheAccessKind::Load
-                                                                     : CacheAccessKind::Store,
-                                          pa, n));
+            if (config_.cached_data) timeData(*ref, pa, n);
             moveData(task, *ref, at, pa, n, done);
         } else if (config_.cached_fetch && access == AccessType::Execute) {
-            charge(data_, cacheCycles(CacheAccessKind::Fetch, pa, n));
-            fetch_line_ = (pa + n - 1) >> config_.line_shift;
+            timeFetch(pa, n);
         }
     }
     return true;
+}
+
+void Core::timeData(const DataRef& ref, Addr pa, std::uint32_t n) {
+    charge(data_,
+           cacheCycles(ref.kind == RefKind::Load ? CacheAccessKind::Load : CacheAccessKind::Store,
+                       pa, n));
+}
+
+// One L1I access per line the fetches enter (the fetch unit reads whole lines): a fetch within
+// the line the previous one ended in costs nothing more.
+void Core::timeFetch(Addr pa, std::uint32_t n) {
+    const Addr first = pa >> config_.line_shift, last = (pa + n - 1) >> config_.line_shift;
+    if (first != fetch_line_ || last != first)
+        charge(data_, cacheCycles(CacheAccessKind::Fetch, pa, n));
+    fetch_line_ = last;
 }
 
 std::uint64_t Core::cacheCycles(CacheAccessKind kind, Addr pa, std::uint32_t n) {

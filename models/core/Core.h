@@ -102,6 +102,8 @@ class Core : public sc_core::sc_module, public InterruptInput {
     std::uint8_t* dmiPage(Addr pa);
     // The caches' time for an access of n bytes at pa (cached_data / cached_fetch), in cycles.
     std::uint64_t cacheCycles(CacheAccessKind kind, Addr pa, std::uint32_t n);
+    void timeData(const DataRef& ref, Addr pa, std::uint32_t n); // cached_data: charged to data
+    void timeFetch(Addr pa, std::uint32_t n);                    // cached_fetch: charged to data
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     void account(std::uint64_t& category, std::uint64_t cycles);
     void charge(std::uint64_t& category, std::uint64_t cycles) {

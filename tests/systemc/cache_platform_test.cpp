@@ -58,6 +58,19 @@ TEST(CachePlatform, SecondWalkOfANeighbouringPageIsServedFromL1d) {
     EXPECT_EQ(u(s["cores"][0]["cpi_stack"]["data"]), 0u); // cache.data off: data is free
 }
 
+// With an L1I, fetches go through it once per line they enter: the four 4-byte instructions at
+// 0x400000 share one line, so one L1I access (a miss: 4 + 12 + 40 + 150 cycles, of which the
+// pipeline hides the L1I's 4), and the CPI stack's data column holds the rest.
+TEST(CachePlatform, FetchesEnterTheL1iOncePerLine) {
+    SystemConfig c = threeWalks();
+    c.caches.l1i = c.caches.l1d; // 32 KiB, 8 ways, 4 cycles
+    const nlohmann::json s = runSystem(c);
+    const auto& l1i = s["cores"][0]["cache"]["l1i"];
+    EXPECT_EQ(u(l1i["accesses"]), 1u);
+    EXPECT_EQ(u(l1i["misses"]), 1u);
+    EXPECT_EQ(u(s["cores"][0]["cpi_stack"]["data"]), 12u + 40u + 150u);
+}
+
 // The timeline's "LLC misses" track: per quantum, the lines memory served. The three walks
 // (1264 cycles, inside the first 10000-cycle quantum) fetched 6 lines from memory: one sample
 // at 0, and the fall back to 0 where the core ends (1264 cycles = 0.632 us at 2 GHz).
