@@ -1,4 +1,4 @@
-// The simulator's implementation of firmware/include/hal.h: each call the firmware makes is
+// The simulator's implementation of abi/hal.h: each call the firmware makes is
 // TLM traffic from the core that runs it (data_socket for memory, translate_socket for the
 // Mmu's invalidations and root register). Timed while the core runs: the firmware's time is the
 // core's own local time (LocalTime), so firmware can synchronise with the other cores (sync())

@@ -1,6 +1,6 @@
 // Carries TLB maintenance from one core to another's Mmu (DVM / TLBI-style, directed at one
 // core or broadcast): an MMIO target on the interconnect (registers and their protocol in
-// firmware/include/invalidation_controller.h).
+// abi/invalidation_controller.h).
 //
 // Timing, in cycles of the clock given (zero with the defaults base = hop = 0):
 //  - directed (TARGET = a core): synchronous; the COMMAND write takes base + hop, and the Mmu

@@ -1,5 +1,5 @@
 // Inter-processor interrupts: an MMIO target on the interconnect implementing the registers of
-// firmware/include/ipi_controller.h (one TARGETS, SEND, PENDING and CLEAR register per core,
+// abi/ipi_controller.h (one TARGETS, SEND, PENDING and CLEAR register per core,
 // declared through the RegisterBank), and one interrupt output per core, connected to that
 // core's InterruptInput.
 //

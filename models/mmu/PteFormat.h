@@ -1,4 +1,4 @@
-// C++ view of a page-table format (wraps firmware/arch/pte_format.h, the single codec).
+// C++ view of a page-table format (wraps abi/arch/pte_format.h, the single codec).
 #pragma once
 
 #include <string>

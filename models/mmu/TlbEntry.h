@@ -11,7 +11,7 @@ struct TlbEntry {
     std::uint64_t ppn = 0; // PA >> page_shift (base pages), low level*k bits zero
     Asid asid = 0;
     std::uint8_t level = 0; // 0 = base page, >0 = superpage at that table level
-    std::uint8_t flags = 0; // PTE_F_* of firmware/arch/pte_format.h (effective permissions)
+    std::uint8_t flags = 0; // PTE_F_* of abi/arch/pte_format.h (effective permissions)
 
     bool global() const { return (flags & PTE_F_G) != 0; }
     bool operator==(const TlbEntry& o) const {

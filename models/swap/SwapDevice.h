@@ -1,4 +1,4 @@
-// A block device for swapping, on the interconnect: MMIO registers (firmware/include/
+// A block device for swapping, on the interconnect: MMIO registers (abi/
 // swap_device.h) and DMA to memory through its own initiator socket. Writing COMMAND moves
 // LENGTH bytes between FRAME (physical memory) and slot SLOT of the device's backing store, and
 // the write itself takes the device latency (an NVMe read/write is around 10-20 us) plus the DMA.

@@ -1,4 +1,4 @@
-// A host implementation of firmware/include/hal.h for tests: sparse little-endian physical
+// A host implementation of abi/hal.h for tests: sparse little-endian physical
 // memory (4 KiB chunks, absent = zero, so frames of a 1 GiB superpage cost nothing until
 // written) and counters for every call. hal_panic throws FakeHalPanic.
 #pragma once
@@ -87,7 +87,7 @@ struct Invalidation {
     std::uint16_t asid;
 };
 
-// A swap device at swap_mmio (0 = none): the registers of firmware/include/swap_device.h, backed by
+// A swap device at swap_mmio (0 = none): the registers of abi/swap_device.h, backed by
 // its own store (a slot never written reads as zeros).
 struct FakeSwap {
     std::uint64_t mmio = 0;

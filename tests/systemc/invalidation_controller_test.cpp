@@ -1,4 +1,4 @@
-// InvalidationController (models/interconnect): the registers of firmware/include/
+// InvalidationController (models/interconnect): the registers of abi/
 // invalidation_controller.h, an invalidation directed at one core or at all of them reaching
 // exactly the intended Mmus (their TLB contents observed through translations and statistics),
 // the time of the COMMAND write (zero by default; base + hop cycles per Mmu reached when timed,

@@ -1,4 +1,4 @@
-// IpiController (models/irq): the registers of firmware/include/ipi_controller.h behind an
+// IpiController (models/irq): the registers of abi/ipi_controller.h behind an
 // interconnect, with fake interrupt inputs that record every raise(). Times are checked to the
 // picosecond: a SEND reaching the controller at T raises exactly the cores of TARGETS at
 // T + latency, PENDING shows a vector from its delivery time on (the reader's local time, not

@@ -1,4 +1,4 @@
-// SwapDevice (models/swap): every register of firmware/include/swap_device.h, the write/read
+// SwapDevice (models/swap): every register of abi/swap_device.h, the write/read
 // round trip through the backing store with the exact time of the COMMAND write (interconnect
 // hop + device latency + DMA hop + memory transfer), failed commands in STATUS, and bad
 // accesses answered with TLM errors and counted.
