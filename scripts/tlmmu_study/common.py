@@ -122,6 +122,18 @@ def list_keys(tlmmu):
     return keys
 
 
+def int_list(text, what):
+    """Whole numbers separated by commas (or spaces) of an option's value; anything else is a
+    UserError naming the option `what`."""
+    try:
+        values = [int(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise UserError(f"{what}: expected whole numbers separated by commas, got '{text}'")
+    if not values:
+        raise UserError(f"{what}: empty list")
+    return values
+
+
 def suggest(word, choices):
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -16,7 +16,8 @@ import os
 import sys
 
 from . import outdir, sweep_main
-from .common import Parser, UserError, allowed_values, default_out, find_tlmmu, write_atomic
+from .common import (Parser, UserError, allowed_values, default_out, find_tlmmu, int_list,
+                     write_atomic)
 # The study in three parts: the runs (cases), their tables and claims, the picture. The names
 # below are also this module's interface (tests and users reach them as shootdown.X).
 from .shootdown_cases import (BY_NAME, MAX_TARGETS, MECHANISM_KEY, MECHANISM_SETTINGS, PASSES,  # noqa: F401
@@ -24,16 +25,6 @@ from .shootdown_cases import (BY_NAME, MAX_TARGETS, MECHANISM_KEY, MECHANISM_SET
 from .shootdown_plot import plot
 from .shootdown_tables import (COLUMNS, check, markdown, read_rows, refused_row, tabulate,  # noqa: F401
                                write_csv_text)
-
-
-def _int_list(text, what):
-    try:
-        values = [int(v) for v in text.replace(",", " ").split()]
-    except ValueError:
-        raise UserError(f"{what}: expected whole numbers separated by commas, got '{text}'")
-    if not values:
-        raise UserError(f"{what}: empty list")
-    return values
 
 
 def parse(argv):
@@ -73,7 +64,7 @@ def parse(argv):
     args.mechanisms = [m for m in args.mechanisms.replace(",", " ").split()]
     if not args.mechanisms:
         raise UserError("--mechanisms: empty list")
-    args.targets = sorted(set(_int_list(args.targets, "--targets")))
+    args.targets = sorted(set(int_list(args.targets, "--targets")))
     for t in args.targets:
         if not 1 <= t <= MAX_TARGETS:
             raise UserError(f"--targets: {t} is out of range: 1 to {MAX_TARGETS} (at most 64 cores, "
