@@ -75,6 +75,17 @@ def _query(tlmmu, flag):
     return proc
 
 
+def refusal(argv):
+    """Why tlmmu refuses a command line (argv, tlmmu first: exit 2, its last line of stderr
+    without the "tlmmu: error: " prefix); None when it does not refuse it."""
+    proc = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if proc.returncode != 2:
+        return None
+    why = (proc.stderr.strip().splitlines() or ["refused"])[-1]
+    prefix = "tlmmu: error: "
+    return why[len(prefix):] if why.startswith(prefix) else why
+
+
 def list_keys_json(tlmmu):
     """`tlmmu --list-keys-json`: {key: {type, default, allowed, meaning}}."""
     try:

@@ -4,10 +4,9 @@ refuses, and the generated sweep file (OUT/study.yaml, OUT/scenarios/) that scri
 machinery runs."""
 import hashlib
 import os
-import subprocess
 from collections import namedtuple
 
-from .common import REPO_DIR, UserError, write_atomic
+from .common import REPO_DIR, UserError, refusal, write_atomic
 from .sweepfile import render
 
 MECHANISM_KEY = "firmware.shootdown.mechanism"
@@ -182,10 +181,9 @@ def refusals(tlmmu, base, out, runs, discards, every):
         argv = [tlmmu, "--config", base, "--print-config"]
         for k, v in run_settings(out, c, discards, every).items():
             argv += ["--set", f"{k}={os.path.join(out, v) if k == 'workload.scenario' else render(v)}"]
-        proc = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        if proc.returncode == 2:
-            why = (proc.stderr.strip().splitlines() or ["refused"])[-1]
-            refused[key] = why[len("tlmmu: error: "):] if why.startswith("tlmmu: error: ") else why
+        why = refusal(argv)
+        if why is not None:
+            refused[key] = why
     return refused
 
 
