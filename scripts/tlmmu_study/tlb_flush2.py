@@ -14,7 +14,7 @@ import sys
 import yaml
 
 from . import outdir, sweep_main
-from .common import (REPO_DIR, Parser, UserError, default_out, find_tlmmu, int_list,
+from .common import (REPO_DIR, Parser, UserError, default_out, find_tlmmu, int_list, refusal,
                      write_atomic)
 from .plotting import pyplot, save_figure
 from .table import dict_rows_text
@@ -265,9 +265,17 @@ def plot(rows, out, files):
     plt.close(fig)
 
 
+def check_config(tlmmu, config):
+    """A preset tlmmu refuses (exit 2 of --print-config) is bad input: one line, before any run."""
+    why = refusal([tlmmu, "--config", config, "--print-config"])
+    if why is not None:
+        raise UserError(f"--config: {why}")
+
+
 def main(argv=None):
     a = parse(sys.argv[1:] if argv is None else argv)
     tlmmu = find_tlmmu(a.tlmmu)
+    check_config(tlmmu, a.config)
     out = outdir.prepare(a.out)
     with outdir.locked(out, "study-tlb-flush2"):
         return _study(a, tlmmu, out)

@@ -134,6 +134,18 @@ class Inputs(unittest.TestCase):
             self.assertEqual(proc.stderr, f"study-tlb-flush2: error: {message}\n", argv)
             self.assertEqual(proc.stdout, "")
 
+    def test_a_preset_tlmmu_refuses_is_one_line_exit_2_before_any_run(self):
+        tmp = TempDir("tlb-flush2-bad")
+        try:
+            config = tmp.write("bad.yaml", "cores: [\n")
+            proc = subprocess.run([STUDY, "--config", config, "--out", tmp.join("out"),
+                                   "--tlmmu", tlmmu()], capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 2)
+            self.assertRegex(proc.stderr, r"^study-tlb-flush2: error: --config: .*bad.yaml:2: [^\n]*\n$")
+            self.assertFalse(os.path.exists(tmp.join("out")))
+        finally:
+            tmp.remove()
+
 
 if __name__ == "__main__":
     unittest.main()
