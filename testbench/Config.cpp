@@ -309,6 +309,12 @@ std::string formatSize(std::uint64_t bytes) {
     return std::to_string(bytes) + units[u];
 }
 
+std::string formatHex(std::uint64_t value) {
+    std::ostringstream s;
+    s << "0x" << std::hex << value;
+    return s.str();
+}
+
 std::uint64_t Config::getUint(const std::string& key, std::uint64_t def, std::uint64_t min,
                               std::uint64_t max) {
     std::uint64_t v = def;

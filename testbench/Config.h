@@ -26,6 +26,8 @@ std::string integerHint(const std::string& text);
 std::optional<std::uint64_t> parseSize(const std::string& text);
 // The shortest exact spelling parseSize reads back: "4KiB", "2MiB", "1536".
 std::string formatSize(std::uint64_t bytes);
+// An address or value as messages write it: "0x400000".
+std::string formatHex(std::uint64_t value);
 
 // Parses a YAML file (or text from `origin`); syntax errors become InputError "FILE:LINE: ...".
 YAML::Node loadYamlFile(const std::string& path);

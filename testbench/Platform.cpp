@@ -20,87 +20,114 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     const Mmu::TlbFactory make_tlb = make_tlb_override ? make_tlb_override : makeTlb;
     LocalTime::startAll();
     tlm::tlm_global_quantum::instance().set(clock_.cycles(config.quantum_cycles));
-    memory_ = std::make_unique<Memory>("memory", config.memory, clock_);
+    buildDevices();
+    buildOs();
+    if (config.firmware.swap_slots) buildSwap();
+    if (config.hasCaches()) buildCaches();
+    for (unsigned i = 0; i < config.cores; ++i)
+        buildCore(i, make_tlb);
+    registerStats();
+}
+
+// Memory behind the interconnect, and the devices on it (the interconnect's target index of
+// each is the order of binding: memory 0, invalidation 1, ipi 2, swap 3).
+void Platform::buildDevices() {
+    memory_ = std::make_unique<Memory>("memory", config_.memory, clock_);
     interconnect_ =
-        std::make_unique<Interconnect>("interconnect", config.interconnect_latency_cycles, clock_);
+        std::make_unique<Interconnect>("interconnect", config_.interconnect_latency_cycles, clock_);
     interconnect_->initiator_socket.bind(memory_->target_socket);
-    interconnect_->map(kMemoryBase, config.memory.size, 0, "memory");
+    interconnect_->map(kMemoryBase, config_.memory.size, 0, "memory");
     invalidation_ = std::make_unique<InvalidationController>(
-        "invalidation", clock_, config.invalidation_base_cycles, config.invalidation_hop_cycles);
+        "invalidation", clock_, config_.invalidation_base_cycles, config_.invalidation_hop_cycles);
     interconnect_->initiator_socket.bind(invalidation_->register_socket);
     interconnect_->map(kInvalidationBase, InvalidationController::kRegisterBytes, 1,
                        "invalidation");
     invalidation_->registerStats(stats_, "invalidation");
-    ipi_ = std::make_unique<IpiController>("ipi", config.cores, config.ipi_latency_cycles,
-                                           config.ipi_drop_probability, config.seed, clock_);
+    ipi_ = std::make_unique<IpiController>("ipi", config_.cores, config_.ipi_latency_cycles,
+                                           config_.ipi_drop_probability, config_.seed, clock_);
     interconnect_->initiator_socket.bind(ipi_->register_socket);
     interconnect_->map(kIpiBase, IpiController::kRegisterBytes, 2, "ipi");
-    if (config.checker) checker_ = std::make_unique<SafetyChecker>(format_.pageShift());
-    if (config.memory.size > kSwapBase)
+    if (config_.checker) checker_ = std::make_unique<SafetyChecker>(format_.pageShift());
+}
+
+void Platform::buildOs() {
+    if (config_.memory.size > kSwapBase)
         throw InputError("memory.size: at most " + std::to_string(kSwapBase >> 30) + "GiB");
     // The scenario file was read and checked with the configuration; without one, the
     // implicit scenario.
-    scenario_ = config.scenario.empty() ? std::make_shared<const Scenario>(implicitScenario())
-                                        : config.scenario_parsed;
+    scenario_ = config_.scenario.empty() ? std::make_shared<const Scenario>(implicitScenario())
+                                         : config_.scenario_parsed;
     MemoryManagerWiring wiring;
-    wiring.swap_mmio = config.firmware.swap_slots ? kSwapBase : 0;
+    wiring.swap_mmio = config_.firmware.swap_slots ? kSwapBase : 0;
     wiring.ipi_mmio = kIpiBase;
     wiring.checker = checker_.get();
     os_ = std::make_unique<MemoryManagerOs>(format_, config_, wiring, *scenario_);
-    if (config.firmware.swap_slots) {
-        swap_ = std::make_unique<SwapDevice>("swap", config.firmware.swap_slots,
-                                             config.swap_latency_cycles, clock_);
-        interconnect_->initiator_socket.bind(swap_->register_socket);
-        interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 3, "swap");
-        swap_->dma_socket.bind(interconnect_->target_socket);
-        swap_->registerStats(stats_, "swap");
+}
+
+void Platform::buildSwap() {
+    swap_ = std::make_unique<SwapDevice>("swap", config_.firmware.swap_slots,
+                                         config_.swap_latency_cycles, clock_);
+    interconnect_->initiator_socket.bind(swap_->register_socket);
+    interconnect_->map(kSwapBase, SwapDevice::kRegisterBytes, 3, "swap");
+    swap_->dma_socket.bind(interconnect_->target_socket);
+    swap_->registerStats(stats_, "swap");
+}
+
+void Platform::buildCaches() {
+    caches_ =
+        std::make_unique<CacheSystem>("caches", config_.caches, config_.walker_cache_level, clock_);
+    caches_->addCacheable(kMemoryBase, config_.memory.size); // MMIO passes through
+    caches_->memory_socket.bind(interconnect_->target_socket);
+}
+
+CoreConfig Platform::coreConfig(unsigned i) const {
+    CoreConfig cc;
+    cc.id = i;
+    cc.base_cpi = config_.base_cpi;
+    cc.data_latency_cycles = config_.data_latency_cycles;
+    cc.max_instructions = config_.max_instructions;
+    cc.page_shift = format_.pageShift();
+    cc.index_bits = format_.indexBits();
+    if (caches_) {
+        // What the pipeline hides: an L1 hit costs no more than base CPI.
+        cc.cached_data = config_.cache_data;
+        cc.cached_fetch = config_.caches.l1i.size != 0;
+        cc.l1d_hit_cycles = config_.caches.l1d.size ? config_.caches.l1d.latency_cycles : 0;
+        cc.l1i_hit_cycles = config_.caches.l1i.latency_cycles;
+        cc.line_shift = static_cast<unsigned>(__builtin_ctz(caches_->hierarchy().lineBytes()));
     }
-    if (config.hasCaches()) {
-        caches_ = std::make_unique<CacheSystem>("caches", config.caches, config.walker_cache_level,
-                                                clock_);
-        caches_->addCacheable(kMemoryBase, config.memory.size); // MMIO passes through
-        caches_->memory_socket.bind(interconnect_->target_socket);
+    return cc;
+}
+
+// Core i with its Mmu, bound to the caches or the interconnect, and its statistics.
+void Platform::buildCore(unsigned i, const Mmu::TlbFactory& make_tlb) {
+    const std::string n = std::to_string(i);
+    mmus_.push_back(
+        std::make_unique<Mmu>(("mmu" + n).c_str(), config_.mmu, format_, clock_, make_tlb));
+    cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), coreConfig(i), clock_, *os_));
+    cores_[i]->setInvalidationController(kInvalidationBase);
+    cores_[i]->setChecker(checker_.get());
+    ipi_->connect(i, *cores_[i]);
+    cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
+    // With caches, the core's data path (its data, fetch timing and firmware) and its
+    // walker go through them; LLC misses and MMIO reach the interconnect from there.
+    if (caches_) {
+        cores_[i]->data_socket.bind(caches_->data_socket);
+        mmus_[i]->walker.memory_socket.bind(caches_->walker_socket);
+        mmus_[i]->walker.countLevels();
+        cores_[i]->setMemoryLines(&caches_->hierarchy().memoryLines(i));
+    } else {
+        cores_[i]->data_socket.bind(interconnect_->target_socket);
+        mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
     }
-    for (unsigned i = 0; i < config.cores; ++i) {
-        const std::string n = std::to_string(i);
-        mmus_.push_back(
-            std::make_unique<Mmu>(("mmu" + n).c_str(), config.mmu, format_, clock_, make_tlb));
-        CoreConfig cc;
-        cc.id = i;
-        cc.base_cpi = config.base_cpi;
-        cc.data_latency_cycles = config.data_latency_cycles;
-        cc.max_instructions = config.max_instructions;
-        cc.page_shift = format_.pageShift();
-        cc.index_bits = format_.indexBits();
-        if (caches_) {
-            // What the pipeline hides: an L1 hit costs no more than base CPI.
-            cc.cached_data = config.cache_data;
-            cc.cached_fetch = config.caches.l1i.size != 0;
-            cc.l1d_hit_cycles = config.caches.l1d.size ? config.caches.l1d.latency_cycles : 0;
-            cc.l1i_hit_cycles = config.caches.l1i.latency_cycles;
-            cc.line_shift = static_cast<unsigned>(__builtin_ctz(caches_->hierarchy().lineBytes()));
-        }
-        cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), cc, clock_, *os_));
-        cores_[i]->setInvalidationController(kInvalidationBase);
-        cores_[i]->setChecker(checker_.get());
-        ipi_->connect(i, *cores_[i]);
-        cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
-        // With caches, the core's data path (its data, fetch timing and firmware) and its
-        // walker go through them; LLC misses and MMIO reach the interconnect from there.
-        if (caches_) {
-            cores_[i]->data_socket.bind(caches_->data_socket);
-            mmus_[i]->walker.memory_socket.bind(caches_->walker_socket);
-            mmus_[i]->walker.countLevels();
-            cores_[i]->setMemoryLines(&caches_->hierarchy().memoryLines(i));
-        } else {
-            cores_[i]->data_socket.bind(interconnect_->target_socket);
-            mmus_[i]->walker.memory_socket.bind(interconnect_->target_socket);
-        }
-        invalidation_->mmu_socket.bind(mmus_[i]->invalidate_socket);
-        const std::string p = "cores[" + n + "]";
-        cores_[i]->registerStats(stats_, p);
-        mmus_[i]->registerStats(stats_, p);
-    }
+    invalidation_->mmu_socket.bind(mmus_[i]->invalidate_socket);
+    const std::string p = "cores[" + n + "]";
+    cores_[i]->registerStats(stats_, p);
+    mmus_[i]->registerStats(stats_, p);
+}
+
+// The statistics of what is not a core: processes, the firmware, caches, devices, the run.
+void Platform::registerStats() {
     for (std::size_t i = 0; i < scenario_->processes.size(); ++i)
         registerProcessStats(i);
     os_->registerStats(stats_);
@@ -127,7 +154,7 @@ Platform::Platform(const SystemConfig& config, const Mmu::TlbFactory& make_tlb_o
     }
     stats_.derived("simulation.time_ps", [] { return sc_core::sc_time_stamp().value(); },
                    {"ps", "simulated time at the end of the run", false});
-    stats_.constant("config", config.resolved,
+    stats_.constant("config", config_.resolved,
                     {"", "the resolved configuration the run used", false});
 }
 
@@ -309,66 +336,71 @@ double hitPercent(const nlohmann::json& level) {
 }
 } // namespace
 
+// Core i's line: its CPI stack, TLB and walker, faults; its caches' hit rates.
+void Platform::printCoreSummary(std::ostream& out, const nlohmann::json& c, unsigned i) const {
+    const double n = std::max<double>(1.0, c["instructions"].get<double>());
+    const auto& s = c["cpi_stack"];
+    out << "core" << i << ": " << c["instructions"] << " instructions, " << c["cycles"]
+        << " cycles, CPI " << c["cpi"].get<double>() << " = base " << s["base"].get<double>() / n
+        << " + tlb " << s["tlb"].get<double>() / n << " + walk " << s["walk"].get<double>() / n
+        << " + fault " << s["fault"].get<double>() / n;
+    if (s["data"].get<std::uint64_t>()) out << " + data " << s["data"].get<double>() / n;
+    if (s["os"].get<std::uint64_t>()) out << " + os " << s["os"].get<double>() / n;
+    if (s["shootdown"].get<std::uint64_t>())
+        out << " + shootdown " << s["shootdown"].get<double>() / n;
+    if (s["ipi"].get<std::uint64_t>()) out << " + ipi " << s["ipi"].get<double>() / n;
+    out << "\n  tlb";
+    for (const char* l : {"l1i", "l1d", "l2"}) {
+        const auto& t = c["tlb"][l];
+        const double acc = t["accesses"].get<double>();
+        if (acc > 0)
+            out << "  " << l << " " << std::setprecision(2) << 100.0 * t["hits"].get<double>() / acc
+                << "% hit";
+    }
+    const auto& w = c["walker"];
+    out << "  | walks " << w["walks"] << " (" << w["memory_reads"] << " PTE reads";
+    const double pwc = c["pwc"]["hits"].get<double>() + c["pwc"]["misses"].get<double>();
+    if (pwc > 0) out << ", pwc " << 100.0 * c["pwc"]["hits"].get<double>() / pwc << "% hit";
+    out << ")  | faults " << c["faults"]["not_present"] << std::setprecision(4) << "\n";
+    if (caches_) {
+        out << "  cache" << std::setprecision(2);
+        for (const char* l : {"l1i", "l1d", "l2"})
+            if (c["cache"].contains(l) && c["cache"][l]["accesses"].get<double>() > 0)
+                out << "  " << l << " " << hitPercent(c["cache"][l]) << "% hit";
+        out << "  | memory lines " << c["cache"]["memory_lines"] << std::setprecision(4) << "\n";
+    }
+}
+
+// A scenario's processes: their instructions, faults, copies, swaps, switches and flushes.
+void Platform::printProcessSummary(std::ostream& out, const nlohmann::json& json) const {
+    for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
+        const std::string& name = scenario_->processes[i].name;
+        const auto& threads = os_->processTasks(i);
+        const auto& p = json["processes"][name];
+        const auto& f = p["firmware"];
+        out << "process " << name << " (";
+        if (threads.size() == 1)
+            out << "core " << threads.front()->core;
+        else
+            out << threads.size() << " threads";
+        out << "): " << p["instructions"] << " instructions; faults: demand-zero "
+            << f["faults"]["demand_zero"] << ", cow " << f["faults"]["cow"] << ", swap-in "
+            << f["faults"]["swap_in"] << ", protection " << f["faults"]["protection"]
+            << "; pages copied " << f["pages_copied"] << ", swapped out " << f["swap_outs"]
+            << ", switches " << f["context_switches"] << ", TLB flushes " << f["tlb_flushes"];
+        if (threads.front()->checked.enabled)
+            out << "; " << p["data_checks"] << " loads checked, " << p["data_mismatches"]
+                << " wrong";
+        out << "\n";
+    }
+}
+
 void Platform::printSummary(std::ostream& out) const {
     const auto json = stats_.toJson();
     out << std::fixed << std::setprecision(4);
-    for (unsigned i = 0; i < cores_.size(); ++i) {
-        const auto& c = json["cores"][i];
-        const double n = std::max<double>(1.0, c["instructions"].get<double>());
-        const auto& s = c["cpi_stack"];
-        out << "core" << i << ": " << c["instructions"] << " instructions, " << c["cycles"]
-            << " cycles, CPI " << c["cpi"].get<double>() << " = base "
-            << s["base"].get<double>() / n << " + tlb " << s["tlb"].get<double>() / n << " + walk "
-            << s["walk"].get<double>() / n << " + fault " << s["fault"].get<double>() / n;
-        if (s["data"].get<std::uint64_t>()) out << " + data " << s["data"].get<double>() / n;
-        if (s["os"].get<std::uint64_t>()) out << " + os " << s["os"].get<double>() / n;
-        if (s["shootdown"].get<std::uint64_t>())
-            out << " + shootdown " << s["shootdown"].get<double>() / n;
-        if (s["ipi"].get<std::uint64_t>()) out << " + ipi " << s["ipi"].get<double>() / n;
-        out << "\n  tlb";
-        for (const char* l : {"l1i", "l1d", "l2"}) {
-            const auto& t = c["tlb"][l];
-            const double acc = t["accesses"].get<double>();
-            if (acc > 0)
-                out << "  " << l << " " << std::setprecision(2)
-                    << 100.0 * t["hits"].get<double>() / acc << "% hit";
-        }
-        const auto& w = c["walker"];
-        out << "  | walks " << w["walks"] << " (" << w["memory_reads"] << " PTE reads";
-        const double pwc = c["pwc"]["hits"].get<double>() + c["pwc"]["misses"].get<double>();
-        if (pwc > 0) out << ", pwc " << 100.0 * c["pwc"]["hits"].get<double>() / pwc << "% hit";
-        out << ")  | faults " << c["faults"]["not_present"] << std::setprecision(4) << "\n";
-        if (caches_) {
-            out << "  cache" << std::setprecision(2);
-            for (const char* l : {"l1i", "l1d", "l2"})
-                if (c["cache"].contains(l) && c["cache"][l]["accesses"].get<double>() > 0)
-                    out << "  " << l << " " << hitPercent(c["cache"][l]) << "% hit";
-            out << "  | memory lines " << c["cache"]["memory_lines"] << std::setprecision(4)
-                << "\n";
-        }
-    }
-    if (!config_.scenario.empty()) {
-        for (std::size_t i = 0; i < scenario_->processes.size(); ++i) {
-            const std::string& name = scenario_->processes[i].name;
-            const auto& threads = os_->processTasks(i);
-            const auto& p = json["processes"][name];
-            const auto& f = p["firmware"];
-            out << "process " << name << " (";
-            if (threads.size() == 1)
-                out << "core " << threads.front()->core;
-            else
-                out << threads.size() << " threads";
-            out << "): " << p["instructions"] << " instructions; faults: demand-zero "
-                << f["faults"]["demand_zero"] << ", cow " << f["faults"]["cow"] << ", swap-in "
-                << f["faults"]["swap_in"] << ", protection " << f["faults"]["protection"]
-                << "; pages copied " << f["pages_copied"] << ", swapped out " << f["swap_outs"]
-                << ", switches " << f["context_switches"] << ", TLB flushes " << f["tlb_flushes"];
-            if (threads.front()->checked.enabled)
-                out << "; " << p["data_checks"] << " loads checked, " << p["data_mismatches"]
-                    << " wrong";
-            out << "\n";
-        }
-    }
+    for (unsigned i = 0; i < cores_.size(); ++i)
+        printCoreSummary(out, json["cores"][i], i);
+    if (!config_.scenario.empty()) printProcessSummary(out, json);
     for (const auto& t : os_->tasks())
         if (!t->kill_report.empty()) out << t->kill_report << "\n";
     for (const auto& t : os_->tasks())

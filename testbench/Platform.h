@@ -49,8 +49,18 @@ class Platform {
     nlohmann::json timelineJson() const;
 
   private:
+    // The constructor's steps, in the order they bind sockets and register statistics.
+    void buildDevices();
+    void buildOs();
+    void buildSwap();
+    void buildCaches();
+    CoreConfig coreConfig(unsigned i) const;
+    void buildCore(unsigned i, const Mmu::TlbFactory& make_tlb);
+    void registerStats();
     Scenario implicitScenario() const;
     void registerProcessStats(std::size_t process);
+    void printCoreSummary(std::ostream& out, const nlohmann::json& c, unsigned i) const;
+    void printProcessSummary(std::ostream& out, const nlohmann::json& json) const;
 
     SystemConfig config_;
     PteFormat format_;

@@ -1,0 +1,191 @@
+// The key table's firmware group: the firmware's configuration (fw_kernel_config) and the
+// devices it drives: swap, IPIs, the invalidation controller.
+#include "KeyTableBuilder.h"
+
+extern "C" {
+#include "kernel/mm.h"
+}
+
+namespace tlmmu::keytable {
+
+namespace {
+
+std::vector<Choice> mechanismChoices() {
+    std::vector<Choice> c;
+    for (unsigned m = 0; m < fw_shootdown_mechanism_count(); ++m)
+        c.push_back({fw_shootdown_mechanism_name(m), static_cast<std::int64_t>(m)});
+    return c;
+}
+
+void addFirmwareCostKeys(Table& t) {
+    t.addFw(
+        Key("swap.slots")
+            .integer(65536, 0, std::uint64_t{1} << 32)
+            .unit("pages")
+            .meaning("swap device size (0 = no swap device)"),
+        "swap_slots", [](SystemConfig & s) -> auto& { return s.firmware.swap_slots; });
+    t.add(Key("swap.latency_cycles")
+              .integer(20000, 0, std::uint64_t{1} << 40)
+              .unit("cycles")
+              .meaning("swap device access time (NVMe-class: about 10 us at 2 GHz)")
+              .when({nonZero("swap.slots")}),
+          AT(swap_latency_cycles));
+    t.addFw(Key("firmware.memory_limit_frames")
+                .integer(0, 0, (1ull << 30) - 1)
+                .unit("frames")
+                .meaning("data frames in use never exceed this; beyond it pages are swapped "
+                         "out (0 = no limit)"),
+            FW(memory_limit_frames));
+    t.addFw(Key("firmware.switch_cycles")
+                .integer(500, 0, 100000000)
+                .unit("cycles")
+                .meaning("bookkeeping cost of a context switch"),
+            FW(switch_cycles));
+    t.addFw(Key("firmware.fork_cycles")
+                .integer(5000, 0, 100000000)
+                .unit("cycles")
+                .meaning("bookkeeping cost of a fork (plus its page-table work)")
+                .when({kScenario}),
+            FW(fork_cycles));
+    t.addFw(Key("firmware.syscall_entry_cycles")
+                .integer(0, 0, 100000000)
+                .unit("cycles")
+                .meaning("system call entry (fork, map, unmap, protect, discard, exit)")
+                .when({kScenario}),
+            FW(syscall_entry_cycles));
+    t.addFw(Key("firmware.syscall_exit_cycles")
+                .integer(0, 0, 100000000)
+                .unit("cycles")
+                .meaning("system call exit")
+                .when({kScenario}),
+            FW(syscall_exit_cycles));
+    t.addFw(Key("firmware.fault_entry_cycles")
+                .integer(200, 0, 100000000)
+                .unit("cycles")
+                .meaning("trap entry and handler prologue, once per fault"),
+            FW(fault_entry_cycles));
+    t.addFw(Key("firmware.fault_exit_cycles")
+                .integer(100, 0, 100000000)
+                .unit("cycles")
+                .meaning("handler epilogue and trap return, once per fault"),
+            FW(fault_exit_cycles));
+    t.add(Key("firmware.frames")
+              .integer(0, 0, (1ull << 30) - 1)
+              .unit("frames")
+              .meaning("frames the firmware may allocate (0 = all memory above the first MiB)"),
+          AT(firmware_frames));
+    t.addFw(Key("firmware.irq_entry_cycles")
+                .integer(200, 0, 100000000)
+                .unit("cycles")
+                .meaning("interrupt entry (a core taking an IPI)")
+                .when({kMulticore}),
+            FW(irq_entry_cycles));
+    t.addFw(Key("firmware.irq_exit_cycles")
+                .integer(100, 0, 100000000)
+                .unit("cycles")
+                .meaning("interrupt exit")
+                .when({kMulticore}),
+            FW(irq_exit_cycles));
+}
+
+void addIpiKeys(Table& t) {
+    t.add(Key("ipi.latency_cycles")
+              .integer(1000, 0, 100000000)
+              .unit("cycles")
+              .meaning("IPI delivery, from the sender's write to the target's interrupt input")
+              .when({kMulticore}),
+          AT(ipi_latency_cycles));
+    t.add(Key("ipi.drop_probability")
+              .number(0.0, 0.0, 1.0)
+              .meaning("fault injection: the chance that an IPI delivery is lost (the "
+                       "firmware's acknowledgement timeout recovers it)")
+              .when({kMulticore}),
+          AT(ipi_drop_probability));
+}
+
+void addShootdownKeys(Table& t) {
+    t.addFw(Key("firmware.shootdown.mechanism")
+                .choice("ipi", mechanismChoices())
+                .meaning("how a change reaches the other cores' TLBs: ipi (IPIs; the targets' "
+                         "firmware flushes and acknowledges), directed (the invalidation "
+                         "controller, one operation per target core, no target firmware) or "
+                         "broadcast (one operation reaches every core, then a sync; global "
+                         "ASIDs; no IPI, no target firmware)")
+                .when({kMulticore}),
+            FW(shootdown));
+    const Condition controller = isNot("firmware.shootdown.mechanism", {"ipi"});
+    t.add(Key("invalidation.base_cycles")
+              .integer(0, 0, 100000000)
+              .unit("cycles")
+              .meaning("invalidation controller: fixed cost of an operation (directed: added to "
+                       "the command; broadcast: to its completion, which the sync waits for)")
+              .when({kMulticore, controller}),
+          AT(invalidation_base_cycles));
+    t.add(Key("invalidation.hop_cycles")
+              .integer(0, 0, 100000000)
+              .unit("cycles")
+              .meaning("invalidation controller: per Mmu an operation reaches (a broadcast "
+                       "reaches the k-th core after base + k hops)")
+              .when({kMulticore, controller}),
+          AT(invalidation_hop_cycles));
+    t.addFw(Key("firmware.shootdown.ack_timeout_cycles")
+                .integer(100000, 1, 1000000000)
+                .unit("cycles")
+                .meaning("an initiator resends its IPI to a target silent this long")
+                .when({kMulticore, kIpi}),
+            FW(ack_timeout_cycles));
+    t.addFw(Key("firmware.shootdown.relax_cycles")
+                .integer(20, 1, 1000000)
+                .unit("cycles")
+                .meaning("one polling step of the initiator's wait for acknowledgements (lock "
+                         "waiters sleep until woken instead)")
+                .when({kMulticore, kIpi}),
+            FW(relax_cycles));
+    t.addFw(Key("firmware.shootdown.flush_ceiling")
+                .integer(FW_FLUSH_CEILING_PAGES, 1, 1u << 30)
+                .unit("pages")
+                .meaning("a range flush of more pages flushes the whole ASID instead (Linux "
+                         "x86: 33)"),
+            FW(flush_ceiling_pages));
+    t.addFw(Key("firmware.shootdown.batch")
+                .boolean(true)
+                .meaning("one shootdown per range (false: one per page)")
+                .when({kMulticore}),
+            FW(batch));
+    t.addFw(Key("firmware.shootdown.concurrent_flush")
+                .boolean(false)
+                .meaning("the initiator flushes locally while its IPIs travel")
+                .when({kMulticore}),
+            FW(concurrent_flush));
+    t.addFw(Key("firmware.shootdown.early_ack")
+                .boolean(false)
+                .meaning("targets acknowledge on arrival and flush before returning to user code")
+                .when({kMulticore}),
+            FW(early_ack));
+    t.addFw(Key("firmware.shootdown.lazy_tlb")
+                .boolean(false)
+                .meaning("cores not running the address space are not interrupted; they flush "
+                         "when they next switch to it")
+                .when({kMulticore}),
+            FW(lazy_tlb));
+    t.addFw(
+        Key("firmware.shootdown.inject")
+            .choice("none", std::vector<Choice>{{"none", 0},
+                                                {"skip_ack_wait", FW_INJECT_SKIP_ACK_WAIT},
+                                                {"skip_remote_flush", FW_INJECT_SKIP_REMOTE_FLUSH},
+                                                {"skip_local_flush", FW_INJECT_SKIP_LOCAL_FLUSH}})
+            .meaning("fault injection that makes stale translations possible (the checker "
+                     "must catch it)")
+            .when({kMulticore}),
+        FW(inject));
+}
+
+} // namespace
+
+void addFirmwareKeys(Table& t) {
+    addFirmwareCostKeys(t);
+    addIpiKeys(t);
+    addShootdownKeys(t);
+}
+
+} // namespace tlmmu::keytable
