@@ -18,9 +18,14 @@ void CheckerNotifier::protectedTo(const OsTask& t, Addr start, std::uint64_t siz
     if (checker_) checker_->revoked(t.pid, start, start + size, prot, since);
 }
 
-void CheckerNotifier::discarded(OsTask& t, Addr start, std::uint64_t size, std::uint64_t since) {
-    t.checked.forget(start, size);
-    if (checker_) checker_->revoked(t.pid, start, start + size, 0, since);
+void CheckerNotifier::discarding(OsTask& t, Addr start, std::uint64_t size) {
+    t.checked.discarding(start, size);
+}
+
+void CheckerNotifier::discarded(OsTask& t, Addr start, std::uint64_t size, std::uint64_t since,
+                                int rc) {
+    t.checked.discarded(start, size, rc == 0);
+    if (rc == 0 && checker_) checker_->revoked(t.pid, start, start + size, 0, since);
 }
 
 void CheckerNotifier::forked(fw_kernel* k, const OsTask& parent, OsTask& child,

@@ -27,8 +27,10 @@ class CheckerNotifier {
     // The range keeps only `prot`.
     void protectedTo(const OsTask& t, Addr start, std::uint64_t size, unsigned prot,
                      std::uint64_t since);
-    // The range's pages were dropped (madvise DONTNEED): they read as zero again.
-    void discarded(OsTask& t, Addr start, std::uint64_t size, std::uint64_t since);
+    // A discard (madvise DONTNEED) of the range begins; it ends (rc: the call's result), and
+    // the range's pages read as zero again (meanwhile other threads may see either).
+    void discarding(OsTask& t, Addr start, std::uint64_t size);
+    void discarded(OsTask& t, Addr start, std::uint64_t size, std::uint64_t since, int rc);
     // parent's fork created child: the child sees what the parent wrote before the fork, and
     // the parent's private writable pages are copy-on-write now.
     void forked(fw_kernel* k, const OsTask& parent, OsTask& child, std::uint64_t since);

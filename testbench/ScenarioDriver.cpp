@@ -48,12 +48,14 @@ int ScenarioDriver::call(unsigned core, OsTask& t, const TaskEvent& e, std::uint
               : e.kind == TaskEvent::Kind::Unmap   ? FW_SYS_MUNMAP
               : e.kind == TaskEvent::Kind::Protect ? FW_SYS_MPROTECT
                                                    : FW_SYS_MADVISE_DONTNEED;
+    const bool discard = e.kind == TaskEvent::Kind::Discard;
+    if (discard) notifier_.discarding(t, e.start, e.size);
     const int rc = fw_syscall(fw_.kernel(), core, t.tid, &call);
+    if (discard) notifier_.discarded(t, e.start, e.size, since, rc);
     if (rc) return rc;
     if (e.kind == TaskEvent::Kind::Unmap) notifier_.unmapped(t, e.start, e.size, since);
     if (e.kind == TaskEvent::Kind::Protect)
         notifier_.protectedTo(t, e.start, e.size, e.prot, since);
-    if (e.kind == TaskEvent::Kind::Discard) notifier_.discarded(t, e.start, e.size, since);
     return rc;
 }
 

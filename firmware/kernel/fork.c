@@ -62,7 +62,7 @@ static int fork_leaf(struct fw_kernel* k, struct fw_mm* parent, uint64_t va,
     int status = pt_walk(k, ctx->child->root, va, s->level, PT_CREATE, ctx->core, &cs);
     if (status == FW_OK && (cs.level != s->level || cs.raw != 0)) status = FW_ERR_CORRUPT;
     if (status != FW_OK) {
-        if (frame != 0) put_data_frames(k, frame, order);
+        if (frame != 0) put_data_frames(k, ctx->core, frame, order);
         if (swap_copy) slot_free(k, value);
         return status;
     }
@@ -117,12 +117,12 @@ int fw_process_fork(struct fw_kernel* k, unsigned core, int parent_pid, unsigned
     struct fw_mm* p = mm_of(k, parent_pid);
     if (p == 0 || core >= k->cores || child_core >= k->cores) return FW_ERR_INVAL;
     /* The parent's lock; the child is nobody else's until fork returns. */
-    mm_lock(k, core, p);
+    mmap_write_lock(k, core, p);
     /* A process being killed forks no more (its task ends at its next boundary). */
     int status = p->live && p->killed == FW_KILL_NONE
                      ? fork_locked(k, core, p, child_core, child_pid, child_tid)
                      : FW_ERR_INVAL;
-    mm_unlock(k, core, p);
+    mmap_write_unlock(k, core, p);
     /* Like wake_up_new_task: the child may run from here, before the parent's return. */
     if (status == FW_OK) hal_task_runnable(*child_tid);
     return status;
@@ -175,12 +175,12 @@ int fw_task_exit(struct fw_kernel* k, unsigned core, int tid) {
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
     /* The others keep running: only the last task's exit touches the address space. */
-    mm_lock(k, core, mm);
+    mmap_write_lock(k, core, mm);
     if (t->live) {
         task_end(k, t);
         if (mm->users == 0 && mm->live) release_mm(k, core, mm);
     }
-    mm_unlock(k, core, mm);
+    mmap_write_unlock(k, core, mm);
     return FW_OK;
 }
 

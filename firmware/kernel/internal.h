@@ -47,6 +47,10 @@ struct fw_mm {
     /* Mechanism broadcast: its ASID on every core (0: none), asid[c] equals it once the mm has
      * run on c. */
     uint16_t global_asid;
+    /* mmu_gathers under way on it (Linux's tlb_flush_pending): discards run side by side under
+     * the read lock, and one that finds a PTE already cleared by another must not return
+     * before that one's flush is done. */
+    unsigned tlb_flush_pending;
 };
 
 struct fw_task {
@@ -65,15 +69,37 @@ struct fw_shm_obj {
  * 8-byte words accessed through the HAL, each in a 64-byte line of its own (as Linux keeps
  * each mm's lock in its mm_struct and each CPU's call-function data in its own cache line), so
  * that cores contend only for what they really share:
- *   locks    FW_SMP_LOCKS lines: the lock of mms[i] (0 free, else holder core + 1), then the
- *            kernel's own locks (FW_SMP_LOCK_SWAP: the swap device and the bounce frame);
+ *   locks    FW_SMP_LOCKS lines: the mmap_lock of mms[i] (a fair reader-writer ticket lock,
+ *            FW_RW_* below), then the kernel's own spin locks (0 free, else holder core + 1):
+ *            FW_SMP_LOCK_SWAP (the swap device and the bounce frame), FW_SMP_LOCK_ZONE (the
+ *            page allocator's zone, taken to refill or drain a core's free list),
+ *            FW_SMP_LOCK_LRU (the LRU lists) and FW_SMP_PTL_LOCKS split page-table locks
+ *            (a table page's lock is line FW_SMP_LOCK_PTL + its frame number modulo
+ *            FW_SMP_PTL_LOCKS: Linux keeps one in each table page's struct page; a hash into a
+ *            fixed set keeps the protocol area one block, and tables that share a line are
+ *            rare in the few tables a benchmark's hot range uses);
  *   slots    cores lines: core i's request, three words:
  *            HEAD = seq | pid << 40 | stride_shift << 48 | full << 55 (written last), START, END;
  *   pending  cores lines: bit i of line t's word = initiator i has a request for target t;
  *   acks     cores x cores lines: [i * cores + t] = last sequence of i that t serviced. */
 #define FW_SMP_LINE 64
 #define FW_SMP_LOCK_SWAP FW_MAX_PROCESSES
-#define FW_SMP_LOCKS (FW_MAX_PROCESSES + 1)
+#define FW_SMP_LOCK_ZONE (FW_MAX_PROCESSES + 1)
+#define FW_SMP_LOCK_LRU (FW_MAX_PROCESSES + 2)
+#define FW_SMP_LOCK_PTL (FW_MAX_PROCESSES + 3)
+#define FW_SMP_PTL_LOCKS 32u
+#define FW_SMP_LOCKS (FW_SMP_LOCK_PTL + FW_SMP_PTL_LOCKS)
+/* The mmap_lock word: tickets taken (NEXT), the ticket being served (HEAD) and the readers
+ * inside, 16 bits each. A writer holds it from HEAD == its ticket with no reader inside until
+ * it advances HEAD; a reader enters at HEAD == its ticket, advancing HEAD at once (the next
+ * ticket may be a reader too), and leaves by decrementing READERS. First come, first served:
+ * a waiting writer holds back every later reader, so no writer starves. */
+#define FW_RW_NEXT(v) ((v)&0xffffu)
+#define FW_RW_HEAD(v) (((v) >> 16) & 0xffffu)
+#define FW_RW_READERS(v) (((v) >> 32) & 0xffffu)
+#define FW_RW_NEXT_ONE ((uint64_t)1)
+#define FW_RW_HEAD_ONE ((uint64_t)1 << 16)
+#define FW_RW_READER_ONE ((uint64_t)1 << 32)
 #define FW_SMP_SLOT_HEAD 0
 #define FW_SMP_SLOT_START 1
 #define FW_SMP_SLOT_END 2
@@ -93,8 +119,16 @@ struct fw_smp {
     uint64_t area_bytes;
     hal_paddr_t locks, slots, pending, acks;
     uint64_t seq[FW_MAX_CORES];        /* last request sequence of each initiator */
-    unsigned lock_owner[FW_SMP_LOCKS]; /* holder core + 1 (0 free), as the lock word */
+    unsigned lock_owner[FW_SMP_LOCKS]; /* holder (writer) core + 1 (0 free), as the lock word */
     unsigned lock_depth[FW_SMP_LOCKS]; /* nesting on the holder */
+    /* mmap_lock taken for read: nesting of each core (a reader on a core is one reader) */
+    uint8_t read_depth[FW_MAX_PROCESSES][FW_MAX_CORES];
+    uint64_t lock_seen[FW_SMP_LOCKS]; /* the last value of each lock word this model read */
+    /* Free frames each core's list holds, and pages waiting in its LRU batch (they stand for
+     * Linux's per-CPU lists: the allocator itself is one, only the zone and LRU locks' timing
+     * follows them). */
+    unsigned pcp_count[FW_MAX_CORES];
+    unsigned lru_batch[FW_MAX_CORES];
 };
 
 /* TLB maintenance options (tlb.c) and the mechanism that reaches the other cores. */
@@ -341,6 +375,7 @@ struct fw_mmu_gather {
     unsigned ntables;
     hal_paddr_t tables[FW_GATHER_TABLES];
     unsigned entries; /* fullmm: page-table entries visited since the last preemption point */
+    hal_paddr_t ptl;  /* the table whose split lock the zap holds (0: none) */
 };
 
 void tlb_gather_mmu(struct fw_mmu_gather* g, struct fw_kernel* k, unsigned core, struct fw_mm* mm,
@@ -367,6 +402,8 @@ void tlb_teardown_step(struct fw_mmu_gather* g, unsigned entries);
  * the allocator says no (order 0 only; a block never evicts: 0 when none is free or the limit
  * would be passed). Counted in data_frames. The caller sets the reverse map. */
 hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order);
+/* An order-0 data frame without reclaim (0 when none is free or the limit is reached). */
+hal_paddr_t alloc_data_frame_nowait(struct fw_kernel* k, unsigned core);
 void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint64_t va,
               uint32_t flags);
 /* mm (or a shm object, mm NULL) lets go of a leaf of 2^order frames at pa: reverse map and
@@ -374,7 +411,7 @@ void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint
 void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa, unsigned order);
 /* Drops the reference now (put the block head if the range is still a block, else each frame),
  * freeing what reaches 0 (data_frames, reverse map). Used by the gather after its flush. */
-void put_data_frames(struct fw_kernel* k, hal_paddr_t pa, unsigned order);
+void put_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa, unsigned order);
 /* The live mm that maps frame ppn at r->va (and its slot), or NULL. */
 struct fw_mm* rmap_find_owner(struct fw_kernel* k, struct fw_frame_rmap* r, uint64_t ppn,
                               struct pt_slot* s);
@@ -438,11 +475,27 @@ void group_exit(struct fw_kernel* k, unsigned core, struct fw_task* t, enum fw_k
 /* Allocates and clears the protocol memory (FW_ERR_NOMEM) when SMP mode is on. */
 int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c);
 unsigned smp_area_order(const struct fw_kernel_config* c);
-/* The address space's lock (no-ops outside SMP mode). Re-entrant on the holder. mm_lock spins
- * (hal_relax, interrupts enabled) until it has it; mm_trylock makes one attempt (1: taken). */
-void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
-int mm_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
-void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* The address space's mmap_lock (no-ops outside SMP mode), Linux's split: faults, madvise's
+ * discard and the software refill take it for read, everything that changes the VMAs or the
+ * whole address space (mmap, munmap, mprotect, fork, exit, kill, reclaim of one of its pages)
+ * for write. Re-entrant on a core that holds it (a read inside a write counts as the write; a
+ * write inside a read is refused: it would wait for itself). A waiter sleeps until a release
+ * wakes it, interrupts enabled. mmap_write_trylock makes one attempt (1: taken). */
+void mmap_read_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+void mmap_read_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+void mmap_write_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+int mmap_write_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+void mmap_write_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* The split page-table lock of the table page `table` (held while its entries change). */
+void ptl_lock(struct fw_kernel* k, unsigned core, hal_paddr_t table);
+void ptl_unlock(struct fw_kernel* k, unsigned core, hal_paddr_t table);
+/* The page allocator's per-core free lists and the LRU's per-core batches: the zone lock or
+ * the LRU lock is taken when a list runs empty or full (a batch at once), as Linux does. */
+void pcp_alloc(struct fw_kernel* k, unsigned core);
+void pcp_free(struct fw_kernel* k, unsigned core, uint64_t frames);
+void lru_add(struct fw_kernel* k, unsigned core);
+void lru_lock(struct fw_kernel* k, unsigned core);
+void lru_unlock(struct fw_kernel* k, unsigned core);
 /* The swap device (its registers are one shared sequence) and the bounce frame. */
 void swap_lock(struct fw_kernel* k, unsigned core);
 void swap_unlock(struct fw_kernel* k, unsigned core);

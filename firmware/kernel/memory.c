@@ -18,6 +18,12 @@ struct fault_state {
      * backs off (releases its lock) and starts again (Linux's VM_FAULT_RETRY). */
     int retry;
     int fallback_counted; /* this fault's huge fallback is counted (it may start again) */
+    /* Under mmap_lock for read (SMP mode): other faults and discards of the mm run beside it,
+     * so only what changes one PTE under its table's lock is done here. Anything more (reclaim,
+     * a huge page, swap-in, COW, a kill) sets `upgrade`: the fault lets go and starts again
+     * under the lock for write (Linux retries a fault the same way when it must wait). */
+    int shared;
+    int upgrade;
 };
 
 static void protection(struct fault_state* s, enum fw_kill_reason reason) {
@@ -26,6 +32,10 @@ static void protection(struct fault_state* s, enum fw_kill_reason reason) {
 }
 
 static void out_of_memory(struct fault_state* s) {
+    if (s->shared) {
+        s->upgrade = 1; /* no reclaim under the read lock */
+        return;
+    }
     if (s->k->alloc_busy[s->core] && !s->prefault) {
         s->retry = 1;
         return;
@@ -47,6 +57,28 @@ static unsigned new_leaf_flags(const struct fault_state* s) {
     unsigned flags = prot_flags(s->k, s->vma->prot);
     if (s->prefault) flags |= PTE_F_A | ((flags & PTE_F_W) ? PTE_F_D : 0u);
     return flags;
+}
+
+/* A new frame for the fault: under the read lock only what is free now (reclaim takes the lock
+ * of the address space it evicts from for write). */
+static hal_paddr_t fault_frame(struct fault_state* s) {
+    return s->shared ? alloc_data_frame_nowait(s->k, s->core) : alloc_data_frames(s->k, s->core, 0);
+}
+
+/* Takes the lock of the table holding slot: 1 when the slot is still empty (the caller maps it
+ * and unlocks), else 0, unlocked: another core's fault mapped it while this one got its frame
+ * (Linux's pte_same check in do_anonymous_page). */
+static int lock_empty_slot(struct fault_state* s, hal_paddr_t slot) {
+    hal_paddr_t table = slot & ~(page_bytes(s->k) - 1);
+    ptl_lock(s->k, s->core, table);
+    if (pt_read(s->k, slot) == 0) return 1;
+    ptl_unlock(s->k, s->core, table);
+    s->result->cls = FW_FAULT_CLASS_SPURIOUS;
+    return 0;
+}
+
+static void unlock_slot(struct fault_state* s, hal_paddr_t slot) {
+    ptl_unlock(s->k, s->core, slot & ~(page_bytes(s->k) - 1));
 }
 
 static void map_new_leaf(struct fault_state* s, hal_paddr_t slot, hal_paddr_t pa, unsigned level) {
@@ -80,7 +112,7 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
             return;
         }
         if (o->frame[page] == 0) {
-            hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+            hal_paddr_t pa = fault_frame(s);
             if (pa == 0) {
                 out_of_memory(s);
                 return;
@@ -91,22 +123,30 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
                 o->frame[page] = pa; /* the object's own reference */
             } else {
                 /* SMP: a fault of another address space (another lock) filled it meanwhile. */
-                put_data_frames(k, pa, 0);
+                put_data_frames(k, s->core, pa, 0);
             }
         }
+        if (!lock_empty_slot(s, slot)) return;
         frame_get(&k->frames, o->frame[page]);
         map_new_leaf(s, slot, o->frame[page], 0);
+        unlock_slot(s, slot);
         count_demand(s, 0);
         return;
     }
-    hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+    hal_paddr_t pa = fault_frame(s);
     if (pa == 0) {
         out_of_memory(s);
         return;
     }
+    /* Zeroed before the table's lock is taken: the lock covers only the PTE. */
     hal_zero_frame(pa, page_bytes(k));
+    if (!lock_empty_slot(s, slot)) {
+        put_data_frames(k, s->core, pa, 0);
+        return;
+    }
     rmap_set(k, pa, 0, s->mm->pid, page_va, RMAP_PRIVATE);
     map_new_leaf(s, slot, pa, 0);
+    unlock_slot(s, slot);
     count_demand(s, 0);
 }
 
@@ -148,6 +188,10 @@ static void present_fault(struct fault_state* s, struct pt_slot* sl, enum fw_acc
 /* Write to a present read-only leaf of a writable private VMA. */
 static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_decoded* d,
                 enum fw_access access) {
+    if (s->shared) {
+        s->upgrade = 1;
+        return;
+    }
     struct fw_kernel* k = s->k;
     const struct pte_format* fmt = &k->format;
     hal_paddr_t old = d->ppn << fmt->page_shift;
@@ -179,7 +223,7 @@ static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_deco
          * sharers may let go meanwhile): the clock must not evict it under the copy. */
         frame_get(&k->frames, old);
         hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
-        put_data_frames(k, old, 0);
+        put_data_frames(k, s->core, old, 0);
         if (pa == 0) {
             out_of_memory(s);
             return;
@@ -243,8 +287,13 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
     struct fw_kernel* k = s->k;
     const struct pte_format* fmt = &k->format;
     unsigned want = s->vma->page_level;
+    if (s->shared && want > 0) {
+        s->upgrade = 1; /* a huge page may split or fall back: tables above the PTEs change */
+        return;
+    }
+    unsigned create = PT_CREATE | (s->shared ? PT_NORECLAIM : 0u);
     struct pt_slot sl;
-    int status = pt_walk(k, s->mm->root, s->va, want, PT_CREATE, s->core, &sl);
+    int status = pt_walk(k, s->mm->root, s->va, want, create, s->core, &sl);
     if (status != FW_OK) {
         walk_failed(s, status);
         return;
@@ -272,7 +321,7 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
             ++k->stats.huge_fallbacks;
             s->fallback_counted = 1;
         }
-        status = pt_walk(k, s->mm->root, s->va, 0, PT_CREATE, s->core, &sl);
+        status = pt_walk(k, s->mm->root, s->va, 0, create, s->core, &sl);
         if (status != FW_OK) {
             walk_failed(s, status);
             return;
@@ -287,6 +336,9 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
         demand_zero(s, sl.slot);
     } else if (s->prefault) {
         return; /* mapped already (present, swapped out or parked) */
+    } else if (s->shared && (pte_decode_swap(fmt, sl.raw, &value) ||
+                             pte_decode_protnone(fmt, sl.raw, &value))) {
+        s->upgrade = 1; /* swap-in (device I/O) or a parked page */
     } else if (pte_decode_swap(fmt, sl.raw, &value)) {
         swap_in(s, sl.slot, value);
     } else if (pte_decode_protnone(fmt, sl.raw, &value)) {
@@ -336,6 +388,12 @@ static void handle_fault(struct fault_state* s, enum fw_access access, enum fw_f
     handle_page(s, access);
 }
 
+static void fault_reset(struct fw_fault_result* result) {
+    result->cls = FW_FAULT_CLASS_NONE;
+    result->reason = FW_KILL_NONE;
+    result->level = 0;
+}
+
 int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,
              enum fw_fault_kind kind, struct fw_fault_result* result) {
     result->cls = FW_FAULT_CLASS_NONE;
@@ -346,14 +404,30 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
     if (t == 0 || core >= k->cores || kind == FW_FAULT_NONE) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
     hal_charge_cycles(k->fault_entry_cycles);
-    /* Every fault holds the mm's lock (SMP mode), also a demand-zero one that only adds a
-     * translation: it walks and fills tables and VMAs that a concurrent unmap / discard /
-     * protect / swap-out of the same mm may be changing. Only faults that narrow or move a
-     * translation (a COW copy) shoot down; widening ones (COW reuse, spurious, A/D) flush the
-     * faulting core only, as before (the others fault spuriously on their old entry). */
-    struct fault_state s = {k, mm, core, va, 0, result, 0, 0, 0};
+    /* A fault starts under mmap_lock for read (SMP mode), as Linux's do: a demand-zero page
+     * (the common fault) changes one PTE under its table's lock while other faults and
+     * discards of the mm go on. What needs more starts again for write (struct fault_state).
+     * Only faults that narrow or move a translation (a COW copy) shoot down; widening ones (COW
+     * reuse, spurious, A/D) flush the faulting core only (the others fault spuriously on their
+     * old entry). */
+    struct fault_state s = {k, mm, core, va, 0, result, 0, 0, 0, k->smp.on, 0};
     for (;;) {
-        mm_lock(k, core, mm);
+        if (s.shared)
+            mmap_read_lock(k, core, mm);
+        else
+            mmap_write_lock(k, core, mm);
+        s.retry = 0;
+        s.upgrade = 0;
+        if (mm->killed == FW_KILL_NONE) handle_fault(&s, access, kind);
+        if (s.shared && (s.upgrade || mm->killed != FW_KILL_NONE ||
+                         result->cls == FW_FAULT_CLASS_PROTECTION)) {
+            /* More than one PTE under its table's lock, or the task ends: again, for write. */
+            mmap_read_unlock(k, core, mm);
+            ++k->stats.fault_upgrades;
+            s.shared = 0;
+            fault_reset(result);
+            continue;
+        }
         if (mm->killed != FW_KILL_NONE) {
             /* Killed by another of its tasks (while this one waited for the lock, or before):
              * the task ends here, as at any boundary; not counted as a fault. */
@@ -361,27 +435,26 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
             result->reason = mm->killed;
             result->group_exit = 1;
             group_exit(k, core, t, mm->killed);
-            mm_unlock(k, core, mm);
+            mmap_write_unlock(k, core, mm);
             hal_charge_cycles(k->fault_exit_cycles);
             return FW_OK;
         }
-        s.retry = 0;
-        handle_fault(&s, access, kind);
         if (!s.retry) break;
         /* The pages to evict belong to address spaces other cores hold (one of them may wait
          * for ours): let go of ours, wait for an unlock, and start again. What is done stays
          * done (tables, splits), the rest is looked at again. */
-        mm_unlock(k, core, mm);
+        mmap_write_unlock(k, core, mm);
         ++k->stats.fault_retries;
         smp_wait_for_unlock();
-        result->cls = FW_FAULT_CLASS_NONE;
-        result->reason = FW_KILL_NONE;
-        result->level = 0;
+        fault_reset(result);
     }
     ++mm->stats.faults[result->cls];
     ++k->stats.faults[result->cls];
     if (result->cls == FW_FAULT_CLASS_PROTECTION) group_exit(k, core, t, result->reason);
-    mm_unlock(k, core, mm);
+    if (s.shared)
+        mmap_read_unlock(k, core, mm);
+    else
+        mmap_write_unlock(k, core, mm);
     hal_charge_cycles(k->fault_exit_cycles);
     return FW_OK;
 }
@@ -394,7 +467,7 @@ int fw_prefault(struct fw_kernel* k, int pid, uint64_t va) {
     if (mm->vmas[i].prot == 0) return FW_OK;
     struct fw_fault_result result = {FW_FAULT_CLASS_NONE, FW_KILL_NONE, 0, 0};
     /* Boot work runs on no particular core: core 0 only matters for reclaim's flushes. */
-    struct fault_state s = {k, mm, 0, va, &mm->vmas[i], &result, 1, 0, 0};
+    struct fault_state s = {k, mm, 0, va, &mm->vmas[i], &result, 1, 0, 0, 0, 0};
     handle_page(&s, FW_ACCESS_READ);
     if (result.cls == FW_FAULT_CLASS_PROTECTION)
         return result.reason == FW_KILL_OUT_OF_MEMORY ? FW_ERR_NOMEM : FW_ERR_CORRUPT;

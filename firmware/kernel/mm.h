@@ -200,6 +200,15 @@ struct fw_kernel_stats {
      * they could evict were locked by other cores. */
     uint64_t reclaim_waits;
     uint64_t fault_retries;
+    /* Faults that began under mmap_lock for read and started again for write (more than one
+     * PTE to change), and gathers that found another under way and flushed the whole address
+     * space (tlb.c). */
+    uint64_t fault_upgrades;
+    uint64_t nested_flushes;
+    /* Waits for a lock another core held (smp.c), by lock. */
+    struct {
+        uint64_t mmap_read, mmap_write, ptl, zone, lru, swap;
+    } lock_waits;
     /* The shootdown protocol (smp.c): totals, and per core (by the core that did it). */
     struct fw_shootdown_stats shootdown;
     struct fw_shootdown_stats shootdown_by_core[FW_MAX_CORES];

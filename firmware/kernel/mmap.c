@@ -153,14 +153,33 @@ static int vma_map_locked(struct fw_kernel* k, struct fw_mm* mm, const struct fw
 /* ---- zap --------------------------------------------------------------------------------------
  */
 
+/* The zap holds the split lock of the table whose entries it clears (one at a time). */
+static void zap_unlock_table(struct fw_mmu_gather* g) {
+    if (g->ptl != 0) ptl_unlock(g->k, g->core, g->ptl);
+    g->ptl = 0;
+}
+
 static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const struct pt_slot* s,
                     void* vctx) {
     struct fw_mmu_gather* g = (struct fw_mmu_gather*)vctx;
     const struct pte_format* fmt = &k->format;
     uint64_t value = 0;
-    /* A torn-down mm's tables go anyway: no need to clear its PTEs. Its walk read one entry
-     * per level. */
-    if (!g->fullmm) pt_write(k, s->slot, 0);
+    struct pt_slot cur = *s;
+    /* A torn-down mm's tables go anyway: no need to clear its PTEs (nobody else can reach
+     * them). Its walk read one entry per level. */
+    if (!g->fullmm) {
+        hal_paddr_t table = s->slot & ~(page_bytes(k) - 1);
+        if (table != g->ptl) {
+            zap_unlock_table(g);
+            ptl_lock(k, g->core, table);
+            g->ptl = table;
+            /* A fault of another core may have changed it while we waited. */
+            cur.raw = pt_read(k, s->slot);
+            if (cur.raw == 0) return FW_OK;
+        }
+        pt_write(k, s->slot, 0);
+    }
+    s = &cur;
     tlb_teardown_step(g, fmt->levels - s->level);
     if (s->level == 0 && pte_decode_swap(fmt, s->raw, &value)) {
         slot_free(k, value);
@@ -182,7 +201,17 @@ static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const st
 }
 
 int zap_range(struct fw_mmu_gather* g, uint64_t lo, uint64_t hi) {
-    return pt_visit(g->k, g->mm, lo, hi, zap_leaf, g);
+    int status = pt_visit(g->k, g->mm, lo, hi, zap_leaf, g);
+    zap_unlock_table(g);
+    return status;
+}
+
+/* Whether a huge leaf straddles addr (a range edge there needs a split). */
+static int straddles(struct fw_kernel* k, struct fw_mm* mm, uint64_t addr) {
+    uint64_t raw = 0;
+    unsigned level = 0;
+    if (pt_lookup(k, mm->root, addr, &raw, &level, 0) != FW_OK) return 0;
+    return level > 0 && (addr & (level_bytes(k, level) - 1)) != 0;
 }
 
 /* Huge leaves straddling either end are split, so that the zap takes exactly the range. */
@@ -243,26 +272,38 @@ int fw_vma_map(struct fw_kernel* k, unsigned core, int pid, const struct fw_vma_
     if (mm == 0 || desc == 0) return FW_ERR_INVAL;
     /* VMAs move in their table: a fault of another thread must not hold one meanwhile. */
     if (core >= k->cores) return vma_map_locked(k, mm, desc);
-    mm_lock(k, core, mm);
+    mmap_write_lock(k, core, mm);
     int status = mm->live ? vma_map_locked(k, mm, desc) : FW_ERR_INVAL;
-    mm_unlock(k, core, mm);
+    mmap_write_unlock(k, core, mm);
     return status;
 }
 
 int fw_vma_unmap(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len) {
     struct fw_mm* mm = mm_of(k, pid);
     if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
-    mm_lock(k, core, mm);
+    mmap_write_lock(k, core, mm);
     int status = mm->live ? vma_unmap_locked(k, core, mm, start, len) : FW_ERR_INVAL;
-    mm_unlock(k, core, mm);
+    mmap_write_unlock(k, core, mm);
     return status;
 }
 
 int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, uint64_t len) {
     struct fw_mm* mm = mm_of(k, pid);
     if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
-    mm_lock(k, core, mm);
+    /* As Linux's MADV_DONTNEED, under mmap_lock for read: the VMAs stay, faults and other
+     * discards go on beside it, each PTE change under its table's lock. Splitting a huge leaf
+     * at an end changes a table above the PTEs: that one takes the lock for write. */
+    mmap_read_lock(k, core, mm);
+    int exclusive = 0;
+    if (mm->live && (straddles(k, mm, start) || straddles(k, mm, start + len))) {
+        mmap_read_unlock(k, core, mm);
+        mmap_write_lock(k, core, mm);
+        exclusive = 1;
+    }
     int status = mm->live ? vma_discard_locked(k, core, mm, start, len) : FW_ERR_INVAL;
-    mm_unlock(k, core, mm);
+    if (exclusive)
+        mmap_write_unlock(k, core, mm);
+    else
+        mmap_read_unlock(k, core, mm);
     return status;
 }

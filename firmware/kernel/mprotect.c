@@ -94,8 +94,8 @@ int fw_vma_protect(struct fw_kernel* k, unsigned core, int pid, uint64_t start, 
                    unsigned prot) {
     struct fw_mm* mm = mm_of(k, pid);
     if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
-    mm_lock(k, core, mm);
+    mmap_write_lock(k, core, mm);
     int status = mm->live ? vma_protect_locked(k, core, mm, start, len, prot) : FW_ERR_INVAL;
-    mm_unlock(k, core, mm);
+    mmap_write_unlock(k, core, mm);
     return status;
 }

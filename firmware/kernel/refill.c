@@ -38,8 +38,8 @@ int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
     /* The A/D update rewrites the PTE: not in the middle of another core's change (SMP). */
-    mm_lock(k, core, mm);
+    mmap_read_lock(k, core, mm);
     int status = t->live && mm->live ? refill_locked(k, core, mm, va, access) : FW_ERR_FAULT;
-    mm_unlock(k, core, mm);
+    mmap_read_unlock(k, core, mm);
     return status;
 }

@@ -18,6 +18,26 @@ static void account_data(struct fw_kernel* k, uint64_t frames) {
         k->stats.data_frames_peak = k->stats.data_frames;
 }
 
+/* The bookkeeping of a new data frame (or block) from the allocator. */
+static hal_paddr_t got_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa,
+                                   unsigned order) {
+    if (pa == 0) return 0;
+    /* The frame came from this core's free list (a block from the zone itself), and the new
+     * page waits in the core's LRU batch. */
+    if (order == 0)
+        pcp_alloc(k, core);
+    else
+        pcp_free(k, core, 0);
+    lru_add(k, core);
+    account_data(k, (uint64_t)1 << order);
+    return pa;
+}
+
+hal_paddr_t alloc_data_frame_nowait(struct fw_kernel* k, unsigned core) {
+    if (k->limit != 0 && k->stats.data_frames >= k->limit) return 0;
+    return got_data_frames(k, core, frames_alloc(&k->frames), 0);
+}
+
 hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order) {
     uint64_t n = (uint64_t)1 << order;
     hal_paddr_t pa = 0;
@@ -32,9 +52,7 @@ hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order
         if (k->limit != 0 && k->stats.data_frames + n > k->limit) return 0;
         pa = frames_alloc_block(&k->frames, order);
     }
-    if (pa == 0) return 0;
-    account_data(k, n);
-    return pa;
+    return got_data_frames(k, core, pa, order);
 }
 
 void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint64_t va,
@@ -73,10 +91,11 @@ void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa,
     tlb_remove_frame(g, pa, order);
 }
 
-static void put_one(struct fw_kernel* k, hal_paddr_t pa, uint64_t frames) {
+static void put_one(struct fw_kernel* k, unsigned core, hal_paddr_t pa, uint64_t frames) {
     int64_t left = frame_put(&k->frames, pa);
     if (left < 0) hal_panic("mm: dropping a frame that is not allocated");
     if (left != 0) return;
+    pcp_free(k, core, frames);
     k->stats.data_frames -= frames;
     uint32_t first = frame_index_of(k, pa);
     for (uint64_t i = 0; i < frames; ++i) {
@@ -85,15 +104,15 @@ static void put_one(struct fw_kernel* k, hal_paddr_t pa, uint64_t frames) {
     }
 }
 
-void put_data_frames(struct fw_kernel* k, hal_paddr_t pa, unsigned order) {
+void put_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa, unsigned order) {
     if (order == 0 || frames_block_order(&k->frames, pa) == order) {
-        put_one(k, pa, (uint64_t)1 << order);
+        put_one(k, core, pa, (uint64_t)1 << order);
         return;
     }
     /* Split since it was mapped: every frame has its own count. */
     uint64_t n = (uint64_t)1 << order;
     for (uint64_t i = 0; i < n; ++i)
-        put_one(k, pa + (i << k->format.page_shift), 1);
+        put_one(k, core, pa + (i << k->format.page_shift), 1);
 }
 
 /* The leaf of mm covering va, if it maps base frame ppn there. */

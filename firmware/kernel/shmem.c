@@ -34,7 +34,7 @@ int fw_shm_destroy(struct fw_kernel* k, int shm_id) {
     }
     /* No translation reaches these frames any more (nobody maps the object): free now. */
     for (uint64_t i = 0; i < o->pages; ++i)
-        if (o->frame[i] != 0) put_data_frames(k, o->frame[i], 0);
+        if (o->frame[i] != 0) put_data_frames(k, 0, o->frame[i], 0); /* on no particular core */
     o->live = 0;
     return FW_OK;
 }

@@ -6,11 +6,13 @@
  * kernel frames (struct fw_smp in internal.h) and is reached through the HAL, so that it is
  * timed memory traffic seen by the other cores at the right simulated time:
  *
- *   locks:     one per address space, one for the swap device (and its bounce frame).
- *              hal_atomic_cas(lock, 0, core + 1) until it succeeds; each failure is followed by
- *              one relax step with interrupts enabled (hal_relax), so that a core waiting for a
- *              lock keeps servicing shootdowns (the holder may be waiting for it). Re-entrant on
- *              the holder (a fault that evicts a page of its own mm). Released by CAS back to 0.
+ *   locks:     each address space's mmap_lock, a fair reader-writer ticket lock (one word:
+ *              tickets taken, ticket served, readers inside); the kernel's spin locks (the swap
+ *              device and its bounce frame, the zone, the LRU, the split page-table locks):
+ *              hal_atomic_cas(lock, 0, core + 1). A waiter sleeps with interrupts enabled until
+ *              a release wakes it, so that a core waiting for a lock keeps servicing shootdowns
+ *              (the holder may be waiting for it). Re-entrant on the holder (a fault that
+ *              evicts a page of its own mm).
  *   call:      (initiator, holding the mm's lock, after changing the PTEs)
  *              request slot: START, END, then HEAD (seq, pid, stride, full) (hal_write_phys)
  *              for each target t: pending[t] |= 1 << self (CAS loop)
@@ -135,16 +137,28 @@ void smp_wait_for_unlock(void) {
     lock_wait();
 }
 
+static hal_paddr_t lock_word(const struct fw_kernel* k, unsigned i) {
+    return k->smp.locks + FW_SMP_LINE * (hal_paddr_t)i;
+}
+
+static uint64_t* lock_waits_of(struct fw_kernel* k, unsigned i) {
+    if (i == FW_SMP_LOCK_SWAP) return &k->stats.lock_waits.swap;
+    if (i == FW_SMP_LOCK_ZONE) return &k->stats.lock_waits.zone;
+    if (i == FW_SMP_LOCK_LRU) return &k->stats.lock_waits.lru;
+    return &k->stats.lock_waits.ptl;
+}
+
 static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     if (k->smp.lock_owner[i] == core + 1) {
         ++k->smp.lock_depth[i];
         return;
     }
-    hal_paddr_t word = k->smp.locks + FW_SMP_LINE * (hal_paddr_t)i;
+    hal_paddr_t word = lock_word(k, i);
     uint64_t last = hal_now_cycles();
     unsigned still = 0;
     while (hal_atomic_cas(word, 0, core + 1, 8) != 0) {
         SD_ADD(k, core, lock_spins, 1);
+        ++*lock_waits_of(k, i);
         lock_wait();
         check_progress(&last, &still);
     }
@@ -152,37 +166,217 @@ static void lock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     k->smp.lock_depth[i] = 1;
 }
 
-static int trylock_index(struct fw_kernel* k, unsigned core, unsigned i) {
-    if (k->smp.lock_owner[i] == core + 1) {
-        ++k->smp.lock_depth[i];
-        return 1;
-    }
-    if (hal_atomic_cas(k->smp.locks + FW_SMP_LINE * (hal_paddr_t)i, 0, core + 1, 8) != 0) return 0;
-    k->smp.lock_owner[i] = core + 1;
-    k->smp.lock_depth[i] = 1;
-    return 1;
-}
-
 static void unlock_index(struct fw_kernel* k, unsigned core, unsigned i) {
     if (k->smp.lock_owner[i] != core + 1 || k->smp.lock_depth[i] == 0)
         hal_panic("mm: unlock of a lock this core does not hold");
     if (--k->smp.lock_depth[i] != 0) return;
     k->smp.lock_owner[i] = 0;
-    if (hal_atomic_cas(k->smp.locks + FW_SMP_LINE * (hal_paddr_t)i, core + 1, 0, 8) != core + 1)
+    if (hal_atomic_cas(lock_word(k, i), core + 1, 0, 8) != core + 1)
         hal_panic("mm: lock word changed under its holder");
     hal_send_event(); /* wake the waiters */
 }
 
-void mm_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
-    if (k->smp.on) lock_index(k, core, (unsigned)(mm - k->mms));
+/* ---- mmap_lock: a fair reader-writer ticket lock (FW_RW_* in internal.h) ---------------------
+ */
+
+/* The word now, read at its time among the other cores' accesses (a CAS that changes nothing:
+ * the line comes here as for any atomic). */
+static uint64_t rw_look(struct fw_kernel* k, unsigned i) {
+    uint64_t v = k->smp.lock_seen[i];
+    uint64_t now = hal_atomic_cas(lock_word(k, i), v, v, 8);
+    k->smp.lock_seen[i] = now;
+    return now;
 }
 
-int mm_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
-    return k->smp.on ? trylock_index(k, core, (unsigned)(mm - k->mms)) : 1;
+/* From v to desired: 1 when it took, else 0 (lock_seen is the word found). */
+static int rw_cas(struct fw_kernel* k, unsigned i, uint64_t v, uint64_t desired) {
+    uint64_t got = hal_atomic_cas(lock_word(k, i), v, desired, 8);
+    k->smp.lock_seen[i] = got == v ? desired : got;
+    return got == v;
 }
 
-void mm_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
-    if (k->smp.on) unlock_index(k, core, (unsigned)(mm - k->mms));
+static uint64_t rw_word(uint64_t next, uint64_t head, uint64_t readers) {
+    return (next & 0xffffu) | ((head & 0xffffu) << 16) | ((readers & 0xffffu) << 32);
+}
+static int rw_free(uint64_t v, int writer) {
+    return FW_RW_NEXT(v) == FW_RW_HEAD(v) && (!writer || FW_RW_READERS(v) == 0);
+}
+
+/* Takes lock i for read or write. Free: one CAS (a reader takes its ticket and is served at
+ * once; a writer's ticket is the one served). Else it takes a ticket and sleeps until the
+ * ticket is served (and, for a writer, the readers have left). */
+static void rw_lock(struct fw_kernel* k, unsigned core, unsigned i, int writer) {
+    uint64_t v = k->smp.lock_seen[i];
+    for (;;) {
+        int free = rw_free(v, writer);
+        uint64_t want = rw_word(FW_RW_NEXT(v) + 1, FW_RW_HEAD(v) + (free && !writer),
+                                FW_RW_READERS(v) + (free && !writer));
+        if (rw_cas(k, i, v, want)) {
+            if (free) return;
+            break;
+        }
+        v = k->smp.lock_seen[i];
+    }
+    uint64_t ticket = FW_RW_NEXT(v);
+    v = k->smp.lock_seen[i];
+    uint64_t last = hal_now_cycles();
+    unsigned still = 0;
+    for (;;) {
+        while (FW_RW_HEAD(v) == ticket) {
+            if (writer) {
+                if (FW_RW_READERS(v) == 0) return;
+                break;
+            }
+            if (rw_cas(k, i, v, rw_word(FW_RW_NEXT(v), FW_RW_HEAD(v) + 1, FW_RW_READERS(v) + 1))) {
+                hal_send_event(); /* the next ticket may be a reader too */
+                return;
+            }
+            v = k->smp.lock_seen[i];
+        }
+        SD_ADD(k, core, lock_spins, 1);
+        ++*(writer ? &k->stats.lock_waits.mmap_write : &k->stats.lock_waits.mmap_read);
+        lock_wait();
+        check_progress(&last, &still);
+        v = rw_look(k, i);
+    }
+}
+
+static void rw_unlock(struct fw_kernel* k, unsigned i, int writer) {
+    uint64_t v = k->smp.lock_seen[i];
+    while (!rw_cas(k, i, v,
+                   rw_word(FW_RW_NEXT(v), FW_RW_HEAD(v) + (writer != 0),
+                           FW_RW_READERS(v) - (writer == 0))))
+        v = k->smp.lock_seen[i];
+    hal_send_event(); /* wake the waiters */
+}
+
+static unsigned mm_index(const struct fw_kernel* k, const struct fw_mm* mm) {
+    return (unsigned)(mm - k->mms);
+}
+
+void mmap_read_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (!k->smp.on) return;
+    unsigned i = mm_index(k, mm);
+    if (k->smp.lock_owner[i] == core + 1) {
+        ++k->smp.lock_depth[i]; /* inside this core's write: the write covers it */
+        return;
+    }
+    if (k->smp.read_depth[i][core]++ == 0) rw_lock(k, core, i, 0);
+}
+
+void mmap_read_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (!k->smp.on) return;
+    unsigned i = mm_index(k, mm);
+    if (k->smp.lock_owner[i] == core + 1) {
+        if (k->smp.lock_depth[i] <= 1) hal_panic("mm: read unlock of this core's write lock");
+        --k->smp.lock_depth[i];
+        return;
+    }
+    if (k->smp.read_depth[i][core] == 0) hal_panic("mm: read unlock of a lock not held");
+    if (--k->smp.read_depth[i][core] == 0) rw_unlock(k, i, 0);
+}
+
+void mmap_write_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (!k->smp.on) return;
+    unsigned i = mm_index(k, mm);
+    if (k->smp.lock_owner[i] == core + 1) {
+        ++k->smp.lock_depth[i];
+        return;
+    }
+    if (k->smp.read_depth[i][core] != 0) hal_panic("mm: write lock under this core's read lock");
+    rw_lock(k, core, i, 1);
+    k->smp.lock_owner[i] = core + 1;
+    k->smp.lock_depth[i] = 1;
+}
+
+int mmap_write_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (!k->smp.on) return 1;
+    unsigned i = mm_index(k, mm);
+    if (k->smp.lock_owner[i] == core + 1) {
+        ++k->smp.lock_depth[i];
+        return 1;
+    }
+    if (k->smp.read_depth[i][core] != 0) return 0;
+    uint64_t v = k->smp.lock_seen[i];
+    if (!rw_free(v, 1)) v = rw_look(k, i);
+    if (!rw_free(v, 1) ||
+        !rw_cas(k, i, v, rw_word(FW_RW_NEXT(v) + 1, FW_RW_HEAD(v), FW_RW_READERS(v))))
+        return 0;
+    k->smp.lock_owner[i] = core + 1;
+    k->smp.lock_depth[i] = 1;
+    return 1;
+}
+
+void mmap_write_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (!k->smp.on) return;
+    unsigned i = mm_index(k, mm);
+    if (k->smp.lock_owner[i] != core + 1 || k->smp.lock_depth[i] == 0)
+        hal_panic("mm: unlock of a lock this core does not hold");
+    if (--k->smp.lock_depth[i] != 0) return;
+    k->smp.lock_owner[i] = 0;
+    rw_unlock(k, i, 1);
+}
+
+/* ---- the kernel's spin locks --------------------------------------------------------------------
+ */
+
+static unsigned ptl_index(const struct fw_kernel* k, hal_paddr_t table) {
+    return FW_SMP_LOCK_PTL + (unsigned)((table >> k->format.page_shift) % FW_SMP_PTL_LOCKS);
+}
+
+void ptl_lock(struct fw_kernel* k, unsigned core, hal_paddr_t table) {
+    if (k->smp.on) lock_index(k, core, ptl_index(k, table));
+}
+
+void ptl_unlock(struct fw_kernel* k, unsigned core, hal_paddr_t table) {
+    if (k->smp.on) unlock_index(k, core, ptl_index(k, table));
+}
+
+/* Linux's per-CPU page lists: pcp->batch frames move between a core's list and the zone under
+ * the zone lock when the list is empty (allocation) or above pcp->high (free). 63 and 6 x 63:
+ * zone_batchsize() for a zone of a gigabyte or more, and the classic high mark. */
+#define FW_PCP_BATCH 63u
+#define FW_PCP_HIGH (6u * FW_PCP_BATCH)
+/* FOLIO_BATCH_SIZE: new pages wait in a per-CPU batch of this many before they join the LRU
+ * under its lock (folio_add_lru). */
+#define FW_LRU_BATCH 31u
+
+void pcp_alloc(struct fw_kernel* k, unsigned core) {
+    if (!k->smp.on) return;
+    if (k->smp.pcp_count[core] == 0) {
+        lock_index(k, core, FW_SMP_LOCK_ZONE);
+        k->smp.pcp_count[core] = FW_PCP_BATCH;
+        unlock_index(k, core, FW_SMP_LOCK_ZONE);
+    }
+    --k->smp.pcp_count[core];
+}
+
+void pcp_free(struct fw_kernel* k, unsigned core, uint64_t frames) {
+    if (!k->smp.on) return;
+    if (frames != 1) { /* a block moves to or from the zone itself */
+        lock_index(k, core, FW_SMP_LOCK_ZONE);
+        unlock_index(k, core, FW_SMP_LOCK_ZONE);
+        return;
+    }
+    if (++k->smp.pcp_count[core] <= FW_PCP_HIGH) return;
+    lock_index(k, core, FW_SMP_LOCK_ZONE);
+    k->smp.pcp_count[core] -= FW_PCP_BATCH;
+    unlock_index(k, core, FW_SMP_LOCK_ZONE);
+}
+
+void lru_add(struct fw_kernel* k, unsigned core) {
+    if (!k->smp.on || ++k->smp.lru_batch[core] < FW_LRU_BATCH) return;
+    lock_index(k, core, FW_SMP_LOCK_LRU);
+    k->smp.lru_batch[core] = 0;
+    unlock_index(k, core, FW_SMP_LOCK_LRU);
+}
+
+void lru_lock(struct fw_kernel* k, unsigned core) {
+    if (k->smp.on) lock_index(k, core, FW_SMP_LOCK_LRU);
+}
+
+void lru_unlock(struct fw_kernel* k, unsigned core) {
+    if (k->smp.on) unlock_index(k, core, FW_SMP_LOCK_LRU);
 }
 
 void swap_lock(struct fw_kernel* k, unsigned core) {

@@ -202,6 +202,8 @@ void tlb_gather_mmu(struct fw_mmu_gather* g, struct fw_kernel* k, unsigned core,
     g->nframes = 0;
     g->ntables = 0;
     g->entries = 0;
+    g->ptl = 0;
+    if (!fullmm) ++mm->tlb_flush_pending;
 }
 
 void tlb_teardown_step(struct fw_mmu_gather* g, unsigned entries) {
@@ -242,8 +244,11 @@ void tlb_flush_mmu_tlbonly(struct fw_mmu_gather* g) {
 
 void tlb_flush_mmu(struct fw_mmu_gather* g) {
     tlb_flush_mmu_tlbonly(g);
+    /* The batch leaves the LRU under one hold of its lock (Linux's release_pages). */
+    if (g->nframes != 0) lru_lock(g->k, g->core);
     for (unsigned i = 0; i < g->nframes; ++i)
-        put_data_frames(g->k, g->frames[i].pa, g->frames[i].order);
+        put_data_frames(g->k, g->core, g->frames[i].pa, g->frames[i].order);
+    if (g->nframes != 0) lru_unlock(g->k, g->core);
     g->nframes = 0;
     for (unsigned i = 0; i < g->ntables; ++i)
         pt_free_table(g->k, g->tables[i]);
@@ -251,7 +256,16 @@ void tlb_flush_mmu(struct fw_mmu_gather* g) {
 }
 
 void tlb_finish_mmu(struct fw_mmu_gather* g) {
+    if (!g->fullmm && g->mm->tlb_flush_pending > 1) {
+        /* Another gather of the mm is under way (a concurrent discard): the PTEs it cleared
+         * may still be cached somewhere, and ours may be among them. Flush the whole address
+         * space, as Linux's tlb_finish_mmu does when mm_tlb_flush_nested. */
+        ++g->k->stats.nested_flushes;
+        g->start = g->end = 0;
+        fw_flush_tlb_mm(g->k, g->core, g->mm);
+    }
     tlb_flush_mmu(g);
+    if (!g->fullmm) --g->mm->tlb_flush_pending;
 }
 
 void tlb_remove_frame(struct fw_mmu_gather* g, hal_paddr_t pa, unsigned order) {

@@ -68,7 +68,7 @@ int evict_one(struct fw_kernel* k, unsigned core) {
         /* SMP: the owner's lock (re-entrant if it is the faulting mm). One attempt only: its
          * holder may be waiting for a lock we hold (the caller decides whether to wait for it:
          * FW_ERR_BUSY). Then look again under the lock. */
-        if (!mm_trylock(k, core, owner)) {
+        if (!mmap_write_trylock(k, core, owner)) {
             busy = 1;
             continue;
         }
@@ -76,7 +76,7 @@ int evict_one(struct fw_kernel* k, unsigned core) {
         if (!k->smp.on ||
             (rmap_find_owner(k, r, ppn, &s) == owner && frame_refcount(&k->frames, pa) == 1))
             done = evict_frame(k, core, owner, r, pa, &s);
-        mm_unlock(k, core, owner);
+        mmap_write_unlock(k, core, owner);
         if (done < 0) return FW_ERR_NOMEM;
         if (done > 0) return FW_OK;
     }

@@ -20,7 +20,7 @@ void CheckedView::access(RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n
         if (kind != RefKind::Store && enabled) {
             ++checks;
             const std::uint8_t expected = s->get(key);
-            if (p[i] != expected && mismatches++ == 0) {
+            if (!s->load(key, p[i]) && mismatches++ == 0) {
                 std::ostringstream msg;
                 msg << "VA 0x" << std::hex << a << " read 0x" << unsigned(p[i]) << ", expected 0x"
                     << unsigned(expected) << std::dec << " (instruction " << instructions << ")";
@@ -30,9 +30,17 @@ void CheckedView::access(RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n
         if (kind != RefKind::Load) {
             const std::uint64_t value = (std::uint64_t{salt} << 40) ^ store_value;
             p[i] = static_cast<std::uint8_t>(value >> (8 * ((done + i) & 7)));
-            s->set(key, p[i]);
+            s->store(key, p[i]);
         }
     }
+}
+
+void CheckedView::discarding(Addr start, std::uint64_t size) {
+    if (shadow) shadow->beginDiscard(start, size);
+}
+
+void CheckedView::discarded(Addr start, std::uint64_t size, bool done) {
+    if (shadow) shadow->endDiscard(start, size, done);
 }
 
 void CheckedView::forget(Addr start, std::uint64_t size) {

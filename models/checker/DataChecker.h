@@ -41,8 +41,12 @@ struct CheckedView {
     // before (they select the byte lane of store_value); instructions: for the report.
     void access(RefKind kind, Addr va, std::uint8_t* p, std::uint64_t n, std::uint32_t done,
                 std::uint64_t store_value, std::uint64_t instructions);
-    // The range was discarded: its private pages read as zero when touched again (a shared
-    // VMA's read the object's again).
+    // A discard of the range begins, and ends (done: it succeeded): its private pages read as
+    // zero when touched again (a shared VMA's read the object's again); meanwhile the other
+    // threads may see either (DataShadow).
+    void discarding(Addr start, std::uint64_t size);
+    void discarded(Addr start, std::uint64_t size, bool done);
+    // The range's private bytes read as zero from now on.
     void forget(Addr start, std::uint64_t size);
     // The range was unmapped: as forget, and no shared object is mapped there any more (what is
     // mapped there later is private, zero-filled).
