@@ -25,11 +25,17 @@ void Scheduler::installFirst(unsigned core) {
 // With several cores any core may be interrupted by another (a shootdown for an address space
 // whose translations it may still hold, though it runs another one now; an eviction of one of
 // its pages): it keeps within the IPI latency of them (LocalTime::limitQuantum), so that an IPI
-// never arrives in its past. One core needs no such limit.
+// never arrives in its past. Where other cores invalidate its TLB directly (mechanisms directed
+// and broadcast), within the latency of one invalidation too, so that none arrives in its past
+// either (an Mmu would otherwise complete it only when its core gets there). One core needs no
+// such limit.
 OperatingSystem::Dispatch Scheduler::dispatch(OsTask* t) const {
-    return OperatingSystem::Dispatch{
-        t, config_.time_slice_cycles,
-        t && config_.cores > 1 ? std::max<std::uint64_t>(1, config_.ipi_latency_cycles) : 0};
+    std::uint64_t limit = config_.ipi_latency_cycles;
+    if (config_.firmware.shootdown != FW_SHOOTDOWN_IPI)
+        limit = std::min(limit, config_.invalidation_base_cycles + config_.invalidation_hop_cycles);
+    return OperatingSystem::Dispatch{t, config_.time_slice_cycles,
+                                     t && config_.cores > 1 ? std::max<std::uint64_t>(1, limit)
+                                                            : 0};
 }
 
 OperatingSystem::Dispatch Scheduler::next(unsigned core) {

@@ -31,7 +31,23 @@ const char* fw_strerror(int rc) {
         return "a fixed firmware table is full (FW_MAX_PROCESSES " FW_STR(
             FW_MAX_PROCESSES) " processes, FW_MAX_TASKS " FW_STR(FW_MAX_TASKS) " tasks, "
                                                                                "FW_MAX_"
-                                                                               "VMAS " FW_STR(FW_MAX_VMAS) " VMAs per process, FW_MAX_SHM " FW_STR(FW_MAX_SHM) " shared-memory objects)";
+                                                                               "VMAS " FW_STR(
+                                                                                   FW_MAX_VMAS) " V"
+                                                                                                "MA"
+                                                                                                "s "
+                                                                                                "pe"
+                                                                                                "r "
+                                                                                                "pr"
+                                                                                                "oc"
+                                                                                                "es"
+                                                                                                "s,"
+                                                                                                " F"
+                                                                                                "W_"
+                                                                                                "MA"
+                                                                                                "X_"
+                                                                                                "SH"
+                                                                                                "M"
+                                                                                                " " FW_STR(FW_MAX_SHM) " shared-memory objects)";
     case FW_ERR_BUSY:
         return "the object is still in use (a shared-memory object still mapped)";
     default:

@@ -29,8 +29,8 @@ int frames_init(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes, uin
     return FW_OK;
 }
 
-int frames_init_zeroed(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes,
-                       uint32_t count, uint32_t* meta) {
+int frames_init_zeroed(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes, uint32_t count,
+                       uint32_t* meta) {
     if (frame_bytes == 0 || (frame_bytes & (frame_bytes - 1)) != 0) return FW_ERR_INVAL;
     if ((base & (frame_bytes - 1)) != 0 || count >= MAX_FRAMES || meta == 0) return FW_ERR_INVAL;
     f->base = base;

@@ -32,8 +32,8 @@ int frames_init(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes, uin
                 uint32_t* meta);
 /* The same for meta that the caller has zeroed already (e.g. fresh zero pages from the host):
  * nothing is written to it, so that the memory behind it is touched only for frames used. */
-int frames_init_zeroed(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes,
-                       uint32_t count, uint32_t* meta);
+int frames_init_zeroed(struct fw_frames* f, hal_paddr_t base, uint64_t frame_bytes, uint32_t count,
+                       uint32_t* meta);
 
 /* One frame with refcount 1, or 0 when none is free (never blocks, never loops). */
 hal_paddr_t frames_alloc(struct fw_frames* f);

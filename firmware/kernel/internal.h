@@ -410,8 +410,9 @@ void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint
  * stats now, the reference into the gather (dropped after the flush). */
 void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa, unsigned order);
 /* Drops the reference now (put the block head if the range is still a block, else each frame),
- * freeing what reaches 0 (data_frames, reverse map). Used by the gather after its flush. */
-void put_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa, unsigned order);
+ * freeing what reaches 0 (data_frames, reverse map): returns the frames freed. Used by the gather
+ * after its flush. */
+uint64_t put_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa, unsigned order);
 /* The live mm that maps frame ppn at r->va (and its slot), or NULL. */
 struct fw_mm* rmap_find_owner(struct fw_kernel* k, struct fw_frame_rmap* r, uint64_t ppn,
                               struct pt_slot* s);

@@ -336,8 +336,8 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
         demand_zero(s, sl.slot);
     } else if (s->prefault) {
         return; /* mapped already (present, swapped out or parked) */
-    } else if (s->shared && (pte_decode_swap(fmt, sl.raw, &value) ||
-                             pte_decode_protnone(fmt, sl.raw, &value))) {
+    } else if (s->shared &&
+               (pte_decode_swap(fmt, sl.raw, &value) || pte_decode_protnone(fmt, sl.raw, &value))) {
         s->upgrade = 1; /* swap-in (device I/O) or a parked page */
     } else if (pte_decode_swap(fmt, sl.raw, &value)) {
         swap_in(s, sl.slot, value);
@@ -419,8 +419,8 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
         s.retry = 0;
         s.upgrade = 0;
         if (mm->killed == FW_KILL_NONE) handle_fault(&s, access, kind);
-        if (s.shared && (s.upgrade || mm->killed != FW_KILL_NONE ||
-                         result->cls == FW_FAULT_CLASS_PROTECTION)) {
+        if (s.shared &&
+            (s.upgrade || mm->killed != FW_KILL_NONE || result->cls == FW_FAULT_CLASS_PROTECTION)) {
             /* More than one PTE under its table's lock, or the task ends: again, for write. */
             mmap_read_unlock(k, core, mm);
             ++k->stats.fault_upgrades;

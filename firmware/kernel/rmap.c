@@ -91,28 +91,28 @@ void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa,
     tlb_remove_frame(g, pa, order);
 }
 
-static void put_one(struct fw_kernel* k, unsigned core, hal_paddr_t pa, uint64_t frames) {
+static uint64_t put_one(struct fw_kernel* k, unsigned core, hal_paddr_t pa, uint64_t frames) {
     int64_t left = frame_put(&k->frames, pa);
     if (left < 0) hal_panic("mm: dropping a frame that is not allocated");
-    if (left != 0) return;
-    pcp_free(k, core, frames);
+    if (left != 0) return 0;
     k->stats.data_frames -= frames;
     uint32_t first = frame_index_of(k, pa);
     for (uint64_t i = 0; i < frames; ++i) {
         k->rmap[first + i].pid = 0;
         k->rmap[first + i].flags = 0;
     }
+    pcp_free(k, core, frames); /* last: it may wait for the zone lock */
+    return frames;
 }
 
-void put_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa, unsigned order) {
-    if (order == 0 || frames_block_order(&k->frames, pa) == order) {
-        put_one(k, core, pa, (uint64_t)1 << order);
-        return;
-    }
+uint64_t put_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa, unsigned order) {
+    if (order == 0 || frames_block_order(&k->frames, pa) == order)
+        return put_one(k, core, pa, (uint64_t)1 << order);
     /* Split since it was mapped: every frame has its own count. */
-    uint64_t n = (uint64_t)1 << order;
+    uint64_t n = (uint64_t)1 << order, freed = 0;
     for (uint64_t i = 0; i < n; ++i)
-        put_one(k, core, pa + (i << k->format.page_shift), 1);
+        freed += put_one(k, core, pa + (i << k->format.page_shift), 1);
+    return freed;
 }
 
 /* The leaf of mm covering va, if it maps base frame ppn there. */

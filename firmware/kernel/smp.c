@@ -243,9 +243,9 @@ static void rw_lock(struct fw_kernel* k, unsigned core, unsigned i, int writer) 
 
 static void rw_unlock(struct fw_kernel* k, unsigned i, int writer) {
     uint64_t v = k->smp.lock_seen[i];
-    while (!rw_cas(k, i, v,
-                   rw_word(FW_RW_NEXT(v), FW_RW_HEAD(v) + (writer != 0),
-                           FW_RW_READERS(v) - (writer == 0))))
+    while (!rw_cas(
+        k, i, v,
+        rw_word(FW_RW_NEXT(v), FW_RW_HEAD(v) + (writer != 0), FW_RW_READERS(v) - (writer == 0))))
         v = k->smp.lock_seen[i];
     hal_send_event(); /* wake the waiters */
 }

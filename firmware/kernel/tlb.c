@@ -244,11 +244,15 @@ void tlb_flush_mmu_tlbonly(struct fw_mmu_gather* g) {
 
 void tlb_flush_mmu(struct fw_mmu_gather* g) {
     tlb_flush_mmu_tlbonly(g);
-    /* The batch leaves the LRU under one hold of its lock (Linux's release_pages). */
-    if (g->nframes != 0) lru_lock(g->k, g->core);
+    /* References go first; the pages that reached 0 leave the LRU under one hold of its lock
+     * (Linux's release_pages: folio_put_testzero, then the lruvec lock). */
+    uint64_t freed = 0;
     for (unsigned i = 0; i < g->nframes; ++i)
-        put_data_frames(g->k, g->core, g->frames[i].pa, g->frames[i].order);
-    if (g->nframes != 0) lru_unlock(g->k, g->core);
+        freed += put_data_frames(g->k, g->core, g->frames[i].pa, g->frames[i].order);
+    if (freed != 0) {
+        lru_lock(g->k, g->core);
+        lru_unlock(g->k, g->core);
+    }
     g->nframes = 0;
     for (unsigned i = 0; i < g->ntables; ++i)
         pt_free_table(g->k, g->tables[i]);
@@ -262,6 +266,7 @@ void tlb_finish_mmu(struct fw_mmu_gather* g) {
          * space, as Linux's tlb_finish_mmu does when mm_tlb_flush_nested. */
         ++g->k->stats.nested_flushes;
         g->start = g->end = 0;
+        g->stride_shift = 0; /* nothing of ours left pending */
         fw_flush_tlb_mm(g->k, g->core, g->mm);
     }
     tlb_flush_mmu(g);

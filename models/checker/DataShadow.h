@@ -11,8 +11,8 @@
 // the discard settles it to what it read. Everything else is exact.
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 

@@ -65,7 +65,7 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
         // Temporal decoupling: the core may have run past the sender's time with the entry; the
         // invalidation is done when the core gets here, so that its accesses after that point
         // in simulated time cannot have used it.
-        if (reached_) {
+        if (reached_ && ext->from_other_core) {
             const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
             const sc_core::sc_time reached = reached_();
             if (reached > at) delay += reached - at;

@@ -49,7 +49,9 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
     // The simulated time its core has run up to (LocalTime::reached): an invalidation from
     // another core completes no earlier (none of the core's accesses after the completion
     // may have used the entry). Unset: at the sender's time.
-    void setCoreReached(std::function<sc_core::sc_time()> reached) { reached_ = std::move(reached); }
+    void setCoreReached(std::function<sc_core::sc_time()> reached) {
+        reached_ = std::move(reached);
+    }
 
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
     // Translation is blocking only; no DMI, no debug access.

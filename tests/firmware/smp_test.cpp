@@ -98,7 +98,43 @@ class SmpTest : public testing::Test, public MmFixture {
 
     const fw_smp& smp() const { return k->smp; }
     // Each protocol word in a 64-byte line of its own (a slot's three words share one).
+    // The mmap_lock of pid's address space, the kernel's spin locks, a split page-table lock.
     hal_paddr_t lockOf(int pid) const { return smp().locks + 64 * (pid - 1); }
+    hal_paddr_t spinLock(unsigned i) const { return smp().locks + 64 * i; }
+    // An mmap_lock word is free: every ticket served, no reader inside.
+    static bool rwFree(std::uint64_t v) {
+        return FW_RW_NEXT(v) == FW_RW_HEAD(v) && FW_RW_READERS(v) == 0;
+    }
+    bool lockFree(int pid) const { return rwFree(hal_read_phys(lockOf(pid), 8)); }
+    // "(tickets taken, ticket served, readers inside)"
+    static std::string rw(std::uint64_t v) {
+        return "(" + std::to_string(FW_RW_NEXT(v)) + "," + std::to_string(FW_RW_HEAD(v)) + "," +
+               std::to_string(FW_RW_READERS(v)) + ")";
+    }
+    // The CAS lines of a read lock and unlock of pid's mmap_lock from its current word.
+    std::pair<std::string, std::string> readLockLines(unsigned by, int pid) const {
+        const std::uint64_t v = hal_read_phys(lockOf(pid), 8);
+        const std::uint64_t in = v + FW_RW_NEXT_ONE + FW_RW_HEAD_ONE + FW_RW_READER_ONE;
+        const std::string m = std::to_string(by) + ":CAS mmap" + std::to_string(pid) + " ";
+        return {m + rw(v) + "->" + rw(in) + " old " + rw(v),
+                m + rw(in) + "->" + rw(in - FW_RW_READER_ONE) + " old " + rw(in)};
+    }
+    std::pair<std::string, std::string> writeLockLines(unsigned by, int pid) const {
+        const std::uint64_t v = hal_read_phys(lockOf(pid), 8);
+        const std::uint64_t in = v + FW_RW_NEXT_ONE;
+        const std::string m = std::to_string(by) + ":CAS mmap" + std::to_string(pid) + " ";
+        return {m + rw(v) + "->" + rw(in) + " old " + rw(v),
+                m + rw(in) + "->" + rw(in + FW_RW_HEAD_ONE) + " old " + rw(in)};
+    }
+    // The lock and unlock lines of spin lock `lock` (its name) by core `by`.
+    static std::vector<std::string> spinLines(unsigned by, const std::string& lock) {
+        const std::string c = std::to_string(by) + ":CAS " + lock + " ";
+        return {c + "0->" + std::to_string(by + 1) + " old 0",
+                c + std::to_string(by + 1) + "->0 old " + std::to_string(by + 1)};
+    }
+    std::string ptlOf(std::uint64_t pte) const {
+        return "ptl" + std::to_string((pte >> 12) % FW_SMP_PTL_LOCKS);
+    }
     hal_paddr_t slotWord(unsigned i, unsigned w) const { return smp().slots + 64 * i + 8 * w; }
     hal_paddr_t pendingOf(unsigned t) const { return smp().pending + 64 * t; }
     hal_paddr_t ackOf(unsigned i, unsigned t) const { return smp().acks + 64 * (i * k->cores + t); }
@@ -127,8 +163,12 @@ class SmpTest : public testing::Test, public MmFixture {
                 s << "W " << name(e.addr) << "=" << e.value;
                 break;
             case HalEvent::Cas:
-                s << "CAS " << name(e.addr) << " " << e.expected << "->" << e.value << " old "
-                  << e.old;
+                if (inProtocol(e.addr) && e.addr < spinLock(FW_SMP_LOCK_SWAP))
+                    s << "CAS " << name(e.addr) << " " << rw(e.expected) << "->" << rw(e.value)
+                      << " old " << rw(e.old);
+                else
+                    s << "CAS " << name(e.addr) << " " << e.expected << "->" << e.value << " old "
+                      << e.old;
                 break;
             case HalEvent::Invalidate:
                 s << "INV " << e.flush << " " << std::hex << e.addr << std::dec << " asid "
@@ -171,7 +211,14 @@ class SmpTest : public testing::Test, public MmFixture {
             return std::string(regs[off / 0x200]) + "(" + std::to_string((off % 0x200) / 8) + ")";
         }
         if (inProtocol(pa)) {
-            if (pa < smp().slots) return "lock" + std::to_string((pa - smp().locks) / 64 + 1);
+            if (pa < smp().slots) {
+                const std::uint64_t i = (pa - smp().locks) / 64;
+                if (i < FW_SMP_LOCK_SWAP) return "mmap" + std::to_string(i + 1);
+                if (i == FW_SMP_LOCK_SWAP) return "swap";
+                if (i == FW_SMP_LOCK_ZONE) return "zone";
+                if (i == FW_SMP_LOCK_LRU) return "lru";
+                return "ptl" + std::to_string(i - FW_SMP_LOCK_PTL);
+            }
             if (pa < smp().pending) {
                 const std::uint64_t off = pa - smp().slots;
                 static const char* f[] = {"head", "start", "end", "w3", "w4", "w5", "w6", "w7"};
@@ -226,9 +273,12 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
     std::vector<std::pair<std::string, std::uint32_t>> refcount_at;
     hal().on_event = [&](const HalEvent& e) {
         if ((e.kind == HalEvent::Write && inProtocol(e.addr) && e.addr >= smp().acks) ||
-            (e.kind == HalEvent::Cas && e.addr == lockOf(pid) && e.value == 0))
+            (e.kind == HalEvent::Cas && e.addr == lockOf(pid) && rwFree(e.value)))
             refcount_at.push_back({name(e.addr), frame_refcount(frames, frame)});
     };
+    const auto [read_lock, read_unlock] = readLockLines(0, pid);
+    const std::vector<std::string> ptl = spinLines(0, ptlOf(pte));
+    const std::vector<std::string> lru = spinLines(0, "lru");
     hal().record_events = true;
     hal().events.clear();
     const std::uint64_t t0 = hal().core_cycles[0];
@@ -236,10 +286,13 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
     hal().record_events = false;
     hal().on_event = nullptr;
 
-    // The trace marks the start of the shootdown, before the local flush.
+    // mmap_lock for read; the PTE cleared under its table's lock; the trace marks the start of
+    // the shootdown, before the local flush.
     std::vector<std::string> want = {
-        "0:CAS lock1 0->1 old 0",
+        read_lock,
+        ptl[0],
         "0:W " + name(pte) + "=0",
+        ptl[1],
         "0:TRACE 0 1",
         invLine(0, kData, fw_process_asid(k, pid, 0)),
         "0:W slot0.start=" + std::to_string(kData),
@@ -271,8 +324,10 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
         want.push_back(c + "W ack0," + std::to_string(t) + "=1");
         want.push_back(c + "TRACE 3 1");
     }
-    for (const char* l : {"0:IRQ 0", "0:R ack0,1", "0:R ack0,2", "0:R ack0,3", "0:TRACE 1 3",
-                          "0:CAS lock1 1->0 old 1"})
+    // The frame leaves the LRU under its lock (release_pages), then mmap_lock goes.
+    for (const std::string& l :
+         {std::string("0:IRQ 0"), std::string("0:R ack0,1"), std::string("0:R ack0,2"),
+          std::string("0:R ack0,3"), std::string("0:TRACE 1 3"), lru[0], lru[1], read_unlock})
         want.push_back(l);
     EXPECT_EQ(join(protocolLines()), join(want));
     if (std::getenv("SMP_TEST_PRINT")) std::printf("%s", join(protocolLines()).c_str());
@@ -281,7 +336,7 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
     ASSERT_EQ(refcount_at.size(), 4u);
     for (unsigned i = 0; i < 3; ++i)
         EXPECT_EQ(refcount_at[i].second, 1u) << refcount_at[i].first;
-    EXPECT_EQ(refcount_at[3].first, "lock1");
+    EXPECT_EQ(refcount_at[3].first, "mmap" + std::to_string(pid));
     EXPECT_EQ(refcount_at[3].second, 0u);
     EXPECT_EQ(frame_refcount(frames, frame), 0u);
 
@@ -310,12 +365,13 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
         EXPECT_EQ(hal().ipi.pending[t], 0u);
         EXPECT_EQ(hal_read_phys(pendingOf(t), 8), 0u);
     }
-    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    EXPECT_TRUE(lockFree(pid));
 }
 
 // The cycle cost of the initiator with costed HAL calls (the fake has one clock per core and no
-// contention): lock CAS + walk reads + PTE write + local invalidation + 3 slot writes + 3 CAS +
-// 2 IPI writes + (3 ack reads + relax) + 3 ack reads + unlock CAS.
+// contention): mmap_lock CAS + walk reads + PTE write under the table's lock (2 CAS) + local
+// invalidation + 3 slot writes + 3 CAS + 2 IPI writes + (3 ack reads + relax) + 3 ack reads +
+// the LRU lock around the free (2 CAS) + unlock CAS.
 TEST_F(SmpTest, InitiatorCyclesFollowTheFormula) {
     bootSmp();
     const int pid = threadsOnCores(4);
@@ -332,10 +388,10 @@ TEST_F(SmpTest, InitiatorCyclesFollowTheFormula) {
         walk_reads +=
             e.by == 0 && e.kind == HalEvent::Read && !inProtocol(e.addr) && !inIpi(e.addr);
     const std::uint64_t targets = 3;
-    const std::uint64_t want = 5 /* lock */ + 2 * walk_reads + 3 /* PTE */ + 7 /* local */ +
-                               3 * 3 /* request */ + targets * 5 /* pending bits */ +
-                               2 * 3 /* TARGETS, SEND */ + targets * 2 + kRelax + targets * 2 +
-                               5 /* unlock */;
+    const std::uint64_t want =
+        5 /* lock */ + 2 * walk_reads + 2 * 5 /* PTL */ + 3 /* PTE */ + 7 /* local */ +
+        3 * 3 /* request */ + targets * 5 /* pending bits */ + 2 * 3 /* TARGETS, SEND */ +
+        targets * 2 + kRelax + targets * 2 + 2 * 5 /* LRU */ + 5 /* unlock */;
     EXPECT_EQ(hal().core_cycles[0] - t0, want);
     EXPECT_EQ(sd(0).wait_cycles, targets * 2 + kRelax + targets * 2);
     // Each target: entry + 2 IPI accesses + pending read and CAS + 3 slot reads + flush + ack +
@@ -389,13 +445,15 @@ TEST_F(SmpTest, ConcurrentShootdownsFromTwoCoresComplete) {
         EXPECT_EQ(sd(c).handled, 1u) << c; // serviced while waiting
         EXPECT_EQ(sd(c).ack_timeouts, 0u) << c;
     }
-    EXPECT_EQ(hal_read_phys(lockOf(a), 8), 0u);
-    EXPECT_EQ(hal_read_phys(lockOf(b), 8), 0u);
+    EXPECT_TRUE(lockFree(a));
+    EXPECT_TRUE(lockFree(b));
 }
 
-// Two cores change the same address space at once: the second spins on the lock (servicing the
-// first's IPI meanwhile), then does its own shootdown.
-TEST_F(SmpTest, ConcurrentChangesOfOneAddressSpaceSerialiseOnItsLock) {
+// Two cores discard pages of the same address space at once: both hold mmap_lock for read, so
+// they run side by side (each services the other's IPI while it waits for its acks); the PTEs,
+// in one table, change in turn under its lock. The first to finish finds the other's gather
+// under way and flushes the whole address space instead of its page (mm_tlb_flush_nested).
+TEST_F(SmpTest, ConcurrentDiscardsOfOneAddressSpaceRunSideBySide) {
     bootSmp({2});
     const int pid = threadsOnCores(2);
     write64(pid, kData + kPage, 2);
@@ -404,12 +462,16 @@ TEST_F(SmpTest, ConcurrentChangesOfOneAddressSpaceSerialiseOnItsLock) {
               {1, [&] { r1 = fw_vma_discard(k, 1, pid, kData + kPage, kPage); }}});
     EXPECT_EQ(r0, FW_OK);
     EXPECT_EQ(r1, FW_OK);
-    EXPECT_GT(sd(1).lock_spins, 0u);
-    EXPECT_EQ(sd(1).handled, 1u);
-    EXPECT_EQ(sd(0).handled, 1u);
+    const struct fw_kernel_stats* ks = fw_kernel_stats(k);
+    EXPECT_EQ(ks->lock_waits.mmap_read, 0u);
+    EXPECT_EQ(ks->lock_waits.mmap_write, 0u);
+    EXPECT_EQ(ks->nested_flushes, 1u);
+    EXPECT_GE(sd(1).handled, 1u);
+    EXPECT_GE(sd(0).handled, 1u);
     EXPECT_EQ(sd().shootdowns, 2u);
+    EXPECT_EQ(sd().full_flushes, 1u);
     EXPECT_EQ(fw_frames_in_use(k), 0u);
-    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    EXPECT_TRUE(lockFree(pid));
 }
 
 // All four cores discard and touch pages of one address space at the same time, many times:
@@ -431,7 +493,7 @@ TEST_F(SmpTest, AllCoresInitiatingAtOnceComplete) {
     EXPECT_GT(sd().shootdowns, 0u);
     EXPECT_EQ(sd().handled, sd().targets);
     EXPECT_EQ(sd().ack_timeouts, 0u);
-    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    EXPECT_TRUE(lockFree(pid));
 }
 
 // The first delivery is lost: the initiator notices after ack_timeout_cycles, counts it and
@@ -526,7 +588,7 @@ TEST_F(SmpTest, SkipAckWaitFreesBeforeTheAcks) {
     hal().record_events = false;
     // Freed and unlocked, nobody has flushed or acked yet: stale translations on cores 1-3.
     EXPECT_EQ(frame_refcount(frames, frame), 0u);
-    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    EXPECT_TRUE(lockFree(pid));
     for (unsigned t = 1; t <= 3; ++t)
         EXPECT_EQ(hal_read_phys(ackOf(0, t), 8), 0u);
     EXPECT_EQ(sd().handled, 0u);
@@ -566,8 +628,11 @@ TEST_F(SmpTest, DirectedWithoutIpiControllerIsAsBefore) {
 // DIRECTED with an IPI controller: the lock and the trace, remote invalidations, no IPI.
 TEST_F(SmpTest, DirectedMechanismTakesTheLockButSendsNoIpi) {
     const auto lines = discardLines(with([](SmpBoot& b) { b.mechanism = FW_SHOOTDOWN_DIRECTED; }));
-    EXPECT_EQ(lines.front(), "0:CAS lock1 0->1 old 0");
-    EXPECT_EQ(lines.back(), "0:CAS lock1 1->0 old 1");
+    // mmap_lock for read around it all: one reader in, then out again.
+    EXPECT_EQ(lines.front().substr(0, 12), "0:CAS mmap1 ");
+    EXPECT_NE(lines.front().find(",1) old"), std::string::npos) << lines.front();
+    EXPECT_EQ(lines.back().substr(0, 12), "0:CAS mmap1 ");
+    EXPECT_NE(lines.back().find(",0) old"), std::string::npos) << lines.back();
     EXPECT_TRUE(hal().ipi.sends.empty());
     EXPECT_EQ(fw_kernel_stats(k)->flush_remote, 3u);
     EXPECT_EQ(sd().shootdowns, 1u);
@@ -647,12 +712,21 @@ TEST_F(SmpTest, CowBreakShootsDownTheOtherThreads) {
     EXPECT_EQ(sd(2).shootdowns, 1u);
     EXPECT_EQ(hal().ipi.sends.back().from, 2u);
     EXPECT_EQ(hal().ipi.sends.back().mask, 0xBu);
-    // A demand-zero fault adds a translation only: lock, no shootdown.
-    const std::uint64_t cas = hal().cas_calls;
+    // A demand-zero fault adds a translation only: mmap_lock for read and the table's lock
+    // (two CAS each), no shootdown.
+    hal().record_events = true;
+    hal().events.clear();
     EXPECT_EQ(accessBy(pid, tids[pid][2], kData + 2 * kPage, AccessType::Write, nullptr, 2),
               FW_FAULT_CLASS_DEMAND_ZERO);
+    hal().record_events = false;
     EXPECT_EQ(sd().shootdowns, before + 1);
-    EXPECT_EQ(hal().cas_calls, cas + 2);
+    unsigned mmap_cas = 0, ptl_cas = 0;
+    for (const std::string& l : protocolLines()) {
+        mmap_cas += l.rfind("2:CAS mmap", 0) == 0;
+        ptl_cas += l.rfind("2:CAS ptl", 0) == 0;
+    }
+    EXPECT_EQ(mmap_cas, 2u);
+    EXPECT_EQ(ptl_cas, 2u);
     hal().current_core = 0;
 }
 
@@ -679,19 +753,25 @@ TEST_F(SmpTest, BroadcastDiscardIsOneBroadcastThenTheSync) {
     hal().on_event = [&](const HalEvent& e) {
         if (e.kind == HalEvent::TlbSync) refcount_at_sync.push_back(frame_refcount(frames, frame));
     };
+    const auto [read_lock, read_unlock] = readLockLines(0, pid);
+    std::uint64_t pte = 0, raw = 0;
+    unsigned level = 0;
+    ASSERT_EQ(pt_lookup(k, fw_process_root(k, pid), kData, &raw, &level, &pte), FW_OK);
+    const std::vector<std::string> ptl = spinLines(0, ptlOf(pte)), lru = spinLines(0, "lru");
     hal().record_events = true;
     hal().events.clear();
     ASSERT_EQ(fw_vma_discard(k, 0, pid, kData, kPage), FW_OK);
     hal().record_events = false;
     hal().on_event = nullptr;
     const auto lines = protocolLines();
-    ASSERT_EQ(lines.size(), 7u) << join(lines);
-    EXPECT_EQ(lines[0], "0:CAS lock1 0->1 old 0");
-    EXPECT_EQ(lines[1].substr(0, 7), "0:W pte");
-    const std::vector<std::string> rest(lines.begin() + 2, lines.end());
-    EXPECT_EQ(rest,
-              (std::vector<std::string>{"0:TRACE 0 1", bcastLine(HAL_FLUSH_VA_ASID, kData, asid),
-                                        "0:TLBSYNC", "0:TRACE 1 3", "0:CAS lock1 1->0 old 1"}));
+    ASSERT_EQ(lines.size(), 11u) << join(lines);
+    EXPECT_EQ(lines[0], read_lock);
+    EXPECT_EQ(lines[1], ptl[0]);
+    EXPECT_EQ(lines[2].substr(0, 7), "0:W pte");
+    const std::vector<std::string> rest(lines.begin() + 3, lines.end());
+    EXPECT_EQ(rest, (std::vector<std::string>{
+                        ptl[1], "0:TRACE 0 1", bcastLine(HAL_FLUSH_VA_ASID, kData, asid),
+                        "0:TLBSYNC", "0:TRACE 1 3", lru[0], lru[1], read_unlock}));
     EXPECT_EQ(refcount_at_sync, (std::vector<std::uint32_t>{1}));
     EXPECT_EQ(frame_refcount(frames, frame), 0u);
     EXPECT_TRUE(hal().ipi.sends.empty());
@@ -994,7 +1074,7 @@ TEST_F(SmpTest, ThreadExitLeavesTheOthersRunning) {
     EXPECT_EQ(fw_process_tasks(k, pid), 0u);
     EXPECT_EQ(fw_process_root(k, pid), 0u);
     EXPECT_EQ(fw_tables_in_use(k), 0u);
-    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    EXPECT_TRUE(lockFree(pid));
     hal().current_core = 0;
 }
 
@@ -1054,7 +1134,7 @@ TEST_F(SmpTest, KillingAThreadedProcessStopsEveryThreadBeforeItsMemoryGoes) {
     EXPECT_EQ(fw_frames_in_use(k), 0u);
     EXPECT_EQ(fw_tables_in_use(k), 0u);
     EXPECT_EQ(sd().shootdowns, 0u);
-    EXPECT_EQ(hal_read_phys(lockOf(pid), 8), 0u);
+    EXPECT_TRUE(lockFree(pid));
     const struct fw_process_stats* st = fw_process_stats(k, pid);
     ASSERT_NE(st, nullptr);
     EXPECT_EQ(st->faults[FW_FAULT_CLASS_PROTECTION], 1u);
@@ -1075,11 +1155,13 @@ TEST_F(SmpTest, AFaultWhoseOnlyVictimIsLockedRetriesInsteadOfKilling) {
     ASSERT_EQ(map(a, kData, kPage, kRW), FW_OK);
     ASSERT_EQ(map(b, kData, kPage, kRW), FW_OK);
     EXPECT_EQ(write64(a, kData, 7), FW_FAULT_CLASS_DEMAND_ZERO);
-    hal_write_phys(lockOf(a), 3, 8);
+    // Core 2 holds a's mmap_lock for write: its ticket is the one served.
+    const std::uint64_t free_word = hal_read_phys(lockOf(a), 8);
+    hal_write_phys(lockOf(a), free_word + FW_RW_NEXT_ONE, 8);
     unsigned waits = 0;
     hal().on_relax = [&](unsigned core) {
         EXPECT_EQ(core, 1u);
-        if (++waits == 1) hal_write_phys(lockOf(a), 0, 8);
+        if (++waits == 1) hal_write_phys(lockOf(a), free_word + FW_RW_NEXT_ONE + FW_RW_HEAD_ONE, 8);
     };
     hal().current_core = 1;
     fw_fault_result r{};
@@ -1094,7 +1176,7 @@ TEST_F(SmpTest, AFaultWhoseOnlyVictimIsLockedRetriesInsteadOfKilling) {
     EXPECT_EQ(fw_kernel_stats(k)->kills, 0u);
     EXPECT_EQ(fw_process_killed(k, b), FW_KILL_NONE);
     EXPECT_EQ(fw_frames_in_use(k), 1u);
-    EXPECT_EQ(hal_read_phys(lockOf(b), 8), 0u);
+    EXPECT_TRUE(lockFree(b));
     // a's page comes back from swap with what a wrote (b's goes out for it).
     EXPECT_EQ(read64(a, kData), 7u);
 }

@@ -201,19 +201,25 @@ TEST(Shootdown, BroadcastLatencyDoesNotDependOnTheQuantum) {
     EXPECT_EQ(a["shootdown"]["latency"], b["shootdown"]["latency"]);
 }
 
-// Four threads that keep discarding 16 KiB each of a region they all use at random.
-std::string discardingSystem() {
+// Four threads that use a region at random; the first `discarders` of them keep discarding
+// 16 KiB each of it. (With all four the discards overlap all the time, and each one, finding
+// another under way, flushes the whole address space: a fault injected into one shootdown
+// would be covered by the next full flush, so the injection tests have one discarder.)
+std::string discardingSystem(unsigned discarders = 4) {
     std::ostringstream s;
     s << "processes:\n  - name: app\n    vmas:\n"
       << "      - {start: 0x400000, size: 64KiB, prot: rx}\n"
       << "      - {start: 0x10000000, size: 64KiB, prot: rw}\n    threads:\n";
-    for (unsigned t = 0; t < 4; ++t)
+    for (unsigned t = 0; t < 4; ++t) {
         s << "      - core: " << t << "\n        workload: {pattern: random, footprint: 64KiB, "
           << "data_base: 0x10000000, code_footprint: 4KiB, instructions: 20000, "
-          << "refs_per_instruction: 0.5, write_fraction: 0.3}\n        events:\n"
-          << "          - {at: " << 500 + 100 * t
-          << ", every: 400, count: 40, discard: {start: " << 0x10000000 + 0x4000 * t
-          << ", size: 16KiB}}\n";
+          << "refs_per_instruction: 0.5, write_fraction: 0.3}\n";
+        if (t < discarders)
+            s << "        events:\n"
+              << "          - {at: " << 500 + 100 * t
+              << ", every: 400, count: 40, discard: {start: " << 0x10000000 + 0x4000 * t
+              << ", size: 16KiB}}\n";
+    }
     return system(4, s.str());
 }
 
@@ -234,7 +240,7 @@ TEST(Shootdown, BroadcastSkippingTheOtherCoresIsCaught) {
 class Inject : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(Inject, TheCheckerCatchesIt) {
-    const auto r = runProgram(discardingSystem(),
+    const auto r = runProgram(discardingSystem(1),
                               std::string("--set firmware.shootdown.inject=") + GetParam());
     EXPECT_GT(u(r["checker"]["violations"]), 0u);
     EXPECT_NE(r["checker"]["first_violation"].get<std::string>().find("stale translation"),
@@ -287,7 +293,7 @@ TEST(Shootdown, AFailingCoreStopsTheRun) {
 
 // With fail_on_violation, a violation fails the run (exit 1) with the first one in words.
 TEST(Shootdown, AViolationFailsTheRunWhenAsked) {
-    runProgram(discardingSystem(),
+    runProgram(discardingSystem(1),
                "--set firmware.shootdown.inject=skip_remote_flush "
                "--set checker.fail_on_violation=true",
                1);

@@ -195,10 +195,12 @@ TEST(ShootdownVariants, DirectedInvalidatesWithoutTargetFirmware) {
     }
     const std::uint64_t latency = 4 * kPage + 2 * 4 * kPage;
     EXPECT_EQ(u(on["shootdown"]["latency"]["sum"]), latency);
-    EXPECT_EQ(delta(on["cores"][0]["cycles"], off["cores"][0]["cycles"]),
+    // At least that much shorter: the cores also run within one invalidation's latency of each
+    // other now (Scheduler::dispatch), and their faults meet the discard's shorter lock holds.
+    EXPECT_LE(delta(on["cores"][0]["cycles"], off["cores"][0]["cycles"]),
               static_cast<std::int64_t>(latency - ipiLatency(4 * kPage, 4 * kPage, 2)));
     for (unsigned c = 1; c <= 2; ++c)
-        EXPECT_EQ(delta(on["cores"][c]["cycles"], off["cores"][c]["cycles"]),
+        EXPECT_LE(delta(on["cores"][c]["cycles"], off["cores"][c]["cycles"]),
                   -static_cast<std::int64_t>(handlerCycles(4 * kPage)))
             << c;
 }
