@@ -103,9 +103,11 @@ INSTANTIATE_TEST_SUITE_P(
     workload: {pattern: stream, footprint: 64KiB, data_base: 0x10000000, instructions: 20000, refs_per_instruction: 1})",
             "touch of a stack guard page")));
 
-// After fork the 4 pages the parent wrote are shared read-only; each is copied exactly once, by
-// whichever process writes it first; the other then finds it unshared and just gets it back
-// writable. The child finds every page mapped: no demand-zero faults.
+// After fork the 4 pages the parent wrote are shared read-only; each is copied by whichever
+// process writes it first; the other then finds it unshared and just gets it back writable,
+// unless both write it at once (each finds it shared while the other's copy is under way, as
+// in Linux): a page is copied once or twice. The child finds every page mapped: no demand-zero
+// faults.
 TEST(Scenario, ForkCopiesEachWrittenPageOnce) {
     const auto s = runSystem(makeSystem(scenarioSystem(std::string(R"(
 processes:
@@ -125,7 +127,9 @@ processes:
                                                        2)));
     EXPECT_EQ(fwFault(s, "child", "demand_zero"), 0u);
     EXPECT_EQ(fwFault(s, "parent", "cow") + fwFault(s, "child", "cow"), 8u);
-    EXPECT_EQ(fw(s, "parent", "pages_copied") + fw(s, "child", "pages_copied"), 4u);
+    const std::uint64_t copied = fw(s, "parent", "pages_copied") + fw(s, "child", "pages_copied");
+    EXPECT_GE(copied, 4u);
+    EXPECT_LE(copied, 8u);
     EXPECT_EQ(s["processes"]["child"]["instructions"], 4096u);
     expectDataIntact(s, {"parent", "child"});
     EXPECT_EQ(s["firmware"]["frames_in_use"], 0u);
