@@ -88,6 +88,87 @@ void addFirmwareCostKeys(Table& t) {
             FW(irq_exit_cycles));
 }
 
+// firmware.cost.*: the kernel's own instructions, cycles per operation (fw_costs). All 0 by
+// default, so that a configuration without them times only the HAL's accesses and the entry
+// and exit costs above.
+void addKernelWorkKeys(Table& t) {
+    struct Cost {
+        const char* leaf;
+        std::uint64_t fw_costs::*field;
+        const char* meaning;
+        std::vector<Condition> when;
+    };
+    const Cost costs[] = {
+        {"syscall_dispatch",
+         &fw_costs::syscall_dispatch,
+         "per system call after its entry: Linux's syscall table dispatch and argument checks "
+         "(do_syscall_64, the call's own checks)",
+         {kScenario}},
+        {"vma_lookup",
+         &fw_costs::vma_lookup,
+         "per VMA lookup: one per fault (lock_vma_under_rcu / find_vma) and one per madvise, "
+         "mprotect or munmap (the range's first VMA: vma_find)",
+         {}},
+        {"page_alloc",
+         &fw_costs::page_alloc,
+         "per data page allocated, a base frame or a huge block (__alloc_pages' fast path "
+         "from the per-CPU list)",
+         {}},
+        {"page_free",
+         &fw_costs::page_free,
+         "per data page freed when its last reference goes (free_unref_page)",
+         {}},
+        {"rmap_add",
+         &fw_costs::rmap_add,
+         "per new private mapping: the reverse map of a new page (folio_add_new_anon_rmap)",
+         {}},
+        {"rmap_remove",
+         &fw_costs::rmap_remove,
+         "per leaf unmapped: its reverse map and counters (folio_remove_rmap_ptes)",
+         {}},
+        {"lru_add",
+         &fw_costs::lru_add,
+         "per new page added to the LRU batch (folio_add_lru; the LRU lock at a batch's drain "
+         "is timed apart)",
+         {}},
+        {"zap_pte",
+         &fw_costs::zap_pte,
+         "per leaf a zap clears (zap_pte_range's loop body: ptep_get_and_clear, the mmu_gather "
+         "entry)",
+         {}},
+        {"flush_setup",
+         &fw_costs::flush_setup,
+         "per TLB flush of a range or an address space (flush_tlb_mm_range: "
+         "get_flush_tlb_info, the cpumask work)",
+         {}},
+        {"ipi_request",
+         &fw_costs::ipi_request,
+         "initiator, per shootdown target: its request (smp_call_function_many_cond's csd "
+         "set-up and llist_add)",
+         {kMulticore, kIpi}},
+        {"ipi_send",
+         &fw_costs::ipi_send,
+         "initiator, per ICR write (native_x2apic_icr_write): one per target, one per cluster "
+         "with ipi.cluster_mode",
+         {kMulticore}},
+        {"irq_dispatch",
+         &fw_costs::irq_dispatch,
+         "target, per shootdown interrupt: the vector's dispatch and "
+         "flush_smp_call_function_queue",
+         {kMulticore, kIpi}},
+    };
+    for (const Cost& c : costs)
+        t.addFw(
+            Key(std::string("firmware.cost.") + c.leaf)
+                .integer(0, 0, 100000000)
+                .unit("cycles")
+                .meaning(c.meaning)
+                .when(c.when),
+            (std::string("cost.") + c.leaf).c_str(), [field = c.field](SystemConfig & s) -> auto& {
+                return s.firmware.cost.*field;
+            });
+}
+
 void addIpiKeys(Table& t) {
     t.add(Key("ipi.latency_cycles")
               .integer(1000, 0, 100000000)
@@ -101,6 +182,13 @@ void addIpiKeys(Table& t) {
                        "firmware's acknowledgement timeout recovers it)")
               .when({kMulticore}),
           AT(ipi_drop_probability));
+    t.addFw(Key("ipi.cluster_mode")
+                .boolean(false)
+                .meaning("x2APIC cluster mode (Linux's x2apic_cluster): one ICR write reaches "
+                         "the targets of a cluster of 16 logical CPUs (false: physical mode, one "
+                         "write a target); the sender's cost only, firmware.cost.ipi_send")
+                .when({kMulticore}),
+            FW(ipi_cluster_mode));
 }
 
 void addShootdownKeys(Table& t) {
@@ -184,6 +272,7 @@ void addShootdownKeys(Table& t) {
 
 void addFirmwareKeys(Table& t) {
     addFirmwareCostKeys(t);
+    addKernelWorkKeys(t);
     addIpiKeys(t);
     addShootdownKeys(t);
 }

@@ -43,6 +43,7 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     k->fork_cycles = c->fork_cycles;
     k->syscall_entry_cycles = c->syscall_entry_cycles;
     k->syscall_exit_cycles = c->syscall_exit_cycles;
+    k->cost = c->cost;
     k->rmap = c->rmap;
     if (!c->buffers_zeroed) fw_memset(k->rmap, 0, (uint64_t)c->frame_count * sizeof *k->rmap);
     for (unsigned i = 0; i < FW_MAX_CORES; ++i) {

@@ -115,6 +115,7 @@ struct fw_smp {
     uint64_t irq_entry;
     uint64_t irq_exit;
     int early_ack;
+    int cluster_mode; /* x2APIC cluster mode: one ICR write per cluster of targets */
     hal_paddr_t area;
     uint64_t area_bytes;
     hal_paddr_t locks, slots, pending, acks;
@@ -157,6 +158,7 @@ struct fw_kernel {
     uint64_t fork_cycles;
     uint64_t syscall_entry_cycles;
     uint64_t syscall_exit_cycles;
+    struct fw_costs cost; /* fw_kernel_config's, as given */
     /* swap (swapfile.c) */
     hal_paddr_t swap_mmio;
     uint64_t swap_slots;
@@ -406,6 +408,9 @@ hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order
 hal_paddr_t alloc_data_frame_nowait(struct fw_kernel* k, unsigned core);
 void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint64_t va,
               uint32_t flags);
+/* rmap_set of a new private mapping of pid (charged cost.rmap_add); a frame that only changes
+ * hands (a COW reuse) keeps rmap_set, as Linux moves the anon rmap without adding one. */
+void rmap_add_new(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint64_t va);
 /* mm (or a shm object, mm NULL) lets go of a leaf of 2^order frames at pa: reverse map and
  * stats now, the reference into the gather (dropped after the flush). */
 void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa, unsigned order);

@@ -144,7 +144,7 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
         put_data_frames(k, s->core, pa, 0);
         return;
     }
-    rmap_set(k, pa, 0, s->mm->pid, page_va, RMAP_PRIVATE);
+    rmap_add_new(k, pa, 0, s->mm->pid, page_va);
     map_new_leaf(s, slot, pa, 0);
     unlock_slot(s, slot);
     count_demand(s, 0);
@@ -161,7 +161,7 @@ static int demand_zero_huge(struct fault_state* s, hal_paddr_t slot, unsigned le
     hal_paddr_t pa = alloc_data_frames(k, s->core, order);
     if (pa == 0) return -1;
     hal_zero_frame(pa, size);
-    rmap_set(k, pa, order, s->mm->pid, base, RMAP_PRIVATE);
+    rmap_add_new(k, pa, order, s->mm->pid, base);
     map_new_leaf(s, slot, pa, level);
     count_demand(s, level);
     return 0;
@@ -176,7 +176,7 @@ static void swap_in(struct fault_state* s, hal_paddr_t slot, uint64_t swap_slot)
     }
     swap_io(k, s->core, SWAP_CMD_READ, swap_slot, pa);
     slot_free(k, swap_slot);
-    rmap_set(k, pa, 0, s->mm->pid, s->va & ~(page_bytes(k) - 1), RMAP_PRIVATE);
+    rmap_add_new(k, pa, 0, s->mm->pid, s->va & ~(page_bytes(k) - 1));
     map_new_leaf(s, slot, pa, 0);
     ++s->mm->stats.swap_ins;
     ++k->stats.swap_ins;
@@ -229,7 +229,7 @@ static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_deco
             return;
         }
         hal_copy_frame(pa, old, page_bytes(k));
-        rmap_set(k, pa, 0, s->mm->pid, page_va, RMAP_PRIVATE);
+        rmap_add_new(k, pa, 0, s->mm->pid, page_va);
         struct fw_mmu_gather g;
         tlb_gather_mmu(&g, k, s->core, s->mm, 0);
         pt_write(k, sl->slot,
@@ -362,6 +362,7 @@ static void handle_fault(struct fault_state* s, enum fw_access access, enum fw_f
         protection(s, FW_KILL_BAD_PTE);
         return;
     }
+    hal_charge_cycles(s->k->cost.vma_lookup);
     int i = vma_find(s->mm, s->va);
     if (i < 0) {
         protection(s, FW_KILL_NO_VMA);

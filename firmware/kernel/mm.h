@@ -243,6 +243,26 @@ struct fw_frame_rmap {
     uint32_t flags; /* internal: private data / shared-memory data / neither */
 };
 
+/* Cycles the kernel's own instructions cost, one field per operation, charged where the firmware
+ * does it (0: free, the default). Each stands for the Linux code named beside it; the HAL's
+ * memory accesses (page tables, protocol words) are timed on their own, on top. */
+struct fw_costs {
+    uint64_t syscall_dispatch; /* per system call after entry: the syscall table, argument checks */
+    uint64_t vma_lookup;       /* per VMA lookup: a fault's (lock_vma_under_rcu / find_vma), a range
+                                * call's first VMA (madvise, mprotect, munmap: vma_find) */
+    uint64_t page_alloc;       /* per data allocation, a frame or a huge block (__alloc_pages) */
+    uint64_t page_free;        /* per data frame or block freed at its last put (free_unref_page) */
+    uint64_t rmap_add;         /* per new private mapping (folio_add_new_anon_rmap) */
+    uint64_t rmap_remove;      /* per leaf unmapped (folio_remove_rmap_ptes) */
+    uint64_t lru_add;          /* per new page into the LRU batch (folio_add_lru) */
+    uint64_t zap_pte;          /* per leaf a zap takes (zap_pte_range's loop body) */
+    uint64_t flush_setup;      /* per TLB flush (flush_tlb_mm_range: get_flush_tlb_info, cpumask) */
+    uint64_t ipi_request;      /* per shootdown target: its request (csd set-up, llist_add) */
+    uint64_t ipi_send;         /* per ICR write (x2APIC: one per target, or per cluster) */
+    uint64_t irq_dispatch;     /* per shootdown interrupt taken: vector dispatch and
+                                * flush_smp_call_function_queue */
+};
+
 struct fw_kernel_config {
     struct pte_format format;
     hal_paddr_t frames_base;       /* aligned to the base page size */
@@ -260,6 +280,7 @@ struct fw_kernel_config {
     uint64_t fork_cycles;          /* bookkeeping cost of a fork, plus its page-table work */
     uint64_t syscall_entry_cycles; /* system-call entry (fw_syscall) */
     uint64_t syscall_exit_cycles;  /* system-call exit */
+    struct fw_costs cost;          /* the kernel's own work, per operation */
     unsigned flush_ceiling_pages;  /* 0 = FW_FLUSH_CEILING_PAGES */
     /* 1: frame_meta and rmap are zero already (fresh zero pages from the host): init does not
      * clear them, so that host memory follows the frames used, not the memory modelled. */
@@ -284,6 +305,10 @@ struct fw_kernel_config {
     int lazy_tlb;         /* cores not running the mm now are not interrupted: its ASID there is
                            * marked stale and flushed when the core next switches to it (with
                            * ASIDs only: without them no other mm's entries survive a switch) */
+    /* IPIs in x2APIC cluster mode (Linux's x2apic_cluster): one ICR write reaches the targets of
+     * one cluster of 16 logical CPUs (cost.ipi_send per cluster); 0: physical mode, one write a
+     * target. Only the initiator's cost changes: the IPI controller delivers the same. */
+    int ipi_cluster_mode;
 };
 
 struct fw_kernel; /* opaque: callers allocate fw_kernel_size() bytes, 8-byte aligned */

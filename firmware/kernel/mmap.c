@@ -179,6 +179,8 @@ static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const st
         }
         pt_write(k, s->slot, 0);
     }
+    /* A torn-down mm's leaves cost the same: Linux's exit clears each one too. */
+    hal_charge_cycles(k->cost.zap_pte);
     s = &cur;
     tlb_teardown_step(g, fmt->levels - s->level);
     if (s->level == 0 && pte_decode_swap(fmt, s->raw, &value)) {
@@ -226,6 +228,9 @@ static int vma_unmap_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm
                             uint64_t len) {
     int status = vma_check_range(k, start, len);
     if (status != FW_OK) return status;
+    /* One lookup of the range's first VMA (do_vmi_munmap's vma_find); the array's walk from
+     * there stands for the VMA iterator's steps. */
+    hal_charge_cycles(k->cost.vma_lookup);
     uint64_t end = start + len;
     if (mm->nvmas + needs_split(mm, start) + needs_split(mm, end) > FW_MAX_VMAS)
         return FW_ERR_LIMIT;
@@ -250,6 +255,7 @@ static int vma_discard_locked(struct fw_kernel* k, unsigned core, struct fw_mm* 
                               uint64_t len) {
     int status = vma_check_range(k, start, len);
     if (status != FW_OK) return status;
+    hal_charge_cycles(k->cost.vma_lookup); /* madvise_walk_vmas's find_vma, once */
     uint64_t end = start + len;
     status = split_ends(k, core, mm, start, end);
     if (status != FW_OK) return status;

@@ -60,6 +60,7 @@ static int vma_protect_locked(struct fw_kernel* k, unsigned core, struct fw_mm* 
                               uint64_t len, unsigned prot) {
     int status = vma_check_range(k, start, len);
     if (status != FW_OK) return status;
+    hal_charge_cycles(k->cost.vma_lookup); /* do_mprotect_pkey's vma_find, once */
     uint64_t end = start + len;
     /* The range must be covered by VMAs, with no hole and no guard page (mprotect's ENOMEM),
      * and the protection must suit each VMA's kind. */

@@ -22,6 +22,7 @@ static void account_data(struct fw_kernel* k, uint64_t frames) {
 static hal_paddr_t got_data_frames(struct fw_kernel* k, unsigned core, hal_paddr_t pa,
                                    unsigned order) {
     if (pa == 0) return 0;
+    hal_charge_cycles(k->cost.page_alloc); /* one allocation, a frame or a block */
     /* The frame came from this core's free list (a block from the zone itself), and the new
      * page waits in the core's LRU batch. */
     if (order == 0)
@@ -67,6 +68,11 @@ void rmap_set(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint
     }
 }
 
+void rmap_add_new(struct fw_kernel* k, hal_paddr_t pa, unsigned order, int pid, uint64_t va) {
+    hal_charge_cycles(k->cost.rmap_add);
+    rmap_set(k, pa, order, pid, va, RMAP_PRIVATE);
+}
+
 void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta) {
     k->stats.leaves_by_level[level] += (uint64_t)(int64_t)delta;
     if (mm != 0) mm->stats.leaves_by_level[level] += (uint64_t)(int64_t)delta;
@@ -75,6 +81,7 @@ void count_leaf(struct fw_kernel* k, struct fw_mm* mm, unsigned level, int delta
 void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa, unsigned order) {
     struct fw_kernel* k = g->k;
     uint64_t n = (uint64_t)1 << order;
+    hal_charge_cycles(k->cost.rmap_remove);
     if (!is_managed_frame(k, pa) || !is_managed_frame(k, pa + ((n - 1) << k->format.page_shift)))
         hal_panic("mm: PTE maps a frame outside the allocator");
     if (mm != 0) {
@@ -95,6 +102,7 @@ static uint64_t put_one(struct fw_kernel* k, unsigned core, hal_paddr_t pa, uint
     int64_t left = frame_put(&k->frames, pa);
     if (left < 0) hal_panic("mm: dropping a frame that is not allocated");
     if (left != 0) return 0;
+    hal_charge_cycles(k->cost.page_free); /* one free, a frame or a block */
     k->stats.data_frames -= frames;
     uint32_t first = frame_index_of(k, pa);
     for (uint64_t i = 0; i < frames; ++i) {

@@ -74,6 +74,7 @@ int smp_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     s->irq_entry = c->irq_entry_cycles;
     s->irq_exit = c->irq_exit_cycles;
     s->early_ack = c->early_ack != 0;
+    s->cluster_mode = c->ipi_cluster_mode != 0;
     if (!s->on) return FW_OK;
     uint64_t frame = page_bytes(k);
     unsigned order = smp_area_order(c);
@@ -365,6 +366,7 @@ void pcp_free(struct fw_kernel* k, unsigned core, uint64_t frames) {
 }
 
 void lru_add(struct fw_kernel* k, unsigned core) {
+    hal_charge_cycles(k->cost.lru_add); /* with or without SMP: folio_add_lru's own work */
     if (!k->smp.on || ++k->smp.lru_batch[core] < FW_LRU_BATCH) return;
     lock_index(k, core, FW_SMP_LOCK_LRU);
     k->smp.lru_batch[core] = 0;
@@ -390,7 +392,26 @@ void swap_unlock(struct fw_kernel* k, unsigned core) {
 /* ---- running a flush on other cores ------------------------------------------------------------
  */
 
+/* The ICR writes that reach `targets`: one per target in x2APIC physical mode; in cluster mode
+ * one per cluster of FW_X2APIC_CLUSTER logical CPUs holding a target (Linux's
+ * __x2apic_send_IPI_mask in x2apic_cluster.c ORs a cluster's targets into one write). The
+ * model's IPI controller takes the whole mask in one register write either way: this is the
+ * sender's cost only. */
+#define FW_X2APIC_CLUSTER 16u
+static unsigned icr_writes(const struct fw_kernel* k, uint64_t targets) {
+    if (!k->smp.cluster_mode) return popcount64(targets);
+    unsigned writes = 0;
+    for (unsigned c = 0; c < 64; c += FW_X2APIC_CLUSTER)
+        if ((targets >> c) & ((1ull << FW_X2APIC_CLUSTER) - 1)) ++writes;
+    return writes;
+}
+
+static void charge_ipi_send(struct fw_kernel* k, uint64_t targets) {
+    hal_charge_cycles(k->cost.ipi_send * icr_writes(k, targets));
+}
+
 static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets, uint64_t seq) {
+    charge_ipi_send(k, targets);
     hal_sync();
     hal_write_phys(k->smp.ipi + IPI_REG_TARGETS(core), targets, 8);
     hal_write_phys(k->smp.ipi + IPI_REG_SEND(core), IPI_VECTOR_SHOOTDOWN, 8);
@@ -425,6 +446,7 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
 }
 
 void smp_send_reschedule(struct fw_kernel* k, unsigned core, uint64_t targets) {
+    charge_ipi_send(k, targets); /* the same ICR writes as a shootdown's */
     hal_sync();
     hal_write_phys(k->smp.ipi + IPI_REG_TARGETS(core), targets, 8);
     hal_write_phys(k->smp.ipi + IPI_REG_SEND(core), IPI_VECTOR_RESCHEDULE, 8);
@@ -444,6 +466,9 @@ void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int ru
     uint64_t self = (uint64_t)1 << core;
     for (unsigned t = 0; t < k->cores; ++t) {
         if (!((targets >> t) & 1u)) continue;
+        /* Linux's per-target csd set-up and llist_add (smp_call_function_many_cond); the
+         * pending word's CAS below is the llist_add's memory traffic, timed by the HAL. */
+        hal_charge_cycles(k->cost.ipi_request);
         hal_paddr_t word = pending_word(k, t);
         uint64_t old = 0; /* the usual case: nothing else pending there */
         for (;;) {
@@ -504,6 +529,10 @@ int fw_interrupt(struct fw_kernel* k, unsigned core) {
                 if (seen == mine) break;
                 mine = seen;
             }
+            /* A shootdown interrupt (its vector, or requests that a lost one left): the vector's
+             * dispatch and flush_smp_call_function_queue's walk of the queue. */
+            if ((vectors & ((uint64_t)1 << IPI_VECTOR_SHOOTDOWN)) || mine != 0)
+                hal_charge_cycles(k->cost.irq_dispatch);
             hal_trace(HAL_TRACE_IPI_HANDLER_BEGIN, popcount64(mine));
             for (unsigned i = 0; i < k->cores; ++i)
                 if ((mine >> i) & 1u) {

@@ -159,6 +159,8 @@ static void shootdown(struct fw_kernel* k, unsigned core, const struct fw_flush_
 /* SMP mode: the shootdown. Otherwise (no IPI controller, or one core) local first, then every
  * other core of the mask directly, in core order. */
 static void flush_tlb_info(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
+    /* Linux's flush_tlb_mm_range before any flush: get_flush_tlb_info and the cpumask work. */
+    hal_charge_cycles(k->cost.flush_setup);
     if (k->smp.on) {
         shootdown(k, core, f);
         return;
