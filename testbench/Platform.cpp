@@ -109,7 +109,6 @@ void Platform::buildCore(unsigned i, const Mmu::TlbFactory& make_tlb) {
     cores_[i]->setChecker(checker_.get());
     ipi_->connect(i, *cores_[i]);
     cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);
-    mmus_[i]->setCoreReached([core = cores_[i].get()] { return core->localTime().reached(); });
     // With caches, the core's data path (its data, fetch timing and firmware) and its
     // walker go through them; LLC misses and MMIO reach the interconnect from there.
     if (caches_) {

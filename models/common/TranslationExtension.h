@@ -37,9 +37,8 @@ struct TranslationExtension : tlm::tlm_extension<TranslationExtension> {
     Asid asid = 0;
     AccessType access = AccessType::Read;
     Privilege priv = Privilege::User;
-    std::uint8_t flush_kind = 0;  // FlushKind, for Invalidate
-    bool from_other_core = false; // an Invalidate sent by another core (InvalidationController)
-    Addr root = 0;                // for SetRoot
+    std::uint8_t flush_kind = 0; // FlushKind, for Invalidate
+    Addr root = 0;               // for SetRoot
     // for TlbWrite (software-managed TLB): the entry, vpn in `va`
     std::uint64_t ppn = 0;
     std::uint8_t level = 0, flags = 0;

@@ -72,8 +72,6 @@ class Core : public sc_core::sc_module, public InterruptInput {
     const Histogram& shootdownLatency() const { return shootdown_latency_; }
     const std::string& error() const { return error_; } // non-empty: the run failed
 
-    const LocalTime& localTime() const { return time_; }
-
   private:
     void run();
     void runTask(Task& task, std::uint64_t slice_cycles);

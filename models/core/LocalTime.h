@@ -3,7 +3,6 @@
 // hot path adds integers and converts to sc_time only when it synchronises.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 
 #include <systemc>
@@ -32,14 +31,10 @@ class LocalTime {
     // Yields to the other cores: simulated time catches up with this core's local time.
     void sync() {
         qk_.set(clock_.cycles(local_));
-        reached_ = now();
-        local_ = 0; // while it waits, other cores see it at reached_
         qk_.sync();
+        local_ = 0;
         checkRunning();
     }
-    // The simulated time this core has run up to: while another core's thread runs, where this
-    // one stopped (it may be ahead of the caller, within its quantum).
-    sc_core::sc_time reached() const { return std::max(reached_, now()); }
     // The run has failed: every core stops at its next synchronisation (RunStopped).
     static void stopAll() { stopped() = true; }
     static void startAll() { stopped() = false; } // a new platform
@@ -50,7 +45,6 @@ class LocalTime {
     void reset() {
         qk_.reset();
         local_ = 0;
-        reached_ = sc_core::SC_ZERO_TIME;
         global_quantum_ =
             std::max<std::uint64_t>(1, clock_.toCycles(tlm::tlm_global_quantum::instance().get()));
         quantum_ = global_quantum_;
@@ -71,7 +65,6 @@ class LocalTime {
     const Clock& clock_;
     tlm_utils::tlm_quantumkeeper qk_;
     std::uint64_t local_ = 0;
-    sc_core::sc_time reached_ = sc_core::SC_ZERO_TIME;
     std::uint64_t quantum_ = 1, global_quantum_ = 1;
 };
 

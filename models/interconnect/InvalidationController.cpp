@@ -79,7 +79,6 @@ void InvalidationController::send(unsigned core, sc_core::sc_time& delay) {
     ext.flush_kind = static_cast<std::uint8_t>(kind_);
     ext.va = va_;
     ext.asid = static_cast<Asid>(asid_);
-    ext.from_other_core = true;
     tlm::tlm_generic_payload t;
     t.set_command(tlm::TLM_IGNORE_COMMAND);
     t.set_extension(&ext);

@@ -62,14 +62,6 @@ void Mmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
     case TranslationExtension::Op::Invalidate: {
         const auto kind = static_cast<FlushKind>(ext->flush_kind);
         invalidate(kind, ext->va, ext->asid);
-        // Temporal decoupling: the core may have run past the sender's time with the entry; the
-        // invalidation is done when the core gets here, so that its accesses after that point
-        // in simulated time cannot have used it.
-        if (reached_ && ext->from_other_core) {
-            const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
-            const sc_core::sc_time reached = reached_();
-            if (reached > at) delay += reached - at;
-        }
         const bool page = kind == FlushKind::Va || kind == FlushKind::VaAsid;
         const Cycles cost = page ? config_.invalidate_page_cycles : config_.invalidate_asid_cycles;
         if (cost) delay += clock_.cycles(cost);

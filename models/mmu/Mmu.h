@@ -3,7 +3,6 @@
 // local invalidations and writes of the root/ASID register (satp / CR3).
 #pragma once
 
-#include <functional>
 #include <memory>
 
 #include <systemc>
@@ -46,12 +45,6 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
     Mmu(sc_core::sc_module_name name, const MmuConfig& config, const PteFormat& format,
         const Clock& clock, const TlbFactory& make_tlb = nullptr);
     void registerStats(Stats& stats, const std::string& prefix) const;
-    // The simulated time its core has run up to (LocalTime::reached): an invalidation from
-    // another core completes no earlier (none of the core's accesses after the completion
-    // may have used the entry). Unset: at the sender's time.
-    void setCoreReached(std::function<sc_core::sc_time()> reached) {
-        reached_ = std::move(reached);
-    }
 
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
     // Translation is blocking only; no DMI, no debug access.
@@ -64,7 +57,6 @@ class Mmu : public sc_core::sc_module, public tlm::tlm_fw_transport_if<> {
     unsigned transport_dbg(tlm::tlm_generic_payload&) override { return 0; }
 
   private:
-    std::function<sc_core::sc_time()> reached_;
     struct Level {
         std::unique_ptr<TlbInterface> tlb;
         sc_core::sc_time latency;
