@@ -449,6 +449,51 @@ TEST_F(SmpTest, ConcurrentShootdownsFromTwoCoresComplete) {
     EXPECT_TRUE(lockFree(b));
 }
 
+// mmap_lock serves its tickets in order: a writer that comes while a reader is inside waits for
+// it to leave; a reader that comes after the writer waits for the writer, though no reader would
+// be in its way (no writer starves behind a stream of readers). The other cores' holds are
+// written into the lock word directly; each wait is one relax step of the fake.
+TEST_F(SmpTest, MmapLockServesTicketsInOrder) {
+    bootSmp({2});
+    const int pid = threadsOnCores(2);
+    fw_mm* mm = mm_of(k, pid);
+    const std::uint64_t base = hal_read_phys(lockOf(pid), 8);
+    ASSERT_TRUE(rwFree(base));
+    const std::uint64_t n = FW_RW_NEXT(base);
+    // A reader elsewhere: its ticket taken and served, inside.
+    hal_write_phys(lockOf(pid), base + FW_RW_NEXT_ONE + FW_RW_HEAD_ONE + FW_RW_READER_ONE, 8);
+    unsigned waits = 0;
+    hal().on_relax = [&](unsigned) {
+        if (++waits == 2) // the reader leaves
+            hal_write_phys(lockOf(pid), hal_read_phys(lockOf(pid), 8) - FW_RW_READER_ONE, 8);
+    };
+    hal().current_core = 0;
+    mmap_write_lock(k, 0, mm);
+    EXPECT_EQ(waits, 2u);
+    const std::uint64_t held = hal_read_phys(lockOf(pid), 8);
+    EXPECT_EQ(FW_RW_NEXT(held), n + 2);
+    EXPECT_EQ(FW_RW_HEAD(held), n + 1); // the writer's ticket, being served
+    EXPECT_EQ(FW_RW_READERS(held), 0u);
+    // A reader on core 1 now: after the writer in line, it waits until the writer is done.
+    waits = 0;
+    hal().on_relax = [&](unsigned) {
+        if (++waits == 1) mmap_write_unlock(k, 0, mm);
+    };
+    hal().current_core = 1;
+    mmap_read_lock(k, 1, mm);
+    hal().on_relax = nullptr;
+    EXPECT_EQ(waits, 1u);
+    const std::uint64_t reading = hal_read_phys(lockOf(pid), 8);
+    EXPECT_EQ(FW_RW_NEXT(reading), n + 3);
+    EXPECT_EQ(FW_RW_HEAD(reading), n + 3);
+    EXPECT_EQ(FW_RW_READERS(reading), 1u);
+    mmap_read_unlock(k, 1, mm);
+    hal().current_core = 0;
+    EXPECT_TRUE(lockFree(pid));
+    EXPECT_EQ(fw_kernel_stats(k)->lock_waits.mmap_write, 2u);
+    EXPECT_EQ(fw_kernel_stats(k)->lock_waits.mmap_read, 1u);
+}
+
 // Two cores discard pages of the same address space at once: both hold mmap_lock for read, so
 // they run side by side (each services the other's IPI while it waits for its acks); the PTEs,
 // in one table, change in turn under its lock. The first to finish finds the other's gather
