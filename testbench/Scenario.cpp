@@ -29,8 +29,9 @@ class ScenarioReader {
   public:
     ScenarioReader(const YAML::Node& root, const std::string& file, unsigned cores,
                    const PteFormat& format, std::uint64_t seed, bool open_traces)
-        : root_(root), procs_(root["processes"]), r_(file), cores_(cores), format_(format),
-          page_(format.tableBytes()), seed_(seed), open_traces_(open_traces) {}
+        : root_(root), procs_(root.IsMap() ? root["processes"] : YAML::Node()), r_(file),
+          cores_(cores), format_(format), page_(format.tableBytes()), seed_(seed),
+          open_traces_(open_traces) {}
 
     Scenario read();
 
