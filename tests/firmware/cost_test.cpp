@@ -87,22 +87,6 @@ class CostTest : public testing::Test, public MmFixture {
         };
     }
 
-    // One process with a task on each core (core 0's first), each switched in, a 4-page data
-    // VMA whose first page core 0 has touched (so that its tables exist). Returns the pid.
-    int threadsOnCores(unsigned cores) {
-        const int pid = create(0);
-        for (unsigned c = 1; c < cores; ++c)
-            thread(pid, c);
-        EXPECT_EQ(map(pid, kData, 4 * kPage, kRW), FW_OK);
-        for (unsigned c = 0; c < cores; ++c) {
-            hal().current_core = c;
-            EXPECT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
-        }
-        hal().current_core = 0;
-        EXPECT_EQ(write64(pid, kData, 42), FW_FAULT_CLASS_DEMAND_ZERO);
-        return pid;
-    }
-
     // Boots with `costs`, sets up `cores` threads, and returns what `op` (on core 0) charges.
     Charged charged(unsigned cores, const fw_costs& costs, const std::function<void(int)>& op,
                     bool cluster = false) {

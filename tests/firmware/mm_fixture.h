@@ -120,6 +120,10 @@ class MmFixture {
         tids[pid] = {tid};
         return pid;
     }
+    // One process with a task on each of `cores` (core 0 first), each switched in on its core,
+    // and a 4-page RW data VMA whose first page core 0 has touched (so that its tables exist).
+    // Returns the pid.
+    int threadsOnCores(unsigned cores);
     int tidOf(int pid) const {
         const auto it = tids.find(pid);
         return it == tids.end() || it->second.empty() ? -1 : it->second.front();
@@ -259,5 +263,19 @@ class MmTest : public testing::TestWithParam<tlmmu::test::FormatCase>, public Mm
 };
 
 constexpr unsigned kRW = FW_PROT_R | FW_PROT_W;
+
+inline int MmFixture::threadsOnCores(unsigned cores) {
+    const int pid = create(0);
+    for (unsigned c = 1; c < cores; ++c)
+        thread(pid, c);
+    EXPECT_EQ(map(pid, kData, 4 * kPage, kRW), FW_OK);
+    for (unsigned c = 0; c < cores; ++c) {
+        hal().current_core = c;
+        EXPECT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
+    }
+    hal().current_core = 0;
+    EXPECT_EQ(write64(pid, kData, 42), FW_FAULT_CLASS_DEMAND_ZERO);
+    return pid;
+}
 
 } // namespace fwtest

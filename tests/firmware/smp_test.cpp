@@ -80,22 +80,6 @@ class SmpTest : public testing::Test, public MmFixture {
         hal().on_interrupt = [this](unsigned core) { EXPECT_GE(fw_interrupt(k, core), 0); };
     }
 
-    // One process with a task on each of `cores` (core 0 first), each switched in on its core,
-    // and a 4-page RW data VMA whose first page core 0 has touched. Returns the pid.
-    int threadsOnCores(unsigned cores) {
-        const int pid = create(0);
-        for (unsigned c = 1; c < cores; ++c)
-            thread(pid, c);
-        EXPECT_EQ(map(pid, kData, 4 * kPage, kRW), FW_OK);
-        for (unsigned c = 0; c < cores; ++c) {
-            hal().current_core = c;
-            EXPECT_EQ(fw_switch_to(k, c, tids[pid][c]), FW_OK);
-        }
-        hal().current_core = 0;
-        EXPECT_EQ(write64(pid, kData, 42), FW_FAULT_CLASS_DEMAND_ZERO);
-        return pid;
-    }
-
     const fw_smp& smp() const { return k->smp; }
     // Each protocol word in a 64-byte line of its own (a slot's three words share one).
     // The mmap_lock of pid's address space, the kernel's spin locks, a split page-table lock.
