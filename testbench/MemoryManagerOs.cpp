@@ -8,14 +8,6 @@
 
 namespace tlmmu {
 
-namespace {
-// The HAL of the core that calls the OS. The OperatingSystem seam (models/core) passes a
-// core's id or its task, not its HAL: the entry points look it up here, once, and hand it on.
-HostHal& callingCore() {
-    return HostHal::current();
-}
-} // namespace
-
 MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& config,
                                  const MemoryManagerWiring& wiring, const Scenario& scenario)
     : format_(format), config_(config), implicit_(config.scenario.empty()), scenario_(scenario),
@@ -23,6 +15,20 @@ MemoryManagerOs::MemoryManagerOs(const PteFormat& format, const SystemConfig& co
       driver_(fw_, tasks_, scenario, wiring.checker, config.cores), stats_(fw_, format, tasks_) {}
 
 MemoryManagerOs::~MemoryManagerOs() = default;
+
+void MemoryManagerOs::attachCore(unsigned core, HostHal& hal) {
+    if (hals_.size() <= core) hals_.resize(core + 1, nullptr);
+    hals_[core] = &hal;
+}
+
+// The OperatingSystem seam (models/core) passes a core's id or a task, which is pinned to its
+// core: the entry points find that core's HAL here, once, and hand it on.
+HostHal& MemoryManagerOs::callingCore(unsigned core) const {
+    if (core >= hals_.size() || !hals_[core])
+        throw FirmwarePanic("the OS was entered from core" + std::to_string(core) +
+                            ", which has no HAL attached");
+    return *hals_[core];
+}
 
 void MemoryManagerOs::start(OsTask& task) {
     fw_.createShared(scenario_.shared);
@@ -91,7 +97,7 @@ void MemoryManagerOs::boot(unsigned core) {
 }
 
 OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
-    HostHal& hal = callingCore();
+    HostHal& hal = callingCore(core);
     // A task of a killed process is not run again: it ends here (group exit).
     for (OsTask* t : scheduler_.queue(core))
         if (t->state == Task::State::Runnable) reap(hal, *t);
@@ -100,7 +106,7 @@ OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
 
 void MemoryManagerOs::atInstruction(Task& task) {
     auto& t = static_cast<OsTask&>(task);
-    HostHal& hal = callingCore();
+    HostHal& hal = callingCore(t.core);
     while (t.state == Task::State::Runnable && t.next_event < t.events.size() &&
            t.events[t.next_event].at <= t.instructions)
         event(hal, t, t.events[t.next_event++]);
@@ -169,14 +175,14 @@ void MemoryManagerOs::exit(Task& task) {
         t.state = Task::State::Done;
         return;
     }
-    finish(callingCore(), t, false);
+    finish(callingCore(t.core), t, false);
 }
 
 OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, AccessType access,
                                                      FaultKind kind) {
     auto& t = static_cast<OsTask&>(task);
-    HostHal& hal = callingCore();
-    const unsigned core = hal.coreId();
+    HostHal& hal = callingCore(t.core);
+    const unsigned core = t.core;
     const auto fa = static_cast<fw_access>(access);
     if (kind == FaultKind::TlbMiss) {
         // Software-managed TLB: the refill handler walks the table; only if it finds nothing
@@ -239,7 +245,8 @@ void MemoryManagerOs::endKilled(HostHal& hal, OsTask& t, bool ended_by_firmware)
 }
 
 void MemoryManagerOs::returnToUser(Task& task) {
-    reap(callingCore(), static_cast<OsTask&>(task));
+    auto& t = static_cast<OsTask&>(task);
+    reap(callingCore(t.core), t);
 }
 
 // The firmware tore down an address space (exit of its last task, or a kill): its statistics
@@ -251,7 +258,7 @@ void MemoryManagerOs::mmReleased(unsigned, int pid) {
 // The fork's child exists (inside the parent's fork, before its system call returns).
 void MemoryManagerOs::taskRunnable(unsigned core, int tid) {
     OsTask& child = driver_.forked(core, tid);
-    wake(callingCore(), child);
+    wake(callingCore(core), child);
 }
 
 void MemoryManagerOs::interrupt(unsigned core) {

@@ -31,6 +31,8 @@ class MemoryManagerOs final : public OperatingSystem {
     MemoryManagerOs(const PteFormat& format, const SystemConfig& config,
                     const MemoryManagerWiring& wiring, const Scenario& scenario);
     ~MemoryManagerOs() override;
+    // The HAL of core `core`, through which its entry points reach the firmware's devices.
+    void attachCore(unsigned core, HostHal& hal);
 
     // One task per thread of each scenario process, in the scenario's order.
     const std::vector<std::unique_ptr<OsTask>>& tasks() const { return tasks_.all(); }
@@ -62,6 +64,7 @@ class MemoryManagerOs final : public OperatingSystem {
 
   private:
     fw_kernel* k() const { return fw_.kernel(); }
+    HostHal& callingCore(unsigned core) const;
     void start(OsTask& task);
     void createInitialTasks();
     void prefault(OsTask& task);
@@ -90,6 +93,7 @@ class MemoryManagerOs final : public OperatingSystem {
     bool created_ = false; // the processes that exist at boot
     std::string error_;
     Timeline* timeline_ = nullptr;
+    std::vector<HostHal*> hals_; // per core, from attachCore
 };
 
 } // namespace tlmmu

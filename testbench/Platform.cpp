@@ -106,6 +106,7 @@ void Platform::buildCore(unsigned i, const Mmu::TlbFactory& make_tlb) {
         std::make_unique<Mmu>(("mmu" + n).c_str(), config_.mmu, format_, clock_, make_tlb));
     cores_.push_back(std::make_unique<Core>(("core" + n).c_str(), coreConfig(i), clock_, *os_));
     cores_[i]->setInvalidationController(kInvalidationBase);
+    os_->attachCore(i, cores_[i]->hal());
     cores_[i]->setChecker(checker_.get());
     ipi_->connect(i, *cores_[i]);
     cores_[i]->translate_socket.bind(mmus_[i]->translate_socket);

@@ -56,6 +56,8 @@ class Core : public sc_core::sc_module, public InterruptInput {
     // Where this core's firmware reaches other cores' TLBs (InvalidationController's base).
     void setInvalidationController(Addr base) { hal_.setInvalidationController(base); }
     void registerStats(Stats& stats, const std::string& prefix) const;
+    // The HAL through which firmware run on this core reaches memory, its TLB and devices.
+    HostHal& hal() { return hal_; }
     // The irq input: an interrupt is taken at the first instruction boundary at or after `at`
     // (or by an idle core at `at`, or by firmware polling with interrupts unmasked).
     void raise(const sc_core::sc_time& at) override;
