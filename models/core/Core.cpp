@@ -92,6 +92,10 @@ template <class Fn> std::uint64_t Core::timedFirmware(std::uint64_t& category, F
     account(category, cycles - wait - irq);
     if (wait) account(shootdown_, wait);
     if (irq) account(ipi_, irq);
+    // Back in user code only within the quantum: the firmware may have run far ahead (a long
+    // fault), and what other cores did meanwhile (an invalidation of this TLB) must land first,
+    // not in this core's past, before the retried access or the next instruction uses the TLB.
+    if (time_.needSync()) time_.sync();
     return cycles;
 }
 
