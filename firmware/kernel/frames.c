@@ -41,6 +41,10 @@ int frames_init_zeroed(struct fw_frames* f, hal_paddr_t base, uint64_t frame_byt
     f->scan_hint = 0;
     f->in_use = 0;
     f->peak = 0;
+    for (unsigned i = 0; i < FW_FRAME_LISTS; ++i) {
+        f->list_head[i] = NO_FRAME;
+        f->list_count[i] = 0;
+    }
     return FW_OK;
 }
 
@@ -60,26 +64,77 @@ static void account(struct fw_frames* f, uint32_t frames) {
     if (f->in_use > f->peak) f->peak = f->in_use;
 }
 
-hal_paddr_t frames_alloc(struct fw_frames* f) {
+/* A free frame off every list (the shared list first, then a never-listed one), its word not
+ * yet set; NO_FRAME when there is none. */
+static uint32_t take_free(struct fw_frames* f) {
     uint32_t index = f->free_head;
     if (index != NO_FRAME) {
         f->free_head = f->meta[index] & ~FREE_TAG;
-    } else {
-        /* One bounded pass over the frames from the hint, wrapping once. */
-        uint32_t n = 0;
-        index = f->scan_hint;
-        while (n < f->count) {
-            if (index >= f->count) index = 0;
-            if (f->meta[index] == 0) break;
-            ++index;
-            ++n;
-        }
-        if (n == f->count) return 0;
-        f->scan_hint = index + 1;
+        return index;
     }
+    /* One bounded pass over the frames from the hint, wrapping once. */
+    uint32_t n = 0;
+    index = f->scan_hint;
+    while (n < f->count) {
+        if (index >= f->count) index = 0;
+        if (f->meta[index] == 0) break;
+        ++index;
+        ++n;
+    }
+    if (n == f->count) return NO_FRAME;
+    f->scan_hint = index + 1;
+    return index;
+}
+
+static hal_paddr_t allocated(struct fw_frames* f, uint32_t index) {
     f->meta[index] = 1;
     account(f, 1);
     return frame_address(f, index);
+}
+
+hal_paddr_t frames_alloc(struct fw_frames* f) {
+    uint32_t index = take_free(f);
+    return index == NO_FRAME ? 0 : allocated(f, index);
+}
+
+hal_paddr_t frames_alloc_listed(struct fw_frames* f, unsigned list) {
+    uint32_t index = f->list_head[list];
+    if (index == NO_FRAME) return 0;
+    f->list_head[list] = f->meta[index] & ~FREE_TAG;
+    --f->list_count[list];
+    return allocated(f, index);
+}
+
+uint32_t frames_refill(struct fw_frames* f, unsigned list, uint32_t n) {
+    uint32_t moved = 0, tail = NO_FRAME;
+    for (; moved < n; ++moved) {
+        uint32_t index = take_free(f);
+        if (index == NO_FRAME) break;
+        f->meta[index] = FREE_TAG | NO_FRAME;
+        if (tail == NO_FRAME)
+            f->list_head[list] = index;
+        else
+            f->meta[tail] = FREE_TAG | index;
+        tail = index;
+    }
+    f->list_count[list] += moved;
+    return moved;
+}
+
+void frames_drain(struct fw_frames* f, unsigned list, uint32_t keep) {
+    if (f->list_count[list] <= keep) return;
+    uint32_t* link = &f->list_head[list];
+    for (uint32_t i = 0; i < keep; ++i)
+        link = &f->meta[*link & ~FREE_TAG];
+    uint32_t index = *link & ~FREE_TAG;
+    *link = keep == 0 ? NO_FRAME : (FREE_TAG | NO_FRAME);
+    while (index != NO_FRAME) {
+        uint32_t next = f->meta[index] & ~FREE_TAG;
+        f->meta[index] = FREE_TAG | f->free_head;
+        f->free_head = index;
+        index = next;
+    }
+    f->list_count[list] = keep;
 }
 
 static int block_is_free(const struct fw_frames* f, uint32_t first, uint32_t frames,
@@ -110,14 +165,22 @@ static uint32_t find_block(const struct fw_frames* f, uint32_t frames) {
     return NO_FRAME;
 }
 
+static int any_listed(const struct fw_frames* f) {
+    for (unsigned list = 0; list < FW_FRAME_LISTS; ++list)
+        if (f->list_count[list] != 0) return 1;
+    return 0;
+}
+
 hal_paddr_t frames_alloc_block(struct fw_frames* f, unsigned order) {
     if (order == 0) return frames_alloc(f);
     if (order >= 30 || ((uint32_t)1 << order) > f->count) return 0;
     uint32_t frames = (uint32_t)1 << order;
     uint32_t first = find_block(f, frames);
-    if (first == NO_FRAME && f->free_head != NO_FRAME) {
+    if (first == NO_FRAME && (f->free_head != NO_FRAME || any_listed(f))) {
         /* Listed free frames may be what fragments the range: return them to the unlisted
          * state (they are still free) and look again. */
+        for (unsigned list = 0; list < FW_FRAME_LISTS; ++list)
+            frames_drain(f, list, 0);
         while (f->free_head != NO_FRAME) {
             uint32_t index = f->free_head;
             f->free_head = f->meta[index] & ~FREE_TAG;
@@ -150,7 +213,9 @@ int64_t frame_get(struct fw_frames* f, hal_paddr_t pa) {
     return ++f->meta[index];
 }
 
-int64_t frame_put(struct fw_frames* f, hal_paddr_t pa) {
+/* Drops a reference; a single frame freed goes to the front of *head (counted in *count, if
+ * not null). */
+static int64_t put(struct fw_frames* f, hal_paddr_t pa, uint32_t* head, uint32_t* count) {
     uint32_t index = frame_index(f, pa);
     if (index == NO_FRAME || !is_refcount(f->meta[index])) return FW_ERR_INVAL;
     if (--f->meta[index] != 0) return f->meta[index];
@@ -158,8 +223,9 @@ int64_t frame_put(struct fw_frames* f, hal_paddr_t pa) {
     /* For the host's safety checker: no translation cached before now may reach it any more. */
     hal_trace(HAL_TRACE_FRAME_FREE, pa | order);
     if (order == 0) {
-        f->meta[index] = FREE_TAG | f->free_head;
-        f->free_head = index;
+        f->meta[index] = FREE_TAG | *head;
+        *head = index;
+        if (count) ++*count;
         f->in_use -= 1;
         return 0;
     }
@@ -168,6 +234,14 @@ int64_t frame_put(struct fw_frames* f, hal_paddr_t pa) {
         f->meta[i] = 0;
     f->in_use -= frames;
     return 0;
+}
+
+int64_t frame_put(struct fw_frames* f, hal_paddr_t pa) {
+    return put(f, pa, &f->free_head, 0);
+}
+
+int64_t frame_put_listed(struct fw_frames* f, hal_paddr_t pa, unsigned list) {
+    return put(f, pa, &f->list_head[list], &f->list_count[list]);
 }
 
 uint32_t frame_refcount(const struct fw_frames* f, hal_paddr_t pa) {

@@ -128,7 +128,6 @@ struct fw_smp {
     /* Free frames each core's list holds, and pages waiting in its LRU batch (they stand for
      * Linux's per-CPU lists: the allocator itself is one, only the zone and LRU locks' timing
      * follows them). */
-    unsigned pcp_count[FW_MAX_CORES];
     unsigned lru_batch[FW_MAX_CORES];
 };
 
@@ -497,8 +496,14 @@ void ptl_lock(struct fw_kernel* k, unsigned core, hal_paddr_t table);
 void ptl_unlock(struct fw_kernel* k, unsigned core, hal_paddr_t table);
 /* The page allocator's per-core free lists and the LRU's per-core batches: the zone lock or
  * the LRU lock is taken when a list runs empty or full (a batch at once), as Linux does. */
-void pcp_alloc(struct fw_kernel* k, unsigned core);
-void pcp_free(struct fw_kernel* k, unsigned core, uint64_t frames);
+/* Single data frames through core's per-CPU list (frames_alloc / frame_put without SMP). */
+hal_paddr_t pcp_alloc(struct fw_kernel* k, unsigned core);
+int64_t pcp_put(struct fw_kernel* k, unsigned core, hal_paddr_t pa);
+/* After `frames` went back through pcp_put: a full list gives its coldest batch back to the
+ * zone, a block freed takes the zone lock. It may wait, so the caller is done with the frame. */
+void pcp_trim(struct fw_kernel* k, unsigned core, uint64_t frames);
+/* The zone lock taken and let go once (a block allocated or freed). */
+void zone_touch(struct fw_kernel* k, unsigned core);
 void lru_add(struct fw_kernel* k, unsigned core);
 void lru_lock(struct fw_kernel* k, unsigned core);
 void lru_unlock(struct fw_kernel* k, unsigned core);

@@ -23,12 +23,9 @@ static hal_paddr_t got_data_frames(struct fw_kernel* k, unsigned core, hal_paddr
                                    unsigned order) {
     if (pa == 0) return 0;
     hal_charge_cycles(k->cost.page_alloc); /* one allocation, a frame or a block */
-    /* The frame came from this core's free list (a block from the zone itself), and the new
+    /* A block came from the zone itself (a frame from the core's list, pcp_alloc); the new
      * page waits in the core's LRU batch. */
-    if (order == 0)
-        pcp_alloc(k, core);
-    else
-        pcp_free(k, core, 0);
+    if (order != 0) zone_touch(k, core);
     lru_add(k, core);
     account_data(k, (uint64_t)1 << order);
     return pa;
@@ -36,7 +33,7 @@ static hal_paddr_t got_data_frames(struct fw_kernel* k, unsigned core, hal_paddr
 
 hal_paddr_t alloc_data_frame_nowait(struct fw_kernel* k, unsigned core) {
     if (k->limit != 0 && k->stats.data_frames >= k->limit) return 0;
-    return got_data_frames(k, core, frames_alloc(&k->frames), 0);
+    return got_data_frames(k, core, pcp_alloc(k, core), 0);
 }
 
 hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order) {
@@ -46,9 +43,9 @@ hal_paddr_t alloc_data_frames(struct fw_kernel* k, unsigned core, unsigned order
     if (order == 0) {
         while (k->limit != 0 && k->stats.data_frames >= k->limit)
             if (reclaim(k, core) != FW_OK) return 0;
-        pa = frames_alloc(&k->frames);
+        pa = pcp_alloc(k, core);
         while (pa == 0 && reclaim(k, core) == FW_OK)
-            pa = frames_alloc(&k->frames);
+            pa = pcp_alloc(k, core);
     } else {
         if (k->limit != 0 && k->stats.data_frames + n > k->limit) return 0;
         pa = frames_alloc_block(&k->frames, order);
@@ -99,7 +96,7 @@ void rmap_remove_leaf(struct fw_mmu_gather* g, struct fw_mm* mm, hal_paddr_t pa,
 }
 
 static uint64_t put_one(struct fw_kernel* k, unsigned core, hal_paddr_t pa, uint64_t frames) {
-    int64_t left = frame_put(&k->frames, pa);
+    int64_t left = pcp_put(k, core, pa);
     if (left < 0) hal_panic("mm: dropping a frame that is not allocated");
     if (left != 0) return 0;
     hal_charge_cycles(k->cost.page_free); /* one free, a frame or a block */
@@ -109,7 +106,7 @@ static uint64_t put_one(struct fw_kernel* k, unsigned core, hal_paddr_t pa, uint
         k->rmap[first + i].pid = 0;
         k->rmap[first + i].flags = 0;
     }
-    pcp_free(k, core, frames); /* last: it may wait for the zone lock */
+    pcp_trim(k, core, frames); /* last: it may wait for the zone lock */
     return frames;
 }
 

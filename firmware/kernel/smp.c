@@ -333,35 +333,55 @@ void ptl_unlock(struct fw_kernel* k, unsigned core, hal_paddr_t table) {
     if (k->smp.on) unlock_index(k, core, ptl_index(k, table));
 }
 
-/* Linux's per-CPU page lists: pcp->batch frames move between a core's list and the zone under
- * the zone lock when the list is empty (allocation) or above pcp->high (free). 63 and 6 x 63:
- * zone_batchsize() for a zone of a gigabyte or more, and the classic high mark. */
+/* Linux's per-CPU page lists: a core allocates single frames from its own list, most recently
+ * freed first (so a frame it just freed comes back still in its caches), and frees onto it;
+ * pcp->batch frames move between the list and the zone under the zone lock when the list is
+ * empty (rmqueue_bulk) or reaches pcp->high (free_pcppages_bulk, the coldest). 63 and 6 x 63:
+ * zone_batchsize() for a zone of a gigabyte or more, and the classic high mark. Without SMP the
+ * one core allocates from the zone itself. */
 #define FW_PCP_BATCH 63u
 #define FW_PCP_HIGH (6u * FW_PCP_BATCH)
 /* FOLIO_BATCH_SIZE: new pages wait in a per-CPU batch of this many before they join the LRU
  * under its lock (folio_add_lru). */
 #define FW_LRU_BATCH 31u
 
-void pcp_alloc(struct fw_kernel* k, unsigned core) {
-    if (!k->smp.on) return;
-    if (k->smp.pcp_count[core] == 0) {
+hal_paddr_t pcp_alloc(struct fw_kernel* k, unsigned core) {
+    struct fw_frames* f = &k->frames;
+    if (!k->smp.on) return frames_alloc(f);
+    if (f->list_count[core] == 0) {
         lock_index(k, core, FW_SMP_LOCK_ZONE);
-        k->smp.pcp_count[core] = FW_PCP_BATCH;
+        if (frames_refill(f, core, FW_PCP_BATCH) == 0) {
+            /* The zone is empty: every core's list goes back to it (drain_all_pages). */
+            for (unsigned c = 0; c < k->cores; ++c)
+                frames_drain(f, c, 0);
+            frames_refill(f, core, FW_PCP_BATCH);
+        }
         unlock_index(k, core, FW_SMP_LOCK_ZONE);
     }
-    --k->smp.pcp_count[core];
+    return frames_alloc_listed(f, core);
 }
 
-void pcp_free(struct fw_kernel* k, unsigned core, uint64_t frames) {
+int64_t pcp_put(struct fw_kernel* k, unsigned core, hal_paddr_t pa) {
+    struct fw_frames* f = &k->frames;
+    if (!k->smp.on || frames_block_order(f, pa) != 0) return frame_put(f, pa);
+    return frame_put_listed(f, pa, core);
+}
+
+void pcp_trim(struct fw_kernel* k, unsigned core, uint64_t frames) {
+    struct fw_frames* f = &k->frames;
     if (!k->smp.on) return;
-    if (frames != 1) { /* a block moves to or from the zone itself */
+    if (frames != 1) { /* a block went back to the zone itself */
+        zone_touch(k, core);
+    } else if (f->list_count[core] >= FW_PCP_HIGH) {
         lock_index(k, core, FW_SMP_LOCK_ZONE);
+        frames_drain(f, core, f->list_count[core] - FW_PCP_BATCH);
         unlock_index(k, core, FW_SMP_LOCK_ZONE);
-        return;
     }
-    if (++k->smp.pcp_count[core] <= FW_PCP_HIGH) return;
+}
+
+void zone_touch(struct fw_kernel* k, unsigned core) {
+    if (!k->smp.on) return;
     lock_index(k, core, FW_SMP_LOCK_ZONE);
-    k->smp.pcp_count[core] -= FW_PCP_BATCH;
     unlock_index(k, core, FW_SMP_LOCK_ZONE);
 }
 

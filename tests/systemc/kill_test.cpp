@@ -213,7 +213,7 @@ TEST_F(Kill, EightThreadsWithAKillAndAnExitAmongTheEvents) {
                     "checked: true}\n        events: [{at: 10000, every: 5000, count: 5, discard: "
                     "{start: 0x10000000, size: 16KiB}}]\n";
     for (const auto& [limit, ipis, retries] :
-         std::vector<std::tuple<unsigned, unsigned, unsigned>>{{0, 6, 0}, {40, 1, 2771}}) {
+         std::vector<std::tuple<unsigned, unsigned, unsigned>>{{0, 6, 0}, {40, 3, 1310}}) {
         ProgramResult r;
         const auto s = runScenario(scenario, r,
                                    "--set cores=4 --set swap.slots=4096 "
