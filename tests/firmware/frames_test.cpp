@@ -181,4 +181,42 @@ TEST_F(FramesTest, ASplitBlockGivesEveryFrameTheHeadsCount) {
     EXPECT_EQ(frames_split_block(&frames, head), 0u); // free: nothing to split
 }
 
+// Per-core lists (Linux's per-CPU page lists): a refill takes frames in the order frames_alloc
+// would, a frame freed onto a list comes back first from that list only, and a drain keeps the
+// most recently freed and returns the rest to the shared list.
+TEST_F(FramesTest, PerCoreListsHandBackTheirOwnFramesMostRecentFirst) {
+    init(16);
+    EXPECT_EQ(frames_alloc_listed(&frames, 1), 0u); // an empty list has nothing
+    ASSERT_EQ(frames_refill(&frames, 1, 4), 4u);
+    EXPECT_EQ(frames.list_count[1], 4u);
+    EXPECT_EQ(frames.in_use, 0u); // listed frames are free
+    const hal_paddr_t a = frames_alloc_listed(&frames, 1);
+    const hal_paddr_t b = frames_alloc_listed(&frames, 1);
+    EXPECT_EQ(a, kBase);
+    EXPECT_EQ(b, kBase + kFrame);
+    EXPECT_EQ(frames_alloc(&frames), kBase + 4 * kFrame); // the shared path skips listed frames
+    ASSERT_EQ(frame_put_listed(&frames, a, 2), 0);
+    EXPECT_EQ(frames_alloc_listed(&frames, 1), kBase + 2 * kFrame); // not core 2's frame
+    EXPECT_EQ(frames_alloc_listed(&frames, 2), a);                  // core 2's own, first
+    EXPECT_EQ(frames.in_use, 4u);
+}
+
+TEST_F(FramesTest, DrainKeepsTheMostRecentAndFreesTheColdest) {
+    init(8);
+    std::vector<hal_paddr_t> got;
+    for (int i = 0; i < 4; ++i)
+        got.push_back(frames_alloc(&frames));
+    for (hal_paddr_t pa : got)
+        ASSERT_EQ(frame_put_listed(&frames, pa, 0), 0); // list: got[3], got[2], got[1], got[0]
+    frames_drain(&frames, 0, 1);
+    EXPECT_EQ(frames.list_count[0], 1u);
+    EXPECT_EQ(frames_alloc(&frames), got[0]); // the shared list, last drained first
+    EXPECT_EQ(frames_alloc_listed(&frames, 0), got[3]);
+    EXPECT_EQ(frames_alloc_listed(&frames, 0), 0u);
+    // A block needs the listed frames back in the unlisted state: it still finds its run.
+    frames_drain(&frames, 0, 0);
+    ASSERT_EQ(frame_put_listed(&frames, got[3], 0), 0);
+    EXPECT_NE(frames_alloc_block(&frames, 2), 0u);
+}
+
 } // namespace
