@@ -285,7 +285,7 @@ void FirmwareStats::registerTimeStats(Stats& stats, unsigned cores) {
     const struct fw_kernel_stats* ks = fw_kernel_stats(fw_.kernel());
     for (unsigned c = 0; c < cores; ++c)
         for (const TimePhase& p : kTimePhases)
-            stats.counter("cores[" + std::to_string(c) + "].firmware.time." + p.name,
+            stats.counter("cores[" + std::to_string(c) + "].firmware_time." + p.name,
                           &(ks->time_by_core[c].*p.field),
                           {"cycles", std::string("firmware time ") + p.meaning});
 }

@@ -157,15 +157,15 @@ TEST(Shootdown, DiscardWithOneOtherThreadStepByStep) {
     EXPECT_EQ(u(s["cores"][1]["ipi"]["received"]), 1u);
     EXPECT_EQ(u(s["cores"][1]["cpi_stack"]["ipi"]),
               static_cast<std::uint64_t>(kEntry + claim + kDispatch + handler + kExit));
-    // The firmware's own account of the initiator's parts (cores[0].firmware.time.*).
-    const auto& time = s["cores"][0]["firmware"]["time"];
+    // The firmware's own account of the initiator's parts (cores[0].firmware_time.*).
+    const auto& time = s["cores"][0]["firmware_time"];
     EXPECT_EQ(u(time["flush_setup"]), static_cast<std::uint64_t>(kFlushSetup)); // before the start
     EXPECT_EQ(u(time["flush_local"]), static_cast<std::uint64_t>(local));
     EXPECT_EQ(u(time["ipi_request"]), static_cast<std::uint64_t>(request));
     EXPECT_EQ(u(time["ipi_send"]), static_cast<std::uint64_t>(send));
     EXPECT_EQ(u(time["ack_wait"]),
               static_cast<std::uint64_t>(sd.end - (sd.begin + local + request + send)));
-    EXPECT_EQ(u(s["cores"][1]["firmware"]["time"]["irq"]),
+    EXPECT_EQ(u(s["cores"][1]["firmware_time"]["irq"]),
               static_cast<std::uint64_t>(kEntry + claim + kDispatch + handler + kExit));
     EXPECT_EQ(u(s["checker"]["violations"]), 0u);
 }
