@@ -247,6 +247,47 @@ void FirmwareStats::registerKernelStats(Stats& stats, unsigned cores) {
         stats.counter("cores[" + std::to_string(c) + "].ipi.handled",
                       &ks->shootdown_by_core[c].handled,
                       {"requests", "shootdown requests this core serviced as a target"});
+    registerTimeStats(stats, cores);
+}
+
+namespace {
+// The phases of struct fw_time_stats: the firmware's time on a core, each cycle in one phase.
+struct TimePhase {
+    const char* name;
+    std::uint64_t fw_time_stats::*field;
+    const char* meaning;
+};
+const TimePhase kTimePhases[] = {
+    {"syscall", &fw_time_stats::syscall,
+     "in system calls, their own part: entry, dispatch, exit (a discard's work aside; munmap's, "
+     "mprotect's and the like included)"},
+    {"zap", &fw_time_stats::zap,
+     "in a discard's work: mmap_lock, VMA lookup, PTEs cleared, frames freed (its flush aside)"},
+    {"flush_setup", &fw_time_stats::flush_setup,
+     "setting up TLB flushes: the set-up cost, choosing the targets (the flush's parts aside)"},
+    {"flush_local", &fw_time_stats::flush_local, "in the initiator's own invalidations of a flush"},
+    {"ipi_request", &fw_time_stats::ipi_request,
+     "writing a shootdown's request and each target's pending bit"},
+    {"ipi_send", &fw_time_stats::ipi_send,
+     "sending shootdown IPIs: the ICR writes' cost, the IPI controller's registers"},
+    {"ack_wait", &fw_time_stats::ack_wait,
+     "waiting for shootdown acknowledgements (resends included; interrupts taken meanwhile "
+     "aside)"},
+    {"fault", &fw_time_stats::fault,
+     "in the fault handler, its own part (zeroing aside; its flushes, if any, aside)"},
+    {"zero", &fw_time_stats::zero, "zeroing new pages in faults"},
+    {"irq", &fw_time_stats::irq,
+     "in the interrupt handler: entry, dispatch, the requests' flushes, exit"},
+};
+} // namespace
+
+void FirmwareStats::registerTimeStats(Stats& stats, unsigned cores) {
+    const struct fw_kernel_stats* ks = fw_kernel_stats(fw_.kernel());
+    for (unsigned c = 0; c < cores; ++c)
+        for (const TimePhase& p : kTimePhases)
+            stats.counter("cores[" + std::to_string(c) + "].firmware_time." + p.name,
+                          &(ks->time_by_core[c].*p.field),
+                          {"cycles", std::string("firmware time ") + p.meaning});
 }
 
 } // namespace tlmmu

@@ -39,6 +39,9 @@ class FirmwareStats {
     void registerProcessStats(Stats& stats, const std::string& prefix,
                               std::vector<std::size_t> processes, bool additive);
     void registerKernelStats(Stats& stats, unsigned cores);
+    // cores[i].firmware_time (not under cores[i].firmware, the processes seen from the core: these
+    // add up over the cores): the firmware's cycles on each core by phase (struct fw_time_stats).
+    void registerTimeStats(Stats& stats, unsigned cores);
 
     const FirmwareBinding& fw_;
     const PteFormat& format_;

@@ -171,6 +171,9 @@ struct fw_kernel {
     /* Per core: its last allocation failed only because the pages it could evict belong to
      * address spaces whose lock another core holds (the fault backs off and retries). */
     uint8_t alloc_busy[FW_MAX_CORES];
+    /* Per core: the phase it is in (enum fw_phase) and since when (phase.c). */
+    uint8_t phase[FW_MAX_CORES];
+    uint64_t phase_since[FW_MAX_CORES];
     /* scheduling (sched.c) */
     uint64_t stamp;
     struct fw_mm* active_mm[FW_MAX_CORES]; /* the mm whose root is installed on the core */
@@ -522,6 +525,27 @@ void smp_irq_window(struct fw_kernel* k);
 void smp_wait_for_unlock(void);
 /* A reschedule IPI to every core of `targets` (a kill that their current tasks must notice). */
 void smp_send_reschedule(struct fw_kernel* k, unsigned core, uint64_t targets);
+
+/* ---- time per phase (phase.c) -----------------------------------------------------------------
+ */
+/* The phases of struct fw_time_stats; FW_PHASE_USER: outside the firmware (not counted). */
+enum fw_phase {
+    FW_PHASE_USER,
+    FW_PHASE_SYSCALL,
+    FW_PHASE_ZAP,
+    FW_PHASE_FLUSH_SETUP,
+    FW_PHASE_FLUSH_LOCAL,
+    FW_PHASE_IPI_REQUEST,
+    FW_PHASE_IPI_SEND,
+    FW_PHASE_ACK_WAIT,
+    FW_PHASE_FAULT,
+    FW_PHASE_ZERO,
+    FW_PHASE_IRQ
+};
+/* The core's time so far goes to the phase it was in; from now on to p. Returns the phase it
+ * was in, for phase_leave (which charges p's time and goes back to it). */
+enum fw_phase phase_enter(struct fw_kernel* k, unsigned core, enum fw_phase p);
+void phase_leave(struct fw_kernel* k, unsigned core, enum fw_phase was);
 
 /* ---- faults (memory.c) ------------------------------------------------------------------------
  */

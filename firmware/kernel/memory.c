@@ -101,6 +101,13 @@ static void count_demand(struct fault_state* s, unsigned level) {
     ++s->mm->stats.demand_faults_by_level[level];
 }
 
+/* A new frame zeroed, its time the fault's zeroing phase (boot's prefaults are no fault). */
+static void zero_new(struct fault_state* s, hal_paddr_t pa, uint64_t bytes) {
+    enum fw_phase was = s->prefault ? FW_PHASE_USER : phase_enter(s->k, s->core, FW_PHASE_ZERO);
+    hal_zero_frame(pa, bytes);
+    if (!s->prefault) phase_leave(s->k, s->core, was);
+}
+
 static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
     struct fw_kernel* k = s->k;
     uint64_t page_va = s->va & ~(page_bytes(k) - 1);
@@ -117,7 +124,7 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
                 out_of_memory(s);
                 return;
             }
-            hal_zero_frame(pa, page_bytes(k));
+            zero_new(s, pa, page_bytes(k));
             if (o->frame[page] == 0) {
                 rmap_set(k, pa, 0, 0, 0, RMAP_SHARED);
                 o->frame[page] = pa; /* the object's own reference */
@@ -139,7 +146,7 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
         return;
     }
     /* Zeroed before the table's lock is taken: the lock covers only the PTE. */
-    hal_zero_frame(pa, page_bytes(k));
+    zero_new(s, pa, page_bytes(k));
     if (!lock_empty_slot(s, slot)) {
         put_data_frames(k, s->core, pa, 0);
         return;
@@ -160,7 +167,7 @@ static int demand_zero_huge(struct fault_state* s, hal_paddr_t slot, unsigned le
     unsigned order = level_order(k, level);
     hal_paddr_t pa = alloc_data_frames(k, s->core, order);
     if (pa == 0) return -1;
-    hal_zero_frame(pa, size);
+    zero_new(s, pa, size);
     rmap_add_new(k, pa, order, s->mm->pid, base);
     map_new_leaf(s, slot, pa, level);
     count_demand(s, level);
@@ -395,8 +402,8 @@ static void fault_reset(struct fw_fault_result* result) {
     result->level = 0;
 }
 
-int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,
-             enum fw_fault_kind kind, struct fw_fault_result* result) {
+static int fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,
+                 enum fw_fault_kind kind, struct fw_fault_result* result) {
     result->cls = FW_FAULT_CLASS_NONE;
     result->reason = FW_KILL_NONE;
     result->level = 0;
@@ -458,6 +465,14 @@ int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_a
         mmap_write_unlock(k, core, mm);
     hal_charge_cycles(k->fault_exit_cycles);
     return FW_OK;
+}
+
+int fw_fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum fw_access access,
+             enum fw_fault_kind kind, struct fw_fault_result* result) {
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_FAULT);
+    int rc = fault(k, core, tid, va, access, kind, result);
+    phase_leave(k, core, was);
+    return rc;
 }
 
 int fw_prefault(struct fw_kernel* k, int pid, uint64_t va) {

@@ -174,6 +174,23 @@ struct fw_shootdown_stats {
     uint64_t broadcasts;   /* hal_tlb_invalidate_broadcast calls (shootdowns, ASID recycling) */
 };
 
+/* Where a core's firmware time goes (cycles of hal_now_cycles, each span charged to the phase
+ * the core was in, nested phases taken out of the one around them, so the phases of a core sum
+ * to its time in fw_syscall, fw_fault and fw_interrupt). Reading the clock costs nothing: the
+ * model's timing is the same with or without these. */
+struct fw_time_stats {
+    uint64_t syscall;     /* fw_syscall's own: entry, dispatch, exit (the call's work aside) */
+    uint64_t zap;         /* a discard's work: mmap_lock, VMA lookup, PTEs cleared, frames freed */
+    uint64_t flush_setup; /* a flush's set-up: its cost, choosing the targets */
+    uint64_t flush_local; /* the initiator's own invalidations */
+    uint64_t ipi_request; /* the request slot and each target's pending bit */
+    uint64_t ipi_send;    /* the ICR writes (cost) and the IPI controller's registers */
+    uint64_t ack_wait;    /* the initiator waiting for the acknowledgements */
+    uint64_t fault;       /* fw_fault's own (zeroing aside) */
+    uint64_t zero;        /* zeroing new pages in faults */
+    uint64_t irq;         /* fw_interrupt: entry, dispatch, the targets' flushes, exit */
+};
+
 struct fw_kernel_stats {
     uint64_t faults[FW_FAULT_CLASSES];
     uint64_t demand_faults; /* sum of demand_faults_by_level */
@@ -212,6 +229,8 @@ struct fw_kernel_stats {
     /* The shootdown protocol (smp.c): totals, and per core (by the core that did it). */
     struct fw_shootdown_stats shootdown;
     struct fw_shootdown_stats shootdown_by_core[FW_MAX_CORES];
+    /* Time per phase, per core (fw_time_stats). */
+    struct fw_time_stats time_by_core[FW_MAX_CORES];
 };
 
 /* ---- configuration and init ------------------------------------------------------------------ */

@@ -299,6 +299,7 @@ int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, 
     /* As Linux's MADV_DONTNEED, under mmap_lock for read: the VMAs stay, faults and other
      * discards go on beside it, each PTE change under its table's lock. Splitting a huge leaf
      * at an end changes a table above the PTEs: that one takes the lock for write. */
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_ZAP);
     mmap_read_lock(k, core, mm);
     int exclusive = 0;
     if (mm->live && (straddles(k, mm, start) || straddles(k, mm, start + len))) {
@@ -311,5 +312,6 @@ int fw_vma_discard(struct fw_kernel* k, unsigned core, int pid, uint64_t start, 
         mmap_write_unlock(k, core, mm);
     else
         mmap_read_unlock(k, core, mm);
+    phase_leave(k, core, was);
     return status;
 }

@@ -431,6 +431,7 @@ static void charge_ipi_send(struct fw_kernel* k, uint64_t targets) {
 }
 
 static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets, uint64_t seq) {
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_IPI_SEND);
     charge_ipi_send(k, targets);
     hal_sync();
     hal_write_phys(k->smp.ipi + IPI_REG_TARGETS(core), targets, 8);
@@ -438,6 +439,7 @@ static void send_ipi(struct fw_kernel* k, unsigned core, uint64_t targets, uint6
     SD_ADD(k, core, ipis_sent, popcount64(targets));
     for (unsigned t = 0; t < k->cores; ++t)
         if ((targets >> t) & 1u) hal_trace(HAL_TRACE_IPI_SEND, t | (seq << 8));
+    phase_leave(k, core, was);
 }
 
 static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint64_t seq,
@@ -445,11 +447,15 @@ static void wait_acks(struct fw_kernel* k, unsigned core, uint64_t targets, uint
     uint64_t left = targets;
     uint64_t last = hal_now_cycles();
     unsigned still = 0, resends = 0;
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_ACK_WAIT);
     for (;;) {
         for (unsigned t = 0; t < k->cores; ++t)
             if (((left >> t) & 1u) && hal_read_phys(ack_word(k, core, t), 8) == seq)
                 left &= ~((uint64_t)1 << t);
-        if (left == 0) return;
+        if (left == 0) {
+            phase_leave(k, core, was);
+            return;
+        }
         uint64_t now = hal_now_cycles();
         if (now - sent >= k->smp.ack_timeout) {
             /* A lost IPI (or a very late target): its pending bit is still set, send again. */
@@ -476,6 +482,7 @@ void smp_send_reschedule(struct fw_kernel* k, unsigned core, uint64_t targets) {
 void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int run_local,
                     const struct fw_flush_info* f, int skip_ack_wait) {
     uint64_t seq = ++k->smp.seq[core] & FW_SMP_SEQ_MASK;
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_IPI_REQUEST);
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_START), f->start, 8);
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_END), f->end, 8);
     hal_write_phys(slot_word(k, core, FW_SMP_SLOT_HEAD),
@@ -497,6 +504,7 @@ void smp_call_flush(struct fw_kernel* k, unsigned core, uint64_t targets, int ru
             old = seen;
         }
     }
+    phase_leave(k, core, was);
     send_ipi(k, core, targets, seq);
     uint64_t sent = hal_now_cycles();
     if (run_local) tlb_flush_local(k, core, f);
@@ -533,6 +541,7 @@ static void service(struct fw_kernel* k, unsigned core, unsigned initiator) {
 
 int fw_interrupt(struct fw_kernel* k, unsigned core) {
     if (core >= k->cores) return FW_ERR_INVAL;
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_IRQ);
     hal_charge_cycles(k->smp.irq_entry);
     int served = 0;
     if (k->smp.ipi != 0) {
@@ -563,5 +572,6 @@ int fw_interrupt(struct fw_kernel* k, unsigned core) {
         }
     }
     hal_charge_cycles(k->smp.irq_exit);
+    phase_leave(k, core, was);
     return served;
 }

@@ -7,6 +7,7 @@ int fw_syscall(struct fw_kernel* k, unsigned core, int tid, struct fw_syscall_ar
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || (unsigned)a->nr >= FW_SYSCALLS) return FW_ERR_INVAL;
     int pid = t->mm->pid;
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_SYSCALL);
     hal_charge_cycles(k->syscall_entry_cycles);
     /* Linux's table dispatch and argument checks, before the call's own work. */
     hal_charge_cycles(k->cost.syscall_dispatch);
@@ -28,10 +29,13 @@ int fw_syscall(struct fw_kernel* k, unsigned core, int tid, struct fw_syscall_ar
         rc = fw_process_fork(k, core, pid, a->child_core, &a->child_pid, &a->child_tid);
         break;
     case FW_SYS_EXIT:
-        return fw_task_exit(k, core, tid);
+        rc = fw_task_exit(k, core, tid);
+        phase_leave(k, core, was);
+        return rc;
     case FW_SYSCALLS:
         break;
     }
     hal_charge_cycles(k->syscall_exit_cycles);
+    phase_leave(k, core, was);
     return rc;
 }

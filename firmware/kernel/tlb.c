@@ -96,7 +96,9 @@ int tlb_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
 
 void tlb_flush_local(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
     if (k->tlb.inject & FW_INJECT_SKIP_LOCAL_FLUSH) return;
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_FLUSH_LOCAL);
     tlb_flush_on(k, core, core, f);
+    phase_leave(k, core, was);
 }
 
 void tlb_flush_remote(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
@@ -160,15 +162,22 @@ static void shootdown(struct fw_kernel* k, unsigned core, const struct fw_flush_
  * other core of the mask directly, in core order. */
 static void flush_tlb_info(struct fw_kernel* k, unsigned core, const struct fw_flush_info* f) {
     /* Linux's flush_tlb_mm_range before any flush: get_flush_tlb_info and the cpumask work. */
+    enum fw_phase was = phase_enter(k, core, FW_PHASE_FLUSH_SETUP);
     hal_charge_cycles(k->cost.flush_setup);
     if (k->smp.on) {
         shootdown(k, core, f);
+        phase_leave(k, core, was);
         return;
     }
     uint64_t mask = f->mm->cpu_mask;
-    if (core < k->cores && ((mask >> core) & 1u)) tlb_flush_on(k, core, core, f);
+    if (core < k->cores && ((mask >> core) & 1u)) {
+        enum fw_phase setup = phase_enter(k, core, FW_PHASE_FLUSH_LOCAL);
+        tlb_flush_on(k, core, core, f);
+        phase_leave(k, core, setup);
+    }
     for (unsigned c = 0; c < k->cores; ++c)
         if (c != core && ((mask >> c) & 1u)) tlb_flush_on(k, core, c, f);
+    phase_leave(k, core, was);
 }
 
 void fw_flush_tlb_mm_range(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,

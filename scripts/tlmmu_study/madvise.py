@@ -6,7 +6,11 @@ concurrent_flush. Six published times per iteration; tlmmu runs the same six cas
 preset (a generated sweep file, OUT/study.yaml, run by scripts/sweep's machinery) and reports its
 time per iteration beside them: each case runs twice, with the scenario's loop count and with half
 of it (OUT/scenarios/), and an iteration is the difference of the two runs' core-0 cycles over the
-difference of their loop counts, so that start-up and exit are not counted."""
+difference of their loop counts, so that start-up and exit are not counted. The same difference
+of the firmware's time per phase on core 0 (cores[0].firmware_time.*) breaks one iteration down
+(OUT/madvise-breakdown.md and .csv): system call, zap, flush set-up, local flush, request set-up,
+IPI send, the IPI's wire latency, the rest of the wait for acknowledgements, fault, zeroing, and
+the rest of core 0's cycles (user code, the hardware's fault path)."""
 import os
 import sys
 
@@ -120,6 +124,79 @@ def row(case, result, half, out):
     }
 
 
+# The breakdown of one iteration on core 0: (part, what it is, the firmware phase it is read from
+# (cores[0].firmware_time.PHASE), or None for a part derived below).
+PARTS = [
+    ("syscall", "system call: entry, dispatch, exit", "syscall"),
+    ("zap", "zap: mmap_lock, VMA lookup, PTE cleared, frame freed", "zap"),
+    ("flush_setup", "flush set-up", "flush_setup"),
+    ("flush_local", "local flush", "flush_local"),
+    ("ipi_request", "request set-up: the slot, a pending bit per target", "ipi_request"),
+    ("ipi_send", "IPI send: the ICR writes", "ipi_send"),
+    ("ipi_wire", "IPI wire latency", None),
+    ("ack_wait", "acknowledgement wait, the rest: the targets' handlers, polls", None),
+    ("fault", "fault handler", "fault"),
+    ("zero", "page zeroing", "zero"),
+    ("other", "other: user code, the hardware's fault path", None),
+]
+PHASES = ["syscall", "zap", "flush_setup", "flush_local", "ipi_request", "ipi_send", "ack_wait",
+          "fault", "zero"]
+
+
+def breakdown(case, result, half, out):
+    """The parts of one iteration of the case (cycles, from the same difference of its full and
+    half runs as its total): a dict part -> cycles whose values sum to the total, and the total.
+    The wire latency is the configured one per shootdown, less what the local flush hides of it
+    with concurrent_flush (it runs after the send), at most the wait itself."""
+    threads, concurrent = case
+    stats = read_json(os.path.join(out, "runs", result["run"], "stats.json"))
+    wire_cycles = float(stats["config"]["ipi"]["latency_cycles"])
+    loops = iterations(scenario_path(threads))
+    per = float(loops - loops // 2)
+
+    def diff(column):
+        if column not in result or column not in half:
+            raise UserError(f"{threads} thread(s), concurrent_flush {concurrent}: no {column} in "
+                            f"{os.path.join(out, 'results.csv')} (runs of an older tlmmu?): "
+                            "run the study into another --out", 1)
+        return (float(result[column]) - float(half[column])) / per
+
+    total = diff("cores[0].cycles")
+    phase = {p: diff(f"cores[0].firmware_time.{p}") for p in PHASES}
+    shootdowns = diff("shootdown.count")
+    parts = {name: phase[source] for name, _, source in PARTS if source}
+    hidden = phase["flush_local"] if concurrent else 0.0
+    wire = min(phase["ack_wait"], max(0.0, shootdowns * wire_cycles - hidden))
+    parts["ipi_wire"] = wire
+    parts["ack_wait"] = phase["ack_wait"] - wire
+    parts["other"] = total - sum(parts.values())  # core 0's interrupts (none here) included too
+    return {name: parts[name] for name, _, _ in PARTS}, total
+
+
+def breakdown_rows(case, parts, ghz):
+    """The CSV rows of one case's breakdown."""
+    threads, concurrent = case
+    return [{"threads": threads, "concurrent_flush": "true" if concurrent else "false",
+             "part": name, "cycles": round(cycles, 1), "ns": round(cycles / ghz, 1)}
+            for name, cycles in parts.items()]
+
+
+def breakdown_table(cases, parts, totals, ghz):
+    """The Markdown table of the breakdowns: a row per part, a column per case, ns per
+    iteration; the last row is the total (the study's table's tlmmu column)."""
+    head = " | ".join(f"{t} thr{' cf' if c else ''}" for t, c in cases)
+    lines = ["One iteration on core 0, ns (cf: concurrent_flush). From cores[0].firmware_time.*; "
+             "the wire latency is ipi.latency_cycles per shootdown less what the local flush "
+             "hides of it (cf), taken out of the acknowledgement wait; other is the rest of "
+             "core 0's cycles.", "",
+             f"| part | {head} |", "|:---|" + "---:|" * len(cases)]
+    for name, label, _ in PARTS:
+        cells = " | ".join(f"{p[name] / ghz:.1f}" for p in parts)
+        lines.append(f"| {label} | {cells} |")
+    lines.append("| total | " + " | ".join(f"{t / ghz:.1f}" for t in totals) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def table(rows):
     """The Markdown table the README shows."""
     lines = ["| threads | concurrent_flush | published (ns) | tlmmu (ns) | difference |",
@@ -155,6 +232,16 @@ def _study(a, tlmmu, out):
     md = table(rows)
     write_atomic(os.path.join(out, "madvise.md"), md)
     print(md, end="")
+    ghz = float(read_json(os.path.join(out, "runs", results[0]["run"], "stats.json"))
+                ["config"]["core"]["frequency_ghz"])
+    split = [breakdown(c, results[2 * i], results[2 * i + 1], out) for i, c in enumerate(CASES)]
+    parts = [p for p, _ in split]
+    csv_rows = [r for c, p in zip(CASES, parts) for r in breakdown_rows(c, p, ghz)]
+    write_atomic(os.path.join(out, "madvise-breakdown.csv"), dict_rows_text(list(csv_rows[0]),
+                                                                           csv_rows))
+    bd = breakdown_table(CASES, parts, [t for _, t in split], ghz)
+    write_atomic(os.path.join(out, "madvise-breakdown.md"), bd)
+    print("\n" + bd, end="")
     bad = failures(rows)
     if a.check and bad:
         for m in bad:

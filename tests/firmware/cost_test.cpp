@@ -198,6 +198,37 @@ TEST_F(CostTest, DiscardOfOnePageWithThreeThreads) {
     EXPECT_EQ(a.total, a.core0 + 3 * c.irq_dispatch);
 }
 
+// The same discard's time by phase (fw_time_stats, per core): each cost in the phase that does its
+// operation, the initiator's wait one relax step (the idle targets answer in it), each target's
+// interrupt its entry, dispatch and exit; the initiator's phases sum to its cycles in the call.
+TEST_F(CostTest, DiscardTimeByPhase) {
+    const fw_costs c = everyCost();
+    bootCosts(4, c);
+    const int pid = threadsOnCores(4);
+    const fw_time_stats before = fw_kernel_stats(k)->time_by_core[0];
+    const std::uint64_t start = hal().core_cycles[0];
+    ASSERT_EQ(syscall(pid, FW_SYS_MADVISE_DONTNEED, kData, kPage), FW_OK);
+    const fw_time_stats& t = fw_kernel_stats(k)->time_by_core[0];
+    EXPECT_EQ(t.syscall - before.syscall, c.syscall_dispatch);
+    EXPECT_EQ(t.zap - before.zap, c.vma_lookup + c.zap_pte + c.rmap_remove + c.page_free);
+    EXPECT_EQ(t.flush_setup - before.flush_setup, c.flush_setup);
+    EXPECT_EQ(t.flush_local - before.flush_local, 0u); // the fake's invalidation is free
+    EXPECT_EQ(t.ipi_request - before.ipi_request, 3 * c.ipi_request);
+    EXPECT_EQ(t.ipi_send - before.ipi_send, 3 * c.ipi_send);
+    EXPECT_EQ(t.ack_wait - before.ack_wait, kRelax);
+    EXPECT_EQ(t.fault - before.fault, 0u);
+    EXPECT_EQ(t.zero - before.zero, 0u);
+    EXPECT_EQ(t.irq - before.irq, 0u);
+    const std::uint64_t sum =
+        (t.syscall - before.syscall) + (t.zap - before.zap) + (t.flush_setup - before.flush_setup) +
+        (t.flush_local - before.flush_local) + (t.ipi_request - before.ipi_request) +
+        (t.ipi_send - before.ipi_send) + (t.ack_wait - before.ack_wait);
+    EXPECT_EQ(sum, hal().core_cycles[0] - start);
+    for (unsigned core = 1; core < 4; ++core)
+        EXPECT_EQ(fw_kernel_stats(k)->time_by_core[core].irq, kIrqEntry + c.irq_dispatch + kIrqExit)
+            << "target " << core;
+}
+
 // mprotect and munmap look the range's first VMA up once, as the discard does; a write-protect
 // of a mapped page flushes it (one flush set up, three targets), an unmap zaps and frees it.
 TEST_F(CostTest, ProtectAndUnmapLookUpOnce) {

@@ -478,6 +478,160 @@ TEST_F(SmpTest, MmapLockServesTicketsInOrder) {
     EXPECT_EQ(fw_kernel_stats(k)->lock_waits.mmap_read, 1u);
 }
 
+// ---- split page-table locks ------------------------------------------------------------------
+
+// One access to a split page-table lock line, at the cycle the core's clock shows after it.
+struct PtlEvent {
+    unsigned core;
+    std::uint64_t cycle;
+    unsigned line; // ptl line (FW_SMP_PTL_LOCKS of them)
+    enum { Take, Release, Fail } what;
+};
+
+// Two threads fault at the same time (equal clocks, the same path), one demand-zero page each.
+// Costed HAL calls (read 2, write 3, CAS 5) put the lock's hold (the PTE read, its write, the
+// release CAS) at 10 cycles, shorter than the fake's 20-cycle wait step, so that the fake's cores
+// stay in time order. The fake passes its baton only at relax steps; here a core that takes a
+// page-table lock also passes it right after the CAS, so that the other core's fault reaches its
+// own lock while the first still holds its: without that the two faults would run one after the
+// other and no lock would ever be contended.
+class PtlTest : public SmpTest {
+  protected:
+    static constexpr std::uint64_t kTwoMiB = std::uint64_t{2} << 20;
+    static constexpr std::uint64_t kRead = 2, kWrite = 3, kCas = 5, kWaitStep = 20;
+
+    // Threads on cores 0 and 1; a second VMA 2 MiB above the first (another leaf table), both
+    // tables made by core 0's writes, and one fault on core 1 so that its per-core page list
+    // and LRU batch are filled as core 0's (both faults below then take the same path).
+    int setUpTwoTables() {
+        bootSmp({2});
+        const int pid = threadsOnCores(2);
+        EXPECT_EQ(map(pid, kData + kTwoMiB, 4 * kPage, kRW), FW_OK);
+        EXPECT_EQ(write64(pid, kData + kTwoMiB, 1), FW_FAULT_CLASS_DEMAND_ZERO);
+        hal().current_core = 1;
+        EXPECT_EQ(accessBy(pid, tids[pid][1], kData + kPage, AccessType::Write, nullptr, 1),
+                  FW_FAULT_CLASS_DEMAND_ZERO);
+        hal().current_core = 0;
+        return pid;
+    }
+    // The ptl line of the leaf table that holds va's PTE (a page of that table is mapped).
+    unsigned lineOf(int pid, std::uint64_t va) {
+        std::uint64_t raw = 0, pte = 0;
+        unsigned level = 0;
+        EXPECT_EQ(pt_lookup(k, fw_process_root(k, pid), va, &raw, &level, &pte), FW_OK);
+        EXPECT_EQ(level, 0u);
+        return static_cast<unsigned>((pte >> format.pageShift()) % FW_SMP_PTL_LOCKS);
+    }
+    // Core 0 faults va0 in, core 1 va1, at once; returns the ptl lines' accesses in order.
+    std::vector<PtlEvent> faultTogether(int pid, std::uint64_t va0, std::uint64_t va1) {
+        hal().read_cost = kRead;
+        hal().write_cost = kWrite;
+        hal().cas_cost = kCas;
+        hal().core_cycles[1] = hal().core_cycles[0];
+        std::vector<PtlEvent> ptl;
+        const hal_paddr_t first = spinLock(FW_SMP_LOCK_PTL);
+        hal().on_event = [&](const HalEvent& e) {
+            if (e.kind != HalEvent::Cas || e.addr < first ||
+                e.addr >= first + 64 * FW_SMP_PTL_LOCKS)
+                return;
+            const unsigned line = static_cast<unsigned>((e.addr - first) / 64);
+            const bool took = e.expected == 0 && e.old == 0;
+            ptl.push_back({e.by, hal().core_cycles[e.by], line,
+                           took                     ? PtlEvent::Take
+                           : e.expected == e.by + 1 ? PtlEvent::Release
+                                                    : PtlEvent::Fail});
+            if (took) fakehal::yieldCore(); // the other core runs while this one holds it
+        };
+        fw_fault_class c0 = FW_FAULT_CLASS_NONE, c1 = FW_FAULT_CLASS_NONE;
+        runCores(
+            {{0, [&] { c0 = accessBy(pid, tids[pid][0], va0, AccessType::Write); }},
+             {1, [&] { c1 = accessBy(pid, tids[pid][1], va1, AccessType::Write, nullptr, 1); }}});
+        hal().on_event = nullptr;
+        EXPECT_EQ(c0, FW_FAULT_CLASS_DEMAND_ZERO);
+        EXPECT_EQ(c1, FW_FAULT_CLASS_DEMAND_ZERO);
+        return ptl;
+    }
+    static std::string str(const std::vector<PtlEvent>& v) {
+        std::ostringstream s;
+        for (const PtlEvent& e : v)
+            s << e.core << "@" << e.cycle << ":"
+              << (e.what == PtlEvent::Take      ? "take"
+                  : e.what == PtlEvent::Release ? "release"
+                                                : "fail")
+              << " ptl" << e.line << "\n";
+        return s.str();
+    }
+};
+
+// PTEs 2 MiB apart live in two leaf tables, whose locks are two lines: each fault holds its own
+// from the same cycle to the same cycle, both at once, and nobody waits. (One lock for all
+// tables would make core 1 wait; no lock would show no take.)
+TEST_F(PtlTest, FaultsOnTwoTablesHoldTheirLocksTogether) {
+    const int pid = setUpTwoTables();
+    const unsigned a = lineOf(pid, kData), b = lineOf(pid, kData + kTwoMiB);
+    ASSERT_NE(a, b) << "the two tables hash to one line: the test would show nothing";
+    const std::uint64_t waits = fw_kernel_stats(k)->lock_waits.ptl;
+    const std::uint64_t start = hal().core_cycles[0];
+    const std::vector<PtlEvent> ptl =
+        faultTogether(pid, kData + 2 * kPage, kData + kTwoMiB + kPage);
+    ASSERT_EQ(ptl.size(), 4u) << str(ptl);
+    // Core 0 takes table A's lock; core 1, run meanwhile, takes table B's; each then releases.
+    EXPECT_EQ(ptl[0].core, 0u);
+    EXPECT_EQ(ptl[0].line, a);
+    EXPECT_EQ(ptl[0].what, PtlEvent::Take);
+    EXPECT_EQ(ptl[1].core, 1u);
+    EXPECT_EQ(ptl[1].line, b);
+    EXPECT_EQ(ptl[1].what, PtlEvent::Take);
+    for (unsigned i = 2; i < 4; ++i)
+        EXPECT_EQ(ptl[i].what, PtlEvent::Release) << str(ptl);
+    const auto release = [&](unsigned core) {
+        for (const PtlEvent& e : ptl)
+            if (e.core == core && e.what == PtlEvent::Release) return e.cycle;
+        ADD_FAILURE() << "core " << core << " never released: " << str(ptl);
+        return std::uint64_t{0};
+    };
+    // To the cycle: both take at the same cycle, both hold for the PTE read, its write and the
+    // release CAS (10 cycles), so the two holds are the same interval.
+    EXPECT_GT(ptl[0].cycle, start);
+    EXPECT_EQ(ptl[1].cycle, ptl[0].cycle) << str(ptl);
+    EXPECT_EQ(release(0), ptl[0].cycle + kRead + kWrite + kCas) << str(ptl);
+    EXPECT_EQ(release(1), ptl[1].cycle + kRead + kWrite + kCas) << str(ptl);
+    EXPECT_EQ(fw_kernel_stats(k)->lock_waits.ptl, waits);
+    EXPECT_EQ(hal().core_cycles[1], hal().core_cycles[0]); // neither fault took longer
+}
+
+// Two pages of one leaf table: one lock. Core 0 takes it, core 1's attempt fails at the same
+// cycle and waits (one ptl wait); core 0 releases 10 cycles later, within core 1's wait step,
+// and core 1's next attempt, the next access to the line, takes it: 20 + 5 cycles after its
+// failed one. Core 1's fault is longer by exactly that wait (the failed CAS and the step).
+TEST_F(PtlTest, FaultsOnOneTableTakeItsLockInTurn) {
+    const int pid = setUpTwoTables();
+    const unsigned a = lineOf(pid, kData);
+    const std::uint64_t waits = fw_kernel_stats(k)->lock_waits.ptl;
+    const std::vector<PtlEvent> ptl = faultTogether(pid, kData + 2 * kPage, kData + 3 * kPage);
+    ASSERT_EQ(ptl.size(), 5u) << str(ptl);
+    for (const PtlEvent& e : ptl)
+        EXPECT_EQ(e.line, a) << str(ptl);
+    const std::uint64_t take = ptl[0].cycle;
+    EXPECT_EQ(ptl[0].core, 0u);
+    EXPECT_EQ(ptl[0].what, PtlEvent::Take);
+    EXPECT_EQ(ptl[1].core, 1u);
+    EXPECT_EQ(ptl[1].what, PtlEvent::Fail);
+    EXPECT_EQ(ptl[1].cycle, take) << str(ptl); // at the same cycle: it is held
+    EXPECT_EQ(ptl[2].core, 0u);
+    EXPECT_EQ(ptl[2].what, PtlEvent::Release);
+    EXPECT_EQ(ptl[2].cycle, take + kRead + kWrite + kCas) << str(ptl);
+    EXPECT_EQ(ptl[3].core, 1u);
+    EXPECT_EQ(ptl[3].what, PtlEvent::Take);
+    EXPECT_EQ(ptl[3].cycle, ptl[1].cycle + kWaitStep + kCas) << str(ptl);
+    EXPECT_GT(ptl[3].cycle, ptl[2].cycle); // after the release, in time as in order
+    EXPECT_EQ(ptl[4].core, 1u);
+    EXPECT_EQ(ptl[4].what, PtlEvent::Release);
+    EXPECT_EQ(ptl[4].cycle, ptl[3].cycle + kRead + kWrite + kCas) << str(ptl);
+    EXPECT_EQ(fw_kernel_stats(k)->lock_waits.ptl, waits + 1);
+    EXPECT_EQ(hal().core_cycles[1], hal().core_cycles[0] + kCas + kWaitStep);
+}
+
 // Two cores discard pages of the same address space at once: both hold mmap_lock for read, so
 // they run side by side (each services the other's IPI while it waits for its acks); the PTEs,
 // in one table, change in turn under its lock. The first to finish finds the other's gather

@@ -1,6 +1,6 @@
 """scripts/study-madvise: the six cases of Amit's madvise microbenchmark on configs/haswell.yaml
-land within 15% of the published times (one thread: 35%, madvise.KNOWN_GAPS says why), and the
-table says what the CSV says."""
+land within 15% of the published times (madvise.KNOWN_GAPS would name the cases that may not), the
+table says what the CSV says, and the breakdown of one iteration sums to its time."""
 import csv
 import os
 import subprocess
@@ -43,7 +43,7 @@ class MadviseStudy(unittest.TestCase):
             rows = list(csv.DictReader(f))
         with open(self.tmp.join("madvise.md"), encoding="utf-8") as f:
             md = f.read()
-        self.assertTrue(self.proc.stdout.endswith(md), self.proc.stdout)  # the table printed
+        self.assertIn(md, self.proc.stdout)  # the table printed, the breakdown after it
         lines = md.splitlines()[2:]
         self.assertEqual(len(lines), len(rows))
         for line, r in zip(lines, rows):
@@ -52,6 +52,39 @@ class MadviseStudy(unittest.TestCase):
             self.assertEqual(cells[1], r["concurrent_flush"])
             self.assertEqual(int(cells[2]), int(r["published_ns"]))
             self.assertEqual(int(cells[3]), round(float(r["tlmmu_ns"])))
+
+    def test_breakdown_sums_to_the_time_per_iteration(self):
+        with open(self.tmp.join("madvise.csv"), encoding="utf-8") as f:
+            totals = {(r["threads"], r["concurrent_flush"]): float(r["tlmmu_ns"])
+                      for r in csv.DictReader(f)}
+        with open(self.tmp.join("madvise-breakdown.csv"), encoding="utf-8") as f:
+            parts = list(csv.DictReader(f))
+        names = [p for p, _, _ in madvise.PARTS]
+        self.assertEqual(len(parts), len(totals) * len(names))
+        for case, total in totals.items():
+            mine = [p for p in parts if (p["threads"], p["concurrent_flush"]) == case]
+            self.assertEqual([p["part"] for p in mine], names, case)
+            ns = {p["part"]: float(p["ns"]) for p in mine}
+            # each part rounded to 0.1 ns: the sum within half of that per part
+            self.assertAlmostEqual(sum(ns.values()), total, delta=0.05 * len(names) + 0.05)
+            for name, value in ns.items():
+                self.assertGreaterEqual(value, 0.0, (case, name))
+            for name in ("syscall", "zap", "flush_setup", "flush_local", "fault", "zero"):
+                self.assertGreater(ns[name], 0.0, (case, name))
+            remote = ("ipi_request", "ipi_send", "ipi_wire", "ack_wait")
+            for name in remote:  # one thread: no shootdown, no IPI part
+                if case[0] == "1":
+                    self.assertEqual(ns[name], 0.0, (case, name))
+                else:
+                    self.assertGreater(ns[name], 0.0, (case, name))
+        with open(self.tmp.join("madvise-breakdown.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertTrue(self.proc.stdout.endswith(md), self.proc.stdout)  # printed last
+        total_row = [c.strip() for c in md.splitlines()[-1].strip("|").split("|")]
+        self.assertEqual(total_row[0], "total")
+        cases = [(str(t), "true" if c else "false") for t, c in madvise.CASES]
+        self.assertEqual([float(c) for c in total_row[1:]],
+                         [round(totals[c], 1) for c in cases])
 
     def test_check_fails_outside_tolerance(self):
         good = {"threads": 2, "concurrent_flush": "false", "published_ns": 1436,

@@ -30,6 +30,24 @@ std::map<std::string, std::vector<Slice>> slices(const nlohmann::json& timeline)
     return out;
 }
 
+// A discard of 0x10002000 by thread 0 at its instruction 2000 with `threads` threads on as many
+// cores (ShootdownScenarios.h), with `sets`: its statistics and its timeline's slices.
+struct Traced {
+    nlohmann::json stats;
+    std::map<std::string, std::vector<Slice>> slices;
+};
+Traced traceOneDiscard(unsigned threads, const std::vector<std::string>& sets = {}) {
+    Platform platform(makeSystem(
+        system(threads,
+               threadsScenario(
+                   threads, "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n")),
+        sets));
+    platform.enableTimeline(0, 0);
+    platform.run();
+    EXPECT_EQ(platform.error(), "");
+    return {platform.stats().toJson(), slices(platform.timelineJson())};
+}
+
 // A discard of one page by thread 0 while three other threads run on cores 1-3, step by step.
 // The initiator (after taking the lock and clearing the PTE: the shootdown's start) flushes
 // locally, writes its request (3 words) and sets each target's pending bit (3 atomics): 600
@@ -40,14 +58,9 @@ std::map<std::string, std::vector<Slice>> slices(const nlohmann::json& timeline)
 // request's 3 words read, the local flush, the acknowledgement written: 400), exit 100. The
 // initiator's wait ends at a poll after the last acknowledgement.
 TEST(Shootdown, DiscardWithThreeOtherThreadsStepByStep) {
-    Platform platform(makeSystem(system(
-        4,
-        threadsScenario(4, "          - {at: 2000, discard: {start: 0x10002000, size: 4KiB}}\n"))));
-    platform.enableTimeline(0, 0);
-    platform.run();
-    ASSERT_EQ(platform.error(), "");
-    const auto s = platform.stats().toJson();
-    auto t = slices(platform.timelineJson());
+    Traced r = traceOneDiscard(4);
+    const auto& s = r.stats;
+    auto& t = r.slices;
     ASSERT_EQ(t["shootdown"].size(), 1u);
     const Slice sd = t["shootdown"][0];
     EXPECT_EQ(sd.core, 0u);
@@ -90,6 +103,70 @@ TEST(Shootdown, DiscardWithThreeOtherThreadsStepByStep) {
         EXPECT_EQ(u(s["cores"][c]["ipi"]["received"]), 1u);
         EXPECT_EQ(u(s["cores"][c]["cpi_stack"]["ipi"]), 900u);
     }
+    EXPECT_EQ(u(s["checker"]["violations"]), 0u);
+}
+
+// The same discard with ONE other thread (cores 0 and 1), with the kernel's costs of the IPI path
+// set and a timed invalidation, each part's cycles from those: from the shootdown's start (after
+// the flush set-up, which comes before it) the initiator's local invalidation, its request (3
+// words) and the target's pending bit (1 atomic) with one request set-up cost, then the send
+// (one ICR write's cost); the IPI reaches core 1 the wire latency later. Its interrupt: entry,
+// the pending word read and claimed (2 accesses), the shootdown vector's dispatch, then the
+// handler (the request's 3 words, the target's invalidation, the acknowledgement), exit.
+TEST(Shootdown, DiscardWithOneOtherThreadStepByStep) {
+    constexpr double kMem = 100, kWire = 1000, kEntry = 200, kExit = 100; // system()'s
+    constexpr double kInvalidate = 150, kFlushSetup = 70, kRequest = 50, kSend = 200,
+                     kDispatch = 150;
+    Traced r = traceOneDiscard(2, {"mmu.invalidate_page_cycles=150", "firmware.cost.flush_setup=70",
+                                   "firmware.cost.ipi_request=50", "firmware.cost.ipi_send=200",
+                                   "firmware.cost.irq_dispatch=150"});
+    const auto& s = r.stats;
+    auto& t = r.slices;
+    ASSERT_EQ(t["shootdown"].size(), 1u);
+    const Slice sd = t["shootdown"][0];
+    EXPECT_EQ(sd.core, 0u);
+    const double local = kInvalidate, request = 3 * kMem + 1 * kMem + 1 * kRequest;
+    const double send = 1 * kSend; // one target: one ICR write
+    ASSERT_EQ(t["irq"].size(), 1u);
+    const double irq = sd.begin + local + request + send + kWire;
+    EXPECT_EQ(t["irq"][0].core, 1u);
+    EXPECT_EQ(t["irq"][0].begin, irq);
+    ASSERT_EQ(t["interrupt"].size(), 1u);
+    ASSERT_EQ(t["shootdown handler"].size(), 1u);
+    const Slice in = t["interrupt"][0], h = t["shootdown handler"][0];
+    EXPECT_EQ(in.core, 1u);
+    EXPECT_EQ(h.core, 1u);
+    // At the IPI's cycle, or right after the firmware core 1 was in then.
+    double expected = irq;
+    for (const Slice& f : t["fault not_present"])
+        if (f.core == 1 && f.begin <= irq && irq < f.end) expected = f.end;
+    EXPECT_GE(in.begin, expected);
+    EXPECT_LE(in.begin - expected, 4 * kMem); // at most one page walk
+    const double claim = 2 * kMem, handler = 3 * kMem + kInvalidate + kMem;
+    EXPECT_EQ(h.begin, in.begin + kEntry + claim + kDispatch);
+    EXPECT_EQ(h.end - h.begin, handler);
+    EXPECT_EQ(in.end - in.begin, kEntry + claim + kDispatch + handler + kExit);
+    // The initiator sees the acknowledgement at its next poll (one read and a 20-cycle step at
+    // most).
+    EXPECT_GT(sd.end, h.end);
+    EXPECT_LE(sd.end - h.end, 1 * kMem + 20 + kMem);
+    EXPECT_EQ(u(s["shootdown"]["latency"]["sum"]), static_cast<std::uint64_t>(sd.end - sd.begin));
+    EXPECT_EQ(u(s["shootdown"]["count"]), 1u);
+    EXPECT_EQ(u(s["shootdown"]["ipis"]), 1u);
+    EXPECT_EQ(u(s["cores"][0]["ipi"]["sent"]), 1u);
+    EXPECT_EQ(u(s["cores"][1]["ipi"]["received"]), 1u);
+    EXPECT_EQ(u(s["cores"][1]["cpi_stack"]["ipi"]),
+              static_cast<std::uint64_t>(kEntry + claim + kDispatch + handler + kExit));
+    // The firmware's own account of the initiator's parts (cores[0].firmware_time.*).
+    const auto& time = s["cores"][0]["firmware_time"];
+    EXPECT_EQ(u(time["flush_setup"]), static_cast<std::uint64_t>(kFlushSetup)); // before the start
+    EXPECT_EQ(u(time["flush_local"]), static_cast<std::uint64_t>(local));
+    EXPECT_EQ(u(time["ipi_request"]), static_cast<std::uint64_t>(request));
+    EXPECT_EQ(u(time["ipi_send"]), static_cast<std::uint64_t>(send));
+    EXPECT_EQ(u(time["ack_wait"]),
+              static_cast<std::uint64_t>(sd.end - (sd.begin + local + request + send)));
+    EXPECT_EQ(u(s["cores"][1]["firmware_time"]["irq"]),
+              static_cast<std::uint64_t>(kEntry + claim + kDispatch + handler + kExit));
     EXPECT_EQ(u(s["checker"]["violations"]), 0u);
 }
 
