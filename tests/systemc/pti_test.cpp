@@ -70,23 +70,8 @@ TEST(Pti, MadviseOnHaswellUnderIpiIsClean) {
 // One task on one core (no other core's timing): 3 demand faults, 3 system calls, the exit at
 // the end of its stream and the first dispatch. Each fault and each system call is one entry
 // and one return, the exit an entry, the dispatch a return: 14 CR3 writes.
-const char* kOneTask = R"(
-processes:
-  - name: a
-    vmas:
-      - {start: 0x400000, size: 4KiB, prot: rx}
-      - {start: 0x800000, size: 16KiB, prot: rw}
-    workload: {pattern: stream, footprint: 16KiB, data_base: 0x800000, code_footprint: 4KiB,
-               instructions: 1000, refs_per_instruction: 1, write_fraction: 1}
-    events:
-      - {at: 700, map: {start: 0x900000, size: 4KiB, prot: r}}
-      - {at: 800, protect: {start: 0x900000, size: 4KiB, prot: rw}}
-      - {at: 900, unmap: {start: 0x900000, size: 4KiB}}
-)";
-
 TEST(Pti, Cr3SwitchIsChargedOncePerEntryAndReturn) {
-    const std::string system =
-        "cores: 1\nworkload: {scenario: " + writeFile("pti.yaml", kOneTask) + "}\n";
+    const std::string system = oneTaskSystem("pti.yaml");
     const auto free = runProgram(system, "--set firmware.pti=true");
     const auto paid =
         runProgram(system, "--set firmware.pti=true --set firmware.cost.pti_cr3_switch=1000");
@@ -95,10 +80,9 @@ TEST(Pti, Cr3SwitchIsChargedOncePerEntryAndReturn) {
     EXPECT_EQ(paid["firmware"], free["firmware"]);
 }
 
-// pti off (the default) is the firmware as it was: the switch's cost has no effect.
+// pti off given is the default's run, to the cycle, without a user flush.
 TEST(Pti, OffChangesNothing) {
-    const std::string system =
-        "cores: 1\nworkload: {scenario: " + writeFile("pti.yaml", kOneTask) + "}\n";
+    const std::string system = oneTaskSystem("pti.yaml");
     const auto plain = runProgram(system);
     const auto off = runProgram(system, "--set firmware.pti=false");
     EXPECT_EQ(plain["cores"], off["cores"]);
