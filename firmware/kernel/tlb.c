@@ -15,7 +15,11 @@
  * shootdown mechanism chosen at init (shootdown_ipi.c, shootdown_directed.c,
  * shootdown_broadcast.c), which uses the same body (tlb_flush_on): on the targets in their
  * interrupt handler (ipi), per target through the invalidation controller (directed), or once
- * for every core (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID). */
+ * for every core (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID).
+ *
+ * With page-table isolation (fw_kernel_config.pti) user code runs under a user ASID: the body
+ * defers its flush on the calling core to fw_return_to_user (below), and issues it at once where
+ * no firmware of the target runs (directed, broadcast). */
 #include "kernel/internal.h"
 
 static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
