@@ -201,6 +201,11 @@ std::vector<KernelCounter> kernelCounters(const struct fw_kernel_stats* ks) {
         {"firmware.flush.remote",
          &ks->flush_remote,
          {"invalidations", "invalidations of another core's TLB through the controller"}},
+        {"firmware.pti_user_flushes",
+         &ks->pti_user_flushes,
+         {"invalidations",
+          "firmware.pti: whole-user-ASID flushes at returns to user space (deferred by the "
+          "flushes since the last one; every return without ASIDs); also in flush.full"}},
         {"shootdown.count", &sd.shootdowns, {"shootdowns", "flushes that reached other cores"}},
         {"shootdown.pages",
          &sd.pages,

@@ -156,6 +156,12 @@ void addKernelWorkKeys(Table& t) {
          "target, per shootdown interrupt: the vector's dispatch and "
          "flush_smp_call_function_queue",
          {kMulticore, kIpi}},
+        {"pti_cr3_switch",
+         &fw_costs::pti_cr3_switch,
+         "with firmware.pti, per CR3 write: one at every kernel entry from user space (system "
+         "call, fault, interrupt, preemption: SWITCH_TO_KERNEL_CR3) and one at every return to "
+         "it (SWITCH_TO_USER_CR3)",
+         {is("firmware.pti", {"true"})}},
     };
     for (const Cost& c : costs)
         t.addFw(
@@ -189,6 +195,19 @@ void addIpiKeys(Table& t) {
                          "write a target); the sender's cost only, firmware.cost.ipi_send")
                 .when({kMulticore}),
             FW(ipi_cluster_mode));
+}
+
+void addPtiKey(Table& t) {
+    t.addFw(Key("firmware.pti")
+                .boolean(false)
+                .meaning("page-table isolation (Linux's PTI): user code runs under a user ASID "
+                         "(the kernel's | the top bit of mmu.asid_bits, which must be 0 or at "
+                         "least 2); a flush on a core invalidates the kernel ASID at once and the "
+                         "user one whole at that core's next return to user space (directed and "
+                         "broadcast flushes invalidate both at once); every kernel entry and exit "
+                         "writes the root (firmware.cost.pti_cr3_switch); without ASIDs every "
+                         "return to user space flushes the TLB"),
+            FW(pti));
 }
 
 void addShootdownKeys(Table& t) {
@@ -273,6 +292,7 @@ void addShootdownKeys(Table& t) {
 void addFirmwareKeys(Table& t) {
     addFirmwareCostKeys(t);
     addKernelWorkKeys(t);
+    addPtiKey(t);
     addIpiKeys(t);
     addShootdownKeys(t);
 }

@@ -101,7 +101,9 @@ OperatingSystem::Dispatch MemoryManagerOs::schedule(unsigned core) {
     // A task of a killed process is not run again: it ends here (group exit).
     for (OsTask* t : scheduler_.queue(core))
         if (t->state == Task::State::Runnable) reap(hal, *t);
-    return scheduler_.next(core);
+    Dispatch next = scheduler_.next(core);
+    if (next.task) userReturn(hal);
+    return next;
 }
 
 void MemoryManagerOs::atInstruction(Task& task) {
@@ -111,6 +113,7 @@ void MemoryManagerOs::atInstruction(Task& task) {
            t.events[t.next_event].at <= t.instructions)
         event(hal, t, t.events[t.next_event++]);
     t.os_stop = t.next_event < t.events.size() ? t.events[t.next_event].at : ~std::uint64_t{0};
+    if (t.state == Task::State::Runnable) userReturn(hal);
 }
 
 void MemoryManagerOs::wake(HostHal& hal, OsTask& task) {
@@ -188,7 +191,10 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
         // Software-managed TLB: the refill handler walks the table; only if it finds nothing
         // that permits the access is this a page fault.
         const int rc = fw_tlb_refill(k(), core, t.tid, va, fa);
-        if (rc == 0) return {};
+        if (rc == 0) {
+            userReturn(hal);
+            return {};
+        }
         if (rc != FW_ERR_FAULT) fwCheck(rc, "TLB refill for " + t.name + " at " + formatHex(va));
         kind = FaultKind::NotPresent;
     }
@@ -196,7 +202,10 @@ OperatingSystem::FaultOutcome MemoryManagerOs::fault(Task& task, Addr va, Access
     fwCheck(fw_fault(k(), core, t.tid, va, fa, static_cast<fw_fault_kind>(kind), &r),
             "fault handler for " + t.name + " at " + formatHex(va));
     stats_.notePeaks();
-    if (r.cls != FW_FAULT_CLASS_PROTECTION) return {};
+    if (r.cls != FW_FAULT_CLASS_PROTECTION) {
+        userReturn(hal);
+        return {};
+    }
     return killed(hal, t, va, kind, r);
 }
 
@@ -246,7 +255,14 @@ void MemoryManagerOs::endKilled(HostHal& hal, OsTask& t, bool ended_by_firmware)
 
 void MemoryManagerOs::returnToUser(Task& task) {
     auto& t = static_cast<OsTask&>(task);
-    reap(callingCore(t.core), t);
+    HostHal& hal = callingCore(t.core);
+    if (!reap(hal, t)) userReturn(hal);
+}
+
+// The firmware's part of every return to user code on the calling core (page-table
+// isolation's deferred user flush and CR3 write; nothing without it).
+void MemoryManagerOs::userReturn(HostHal& hal) {
+    fwCheck(fw_return_to_user(k(), hal.coreId()), "return to user space");
 }
 
 // The firmware tore down an address space (exit of its last task, or a kill): its statistics

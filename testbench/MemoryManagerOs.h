@@ -77,6 +77,9 @@ class MemoryManagerOs final : public OperatingSystem {
     // firmware ended it already (it ran nowhere at the kill). True when it was killed.
     bool reap(HostHal& hal, OsTask& task);
     void endKilled(HostHal& hal, OsTask& task, bool ended_by_firmware);
+    // The firmware's return to user space (fw_return_to_user): before user code runs again
+    // after a system call, a fault, an interrupt at an instruction boundary or a dispatch.
+    void userReturn(HostHal& hal);
     // The process of the faulting task t was killed (the firmware released its memory).
     FaultOutcome killed(HostHal& hal, OsTask& t, Addr va, FaultKind kind, const fw_fault_result& r);
     std::string outsideAddressSpace(const OsTask& task, Addr va) const;

@@ -50,10 +50,13 @@ static int check_broadcast(const struct fw_kernel_config* c, struct fw_config_er
     }
     /* Global ASIDs: an mm installed on another core keeps its ASID, so the cores' ASIDs alone
      * must not exhaust the space. */
-    if (c->asid_bits != 0 && (((uint32_t)1 << c->asid_bits) - 1) < c->cores) {
+    if (c->asid_bits != 0 && tlb_asid_max(c->asid_bits, c->pti) < c->cores) {
         err->field = "asid_bits";
-        err->why = "too few ASIDs for mechanism broadcast (one global ASID per address "
-                   "space): at least one per core is needed";
+        err->why = c->pti ? "too few ASIDs for mechanism broadcast with firmware.pti (one global "
+                            "kernel ASID per address space, the top bit tags the user one): at "
+                            "least one per core is needed"
+                          : "too few ASIDs for mechanism broadcast (one global ASID per address "
+                            "space): at least one per core is needed";
         return FW_ERR_INVAL;
     }
     return FW_OK;
@@ -84,6 +87,13 @@ int fw_kernel_config_check(const struct fw_kernel_config* c, struct fw_config_er
     if (c->asid_bits > 16) {
         err->field = "asid_bits";
         err->why = "ASIDs are at most 16 bits";
+        return FW_ERR_INVAL;
+    }
+    if (c->pti && c->asid_bits == 1) {
+        err->field = "pti";
+        err->why = "page-table isolation needs a kernel and a user ASID per address space (the "
+                   "top ASID bit tags the user one): mmu.asid_bits of at least 2, or 0 (no "
+                   "ASIDs: every return to user space flushes the TLB)";
         return FW_ERR_INVAL;
     }
     if (c->ipi_mmio != 0 && c->cores > 1 && (c->ack_timeout_cycles == 0 || c->relax_cycles == 0)) {

@@ -174,6 +174,7 @@ int fw_task_exit(struct fw_kernel* k, unsigned core, int tid) {
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
+    pti_enter_kernel(k, core);
     /* The others keep running: only the last task's exit touches the address space. */
     mmap_write_lock(k, core, mm);
     if (t->live) {

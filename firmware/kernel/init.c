@@ -33,7 +33,7 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     if (status != FW_OK) return status;
     k->asid_bits = c->asid_bits;
     k->cores = c->cores;
-    k->asid_max = c->asid_bits == 0 ? 0 : ((uint32_t)1 << c->asid_bits) - 1;
+    k->asid_max = tlb_asid_max(c->asid_bits, c->pti);
     k->limit = c->memory_limit_frames;
     k->flush_ceiling =
         c->flush_ceiling_pages != 0 ? c->flush_ceiling_pages : FW_FLUSH_CEILING_PAGES;
@@ -160,6 +160,11 @@ hal_paddr_t fw_process_root(const struct fw_kernel* k, int pid) {
 uint16_t fw_process_asid(const struct fw_kernel* k, int pid, unsigned core) {
     const struct fw_mm* mm = mm_slot(k, pid);
     return mm != 0 && mm->live && core < FW_MAX_CORES ? mm->asid[core] : 0;
+}
+
+int fw_process_user_flush_pending(const struct fw_kernel* k, int pid, unsigned core) {
+    const struct fw_mm* mm = mm_slot(k, pid);
+    return mm != 0 && mm->live && core < FW_MAX_CORES && ((mm->pti_user_stale >> core) & 1u);
 }
 
 uint64_t fw_process_cpu_mask(const struct fw_kernel* k, int pid) {

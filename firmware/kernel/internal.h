@@ -47,6 +47,10 @@ struct fw_mm {
     /* Mechanism broadcast: its ASID on every core (0: none), asid[c] equals it once the mm has
      * run on c. */
     uint16_t global_asid;
+    /* pti: cores where its user ASID is flushed at the next return to user space (Linux's
+     * per-CPU user_pcid_flush_mask, which has a bit per ASID of the CPU: here a bit per core in
+     * the mm that holds the ASID, the same bits). */
+    uint64_t pti_user_stale;
     /* mmu_gathers under way on it (Linux's tlb_flush_pending): discards run side by side under
      * the read lock, and one that finds a PTE already cleared by another must not return
      * before that one's flush is done. */
@@ -138,6 +142,12 @@ struct fw_tlb {
     int concurrent_flush;
     int batch;
     int lazy_tlb;
+    /* Page-table isolation (fw_kernel_config.pti): user ASIDs are the kernel ones | user_bit
+     * (0 without ASIDs); in_user[c]: core c runs user code (its root holds the user ASID), set
+     * by fw_return_to_user, cleared at a kernel entry. */
+    int pti;
+    uint16_t user_bit;
+    uint8_t in_user[FW_MAX_CORES];
 };
 
 struct fw_kernel {
@@ -348,6 +358,17 @@ extern const struct fw_shootdown_ops fw_shootdown_ipi;
 extern const struct fw_shootdown_ops fw_shootdown_directed;
 extern const struct fw_shootdown_ops fw_shootdown_broadcast;
 int tlb_init(struct fw_kernel* k, const struct fw_kernel_config* c);
+/* pti: a kernel entry of `core` (a no-op unless pti and the core runs user code): the root is
+ * written with the kernel ASID, cost.pti_cr3_switch charged. */
+void pti_enter_kernel(struct fw_kernel* k, unsigned core);
+/* pti: core's whole ASID of mm was invalidated on core (a recycled ASID, a lazy flush): its user
+ * ASID is flushed at the core's next return to user space (a no-op without pti or ASIDs). */
+void pti_mark_user(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* The ASIDs of each space (per core or global): all of asid_bits, less pti's user bit. */
+static inline uint32_t tlb_asid_max(unsigned asid_bits, int pti) {
+    unsigned bits = pti && asid_bits != 0 ? asid_bits - 1 : asid_bits;
+    return bits == 0 ? 0 : ((uint32_t)1 << bits) - 1;
+}
 
 /* Adds n to a shootdown statistic, in the totals and in the core's. */
 #define SD_ADD(k, core, field, n)                                                                  \

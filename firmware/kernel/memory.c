@@ -411,6 +411,7 @@ static int fault(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum 
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores || kind == FW_FAULT_NONE) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
+    pti_enter_kernel(k, core);
     hal_charge_cycles(k->fault_entry_cycles);
     /* A fault starts under mmap_lock for read (SMP mode), as Linux's do: a demand-zero page
      * (the common fault) changes one PTE under its table's lock while other faults and

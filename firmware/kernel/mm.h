@@ -208,6 +208,9 @@ struct fw_kernel_stats {
     uint64_t flush_pages;  /* by-VA invalidations issued (local and remote) */
     uint64_t flush_full;   /* whole-ASID or whole-TLB invalidations issued (local and remote) */
     uint64_t flush_remote; /* hal_tlb_invalidate_core calls */
+    /* pti: whole-user-ASID flushes at a return to user space (marked by flushes since the last
+     * one, or every return without ASIDs); also counted in flush_full */
+    uint64_t pti_user_flushes;
     /* Group exit (fork.c): processes killed, and reschedule IPIs sent (x targets) to cores that
      * ran one of their other tasks at the kill. */
     uint64_t kills;
@@ -280,6 +283,8 @@ struct fw_costs {
     uint64_t ipi_send;         /* per ICR write (x2APIC: one per target, or per cluster) */
     uint64_t irq_dispatch;     /* per shootdown interrupt taken: vector dispatch and
                                 * flush_smp_call_function_queue */
+    uint64_t pti_cr3_switch;   /* pti: per CR3 write of a kernel entry from user space or a return
+                                * to it (SWITCH_TO_KERNEL_CR3 / SWITCH_TO_USER_CR3) */
 };
 
 struct fw_kernel_config {
@@ -328,6 +333,19 @@ struct fw_kernel_config {
      * one cluster of 16 logical CPUs (cost.ipi_send per cluster); 0: physical mode, one write a
      * target. Only the initiator's cost changes: the IPI controller delivers the same. */
     int ipi_cluster_mode;
+    /* Page-table isolation (Linux's PTI, arch/x86/mm/tlb.c): each address space has a kernel
+     * ASID (the ASID of fw_switch_to, fw_process_asid) and a user ASID (the same | the top bit
+     * of asid_bits, as Linux's user_pcid sets X86_CR3_PTI_PCID_USER_BIT): user code runs under
+     * the user one. Every kernel entry from user space (fw_syscall, fw_fault, fw_tlb_refill,
+     * fw_interrupt, fw_switch_to, fw_task_exit) and every return to it (fw_return_to_user)
+     * writes the root with the other ASID (cost.pti_cr3_switch each). A flush on the calling
+     * core (local, or a target's in its interrupt handler) invalidates the kernel ASID now and
+     * marks the user ASID, which is flushed whole at that core's next return to user space
+     * (Linux's invalidate_user_asid and user_pcid_flush_mask); a flush that reaches a core
+     * without its firmware (directed, broadcast: Linux's INVLPGB path) invalidates both ASIDs
+     * at once. Needs asid_bits 0 (no ASIDs: every return to user flushes the TLB, as a CR3 write
+     * without PCIDs does) or at least 2; halves the ASIDs of each space. */
+    int pti;
 };
 
 struct fw_kernel; /* opaque: callers allocate fw_kernel_size() bytes, 8-byte aligned */
@@ -498,6 +516,15 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid);
  * for a bad core. Without an IPI controller it only charges the entry and exit. */
 int fw_interrupt(struct fw_kernel* k, unsigned core);
 
+/* The return to user space of `core` (Linux's exit_to_user_mode and SWITCH_TO_USER_CR3): the
+ * host calls it on that core before user code runs again after anything that entered the
+ * firmware from it (a system call, a fault or TLB refill, an interrupt taken at an instruction
+ * boundary, a switch). With pti: the user ASID of the core's mm is flushed whole if a flush
+ * marked it (HAL_FLUSH_ASID; without ASIDs: HAL_FLUSH_ALL at every return), the root is written
+ * with the user ASID and cost.pti_cr3_switch charged. Without pti it does nothing (no HAL call,
+ * no time). FW_ERR_INVAL for a bad core. */
+int fw_return_to_user(struct fw_kernel* k, unsigned core);
+
 /* ---- faults and TLB refill ------------------------------------------------------------------- */
 
 /* The translation-fault handler for task tid running on `core`. Returns 0 with result->cls
@@ -534,8 +561,12 @@ const struct fw_process_stats* fw_process_stats(const struct fw_kernel* k, int p
 enum fw_kill_reason fw_process_killed(const struct fw_kernel* k, int pid);
 /* Root table of a live process (0 otherwise). */
 hal_paddr_t fw_process_root(const struct fw_kernel* k, int pid);
-/* Its ASID on `core` (0: none held there, or asid_bits 0). */
+/* Its ASID on `core` (0: none held there, or asid_bits 0); with pti the kernel one. */
 uint16_t fw_process_asid(const struct fw_kernel* k, int pid, unsigned core);
+/* pti: the user ASID of an ASID (asid | the top bit of asid_bits); without pti the ASID itself. */
+uint16_t fw_user_asid(const struct fw_kernel* k, uint16_t asid);
+/* pti: whether pid's user ASID on `core` waits for its flush at the next return to user. */
+int fw_process_user_flush_pending(const struct fw_kernel* k, int pid, unsigned core);
 /* Cores that may cache its translations (bit per core); 0 for a dead pid. */
 uint64_t fw_process_cpu_mask(const struct fw_kernel* k, int pid);
 /* VMA i of a live process (in address order; a stack's guard page is a VMA of its own, prot

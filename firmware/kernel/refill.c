@@ -26,7 +26,7 @@ static int refill_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm, u
     struct hal_tlb_entry e;
     e.vpn = (va >> fmt->page_shift) & ~low;
     e.ppn = d.ppn;
-    e.asid = k->asid_bits == 0 ? 0 : mm->asid[core];
+    e.asid = k->asid_bits == 0 ? 0 : fw_user_asid(k, mm->asid[core]); /* user code's */
     e.level = (uint8_t)level;
     e.flags = (uint8_t)flags;
     hal_tlb_write(&e);
@@ -37,6 +37,7 @@ int fw_tlb_refill(struct fw_kernel* k, unsigned core, int tid, uint64_t va, enum
     struct fw_task* t = task_of(k, tid);
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
+    pti_enter_kernel(k, core);
     /* The A/D update rewrites the PTE: not in the middle of another core's change (SMP). */
     mmap_read_lock(k, core, mm);
     int status = t->live && mm->live ? refill_locked(k, core, mm, va, access) : FW_ERR_FAULT;

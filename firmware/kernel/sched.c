@@ -43,23 +43,31 @@ static void asid_take(const struct fw_kernel* k, unsigned core, struct fw_mm* vi
     if (!asids_global(k)) {
         victim->asid[core] = 0;
         victim->cpu_mask &= ~((uint64_t)1 << core); /* flushed: nothing of it left here */
+        victim->pti_user_stale &= ~((uint64_t)1 << core);
         return;
     }
     for (unsigned c = 0; c < FW_MAX_CORES; ++c)
         victim->asid[c] = 0;
     victim->global_asid = 0;
     victim->cpu_mask = 0; /* flushed everywhere: nothing of it left anywhere */
+    victim->pti_user_stale = 0;
 }
 
 /* An ASID handed out again may still tag entries of a previous owner: locally, or on every
  * core with ONE broadcast (completed before the ASID is used). */
-static void asid_flush(struct fw_kernel* k, unsigned core, uint16_t asid) {
+static void asid_flush(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint16_t asid) {
     if (asids_global(k)) {
         hal_tlb_invalidate_broadcast(HAL_FLUSH_ASID, 0, asid);
         tlb_count_broadcast(k, core);
+        if (k->tlb.pti) {
+            /* pti: the other cores' user ASIDs have no return to user here to wait for. */
+            hal_tlb_invalidate_broadcast(HAL_FLUSH_ASID, 0, fw_user_asid(k, asid));
+            tlb_count_broadcast(k, core);
+        }
         hal_tlb_sync();
     } else {
         hal_tlb_invalidate(HAL_FLUSH_ASID, 0, asid);
+        pti_mark_user(k, core, mm); /* as Linux's load_new_mm_cr3 with need_flush */
     }
 }
 
@@ -89,7 +97,7 @@ static uint16_t asid_alloc(struct fw_kernel* k, unsigned core, struct fw_mm* mm)
         asid = asid_of(k, victim, core);
         asid_take(k, core, victim);
     }
-    asid_flush(k, core, (uint16_t)asid);
+    asid_flush(k, core, mm, (uint16_t)asid);
     ++k->stats.flush_full;
     ++mm->stats.tlb_flushes;
     return (uint16_t)asid;
@@ -100,6 +108,7 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid) {
     if (t == 0 || core >= k->cores) return FW_ERR_INVAL;
     struct fw_mm* mm = t->mm;
     uint64_t bit = (uint64_t)1 << core;
+    pti_enter_kernel(k, core); /* a switch from user code is a preemption: an entry */
     hal_charge_cycles(k->switch_cycles);
     if (k->asid_bits == 0) {
         /* Untagged TLB: the previous mm's entries would translate the same VAs (homonyms). */
@@ -132,6 +141,7 @@ int fw_switch_to(struct fw_kernel* k, unsigned core, int tid) {
         if (mm->stale_mask & bit) {
             mm->stale_mask &= ~bit;
             hal_tlb_invalidate(HAL_FLUSH_ASID, 0, mm->asid[core]);
+            pti_mark_user(k, core, mm);
             ++k->stats.flush_full;
             ++mm->stats.tlb_flushes;
             ++k->stats.shootdown.lazy_flushes;

@@ -542,6 +542,7 @@ static void service(struct fw_kernel* k, unsigned core, unsigned initiator) {
 int fw_interrupt(struct fw_kernel* k, unsigned core) {
     if (core >= k->cores) return FW_ERR_INVAL;
     enum fw_phase was = phase_enter(k, core, FW_PHASE_IRQ);
+    pti_enter_kernel(k, core); /* from user code only (not inside a firmware wait) */
     hal_charge_cycles(k->smp.irq_entry);
     int served = 0;
     if (k->smp.ipi != 0) {

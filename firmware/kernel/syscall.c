@@ -8,6 +8,7 @@ int fw_syscall(struct fw_kernel* k, unsigned core, int tid, struct fw_syscall_ar
     if (t == 0 || (unsigned)a->nr >= FW_SYSCALLS) return FW_ERR_INVAL;
     int pid = t->mm->pid;
     enum fw_phase was = phase_enter(k, core, FW_PHASE_SYSCALL);
+    pti_enter_kernel(k, core);
     hal_charge_cycles(k->syscall_entry_cycles);
     /* Linux's table dispatch and argument checks, before the call's own work. */
     hal_charge_cycles(k->cost.syscall_dispatch);

@@ -15,7 +15,11 @@
  * shootdown mechanism chosen at init (shootdown_ipi.c, shootdown_directed.c,
  * shootdown_broadcast.c), which uses the same body (tlb_flush_on): on the targets in their
  * interrupt handler (ipi), per target through the invalidation controller (directed), or once
- * for every core (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID). */
+ * for every core (FW_FLUSH_BROADCAST: broadcast invalidations under the mm's global ASID).
+ *
+ * With page-table isolation (fw_kernel_config.pti) user code runs under a user ASID: the body
+ * defers its flush on the calling core to fw_return_to_user (below), and issues it at once where
+ * no firmware of the target runs (directed, broadcast). */
 #include "kernel/internal.h"
 
 static void invalidate(struct fw_kernel* k, unsigned self, unsigned target,
@@ -68,15 +72,71 @@ void tlb_flush_on(struct fw_kernel* k, unsigned self, unsigned target,
         asid = f->mm->asid[target];
         if (asid == 0) return;
     }
+    /* pti (with ASIDs): the user ASID too. The calling core's is marked, flushed at its return
+     * to user space (Linux's invalidate_user_asid: no user instruction runs before it); a core
+     * reached without its firmware (directed, broadcast) gets it at once, as Linux's INVLPGB
+     * path issues the user PCID's invalidation beside the kernel one's. */
+    int user_now = k->tlb.pti && asid != 0 && target != self;
+    uint16_t user = fw_user_asid(k, asid);
     uint64_t pages = tlb_flush_pages(f);
     if (f->full || pages > k->flush_ceiling) {
         invalidate(k, self, target, k->asid_bits == 0 ? HAL_FLUSH_ALL : HAL_FLUSH_ASID, 0, asid);
+        if (user_now) invalidate(k, self, target, HAL_FLUSH_ASID, 0, user);
         ++f->mm->stats.tlb_flushes;
-        return;
+    } else {
+        enum hal_flush_kind kind = k->asid_bits == 0 ? HAL_FLUSH_VA : HAL_FLUSH_VA_ASID;
+        for (uint64_t i = 0; i < pages; ++i) {
+            invalidate(k, self, target, kind, f->start + (i << f->stride_shift), asid);
+            if (user_now)
+                invalidate(k, self, target, kind, f->start + (i << f->stride_shift), user);
+        }
     }
-    enum hal_flush_kind kind = k->asid_bits == 0 ? HAL_FLUSH_VA : HAL_FLUSH_VA_ASID;
-    for (uint64_t i = 0; i < pages; ++i)
-        invalidate(k, self, target, kind, f->start + (i << f->stride_shift), asid);
+    if (target == self) pti_mark_user(k, target, f->mm);
+}
+
+/* ---- page-table isolation -----------------------------------------------------------------------
+ */
+
+uint16_t fw_user_asid(const struct fw_kernel* k, uint16_t asid) {
+    return asid == 0 ? 0 : (uint16_t)(asid | k->tlb.user_bit);
+}
+
+void pti_mark_user(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (k->tlb.pti && k->asid_bits != 0) mm->pti_user_stale |= (uint64_t)1 << core;
+}
+
+/* SWITCH_TO_KERNEL_CR3 (entry from user space only: an entry from the kernel keeps its root). */
+void pti_enter_kernel(struct fw_kernel* k, unsigned core) {
+    if (!k->tlb.pti || core >= k->cores || !k->tlb.in_user[core]) return;
+    k->tlb.in_user[core] = 0;
+    hal_charge_cycles(k->cost.pti_cr3_switch);
+    struct fw_mm* mm = k->active_mm[core];
+    if (mm != 0) hal_set_root(mm->root, mm->asid[core]);
+}
+
+/* SWITCH_TO_USER_CR3: the CR3 write without NOFLUSH when the user ASID is marked. A mark is
+ * honoured even on a core that never left user space by a known entry (it costs a flush, never
+ * a stale user instruction). */
+int fw_return_to_user(struct fw_kernel* k, unsigned core) {
+    if (core >= k->cores) return FW_ERR_INVAL;
+    if (!k->tlb.pti) return FW_OK;
+    struct fw_mm* mm = k->active_mm[core];
+    if (mm == 0) return FW_OK;
+    uint64_t bit = (uint64_t)1 << core;
+    int entered = !k->tlb.in_user[core];
+    if (mm->pti_user_stale & bit || (entered && k->asid_bits == 0)) {
+        /* Without ASIDs the CR3 write flushes everything (no PCIDs: every one does). */
+        hal_tlb_invalidate(k->asid_bits == 0 ? HAL_FLUSH_ALL : HAL_FLUSH_ASID, 0,
+                           fw_user_asid(k, mm->asid[core]));
+        mm->pti_user_stale &= ~bit;
+        ++k->stats.pti_user_flushes;
+        ++k->stats.flush_full;
+    }
+    if (!entered) return FW_OK;
+    hal_charge_cycles(k->cost.pti_cr3_switch);
+    hal_set_root(mm->root, fw_user_asid(k, mm->asid[core]));
+    k->tlb.in_user[core] = 1;
+    return FW_OK;
 }
 
 static const struct fw_shootdown_ops* const kMechanisms[FW_SHOOTDOWN_MECHANISMS] = {
@@ -91,6 +151,8 @@ int tlb_init(struct fw_kernel* k, const struct fw_kernel_config* c) {
     k->tlb.concurrent_flush = c->concurrent_flush != 0;
     k->tlb.batch = c->batch != 0;
     k->tlb.lazy_tlb = c->lazy_tlb != 0;
+    k->tlb.pti = c->pti != 0;
+    k->tlb.user_bit = c->pti && c->asid_bits >= 2 ? (uint16_t)(1u << (c->asid_bits - 1)) : 0;
     return FW_OK;
 }
 

@@ -50,7 +50,8 @@ class OperatingSystem {
     // while idle, or inside firmware that waits with interrupts unmasked (hal_relax).
     virtual void interrupt(unsigned core) = 0;
     // Timed: an interrupt taken at an instruction boundary of task returns to its user code
-    // (Linux's exit_to_user_mode): the OS may end the task here (its process was killed).
+    // (Linux's exit_to_user_mode): the OS may end the task here (its process was killed), or
+    // finish the return (e.g. a deferred TLB flush, before any user instruction).
     virtual void returnToUser(Task& task) { (void)task; }
 };
 

@@ -506,6 +506,10 @@ class PtlTest : public SmpTest {
     int setUpTwoTables() {
         bootSmp({2});
         const int pid = threadsOnCores(2);
+        // A leaf table for a third region first: the second table's frame then does not hash
+        // to the first's lock line (tables 32 frames apart would share it).
+        EXPECT_EQ(map(pid, kData + 2 * kTwoMiB, kPage, kRW), FW_OK);
+        EXPECT_EQ(write64(pid, kData + 2 * kTwoMiB, 1), FW_FAULT_CLASS_DEMAND_ZERO);
         EXPECT_EQ(map(pid, kData + kTwoMiB, 4 * kPage, kRW), FW_OK);
         EXPECT_EQ(write64(pid, kData + kTwoMiB, 1), FW_FAULT_CLASS_DEMAND_ZERO);
         hal().current_core = 1;

@@ -62,6 +62,26 @@ inline nlohmann::json runProgram(const std::string& config, const std::string& a
     return in ? nlohmann::json::parse(in) : nlohmann::json();
 }
 
+// A one-core system running one task: a 4 KiB code VMA and a 16 KiB data VMA it streams over
+// (1000 instructions, a store each: 3 demand faults), and events `first` (scenario event lines)
+// then a map, a protect and an unmap of a page it never touches (nothing to zap or flush).
+inline std::string oneTaskSystem(const std::string& file, const std::string& first = "") {
+    const std::string scenario = R"(
+processes:
+  - name: a
+    vmas:
+      - {start: 0x400000, size: 4KiB, prot: rx}
+      - {start: 0x800000, size: 16KiB, prot: rw}
+    workload: {pattern: stream, footprint: 16KiB, data_base: 0x800000, code_footprint: 4KiB,
+               instructions: 1000, refs_per_instruction: 1, write_fraction: 1}
+    events:
+)" + first + R"(      - {at: 700, map: {start: 0x900000, size: 4KiB, prot: r}}
+      - {at: 800, protect: {start: 0x900000, size: 4KiB, prot: rw}}
+      - {at: 900, unmap: {start: 0x900000, size: 4KiB}}
+)";
+    return "cores: 1\nworkload: {scenario: " + writeFile(file, scenario) + "}\n";
+}
+
 inline std::uint64_t u(const nlohmann::json& j) {
     return j.get<std::uint64_t>();
 }

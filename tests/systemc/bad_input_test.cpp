@@ -181,6 +181,12 @@ TEST_F(BadInput, IntegersAreNeverOctal) {
     EXPECT_FALSE(tlmmu::parseSize("08K").has_value());
 }
 
+// Page-table isolation needs a kernel and a user ASID (or none at all).
+TEST_F(BadInput, PtiWithOneAsidBitIsRefused) {
+    expectRefusal("mmu: {asid_bits: 1}\nfirmware: {pti: true}\n",
+                  {"CFG", "firmware.pti: true is refused", "mmu.asid_bits of at least 2"});
+}
+
 TEST_F(BadInput, NoSuggestionNamesARefusedValue) {
     // A binary trace read as lackey: the hint names only a format the key accepts.
     std::string tr = write("t.bin", "");

@@ -11,23 +11,11 @@
 namespace tlmmu::test {
 namespace {
 
-// One task: 3 demand faults (its code page, the two data pages it reaches), 3 system calls (a map,
-// a protect and an unmap of a page it never touches: nothing to zap or flush), 3 leaves zapped at
-// its exit. No discard of a mapped page: on this branch a local invalidation counts the core's
-// pending time twice (Mmu's wait for the core's own reached time), which would blur the counts.
-const char* kScenario = R"(
-processes:
-  - name: a
-    vmas:
-      - {start: 0x400000, size: 4KiB, prot: rx}
-      - {start: 0x800000, size: 16KiB, prot: rw}
-    workload: {pattern: stream, footprint: 16KiB, data_base: 0x800000, code_footprint: 4KiB,
-               instructions: 1000, refs_per_instruction: 1, write_fraction: 1}
-    events:
-      - {at: 700, map: {start: 0x900000, size: 4KiB, prot: r}}
-      - {at: 800, protect: {start: 0x900000, size: 4KiB, prot: rw}}
-      - {at: 900, unmap: {start: 0x900000, size: 4KiB}}
-)";
+// One task (oneTaskSystem): 3 demand faults (its code page, the two data pages it reaches), 3
+// system calls (a map, a protect and an unmap of a page it never touches: nothing to zap or flush),
+// 3 leaves zapped at its exit. No discard of a mapped page: on this branch a local invalidation
+// counts the core's pending time twice (Mmu's wait for the core's own reached time), which would
+// blur the counts.
 
 struct Case {
     const char* cost;
@@ -38,8 +26,7 @@ class OneCoreCost : public testing::TestWithParam<Case> {};
 
 TEST_P(OneCoreCost, AddsItsCountTimesItsValue) {
     const Case c = GetParam();
-    const std::string system =
-        "cores: 1\nworkload: {scenario: " + writeFile("costs.yaml", kScenario) + "}\n";
+    const std::string system = oneTaskSystem("costs.yaml");
     const auto free = runProgram(system);
     const auto paid = runProgram(system, std::string("--set firmware.cost.") + c.cost + "=1000");
     const auto& f = free["cores"][0];

@@ -264,21 +264,9 @@ namespace {
 // and firmware.syscall_exit_cycles after, on the task's core (10 discards here, a map, a
 // protect and an unmap), and nothing else changes.
 TEST(Syscall, EveryEventPaysEntryAndExit) {
-    const std::string scenario = writeFile("syscalls.yaml", R"(
-processes:
-  - name: a
-    vmas:
-      - {start: 0x400000, size: 4KiB, prot: rx}
-      - {start: 0x800000, size: 16KiB, prot: rw}
-    workload: {pattern: stream, footprint: 16KiB, data_base: 0x800000, code_footprint: 4KiB,
-               instructions: 1000, refs_per_instruction: 1, write_fraction: 1}
-    events:
-      - {at: 100, every: 50, count: 10, discard: {start: 0x800000, size: 4KiB}}
-      - {at: 700, map: {start: 0x900000, size: 4KiB, prot: r}}
-      - {at: 800, protect: {start: 0x900000, size: 4KiB, prot: rw}}
-      - {at: 900, unmap: {start: 0x900000, size: 4KiB}}
-)");
-    const std::string system = "cores: 1\nworkload: {scenario: " + scenario + "}\n";
+    const std::string system = oneTaskSystem(
+        "syscalls.yaml", "      - {at: 100, every: 50, count: 10, discard: {start: 0x800000, "
+                         "size: 4KiB}}\n");
     const auto free = runProgram(system);
     const auto paid = runProgram(system, "--set firmware.syscall_entry_cycles=100 "
                                          "--set firmware.syscall_exit_cycles=40");
