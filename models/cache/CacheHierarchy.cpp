@@ -96,12 +96,19 @@ CacheAccessResult CacheHierarchy::access(unsigned core, CacheAccessKind kind, Ad
     const Addr last = (pa + (bytes ? bytes : 1) - 1) >> line_shift_;
     CacheAccessResult total;
     for (Addr line = first; line <= last; ++line) {
+        // A store that overwrites the whole line needs none of its old data: the line is
+        // taken in Modified without a fill from memory or a transfer from its owner (only the
+        // other copies' invalidation), as full-line stores of fast-string operations (clear_page
+        // and copy_page's rep stos/movs) are done without a read for ownership.
+        whole_line_write_ =
+            isWrite(kind) && addressOf(line) >= pa && addressOf(line) + line_bytes_ <= pa + bytes;
         const CacheAccessResult r = accessLine(core, kind, line, entry);
         if (r.level == CacheLevel::Memory) ++cores_[core].memory_lines;
         total.cycles += r.cycles;
         if (line == first || r.level > total.level) total.level = r.level;
         total.coherence_miss |= r.coherence_miss;
     }
+    whole_line_write_ = false;
     return total;
 }
 
@@ -184,11 +191,11 @@ Mesi CacheHierarchy::resolveShared(unsigned core, bool write, bool caches, Addr 
         dir->owner != DirectoryEntry::kNoOwner &&
         (others & bitOf(static_cast<unsigned>(dir->owner))) &&
         state(static_cast<unsigned>(dir->owner), addressOf(line)) == Mesi::Modified;
-    if (transfer) {
+    if (transfer && !whole_line_write_) {
         r.cycles += transfer_cycles_;
         r.level = CacheLevel::Remote;
         ++coherence.transfers;
-    } else if (!llc_.present() && needsData(core, write, caches, line)) {
+    } else if (!llc_.present() && !whole_line_write_ && needsData(core, write, caches, line)) {
         r.cycles += memory_.fill(addressOf(line));
         r.level = CacheLevel::Memory;
     }
@@ -230,8 +237,12 @@ DirectoryEntry* CacheHierarchy::findDirectory(Addr line, CacheAccessResult& r) {
         return &l->directory;
     }
     ++llc_.counters.misses;
-    r.level = CacheLevel::Memory;
-    r.cycles += memory_.fill(addressOf(line));
+    if (whole_line_write_) {
+        r.level = CacheLevel::Llc; // allocated without its old data
+    } else {
+        r.level = CacheLevel::Memory;
+        r.cycles += memory_.fill(addressOf(line));
+    }
     Victim victim;
     CacheLine* l = llc_.fill(line, Mesi::Exclusive, &victim); // LLC state: present, clean
     if (victim.valid) evictLlc(victim, r);

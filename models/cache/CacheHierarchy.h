@@ -164,6 +164,7 @@ class CacheHierarchy {
     MemoryPort& memory_;
     // The directory when there is no LLC (node-based: entries stay put while others come/go).
     std::unordered_map<Addr, DirectoryEntry> snoop_filter_;
+    bool whole_line_write_ = false; // the line accessLine serves is overwritten whole
 };
 
 } // namespace tlmmu

@@ -371,6 +371,32 @@ TEST(CacheHierarchy, MesiTransitionsAndTheirCycles) {
     EXPECT_TRUE(mem.writebacks.empty());
 }
 
+// A store that overwrites whole lines (clear_page, copy_page's destination) needs none of their
+// old data: a miss everywhere fills nothing from memory, a line Modified at another core is taken
+// without a transfer (its copy invalidated), and only the partly written edge lines are filled.
+TEST(CacheHierarchy, WholeLineStoresFetchNothing) {
+    RecordingMemory mem;
+    CacheHierarchy h(threeLevels(2), mem);
+    const Cycles llc = kL1 + kL2 + kLlc;
+    const Addr x = lineAt(64);
+    EXPECT_ACCESS(h.access(0, Kind::Store, x, 128), 2 * llc, Level::Llc);
+    EXPECT_TRUE(mem.fills.empty());
+    EXPECT_EQ(h.state(0, x), Mesi::Modified);
+    EXPECT_EQ(h.state(0, x + 64), Mesi::Modified);
+    // Core 1 overwrites core 0's Modified line whole: no transfer, one invalidation.
+    EXPECT_ACCESS(h.access(1, Kind::Store, x, 64), llc, Level::Llc);
+    EXPECT_EQ(h.coherence.transfers, 0u);
+    EXPECT_EQ(h.coherence.invalidations, 1u);
+    EXPECT_EQ(h.state(0, x), Mesi::Invalid);
+    EXPECT_EQ(h.state(1, x), Mesi::Modified);
+    // 128 bytes from the middle of a line: the two edge lines are filled, the whole one is not.
+    const Addr y = lineAt(96);
+    EXPECT_ACCESS(h.access(0, Kind::Store, y + 32, 128), kMiss + llc + kMiss, Level::Memory);
+    EXPECT_EQ(mem.fills, (std::vector<Addr>{y, y + 128}));
+    // A load of whole lines still fills them.
+    EXPECT_ACCESS(h.access(0, Kind::Load, lineAt(128), 64), kMiss, Level::Memory);
+}
+
 TEST(CacheHierarchy, WriteInvalidatesEverySharer) {
     RecordingMemory mem;
     CacheHierarchy h(threeLevels(3), mem);
