@@ -66,7 +66,7 @@ extern "C" {
 /* ---- fixed limits (FW_ERR_LIMIT when one is reached) ----------------------------------------- */
 #define FW_MAX_PROCESSES 64          /* live address spaces (pids 1..64) */
 #define FW_MAX_TASKS 128             /* live tasks (tids 1..128) */
-#define FW_MAX_VMAS 32               /* per address space, guard VMAs included */
+#define FW_MAX_VMAS 128              /* per address space, guard VMAs included */
 #define FW_MAX_SHM 16                /* shared-memory objects (ids 0..15) */
 #define FW_MAX_CORES 64              /* cores (cpu_mask is one uint64_t) */
 #define FW_SHM_MAX_PAGES 256         /* base pages per shared-memory object */

@@ -23,7 +23,7 @@ TEST(ErrorsTest, EveryErrorCodeHasItsOwnWords) {
     // The limits are named with their values.
     const std::string limit = fw_strerror(FW_ERR_LIMIT);
     for (const char* part :
-         {"FW_MAX_PROCESSES 64", "FW_MAX_TASKS 128", "FW_MAX_VMAS 32", "FW_MAX_SHM 16"})
+         {"FW_MAX_PROCESSES 64", "FW_MAX_TASKS 128", "FW_MAX_VMAS 128", "FW_MAX_SHM 16"})
         EXPECT_NE(limit.find(part), std::string::npos) << limit;
     EXPECT_NE(std::string(fw_strerror(FW_ERR_INVAL)).find("misaligned"), std::string::npos);
 }
