@@ -71,12 +71,14 @@ void FirmwareBinding::checkBootFrames(const SystemConfig& config, const Scenario
         roots += p.forked_from.empty() ? 1 : 0;
     const std::uint64_t at_init = fw_kernel_init_frames(&init_config_), need = at_init + roots;
     if (count >= need) return;
-    const std::uint64_t swap = init_config_.swap_mmio ? 1 : 0, smp = at_init - swap;
+    const std::uint64_t swap = init_config_.swap_mmio ? 1 : 0,
+                        zero = init_config_.zero_page ? 1 : 0, smp = at_init - swap - zero;
     std::string parts;
     if (smp)
         parts += std::to_string(smp) + " for the IPI protocol area of " +
                  std::to_string(config.cores) + " cores";
     if (swap) parts += std::string(parts.empty() ? "" : ", ") + "1 for the swap bounce frame";
+    if (zero) parts += std::string(parts.empty() ? "" : ", ") + "1 for the zero page";
     throw InputError((config.firmware_frames ? "firmware.frames: " : "memory.size: ") +
                      std::to_string(count) + (count == 1 ? " frame is" : " frames are") +
                      " too few to start: the firmware takes " + std::to_string(at_init) +

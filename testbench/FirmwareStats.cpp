@@ -151,7 +151,17 @@ std::vector<KernelCounter> kernelCounters(const struct fw_kernel_stats* ks) {
         {"firmware.demand_faults", &ks->demand_faults, {"faults", "demand-zero faults"}},
         {"firmware.frames_mapped",
          &ks->frames_mapped,
-         {"frames", "data frames ever mapped by demand-zero faults and prefaults"}},
+         {"frames",
+          "data frames ever mapped by demand-zero faults and prefaults (and by writes to the "
+          "zero page)"}},
+        {"firmware.zero_page_maps",
+         &ks->zero_page_maps,
+         {"faults", "firmware.zero_page: read faults that mapped the shared zero page"}},
+        {"firmware.zero_page_cows",
+         &ks->zero_page_cows,
+         {"faults",
+          "firmware.zero_page: write faults on the zero page (a zeroed frame each; also in "
+          "faults.cow)"}},
         {"firmware.huge_splits", &ks->splits, {"leaves", "huge leaves split"}},
         {"firmware.huge_fallbacks",
          &ks->huge_fallbacks,

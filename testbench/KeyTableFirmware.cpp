@@ -210,6 +210,17 @@ void addPtiKey(Table& t) {
             FW(pti));
 }
 
+void addZeroPageKey(Table& t) {
+    t.addFw(Key("firmware.zero_page")
+                .boolean(false)
+                .meaning("the shared zero page (Linux's my_zero_pfn, mm/memory.c "
+                         "do_anonymous_page): a read fault on a never-written private base "
+                         "page maps one zeroed frame read-only, allocating nothing; a later "
+                         "write faults and gets a zeroed frame of its own (a COW fault); zaps "
+                         "free nothing for it, fork shares it, reclaim never picks it"),
+            FW(zero_page));
+}
+
 void addShootdownKeys(Table& t) {
     t.addFw(Key("firmware.shootdown.mechanism")
                 .choice("ipi", mechanismChoices())
@@ -293,6 +304,7 @@ void addFirmwareKeys(Table& t) {
     addFirmwareCostKeys(t);
     addKernelWorkKeys(t);
     addPtiKey(t);
+    addZeroPageKey(t);
     addIpiKeys(t);
     addShootdownKeys(t);
 }

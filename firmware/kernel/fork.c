@@ -43,12 +43,14 @@ static int fork_leaf(struct fw_kernel* k, struct fw_mm* parent, uint64_t va,
         value = copy;
         swap_copy = 1;
     } else if (s->level == 0 && pte_decode_protnone(fmt, s->raw, &value)) {
-        frame = value << fmt->page_shift;
+        /* The zero page is copied as is: no reference, no leaf (as below). */
+        if (!is_zero_pfn(k, value)) frame = value << fmt->page_shift;
     } else {
         struct pte_decoded d;
         pte_decode(fmt, s->raw, s->level, &d, 0);
         if (d.kind != PTE_KIND_LEAF) return FW_ERR_CORRUPT;
-        frame = d.ppn << fmt->page_shift;
+        /* The zero page (read-only already) is shared as is: no reference, no leaf. */
+        if (!(s->level == 0 && is_zero_pfn(k, d.ppn))) frame = d.ppn << fmt->page_shift;
         if (vma_is_private(ctx->vma) && (d.flags & PTE_F_W)) {
             child_raw = pte_encode_leaf(fmt, d.ppn, d.flags & ~(PTE_F_W | PTE_F_V), s->level);
             pt_write(k, s->slot, child_raw);

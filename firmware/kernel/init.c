@@ -15,7 +15,7 @@ uint64_t fw_kernel_size(void) {
 
 uint32_t fw_kernel_init_frames(const struct fw_kernel_config* c) {
     uint32_t smp = (c->ipi_mmio != 0 && c->cores > 1) ? (uint32_t)1 << smp_area_order(c) : 0;
-    return (c->swap_mmio != 0 ? 1u : 0u) + smp;
+    return (c->swap_mmio != 0 ? 1u : 0u) + smp + (c->zero_page ? 1u : 0u);
 }
 
 int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
@@ -56,7 +56,13 @@ int fw_kernel_init(struct fw_kernel* k, const struct fw_kernel_config* c,
     if (status != FW_OK) return status;
     status = tlb_init(k, c);
     if (status != FW_OK) return status;
-    return smp_init(k, c);
+    status = smp_init(k, c);
+    if (status != FW_OK || !c->zero_page) return status;
+    /* Last, so that the frames above are where they are without it. */
+    k->zero_page = frames_alloc(&k->frames);
+    if (k->zero_page == 0) return FW_ERR_NOMEM;
+    hal_zero_frame(k->zero_page, page_bytes(k));
+    return FW_OK;
 }
 
 struct fw_mm* mm_of(struct fw_kernel* k, int pid) {
@@ -227,4 +233,8 @@ const struct pte_format* fw_kernel_format(const struct fw_kernel* k) {
 
 const struct fw_frames* fw_kernel_frames(const struct fw_kernel* k) {
     return &k->frames;
+}
+
+hal_paddr_t fw_zero_page(const struct fw_kernel* k) {
+    return k->zero_page;
 }

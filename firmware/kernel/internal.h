@@ -173,7 +173,8 @@ struct fw_kernel {
     uint64_t swap_slots;
     uint64_t* swap_bitmap;
     uint64_t swap_cursor;
-    hal_paddr_t bounce; /* reserved frame for slot-to-slot copies at fork */
+    hal_paddr_t bounce;    /* reserved frame for slot-to-slot copies at fork */
+    hal_paddr_t zero_page; /* fw_kernel_config.zero_page: the shared zero frame (0: none) */
     /* reverse map and clock (rmap.c, vmscan.c) */
     struct fw_frame_rmap* rmap;
     uint32_t clock_hand;
@@ -212,6 +213,11 @@ struct fw_task* task_of(struct fw_kernel* k, int tid); /* live task or NULL */
 struct fw_mm* mm_alloc(struct fw_kernel* k);           /* zeroed, live, used; NULL if full */
 struct fw_task* task_alloc(struct fw_kernel* k, struct fw_mm* mm, unsigned core);
 int tid_of(const struct fw_kernel* k, const struct fw_task* t);
+
+/* Whether a base-page PTE's frame number is the shared zero page's (Linux's is_zero_pfn). */
+static inline int is_zero_pfn(const struct fw_kernel* k, uint64_t ppn) {
+    return k->zero_page != 0 && ppn == k->zero_page >> k->format.page_shift;
+}
 
 static inline uint64_t page_bytes(const struct fw_kernel* k) {
     return (uint64_t)1 << k->format.page_shift;

@@ -108,7 +108,25 @@ static void zero_new(struct fault_state* s, hal_paddr_t pa, uint64_t bytes) {
     if (!s->prefault) phase_leave(s->k, s->core, was);
 }
 
-static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
+/* A read (or fetch) of a never-touched private page with zero_page: the shared zero frame,
+ * read-only, nothing allocated (Linux's do_anonymous_page with my_zero_pfn). */
+static void map_zero_page(struct fault_state* s, hal_paddr_t slot) {
+    struct fw_kernel* k = s->k;
+    const struct pte_format* fmt = &k->format;
+    if (!lock_empty_slot(s, slot)) return;
+    pt_write(
+        k, slot,
+        pte_encode_leaf(fmt, k->zero_page >> fmt->page_shift, new_leaf_flags(s) & ~PTE_F_W, 0));
+    unlock_slot(s, slot);
+    s->result->level = 0;
+    s->result->cls = FW_FAULT_CLASS_DEMAND_ZERO;
+    ++k->stats.demand_faults;
+    ++k->stats.demand_faults_by_level[0];
+    ++s->mm->stats.demand_faults_by_level[0];
+    ++k->stats.zero_page_maps;
+}
+
+static void demand_zero(struct fault_state* s, hal_paddr_t slot, enum fw_access access) {
     struct fw_kernel* k = s->k;
     uint64_t page_va = s->va & ~(page_bytes(k) - 1);
     if (s->vma->kind == FW_VMA_SHARED) {
@@ -138,6 +156,10 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot) {
         map_new_leaf(s, slot, o->frame[page], 0);
         unlock_slot(s, slot);
         count_demand(s, 0);
+        return;
+    }
+    if (k->zero_page != 0 && access != FW_ACCESS_WRITE && !s->prefault) {
+        map_zero_page(s, slot);
         return;
     }
     hal_paddr_t pa = fault_frame(s);
@@ -192,6 +214,46 @@ static void swap_in(struct fault_state* s, hal_paddr_t slot, uint64_t swap_slot)
 
 static void present_fault(struct fault_state* s, struct pt_slot* sl, enum fw_access access);
 
+/* The base-page PTE at sl gets the new private frame pa (a COW copy, or a write to the zero
+ * page): the old translation is flushed before `old` is let go of (0: the zero page, nothing
+ * to let go of, and a leaf more). */
+static void cow_replace(struct fault_state* s, struct pt_slot* sl, hal_paddr_t pa,
+                        hal_paddr_t old) {
+    struct fw_kernel* k = s->k;
+    const struct pte_format* fmt = &k->format;
+    uint64_t page_va = s->va & ~(page_bytes(k) - 1);
+    rmap_add_new(k, pa, 0, s->mm->pid, page_va);
+    struct fw_mmu_gather g;
+    tlb_gather_mmu(&g, k, s->core, s->mm, 0);
+    pt_write(k, sl->slot,
+             pte_encode_leaf(fmt, pa >> fmt->page_shift, prot_flags(k, s->vma->prot), 0));
+    tlb_flush_pte_range(&g, page_va, fmt->page_shift);
+    if (old != 0)
+        rmap_remove_leaf(&g, s->mm, old, 0);
+    else
+        count_leaf(k, s->mm, 0, 1);
+    mm_add_frames(s->mm, 1);
+    tlb_finish_mmu(&g);
+}
+
+/* A write to the zero page (Linux's wp_page_copy from the zero pfn): a new frame, zeroed (no
+ * copy), replaces the read-only PTE, whose translation is flushed as a COW copy's is; the
+ * zero page itself is neither put nor unmapped from any reverse map. */
+static void cow_zero_page(struct fault_state* s, struct pt_slot* sl) {
+    struct fw_kernel* k = s->k;
+    hal_paddr_t pa = alloc_data_frames(k, s->core, 0);
+    if (pa == 0) {
+        out_of_memory(s);
+        return;
+    }
+    zero_new(s, pa, page_bytes(k));
+    cow_replace(s, sl, pa, 0);
+    ++k->stats.frames_mapped;
+    ++k->stats.zero_page_cows;
+    s->result->cls = FW_FAULT_CLASS_COW;
+    s->result->level = 0;
+}
+
 /* Write to a present read-only leaf of a writable private VMA. */
 static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_decoded* d,
                 enum fw_access access) {
@@ -225,6 +287,10 @@ static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_deco
         present_fault(s, sl, access);
         return;
     }
+    if (is_zero_pfn(k, d->ppn)) {
+        cow_zero_page(s, sl);
+        return;
+    }
     if (frame_refcount(&k->frames, old) > 1) {
         /* The source stays ours while the allocation reclaims (it may wait, and the other
          * sharers may let go meanwhile): the clock must not evict it under the copy. */
@@ -236,15 +302,7 @@ static void cow(struct fault_state* s, struct pt_slot* sl, const struct pte_deco
             return;
         }
         hal_copy_frame(pa, old, page_bytes(k));
-        rmap_add_new(k, pa, 0, s->mm->pid, page_va);
-        struct fw_mmu_gather g;
-        tlb_gather_mmu(&g, k, s->core, s->mm, 0);
-        pt_write(k, sl->slot,
-                 pte_encode_leaf(fmt, pa >> fmt->page_shift, prot_flags(k, s->vma->prot), 0));
-        tlb_flush_pte_range(&g, page_va, fmt->page_shift);
-        rmap_remove_leaf(&g, s->mm, old, 0);
-        mm_add_frames(s->mm, 1);
-        tlb_finish_mmu(&g);
+        cow_replace(s, sl, pa, old);
         ++s->mm->stats.pages_copied;
     } else {
         /* The last sharer: the frame is ours alone now, no copy needed. */
@@ -340,7 +398,7 @@ static void handle_page(struct fault_state* s, enum fw_access access) {
     }
     uint64_t value = 0;
     if (sl.raw == 0) {
-        demand_zero(s, sl.slot);
+        demand_zero(s, sl.slot, access);
     } else if (s->prefault) {
         return; /* mapped already (present, swapped out or parked) */
     } else if (s->shared &&

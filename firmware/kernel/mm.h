@@ -196,7 +196,10 @@ struct fw_kernel_stats {
     uint64_t demand_faults; /* sum of demand_faults_by_level */
     uint64_t demand_faults_by_level[FW_MAX_LEVELS];
     uint64_t leaves_by_level[FW_MAX_LEVELS];
-    uint64_t frames_mapped; /* data frames ever mapped by demand-zero faults and prefaults */
+    uint64_t frames_mapped;  /* data frames ever mapped by demand-zero faults and prefaults (and
+                              * by writes to the zero page) */
+    uint64_t zero_page_maps; /* zero_page: read faults that mapped the shared zero page */
+    uint64_t zero_page_cows; /* zero_page: write faults on it (a zeroed frame each; cls COW) */
     uint64_t splits;
     uint64_t huge_fallbacks;
     uint64_t tables_in_use; /* page-table pages of all address spaces, roots included */
@@ -346,6 +349,14 @@ struct fw_kernel_config {
      * at once. Needs asid_bits 0 (no ASIDs: every return to user flushes the TLB, as a CR3 write
      * without PCIDs does) or at least 2; halves the ASIDs of each space. */
     int pti;
+    /* The shared zero page (Linux's my_zero_pfn, mm/memory.c do_anonymous_page): a read (or
+     * instruction fetch) fault on a never-touched base page of a private VMA maps one frame,
+     * zeroed at init, read-only (no reference, reverse map, memory-limit charge or leaf count;
+     * not in data_frames nor a process's frames_in_use); a write to it later allocates and
+     * zeroes a frame of its own and replaces the PTE (flushed as a COW copy is). Zaps clear it
+     * and free nothing, fork shares it as is, reclaim never picks it, mprotect keeps it
+     * read-only. Prefaults and huge pages allocate as without it. Init takes one frame more. */
+    int zero_page;
 };
 
 struct fw_kernel; /* opaque: callers allocate fw_kernel_size() bytes, 8-byte aligned */
@@ -583,6 +594,8 @@ uint64_t fw_tables_in_use(const struct fw_kernel* k); /* page-table pages, all p
 uint64_t fw_frames_in_use(const struct fw_kernel* k); /* data frames */
 uint64_t fw_swap_slots_in_use(const struct fw_kernel* k);
 const struct pte_format* fw_kernel_format(const struct fw_kernel* k);
+/* The shared zero page's frame (fw_kernel_config.zero_page), 0 without it. */
+hal_paddr_t fw_zero_page(const struct fw_kernel* k);
 /* The frame allocator, for inspection (frame_refcount, in_use, peak). */
 const struct fw_frames* fw_kernel_frames(const struct fw_kernel* k);
 

@@ -189,6 +189,7 @@ static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const st
     }
     if (s->level == 0 && pte_decode_protnone(fmt, s->raw, &value)) {
         /* Not a hardware translation: nothing cached to flush. */
+        if (is_zero_pfn(k, value)) return FW_OK; /* the zero page: nothing to let go of */
         count_leaf(k, mm, 0, -1);
         rmap_remove_leaf(g, mm, value << fmt->page_shift, 0);
         return FW_OK;
@@ -197,6 +198,8 @@ static int zap_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const st
     pte_decode(fmt, s->raw, s->level, &d, 0);
     if (d.kind != PTE_KIND_LEAF) return FW_ERR_CORRUPT;
     tlb_flush_pte_range(g, va, level_shift(k, s->level));
+    /* The zero page (a special PTE, Linux's vm_normal_page NULL): flushed, nothing freed. */
+    if (s->level == 0 && is_zero_pfn(k, d.ppn)) return FW_OK;
     count_leaf(k, mm, s->level, -1);
     rmap_remove_leaf(g, mm, d.ppn << fmt->page_shift, level_order(k, s->level));
     return FW_OK;

@@ -19,7 +19,8 @@ static int leaf_shared(const struct fw_kernel* k, hal_paddr_t pa, unsigned order
 }
 
 /* Rewrites one PTE for the VMA's new protection. A/D (and G) are kept; a private frame still
- * shared after fork stays read-only (COW); prot 0 parks a base page in a PROT_NONE entry. */
+ * shared after fork (or the zero page) stays read-only (COW); prot 0 parks a base page in a
+ * PROT_NONE entry. */
 static int protect_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, const struct pt_slot* s,
                         void* vctx) {
     const struct protect_ctx* ctx = (const struct protect_ctx*)vctx;
@@ -45,7 +46,9 @@ static int protect_leaf(struct fw_kernel* k, struct fw_mm* mm, uint64_t va, cons
         updated = pte_encode_protnone(fmt, ppn);
     } else {
         unsigned flags = prot_flags(k, v->prot) | keep;
-        if (vma_is_private(v) && leaf_shared(k, ppn << fmt->page_shift, level_order(k, s->level)))
+        /* The zero page stays write-protected too: a write faults and gets a frame. */
+        if (vma_is_private(v) && ((s->level == 0 && is_zero_pfn(k, ppn)) ||
+                                  leaf_shared(k, ppn << fmt->page_shift, level_order(k, s->level))))
             flags &= ~PTE_F_W;
         updated = pte_encode_leaf(fmt, ppn, flags, s->level);
     }
