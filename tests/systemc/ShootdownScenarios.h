@@ -92,4 +92,15 @@ inline std::string stressSystem() {
                   "swap: {slots: 4096, latency_cycles: 2000}\nsched: {time_slice_cycles: 20000}\n");
 }
 
+// What every stress run must show: swapping happened, no stale translation used, no wrong data,
+// every instruction run.
+inline void expectStressClean(const nlohmann::json& r) {
+    EXPECT_GT(u(r["processes"]["app"]["firmware"]["swap_outs"]), 0u);
+    EXPECT_EQ(u(r["checker"]["violations"]), 0u) << r["checker"]["first_violation"];
+    EXPECT_EQ(u(r["processes"]["app"]["data_mismatches"]), 0u);
+    EXPECT_EQ(u(r["processes"]["child"]["data_mismatches"]), 0u);
+    EXPECT_EQ(u(r["processes"]["app"]["instructions"]), 7u * 20000 + 15000);
+    EXPECT_EQ(u(r["processes"]["child"]["instructions"]), 10000u);
+}
+
 } // namespace tlmmu::test
