@@ -164,6 +164,10 @@ def run_settings(out, case, discards, every):
     name = f"scenarios/{case.variant.name}-t{case.targets}-{digest}.yaml"
     write_atomic(os.path.join(out, name), text)
     settings = {"cores": case.targets + 1, "workload.scenario": name, MECHANISM_KEY: case.mechanism}
+    # The study times discards' shootdowns alone: with the zero page (configs/haswell.yaml's
+    # firmware.zero_page) the targets' reads before their writes would map it and each write
+    # replacing it would shoot down too.
+    settings["firmware.zero_page"] = False
     settings.update(MECHANISM_SETTINGS.get(case.mechanism, {}))
     settings.update(case.variant.settings)
     return settings
