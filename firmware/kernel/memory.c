@@ -108,7 +108,7 @@ static void zero_new(struct fault_state* s, hal_paddr_t pa, uint64_t bytes) {
     if (!s->prefault) phase_leave(s->k, s->core, was);
 }
 
-/* A read (or fetch) of a never-touched private page with zero_page: the shared zero frame,
+/* A read of a never-touched private page with zero_page: the shared zero frame,
  * read-only, nothing allocated (Linux's do_anonymous_page with my_zero_pfn). */
 static void map_zero_page(struct fault_state* s, hal_paddr_t slot) {
     struct fw_kernel* k = s->k;
@@ -158,7 +158,9 @@ static void demand_zero(struct fault_state* s, hal_paddr_t slot, enum fw_access 
         count_demand(s, 0);
         return;
     }
-    if (k->zero_page != 0 && access != FW_ACCESS_WRITE && !s->prefault) {
+    /* Reads only: an instruction fetch stands for file-backed text (page cache), not for
+     * anonymous memory, and gets a frame as before. */
+    if (k->zero_page != 0 && access == FW_ACCESS_READ && !s->prefault) {
         map_zero_page(s, slot);
         return;
     }

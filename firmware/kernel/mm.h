@@ -349,13 +349,14 @@ struct fw_kernel_config {
      * at once. Needs asid_bits 0 (no ASIDs: every return to user flushes the TLB, as a CR3 write
      * without PCIDs does) or at least 2; halves the ASIDs of each space. */
     int pti;
-    /* The shared zero page (Linux's my_zero_pfn, mm/memory.c do_anonymous_page): a read (or
-     * instruction fetch) fault on a never-touched base page of a private VMA maps one frame,
-     * zeroed at init, read-only (no reference, reverse map, memory-limit charge or leaf count;
-     * not in data_frames nor a process's frames_in_use); a write to it later allocates and
-     * zeroes a frame of its own and replaces the PTE (flushed as a COW copy is). Zaps clear it
-     * and free nothing, fork shares it as is, reclaim never picks it, mprotect keeps it
-     * read-only. Prefaults and huge pages allocate as without it. Init takes one frame more. */
+    /* The shared zero page (Linux's my_zero_pfn, mm/memory.c do_anonymous_page): a read fault (not
+     * an instruction fetch: code stands for file-backed text) on a never-touched base page of a
+     * private VMA maps one frame, zeroed at init, read-only (no reference, reverse map,
+     * memory-limit charge or leaf count; not in data_frames nor a process's frames_in_use); a write
+     * to it later allocates and zeroes a frame of its own and replaces the PTE (flushed as a COW
+     * copy is). Zaps clear it and free nothing, fork shares it as is, reclaim never picks it,
+     * mprotect keeps it read-only. Prefaults and huge pages allocate as without it. Init takes one
+     * frame more. */
     int zero_page;
 };
 
