@@ -64,6 +64,13 @@ void hal_charge_cycles(uint64_t cycles);
  * atomics between cores is their order in simulated time. */
 uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, unsigned bytes);
 
+/* Atomic fetch-and-add of `bytes` (4 or 8) at pa (x86's LOCK XADD, a RISC-V amoadd): one
+ * read-modify-write transaction that always stores old + delta (modulo 2^(8 * bytes); a
+ * negative delta as its two's complement). Returns the old value. Synchronises first, as
+ * hal_atomic_cas. Unlike a CAS it never fails, so cores adding to one word at once each pay
+ * one transfer of its line, not a retry per competitor (Linux's rwsem reader fast path). */
+uint64_t hal_atomic_fetch_add(hal_paddr_t pa, uint64_t delta, unsigned bytes);
+
 /* Lets simulated time catch up with the calling core, so that what it writes next is seen by
  * the other cores no earlier than now (e.g. before an acknowledgement, an IPI). */
 void hal_sync(void);

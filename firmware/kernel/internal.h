@@ -93,17 +93,21 @@ struct fw_shm_obj {
 #define FW_SMP_LOCK_PTL (FW_MAX_PROCESSES + 3)
 #define FW_SMP_PTL_LOCKS 32u
 #define FW_SMP_LOCKS (FW_SMP_LOCK_PTL + FW_SMP_PTL_LOCKS)
-/* The mmap_lock word: tickets taken (NEXT), the ticket being served (HEAD) and the readers
- * inside, 16 bits each. A writer holds it from HEAD == its ticket with no reader inside until
- * it advances HEAD; a reader enters at HEAD == its ticket, advancing HEAD at once (the next
- * ticket may be a reader too), and leaves by decrementing READERS. First come, first served:
- * a waiting writer holds back every later reader, so no writer starves. */
-#define FW_RW_NEXT(v) ((v)&0xffffu)
-#define FW_RW_HEAD(v) (((v) >> 16) & 0xffffu)
-#define FW_RW_READERS(v) (((v) >> 32) & 0xffffu)
-#define FW_RW_NEXT_ONE ((uint64_t)1)
-#define FW_RW_HEAD_ONE ((uint64_t)1 << 16)
-#define FW_RW_READER_ONE ((uint64_t)1 << 32)
+/* The mmap_lock word: the readers inside (READERS), tickets taken (NEXT) and the ticket being
+ * served (HEAD), 16 bits each. A writer holds it from HEAD == its ticket with no reader inside
+ * until it advances HEAD; first come, first served, so a waiting writer holds back every later
+ * reader and no writer starves. As Linux's rwsem, a reader first adds itself to READERS with one
+ * fetch-and-add (LOCK XADD): if no ticket was outstanding (NEXT == HEAD) it is in; else it takes
+ * itself out again with a second add and queues for a ticket; when its ticket comes it enters
+ * and advances HEAD at once (the next ticket may be a reader too). It leaves with a fetch-and-add
+ * of -1. READERS is the low field, so those adds never carry into the tickets, and HEAD the
+ * top one, so a writer's release (an add to HEAD) wraps without touching the rest. */
+#define FW_RW_READERS(v) ((v)&0xffffu)
+#define FW_RW_NEXT(v) (((v) >> 16) & 0xffffu)
+#define FW_RW_HEAD(v) (((v) >> 48) & 0xffffu)
+#define FW_RW_READER_ONE ((uint64_t)1)
+#define FW_RW_NEXT_ONE ((uint64_t)1 << 16)
+#define FW_RW_HEAD_ONE ((uint64_t)1 << 48)
 #define FW_SMP_SLOT_HEAD 0
 #define FW_SMP_SLOT_START 1
 #define FW_SMP_SLOT_END 2
@@ -521,6 +525,11 @@ void mmap_read_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 void mmap_write_lock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 int mmap_write_trylock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 void mmap_write_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
+/* Linux's mmap_write_downgrade: this core's write hold becomes a read hold in one atomic step
+ * (the next tickets are served, so readers waiting behind it enter); released then with
+ * mmap_read_unlock. 1 if it did; 0 without SMP or inside a nested write hold (nothing changes:
+ * release it with mmap_write_unlock). */
+int mmap_write_downgrade(struct fw_kernel* k, unsigned core, struct fw_mm* mm);
 /* The split page-table lock of the table page `table` (held while its entries change). */
 void ptl_lock(struct fw_kernel* k, unsigned core, hal_paddr_t table);
 void ptl_unlock(struct fw_kernel* k, unsigned core, hal_paddr_t table);

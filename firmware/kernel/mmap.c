@@ -227,8 +227,11 @@ static int split_ends(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint
     return pt_split_at(k, core, mm, end);
 }
 
+/* *downgraded (if not 0): the VMAs gone, the write hold became a read hold for the zap and its
+ * flush, as do_vmi_align_munmap does: faults and discards elsewhere in the address space go on
+ * meanwhile (none can reach the range: its VMAs are gone). */
 static int vma_unmap_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm, uint64_t start,
-                            uint64_t len) {
+                            uint64_t len, int* downgraded) {
     int status = vma_check_range(k, start, len);
     if (status != FW_OK) return status;
     /* One lookup of the range's first VMA (do_vmi_munmap's vma_find); the array's walk from
@@ -246,6 +249,7 @@ static int vma_unmap_locked(struct fw_kernel* k, unsigned core, struct fw_mm* mm
         else
             ++i;
     }
+    if (downgraded) *downgraded = mmap_write_downgrade(k, core, mm);
     /* Empty tables stay (reused by later mappings, freed at exit). */
     struct fw_mmu_gather g;
     tlb_gather_mmu(&g, k, core, mm, 0);
@@ -291,8 +295,12 @@ int fw_vma_unmap(struct fw_kernel* k, unsigned core, int pid, uint64_t start, ui
     struct fw_mm* mm = mm_of(k, pid);
     if (mm == 0 || core >= k->cores) return FW_ERR_INVAL;
     mmap_write_lock(k, core, mm);
-    int status = mm->live ? vma_unmap_locked(k, core, mm, start, len) : FW_ERR_INVAL;
-    mmap_write_unlock(k, core, mm);
+    int downgraded = 0;
+    int status = mm->live ? vma_unmap_locked(k, core, mm, start, len, &downgraded) : FW_ERR_INVAL;
+    if (downgraded)
+        mmap_read_unlock(k, core, mm);
+    else
+        mmap_write_unlock(k, core, mm);
     return status;
 }
 

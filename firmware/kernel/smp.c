@@ -180,11 +180,12 @@ static void unlock_index(struct fw_kernel* k, unsigned core, unsigned i) {
 /* ---- mmap_lock: a fair reader-writer ticket lock (FW_RW_* in internal.h) ---------------------
  */
 
-/* The word now, read at its time among the other cores' accesses (a CAS that changes nothing:
- * the line comes here as for any atomic). */
+/* The word now, read at its time among the other cores' accesses: a plain load after the core
+ * has synchronised, so that waiters woken together share the line instead of each taking it
+ * away from the others (as a CAS would; Linux's woken rwsem waiters do not write it either). */
 static uint64_t rw_look(struct fw_kernel* k, unsigned i) {
-    uint64_t v = k->smp.lock_seen[i];
-    uint64_t now = hal_atomic_cas(lock_word(k, i), v, v, 8);
+    hal_sync();
+    uint64_t now = hal_read_phys(lock_word(k, i), 8);
     k->smp.lock_seen[i] = now;
     return now;
 }
@@ -197,22 +198,37 @@ static int rw_cas(struct fw_kernel* k, unsigned i, uint64_t v, uint64_t desired)
 }
 
 static uint64_t rw_word(uint64_t next, uint64_t head, uint64_t readers) {
-    return (next & 0xffffu) | ((head & 0xffffu) << 16) | ((readers & 0xffffu) << 32);
+    return (readers & 0xffffu) | ((next & 0xffffu) << 16) | ((head & 0xffffu) << 48);
 }
 static int rw_free(uint64_t v, int writer) {
     return FW_RW_NEXT(v) == FW_RW_HEAD(v) && (!writer || FW_RW_READERS(v) == 0);
 }
 
-/* Takes lock i for read or write. Free: one CAS (a reader takes its ticket and is served at
- * once; a writer's ticket is the one served). Else it takes a ticket and sleeps until the
- * ticket is served (and, for a writer, the readers have left). */
+/* One fetch-and-add on lock i's word (lock_seen becomes the word after it); the old word. */
+static uint64_t rw_add(struct fw_kernel* k, unsigned i, uint64_t delta) {
+    uint64_t old = hal_atomic_fetch_add(lock_word(k, i), delta, 8);
+    k->smp.lock_seen[i] = old + delta;
+    return old;
+}
+
+/* Takes lock i for read or write. A reader's fast path is one fetch-and-add (FW_RW_* in
+ * internal.h); a writer's is one CAS that takes the ticket being served. Otherwise the core
+ * takes a ticket and sleeps until the ticket is served (and, for a writer, the readers have
+ * left). */
 static void rw_lock(struct fw_kernel* k, unsigned core, unsigned i, int writer) {
-    uint64_t v = k->smp.lock_seen[i];
+    uint64_t v;
+    if (!writer) {
+        v = rw_add(k, i, FW_RW_READER_ONE);
+        if (FW_RW_NEXT(v) == FW_RW_HEAD(v)) return;
+        /* A writer holds it or waits: out again (waking a writer that saw this reader), then
+         * in line. */
+        rw_add(k, i, (uint64_t)0 - FW_RW_READER_ONE);
+        hal_send_event();
+    }
+    v = k->smp.lock_seen[i];
     for (;;) {
-        int free = rw_free(v, writer);
-        uint64_t want = rw_word(FW_RW_NEXT(v) + 1, FW_RW_HEAD(v) + (free && !writer),
-                                FW_RW_READERS(v) + (free && !writer));
-        if (rw_cas(k, i, v, want)) {
+        int free = writer && rw_free(v, 1);
+        if (rw_cas(k, i, v, rw_word(FW_RW_NEXT(v) + 1, FW_RW_HEAD(v), FW_RW_READERS(v)))) {
             if (free) return;
             break;
         }
@@ -242,13 +258,11 @@ static void rw_lock(struct fw_kernel* k, unsigned core, unsigned i, int writer) 
     }
 }
 
+/* A reader leaves with one fetch-and-add, waking the waiters only if a ticket is outstanding (a
+ * writer may wait for the last reader); a writer serves the next ticket. */
 static void rw_unlock(struct fw_kernel* k, unsigned i, int writer) {
-    uint64_t v = k->smp.lock_seen[i];
-    while (!rw_cas(
-        k, i, v,
-        rw_word(FW_RW_NEXT(v), FW_RW_HEAD(v) + (writer != 0), FW_RW_READERS(v) - (writer == 0))))
-        v = k->smp.lock_seen[i];
-    hal_send_event(); /* wake the waiters */
+    uint64_t old = rw_add(k, i, writer ? FW_RW_HEAD_ONE : (uint64_t)0 - FW_RW_READER_ONE);
+    if (writer || FW_RW_NEXT(old) != FW_RW_HEAD(old)) hal_send_event(); /* wake the waiters */
 }
 
 static unsigned mm_index(const struct fw_kernel* k, const struct fw_mm* mm) {
@@ -316,6 +330,21 @@ void mmap_write_unlock(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
     if (--k->smp.lock_depth[i] != 0) return;
     k->smp.lock_owner[i] = 0;
     rw_unlock(k, i, 1);
+}
+
+int mmap_write_downgrade(struct fw_kernel* k, unsigned core, struct fw_mm* mm) {
+    if (!k->smp.on) return 0;
+    unsigned i = mm_index(k, mm);
+    if (k->smp.lock_owner[i] != core + 1 || k->smp.lock_depth[i] == 0)
+        hal_panic("mm: downgrade of a lock this core does not hold");
+    if (k->smp.lock_depth[i] != 1) return 0;
+    k->smp.lock_owner[i] = 0;
+    k->smp.lock_depth[i] = 0;
+    k->smp.read_depth[i][core] = 1;
+    /* In as a reader and the next ticket served, at once (downgrade_write's one add). */
+    rw_add(k, i, FW_RW_HEAD_ONE + FW_RW_READER_ONE);
+    hal_send_event(); /* readers in line may enter */
+    return 1;
 }
 
 /* ---- the kernel's spin locks --------------------------------------------------------------------

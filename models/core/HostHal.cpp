@@ -16,9 +16,24 @@ namespace {
 HostHal* g_current = nullptr;
 } // namespace
 
+namespace {
+// The event of hal_send_event: one for the whole system (one simulation per process).
+sc_core::sc_event& cpuEvent() {
+    static sc_core::sc_event event("hal_cpu_event");
+    return event;
+}
+// hal_send_event calls so far: a core whose count of them seen is behind has its event
+// register set (ARM's SEV sets every core's; WFE then returns at once and clears it), so an
+// event sent between a waiter's look at a lock and its sleep is not lost.
+std::uint64_t& eventsSent() {
+    static std::uint64_t sent = 0;
+    return sent;
+}
+} // namespace
+
 HostHal::HostHal(tlm::tlm_initiator_socket<>& memory, tlm::tlm_initiator_socket<>& mmu,
                  LocalTime& time, unsigned core_id)
-    : memory_(memory), mmu_(mmu), time_(time), core_id_(core_id) {}
+    : memory_(memory), mmu_(mmu), time_(time), core_id_(core_id), events_seen_(eventsSent()) {}
 
 HostHal& HostHal::current() {
     if (!g_current) throw FirmwarePanic("firmware called the HAL outside HostHal::run");
@@ -152,12 +167,28 @@ void HostHal::controllerRegister(std::uint64_t offset, std::uint64_t value) {
 
 std::uint64_t HostHal::atomicCas(std::uint64_t pa, std::uint64_t expected, std::uint64_t desired,
                                  unsigned bytes) {
-    if (bytes != 4 && bytes != 8) throw FirmwarePanic("hal_atomic_cas: size must be 4 or 8");
+    return atomicUpdate(pa, bytes, "hal_atomic_cas", [&](std::uint64_t old) {
+        return old == expected ? std::optional<std::uint64_t>(desired) : std::nullopt;
+    });
+}
+
+std::uint64_t HostHal::atomicFetchAdd(std::uint64_t pa, std::uint64_t delta, unsigned bytes) {
+    const std::uint64_t mask =
+        bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
+    return atomicUpdate(pa, bytes, "hal_atomic_fetch_add", [&](std::uint64_t old) {
+        return std::optional<std::uint64_t>((old + delta) & mask);
+    });
+}
+
+std::uint64_t
+HostHal::atomicUpdate(std::uint64_t pa, unsigned bytes, const char* call,
+                      const std::function<std::optional<std::uint64_t>(std::uint64_t)>& update) {
+    if (bytes != 4 && bytes != 8) throw FirmwarePanic(std::string(call) + ": size must be 4 or 8");
     sync(); // atomics between cores happen in simulated-time order
     // One read-modify-write transaction: its time is that of the read; the store is part of it.
     std::uint64_t old = 0;
     // To the caches it is a write whatever the outcome: the line is taken Modified (x86's
-    // LOCK CMPXCHG, a RISC-V AMO), so a contended lock word moves between cores.
+    // LOCK CMPXCHG / XADD, a RISC-V AMO), so a contended lock word moves between cores.
     CacheAccessExtension atomic(CacheAccessKind::Atomic);
     trans_.set_extension(&atomic);
     try {
@@ -167,10 +198,10 @@ std::uint64_t HostHal::atomicCas(std::uint64_t pa, std::uint64_t expected, std::
         throw;
     }
     trans_.clear_extension(&atomic);
-    if (old == expected) {
+    if (std::optional<std::uint64_t> stored = update(old)) {
         const bool was = timed_;
         timed_ = false;
-        memory(tlm::TLM_WRITE_COMMAND, pa, reinterpret_cast<unsigned char*>(&desired), bytes);
+        memory(tlm::TLM_WRITE_COMMAND, pa, reinterpret_cast<unsigned char*>(&*stored), bytes);
         timed_ = was;
     }
     return old;
@@ -191,19 +222,13 @@ void HostHal::relax(std::uint64_t cycles) {
     wait_cycles_ += nowCycles() - start - handled;
 }
 
-namespace {
-// The event of hal_send_event: one for the whole system (one simulation per process).
-sc_core::sc_event& cpuEvent() {
-    static sc_core::sc_event event("hal_cpu_event");
-    return event;
-}
-} // namespace
-
 void HostHal::waitForEvent(std::uint64_t max_cycles) {
     if (!timed_ || !sleep_) return relax(max_cycles);
     const std::uint64_t start = nowCycles();
     sync();
-    sleep_(time_.clock().cycles(std::max<std::uint64_t>(max_cycles, 1)), cpuEvent());
+    if (events_seen_ == eventsSent())
+        sleep_(time_.clock().cycles(std::max<std::uint64_t>(max_cycles, 1)), cpuEvent());
+    events_seen_ = eventsSent();
     g_current = this;
     std::uint64_t handled = 0;
     if (irq_enabled_ && irq_entry_) handled = irq_entry_();
@@ -213,6 +238,7 @@ void HostHal::waitForEvent(std::uint64_t max_cycles) {
 
 void HostHal::sendEvent() {
     sync();
+    ++eventsSent();
     cpuEvent().notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -284,6 +310,9 @@ void hal_charge_cycles(uint64_t cycles) {
 }
 uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, unsigned bytes) {
     return HostHal::current().atomicCas(pa, expected, desired, bytes);
+}
+uint64_t hal_atomic_fetch_add(hal_paddr_t pa, uint64_t delta, unsigned bytes) {
+    return HostHal::current().atomicFetchAdd(pa, delta, bytes);
 }
 void hal_sync(void) {
     HostHal::current().sync();

@@ -7,16 +7,17 @@
 #pragma once
 
 #include <functional>
-#include <utility>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <systemc>
 #include <tlm>
 
 #include "common/Clock.h"
-#include "core/LocalTime.h"
 #include "common/TranslationExtension.h"
+#include "core/LocalTime.h"
 
 namespace tlmmu {
 
@@ -27,8 +28,8 @@ struct FirmwarePanic : std::runtime_error {
 class HostHal {
   public:
     // The sockets are used only once bound (at simulation time).
-    HostHal(tlm::tlm_initiator_socket<>& memory, tlm::tlm_initiator_socket<>& mmu,
-            LocalTime& time, unsigned core_id);
+    HostHal(tlm::tlm_initiator_socket<>& memory, tlm::tlm_initiator_socket<>& mmu, LocalTime& time,
+            unsigned core_id);
 
     // Runs fn with this HAL as the one the firmware's hal_* calls reach. Timed: the firmware's
     // traffic advances the core's local time; returns the cycles it took (synchronisations
@@ -60,13 +61,15 @@ class HostHal {
     // Cores that wait on each other (hal.h): atomics, sync, the cycle counter, polling steps.
     std::uint64_t atomicCas(std::uint64_t pa, std::uint64_t expected, std::uint64_t desired,
                             unsigned bytes);
+    std::uint64_t atomicFetchAdd(std::uint64_t pa, std::uint64_t delta, unsigned bytes);
     std::uint64_t nowCycles() const;
     std::uint64_t nowPs() const { return time_.clock().cycles(nowCycles()).value(); }
     void relax(std::uint64_t cycles);
     void waitForEvent(std::uint64_t max_cycles);
     void sendEvent();
     // How the core sleeps in waitForEvent: until `max`, the HAL's event, or its interrupt.
-    void setSleep(std::function<void(const sc_core::sc_time& max, const sc_core::sc_event& wake)> f) {
+    void
+    setSleep(std::function<void(const sc_core::sc_time& max, const sc_core::sc_event& wake)> f) {
         sleep_ = std::move(f);
     }
     bool irqEnable(bool enable) {
@@ -109,6 +112,11 @@ class HostHal {
     void invalidationCommand(std::uint64_t target, unsigned kind, std::uint64_t va,
                              std::uint16_t asid);
     void controllerRegister(std::uint64_t offset, std::uint64_t value);
+    // One atomic read-modify-write at pa: update(old) is the value to store, or none (a CAS
+    // that failed). Returns the old value.
+    std::uint64_t
+    atomicUpdate(std::uint64_t pa, unsigned bytes, const char* call,
+                 const std::function<std::optional<std::uint64_t>(std::uint64_t)>& update);
 
     tlm::tlm_initiator_socket<>& memory_;
     tlm::tlm_initiator_socket<>& mmu_;
@@ -121,6 +129,8 @@ class HostHal {
     std::function<void(const sc_core::sc_time&, const sc_core::sc_event&)> sleep_;
     std::function<void(OsNotice, int)> os_hook_;
     std::uint64_t wait_cycles_ = 0, irq_cycles_ = 0;
+    std::uint64_t events_seen_ =
+        0;                   // hal_send_event calls this core's WFE has seen (its event register)
     sc_core::sc_time delay_; // the core's local time while firmware runs (timed)
     std::vector<unsigned char> buffer_;
     std::uint64_t controller_ = 0;   // InvalidationController's MMIO base, 0 = none

@@ -423,6 +423,21 @@ uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, uns
     return old;
 }
 
+uint64_t hal_atomic_fetch_add(hal_paddr_t pa, uint64_t delta, unsigned bytes) {
+    if (bytes != 4 && bytes != 8)
+        throw fakehal::FakeHalPanic("hal_atomic_fetch_add: bad size " + std::to_string(bytes));
+    ++hal().cas_calls;
+    hal().core_cycles[hal().current_core] += hal().cas_cost;
+    const std::uint64_t old = hal().read(pa, bytes);
+    const std::uint64_t mask =
+        bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
+    hal().write(pa, (old + delta) & mask, bytes);
+    fakehal::HalEvent e{fakehal::HalEvent::FetchAdd, pa, delta, 0, 0};
+    e.old = old;
+    hal().event(e);
+    return old;
+}
+
 void hal_sync(void) {
     ++hal().sync_calls;
     hal().event({fakehal::HalEvent::Sync, 0, 0, 0, 0});

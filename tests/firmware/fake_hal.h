@@ -39,7 +39,8 @@ struct HalEvent {
         Trace,
         // broadcast invalidation (issue 9)
         InvalidateBroadcast,
-        TlbSync
+        TlbSync,
+        FetchAdd // hal_atomic_fetch_add: value is the delta, old the value before
     } kind;
     std::uint64_t addr = 0;  // pa (Read/Write/Zero/Copy dst/Cas), va (invalidations), root;
                              // Trace: hal_trace_event
@@ -146,7 +147,8 @@ class FakeHal {
     std::array<std::uint64_t, 64> core_cycles{}; // per core: charges, relax steps, costs below
     std::array<int, 64> irq_enabled{};
     // Per-call costs added to core_cycles (not to `cycles`), 0 by default.
-    std::uint64_t read_cost = 0, write_cost = 0, cas_cost = 0, invalidate_cost = 0;
+    std::uint64_t read_cost = 0, write_cost = 0, cas_cost = 0,
+                  invalidate_cost = 0; // cas_cost: every atomic
     // Cores that "run user code": a pending IPI of theirs is taken (on_interrupt runs as that
     // core) whenever any core takes a relax step. Cores with a FakeCores thread are excluded
     // while it runs (they take theirs in their own relax steps, with interrupts enabled).
@@ -154,7 +156,7 @@ class FakeHal {
     std::function<void(unsigned core)> on_interrupt; // the firmware's fw_interrupt
     std::function<void(unsigned core)> on_relax;     // test hook, at each relax step
     std::function<void(const HalEvent&)> on_event;   // test hook, at each recorded event
-    std::uint64_t relax_calls = 0, cas_calls = 0, sync_calls = 0;
+    std::uint64_t relax_calls = 0, cas_calls = 0, sync_calls = 0; // cas_calls: every atomic
     bool untimed = false; // hal_relax lets no time pass (as a host's untimed boot context)
     struct TraceRecord {
         unsigned core;

@@ -95,20 +95,21 @@ class SmpTest : public testing::Test, public MmFixture {
         return "(" + std::to_string(FW_RW_NEXT(v)) + "," + std::to_string(FW_RW_HEAD(v)) + "," +
                std::to_string(FW_RW_READERS(v)) + ")";
     }
-    // The CAS lines of a read lock and unlock of pid's mmap_lock from its current word.
+    // The lines of a read lock and unlock of pid's mmap_lock from its current word: a
+    // fetch-and-add each (Linux's rwsem fast paths).
     std::pair<std::string, std::string> readLockLines(unsigned by, int pid) const {
         const std::uint64_t v = hal_read_phys(lockOf(pid), 8);
-        const std::uint64_t in = v + FW_RW_NEXT_ONE + FW_RW_HEAD_ONE + FW_RW_READER_ONE;
-        const std::string m = std::to_string(by) + ":CAS mmap" + std::to_string(pid) + " ";
-        return {m + rw(v) + "->" + rw(in) + " old " + rw(v),
-                m + rw(in) + "->" + rw(in - FW_RW_READER_ONE) + " old " + rw(in)};
+        const std::uint64_t in = v + FW_RW_READER_ONE;
+        const std::string m = std::to_string(by) + ":XADD mmap" + std::to_string(pid) + " ";
+        return {m + "+1 old " + rw(v), m + "-1 old " + rw(in)};
     }
+    // A writer's: the CAS that takes the ticket being served, the add that serves the next.
     std::pair<std::string, std::string> writeLockLines(unsigned by, int pid) const {
         const std::uint64_t v = hal_read_phys(lockOf(pid), 8);
         const std::uint64_t in = v + FW_RW_NEXT_ONE;
         const std::string m = std::to_string(by) + ":CAS mmap" + std::to_string(pid) + " ";
         return {m + rw(v) + "->" + rw(in) + " old " + rw(v),
-                m + rw(in) + "->" + rw(in + FW_RW_HEAD_ONE) + " old " + rw(in)};
+                std::to_string(by) + ":XADD mmap" + std::to_string(pid) + " head+1 old " + rw(in)};
     }
     // The lock and unlock lines of spin lock `lock` (its name) by core `by`.
     static std::vector<std::string> spinLines(unsigned by, const std::string& lock) {
@@ -153,6 +154,16 @@ class SmpTest : public testing::Test, public MmFixture {
                 else
                     s << "CAS " << name(e.addr) << " " << e.expected << "->" << e.value << " old "
                       << e.old;
+                break;
+            case HalEvent::FetchAdd:
+                s << "XADD " << name(e.addr) << " ";
+                if (e.value == FW_RW_HEAD_ONE)
+                    s << "head+1";
+                else if (e.value == FW_RW_HEAD_ONE + FW_RW_READER_ONE)
+                    s << "head+1 +1";
+                else
+                    s << std::showpos << static_cast<std::int64_t>(e.value) << std::noshowpos;
+                s << " old " << rw(e.old);
                 break;
             case HalEvent::Invalidate:
                 s << "INV " << e.flush << " " << std::hex << e.addr << std::dec << " asid "
@@ -257,7 +268,7 @@ TEST_F(SmpTest, DiscardWithThreeOtherThreadsIsTheExactProtocol) {
     std::vector<std::pair<std::string, std::uint32_t>> refcount_at;
     hal().on_event = [&](const HalEvent& e) {
         if ((e.kind == HalEvent::Write && inProtocol(e.addr) && e.addr >= smp().acks) ||
-            (e.kind == HalEvent::Cas && e.addr == lockOf(pid) && rwFree(e.value)))
+            (e.kind == HalEvent::FetchAdd && e.addr == lockOf(pid) && rwFree(e.old + e.value)))
             refcount_at.push_back({name(e.addr), frame_refcount(frames, frame)});
     };
     const auto [read_lock, read_unlock] = readLockLines(0, pid);
@@ -476,6 +487,112 @@ TEST_F(SmpTest, MmapLockServesTicketsInOrder) {
     EXPECT_TRUE(lockFree(pid));
     EXPECT_EQ(fw_kernel_stats(k)->lock_waits.mmap_write, 2u);
     EXPECT_EQ(fw_kernel_stats(k)->lock_waits.mmap_read, 1u);
+}
+
+// Readers take mmap_lock as Linux's rwsem does: one fetch-and-add each, in parallel, without a
+// retry however many readers are inside. A reader that comes while a writer is in line adds
+// itself, sees the outstanding ticket, takes itself out again and queues behind the writer.
+TEST_F(SmpTest, MmapLockReadersTakeItWithOneAddEach) {
+    bootSmp({3});
+    const int pid = threadsOnCores(3);
+    fw_mm* mm = mm_of(k, pid);
+    const std::uint64_t base = hal_read_phys(lockOf(pid), 8);
+    ASSERT_TRUE(rwFree(base));
+    hal().record_events = true;
+    hal().events.clear();
+    for (unsigned c = 0; c < 3; ++c) {
+        hal().current_core = c;
+        mmap_read_lock(k, c, mm); // the others still inside
+    }
+    hal().record_events = false;
+    const std::uint64_t three = hal_read_phys(lockOf(pid), 8);
+    hal().record_events = true;
+    EXPECT_EQ(FW_RW_READERS(three), 3u);
+    EXPECT_EQ(FW_RW_NEXT(three), FW_RW_NEXT(base)); // no ticket taken
+    for (unsigned c = 0; c < 3; ++c) {
+        hal().current_core = c;
+        mmap_read_unlock(k, c, mm);
+    }
+    const std::string word = rw(base);
+    const auto after = [&](unsigned readers) { return rw(base + readers * FW_RW_READER_ONE); };
+    EXPECT_EQ(join(protocolLines()),
+              join({"0:XADD mmap1 +1 old " + word, "1:XADD mmap1 +1 old " + after(1),
+                    "2:XADD mmap1 +1 old " + after(2), "0:XADD mmap1 -1 old " + after(3),
+                    "1:XADD mmap1 -1 old " + after(2), "2:XADD mmap1 -1 old " + after(1)}));
+    EXPECT_EQ(fw_kernel_stats(k)->lock_waits.mmap_read, 0u);
+    EXPECT_EQ(hal().sync_calls, 0u); // no waiter: no wake-up event either
+
+    // Core 0 writes; core 1's read comes meanwhile: in, out, a ticket, then in when served.
+    hal().current_core = 0;
+    mmap_write_lock(k, 0, mm);
+    const std::uint64_t held = hal_read_phys(lockOf(pid), 8);
+    hal().events.clear();
+    unsigned waits = 0;
+    hal().on_relax = [&](unsigned) {
+        if (++waits == 1) {
+            hal().current_core = 0;
+            mmap_write_unlock(k, 0, mm);
+            hal().current_core = 1;
+        }
+    };
+    hal().current_core = 1;
+    mmap_read_lock(k, 1, mm);
+    hal().on_relax = nullptr;
+    hal().record_events = false;
+    const std::uint64_t queued = held + FW_RW_NEXT_ONE;
+    const std::uint64_t served = queued + FW_RW_HEAD_ONE;
+    EXPECT_EQ(join(protocolLines()),
+              join({"1:XADD mmap1 +1 old " + rw(held),
+                    "1:XADD mmap1 -1 old " + rw(held + FW_RW_READER_ONE),
+                    "1:CAS mmap1 " + rw(held) + "->" + rw(queued) + " old " + rw(held), "1:IRQ 1",
+                    "1:RELAX 20", // asleep until the writer's event
+                    "0:XADD mmap1 head+1 old " + rw(queued), "1:IRQ 0", "1:SYNC",
+                    "1:R mmap1", // a look at the word, in time: a plain load
+                    "1:CAS mmap1 " + rw(served) + "->" +
+                        rw(served + FW_RW_HEAD_ONE + FW_RW_READER_ONE) + " old " + rw(served)}));
+    EXPECT_EQ(waits, 1u);
+    EXPECT_EQ(fw_kernel_stats(k)->lock_waits.mmap_read, 1u);
+    mmap_read_unlock(k, 1, mm);
+    hal().current_core = 0;
+    EXPECT_TRUE(lockFree(pid));
+}
+
+// munmap takes mmap_lock for write to remove the VMAs, then downgrades it to read (one add:
+// in as a reader, the next ticket served) for the zap and its shootdown, as Linux's
+// do_vmi_align_munmap: while the initiator waits for the acknowledgements the word shows one
+// reader and no ticket outstanding, so other threads' faults and discards can go on.
+TEST_F(SmpTest, MunmapDowngradesToReadForTheZap) {
+    bootSmp({4});
+    const int pid = threadsOnCores(4);
+    const std::uint64_t base = hal_read_phys(lockOf(pid), 8);
+    ASSERT_TRUE(rwFree(base));
+    std::vector<std::uint64_t> word_at_flush;
+    hal().on_event = [&](const HalEvent& e) {
+        if (e.kind == HalEvent::Invalidate) word_at_flush.push_back(hal().read(lockOf(pid), 8));
+    };
+    hal().record_events = true;
+    hal().events.clear();
+    ASSERT_EQ(fw_vma_unmap(k, 0, pid, kData, kPage), FW_OK);
+    hal().record_events = false;
+    hal().on_event = nullptr;
+    std::vector<std::string> mmap_lines;
+    for (const std::string& l : protocolLines())
+        if (l.find(" mmap" + std::to_string(pid) + " ") != std::string::npos)
+            mmap_lines.push_back(l);
+    const std::uint64_t writing = base + FW_RW_NEXT_ONE;
+    const std::uint64_t reading = writing + FW_RW_HEAD_ONE + FW_RW_READER_ONE;
+    const std::string m = "0:XADD mmap" + std::to_string(pid);
+    EXPECT_EQ(join(mmap_lines),
+              join({"0:CAS mmap" + std::to_string(pid) + " " + rw(base) + "->" + rw(writing) +
+                        " old " + rw(base),
+                    m + " head+1 +1 old " + rw(writing), m + " -1 old " + rw(reading)}));
+    ASSERT_FALSE(word_at_flush.empty()); // the local invalidation of the page
+    for (std::uint64_t w : word_at_flush) {
+        EXPECT_EQ(FW_RW_READERS(w), 1u) << rw(w);
+        EXPECT_EQ(FW_RW_NEXT(w), FW_RW_HEAD(w)) << rw(w);
+    }
+    EXPECT_EQ(sd().shootdowns, 1u);
+    EXPECT_TRUE(lockFree(pid));
 }
 
 // ---- split page-table locks ------------------------------------------------------------------
@@ -816,10 +933,8 @@ TEST_F(SmpTest, DirectedWithoutIpiControllerIsAsBefore) {
 TEST_F(SmpTest, DirectedMechanismTakesTheLockButSendsNoIpi) {
     const auto lines = discardLines(with([](SmpBoot& b) { b.mechanism = FW_SHOOTDOWN_DIRECTED; }));
     // mmap_lock for read around it all: one reader in, then out again.
-    EXPECT_EQ(lines.front().substr(0, 12), "0:CAS mmap1 ");
-    EXPECT_NE(lines.front().find(",1) old"), std::string::npos) << lines.front();
-    EXPECT_EQ(lines.back().substr(0, 12), "0:CAS mmap1 ");
-    EXPECT_NE(lines.back().find(",0) old"), std::string::npos) << lines.back();
+    EXPECT_EQ(lines.front(), "0:XADD mmap1 +1 old (1,1,0)");
+    EXPECT_EQ(lines.back(), "0:XADD mmap1 -1 old (1,1,1)");
     EXPECT_TRUE(hal().ipi.sends.empty());
     EXPECT_EQ(fw_kernel_stats(k)->flush_remote, 3u);
     EXPECT_EQ(sd().shootdowns, 1u);
@@ -899,8 +1014,8 @@ TEST_F(SmpTest, CowBreakShootsDownTheOtherThreads) {
     EXPECT_EQ(sd(2).shootdowns, 1u);
     EXPECT_EQ(hal().ipi.sends.back().from, 2u);
     EXPECT_EQ(hal().ipi.sends.back().mask, 0xBu);
-    // A demand-zero fault adds a translation only: mmap_lock for read and the table's lock
-    // (two CAS each), no shootdown.
+    // A demand-zero fault adds a translation only: mmap_lock for read (a fetch-and-add in, one
+    // out) and the table's lock (two CAS), no shootdown.
     hal().record_events = true;
     hal().events.clear();
     EXPECT_EQ(accessBy(pid, tids[pid][2], kData + 2 * kPage, AccessType::Write, nullptr, 2),
@@ -909,7 +1024,7 @@ TEST_F(SmpTest, CowBreakShootsDownTheOtherThreads) {
     EXPECT_EQ(sd().shootdowns, before + 1);
     unsigned mmap_cas = 0, ptl_cas = 0;
     for (const std::string& l : protocolLines()) {
-        mmap_cas += l.rfind("2:CAS mmap", 0) == 0;
+        mmap_cas += l.rfind("2:XADD mmap", 0) == 0;
         ptl_cas += l.rfind("2:CAS ptl", 0) == 0;
     }
     EXPECT_EQ(mmap_cas, 2u);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace tlmmu::test {
 
@@ -24,9 +25,11 @@ struct ProgramResult {
 class ProgramTest : public ::testing::Test {
   protected:
     void SetUp() override {
+        // The process id in the name: test runs of two checkouts at once share /tmp.
         dir_ = ::testing::TempDir() + "tlmmu_" +
                ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() + "_" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name();
+               ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+               std::to_string(::getpid());
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
     }

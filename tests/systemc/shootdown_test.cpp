@@ -3,6 +3,7 @@
 // lost IPIs recovered, a failing core stopping the run, latency independent of the quantum,
 // determinism. (The stress run under every variant: shootdown_variants_test.cpp.) One TEST per
 // process.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -23,8 +24,13 @@ std::map<std::string, std::vector<Slice>> slices(const nlohmann::json& timeline)
     std::map<std::string, std::vector<Slice>> out;
     for (const auto& e : timeline["traceEvents"]) {
         if (e["ph"] != "X" && e["ph"] != "i") continue;
-        const double b = e["ts"].get<double>() * 1e6 / 500;
-        const double d = e.contains("dur") ? e["dur"].get<double>() * 1e6 / 500 : 0;
+        // ts and dur are µs with ps digits: rounded to whole ps first, so that cycles compare
+        // exactly.
+        const auto cycles = [](double us) {
+            return static_cast<double>(std::llround(us * 1e6)) / 500;
+        };
+        const double b = cycles(e["ts"].get<double>());
+        const double d = e.contains("dur") ? cycles(e["dur"].get<double>()) : 0;
         out[e["name"].get<std::string>()].push_back({e["tid"].get<unsigned>(), b, b + d});
     }
     return out;

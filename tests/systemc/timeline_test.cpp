@@ -203,11 +203,11 @@ TEST(Timeline, ScenarioEventsExitsKillsAndSwitches) {
         std::string name;
         std::uint64_t ts, dur;
     };
-    for (const Want& w : std::vector<Want>{{0, "map 0x20000000+64KiB rw", 8141, 200},
-                                           {0, "protect 0x10000000+4KiB r", 12867, 1500},
-                                           {0, "discard 0x10002000+8KiB", 15767, 3300},
-                                           {0, "fork child", 23893, 22315},
-                                           {0, "unmap 0x20000000+64KiB", 47408, 1100},
+    for (const Want& w : std::vector<Want>{{0, "map 0x20000000+64KiB rw", 8041, 200},
+                                           {0, "protect 0x10000000+4KiB r", 12767, 1500},
+                                           {0, "discard 0x10002000+8KiB", 15667, 3300},
+                                           {0, "fork child", 23793, 22315},
+                                           {0, "unmap 0x20000000+64KiB", 47308, 1200},
                                            {0, "exit", 49108, 166624},
                                            {1, "protect 0x10000000+64KiB r", 8341, 7600}}) {
         const auto e = named(all, w.name, "X");
@@ -277,7 +277,7 @@ TEST(Timeline, IpiArrowFromSendToHandler) {
     const auto [s, all] = runWithTimeline(makeSystem(discardSystem()));
     const auto shootdown = named(all, "shootdown");
     ASSERT_EQ(shootdown.size(), 1u);
-    EXPECT_EQ(shootdown[0].ts, 15126u);
+    EXPECT_EQ(shootdown[0].ts, 14341u);
     const auto sends = named(all, "ipi", "s"), ends = named(all, "ipi", "f");
     ASSERT_EQ(sends.size(), 3u);
     ASSERT_EQ(ends.size(), 3u);
@@ -286,7 +286,7 @@ TEST(Timeline, IpiArrowFromSendToHandler) {
     for (const Event& h : named(all, "shootdown handler"))
         handler_begin[h.tid] = h.ts;
     EXPECT_EQ(handler_begin,
-              (std::map<unsigned, std::uint64_t>{{1, 17126}, {2, 17126}, {3, 17126}}));
+              (std::map<unsigned, std::uint64_t>{{1, 16341}, {2, 16341}, {3, 16341}}));
     std::set<unsigned> targets;
     for (const Event& from : sends) {
         EXPECT_EQ(from.tid, 0u);
@@ -349,9 +349,9 @@ TEST(Timeline, PageWalkSlicesInsideTheWindow) {
     };
     EXPECT_EQ(core0[0].ts, 1u);
     EXPECT_EQ(core0[0].args, walk(0x400000, {3}, 100, "not_present"));
-    EXPECT_EQ(core0[1].ts, 1864u);
+    EXPECT_EQ(core0[1].ts, 1764u);
     EXPECT_EQ(core0[1].args, walk(0x400000, {3, 2, 1, 0}, 500, nullptr, 1));
-    EXPECT_EQ(core0[2].ts, 2364u);
+    EXPECT_EQ(core0[2].ts, 2264u);
     EXPECT_EQ(core0[2].args, walk(0x10000000, {1}, 100, "not_present"));
     // Nothing after the window, counters included.
     for (const Event& e : all)
