@@ -21,7 +21,8 @@ namespace tlmmu {
 //          12  uint8  source_registers[4]
 //          16  uint64 destination_memory[2] stores; 0 = slot unused
 //          32  uint64 source_memory[4]      loads; 0 = slot unused
-// Later ChampSim versions that append a load_type byte (65 bytes) are a different format.
+// (A ChampSim development version appends a load_type byte to the struct, which makes it larger
+// and, as its own comment says, unable to read the existing traces: that is not this format.)
 namespace champfmt {
 inline constexpr std::size_t kRecordBytes = 64;
 inline constexpr std::size_t kIsBranch = 8, kBranchTaken = 9;
