@@ -195,6 +195,30 @@ TEST_F(Cli, ChampSimRecordCutShortNamesTheRecord) {
                 dir_ + "/t.champsim: truncated champsim trace at record 0 (40 of 64 bytes)", 2);
 }
 
+TEST_F(Cli, ChampSimTruncatedCompressedStreamNamesTheRecord) {
+    // 40000 records (2.56 MB, beyond the reader's first 1 MiB read), gzip cut at 3/4: found
+    // during the run (exit 1), at the first record not read, a whole number of reads in.
+    std::string text;
+    const std::string small = slurp(kChampSimSmall);
+    for (int i = 0; i < 200; ++i)
+        text += small;
+    write("t.champsim", text);
+    ASSERT_EQ(std::system(("gzip -n -c " + dir_ + "/t.champsim > " + dir_ + "/t.gz").c_str()), 0);
+    const std::string gz = slurp(dir_ + "/t.gz");
+    write("t.gz", gz.substr(0, gz.size() * 3 / 4));
+    const Result r =
+        run("--config " + write("c.yaml", "workload: {format: champsim, trace: t.gz}\n") + " -q");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const std::string head =
+        "tlmmu: error: " + dir_ + "/t.gz: truncated or corrupt gzip stream at record ";
+    ASSERT_EQ(r.err.rfind(head, 0), 0u) << r.err;
+    const std::uint64_t record = std::stoull(r.err.substr(head.size()));
+    EXPECT_EQ(record % 16384, 0u) << r.err;
+    EXPECT_GT(record, 0u) << r.err;
+    EXPECT_LT(record, 40000u) << r.err;
+    EXPECT_EQ(r.err, head + std::to_string(record) + "\n");
+}
+
 TEST_F(Cli, TlmmuTraceConvertsChampSimBothWays) {
     const std::string bin = dir_ + "/t.bin", back = dir_ + "/back.champsim.xz";
     Result r = trace("convert " + kChampSimSmall + " " + bin + " --from champsim");
