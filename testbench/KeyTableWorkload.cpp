@@ -8,16 +8,17 @@ namespace {
 
 // What a run without a scenario executes: a trace or the generator.
 void addWorkloadSourceKeys(Table& t) {
-    t.addWorkload(
-        Key("workload.format")
-            .choice("synthetic", std::vector<std::string>{"lackey", "binary", "synthetic"})
-            .meaning("the workload's kind: a trace (lackey, binary) or generated")
-            .when({kNoScenario}),
-        "format", WL(format));
+    t.addWorkload(Key("workload.format")
+                      .choice("synthetic",
+                              std::vector<std::string>{"lackey", "binary", "champsim", "synthetic"})
+                      .meaning("the workload's kind: a trace (lackey, binary, champsim: 64-byte "
+                               "input_instr records) or generated")
+                      .when({kNoScenario}),
+                  "format", WL(format));
     t.addWorkload(Key("workload.trace")
                       .path()
-                      .meaning("the trace file (lackey or binary; plain, .gz or .xz, detected by "
-                               "content) of a trace format")
+                      .meaning("the trace file (lackey, binary or champsim; plain, .gz or .xz, "
+                               "detected by content) of a trace format")
                       .when({kNoScenario, isNot("workload.format", {"synthetic"})}),
                   "trace", WL(trace));
     t.addWorkload(Key("workload.checked")

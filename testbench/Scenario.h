@@ -59,7 +59,7 @@ struct ScenarioVma {
 // A workload: the workload.* keys of the key table (KeyTable.h) land here, for the run and
 // for each thread of a scenario.
 struct WorkloadSpec {
-    std::string format; // synthetic|lackey|binary
+    std::string format; // synthetic|lackey|binary|champsim
     std::string trace;
     bool checked = false; // stores write known values, loads are verified (Core)
     SyntheticParams synthetic;

@@ -9,11 +9,7 @@ namespace tlmmu {
 
 namespace {
 
-#ifndef TLMMU_TRACE_CHUNK_BYTES // small in the fuzz build, as LackeyTrace's
-#define TLMMU_TRACE_CHUNK_BYTES (1 << 20)
-#endif
-constexpr std::size_t kChunk = TLMMU_TRACE_CHUNK_BYTES;
-static_assert(kChunk > binfmt::kMaxRecordBytes, "a chunk must hold the largest record");
+static_assert(kTraceChunkBytes > binfmt::kMaxRecordBytes, "a chunk must hold the largest record");
 
 // Decodes from [p, end); any read past `end` clears `ok` instead of reading, so one check
 // after the whole record tells whether the record was complete.
@@ -48,26 +44,13 @@ struct Cursor {
 
 } // namespace
 
-BinaryTrace::BinaryTrace(const std::string& path) : file_(path), buf_(kChunk) {
+BinaryTrace::BinaryTrace(const std::string& path) : BufferedTrace(path, "binary") {
     start();
-}
-
-void BinaryTrace::rewind() {
-    file_.reopen();
-    start();
-}
-
-std::string BinaryTrace::describe() const {
-    std::string d = "binary trace " + file_.path();
-    if (file_.compression() != Compression::None)
-        d += std::string(" (") + toString(file_.compression()) + ")";
-    return d;
 }
 
 void BinaryTrace::start() {
-    pos_ = len_ = 0;
-    eof_ = done_ = false;
-    index_ = 0;
+    BufferedTrace::start();
+    done_ = false;
     lastPc_ = lastData_ = 0;
     lastSize_ = 0;
     const std::size_t have = ensure(sizeof binfmt::kMagic);
@@ -76,21 +59,6 @@ void BinaryTrace::start() {
         throw InputError(file_.path() + ": not a tlmmu binary trace (bad magic)");
     if (have < sizeof binfmt::kMagic) truncated(); // empty, or cut inside the magic
     pos_ = sizeof binfmt::kMagic;
-}
-
-// Makes at least n bytes available from pos_ unless the input ends first; returns how many are.
-std::size_t BinaryTrace::ensure(std::size_t n) {
-    if (len_ - pos_ >= n || eof_) return len_ - pos_;
-    std::memmove(buf_.data(), buf_.data() + pos_, len_ - pos_);
-    len_ -= pos_;
-    pos_ = 0;
-    while (len_ < n && !eof_) {
-        const std::size_t want = buf_.size() - len_;
-        const std::size_t got = file_.read(reinterpret_cast<char*>(buf_.data()) + len_, want);
-        if (got < want) eof_ = true; // TraceFile returns short reads only at the end
-        len_ += got;
-    }
-    return len_;
 }
 
 void BinaryTrace::truncated() const {

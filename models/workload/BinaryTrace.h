@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "workload/TraceFile.h"
+#include "workload/BufferedTrace.h"
 #include "workload/Workload.h"
 
 namespace tlmmu {
@@ -54,33 +54,19 @@ inline std::uint64_t unzigzag(std::uint64_t v) {
 }
 } // namespace binfmt
 
-class BinaryTrace : public Workload {
+// records() counts instructions and continuation records.
+class BinaryTrace : public BufferedTrace {
   public:
     explicit BinaryTrace(const std::string& path);
 
     bool next(Instruction& insn) override;
-    void rewind() override;
-    std::string describe() const override;
-    std::string where() const override {
-        return file_.path() + ": record " + std::to_string(index_ ? index_ - 1 : 0);
-    }
-
-    // Records read so far (instructions and continuation records).
-    std::uint64_t records() const { return index_; }
 
   private:
-    void start();
-    std::size_t ensure(std::size_t n);
+    void start() override;
     [[noreturn]] void truncated() const;
     [[noreturn]] void corrupt(const std::string& what) const;
 
-    TraceFile file_;
-    std::vector<std::uint8_t> buf_;
-    std::size_t pos_ = 0;
-    std::size_t len_ = 0;
-    bool eof_ = false;
     bool done_ = false;
-    std::uint64_t index_ = 0;
     Addr lastPc_ = 0;
     std::uint32_t lastSize_ = 0;
     Addr lastData_ = 0;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "workload/TraceFile.h"
+#include "workload/TraceSink.h"
 #include "workload/Workload.h"
 
 namespace tlmmu {
@@ -30,11 +31,9 @@ class BinaryTraceWriter {
     std::uint64_t records() const { return records_; }
 
   private:
-    struct Sink;
     void flush();
 
-    std::string path_;
-    std::unique_ptr<Sink> sink_;
+    TraceSink sink_;
     std::vector<std::uint8_t> buf_;
     std::uint64_t records_ = 0;
     Addr lastPc_ = 0;

@@ -9,12 +9,7 @@ namespace tlmmu {
 
 namespace {
 
-// Read size. The fuzz build makes it small (TLMMU_TRACE_CHUNK_BYTES) so that records across
-// chunk boundaries are exercised by small inputs, and each input costs no fresh MiB.
-#ifndef TLMMU_TRACE_CHUNK_BYTES
-#define TLMMU_TRACE_CHUNK_BYTES (1 << 20)
-#endif
-constexpr std::size_t kChunk = TLMMU_TRACE_CHUNK_BYTES;
+constexpr std::size_t kChunk = kTraceChunkBytes;
 constexpr std::size_t kShownChars = 60;
 constexpr std::uint32_t kMaxSize = kMaxAccessBytes;
 constexpr char kBinaryMagic[8] = {'T', 'L', 'M', 'M', 'U', 'T', 'R', '1'};
@@ -82,10 +77,7 @@ void LackeyTrace::rewind() {
 }
 
 std::string LackeyTrace::describe() const {
-    std::string d = "lackey trace " + file_.path();
-    if (file_.compression() != Compression::None)
-        d += std::string(" (") + toString(file_.compression()) + ")";
-    return d;
+    return file_.describe("lackey");
 }
 
 // Called when every complete line in the buffer is consumed: keeps the incomplete tail, reads

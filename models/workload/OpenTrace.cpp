@@ -4,6 +4,7 @@
 
 #include "common/Types.h"
 #include "workload/BinaryTrace.h"
+#include "workload/ChampSimTrace.h"
 #include "workload/LackeyTrace.h"
 #include "workload/TraceFile.h"
 
@@ -18,16 +19,18 @@ bool isBinaryTrace(const std::string& path) {
 
 namespace {
 std::unique_ptr<Workload> makeReader(const std::string& path, const std::string& format) {
-    // Both readers check the magic themselves ("FILE: not a tlmmu binary trace", "FILE: is a
-    // tlmmu binary trace, not lackey text"), so a wrong explicit format names the file.
+    // The readers check the content themselves ("FILE: not a tlmmu binary trace", "FILE: is a
+    // tlmmu binary trace, not lackey text", champsim's branch flags), so a wrong explicit format
+    // names the file.
     if (format == "lackey") return std::make_unique<LackeyTrace>(path);
     if (format == "binary") return std::make_unique<BinaryTrace>(path);
+    if (format == "champsim") return std::make_unique<ChampSimTrace>(path);
     if (format == "auto") {
         if (isBinaryTrace(path)) return std::make_unique<BinaryTrace>(path);
         return std::make_unique<LackeyTrace>(path);
     }
     throw InputError(path + ": unknown trace format '" + format +
-                     "' (allowed: lackey, binary, auto)");
+                     "' (allowed: lackey, binary, champsim, auto)");
 }
 } // namespace
 

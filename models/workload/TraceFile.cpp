@@ -95,6 +95,12 @@ void TraceFile::open() {
     impl_ = std::move(impl);
 }
 
+std::string TraceFile::describe(const std::string& kind) const {
+    std::string d = kind + " trace " + path_;
+    if (compression_ != Compression::None) d += std::string(" (") + toString(compression_) + ")";
+    return d;
+}
+
 void TraceFile::reopen() {
     open();
 }

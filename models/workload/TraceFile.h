@@ -9,6 +9,14 @@
 
 namespace tlmmu {
 
+// How much the trace readers read at a time. The fuzz build makes it small
+// (TLMMU_TRACE_CHUNK_BYTES) so that records across chunk boundaries are exercised by small
+// inputs, and each input costs no fresh MiB.
+#ifndef TLMMU_TRACE_CHUNK_BYTES
+#define TLMMU_TRACE_CHUNK_BYTES (1 << 20)
+#endif
+inline constexpr std::size_t kTraceChunkBytes = TLMMU_TRACE_CHUNK_BYTES;
+
 enum class Compression : std::uint8_t { None, Gzip, Xz };
 
 const char* toString(Compression compression); // "none", "gzip", "xz"
@@ -33,6 +41,8 @@ class TraceFile {
     void reopen();
 
     Compression compression() const { return compression_; }
+    // "KIND trace PATH", with " (gzip)" or " (xz)" when compressed: the readers' describe().
+    std::string describe(const std::string& kind) const;
     const std::string& path() const { return path_; }
 
   private:

@@ -1,7 +1,9 @@
-// tlmmu-trace: converts traces to the binary format, prints statistics, dumps them as text.
-//   tlmmu-trace convert IN OUT [--compress none|gz|xz]   lackey or binary in, binary out
-//   tlmmu-trace stats FILE
-//   tlmmu-trace dump FILE [--limit N]                    lackey-format text on stdout
+// tlmmu-trace: converts traces between formats, prints statistics, dumps them as text.
+//   tlmmu-trace convert IN OUT [--from F] [--to binary|champsim] [--compress none|gz|xz]
+//   tlmmu-trace stats FILE [--from F]
+//   tlmmu-trace dump FILE [--from F] [--limit N]        lackey-format text on stdout
+// --from is the input's format, as workload.format: auto (lackey or binary, told by content;
+// the default), lackey, binary, champsim (which has no magic to tell it by).
 // Exit codes as tlmmu's (docs/errors.md): 0 done; 2 refused before any work (command line, an
 // input that cannot be opened or whose first record is bad, an empty trace, OUT naming IN);
 // 1 failed on the way (a malformed record further in, a write error). One line on stderr.
@@ -22,6 +24,7 @@
 #include "OutputFile.h"
 #include "common/Types.h"
 #include "workload/BinaryTraceWriter.h"
+#include "workload/ChampSimTraceWriter.h"
 #include "workload/OpenTrace.h"
 #include "workload/TraceFile.h"
 
@@ -38,9 +41,9 @@ struct Refused : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-std::unique_ptr<Workload> openOrRefuse(const std::string& path) {
+std::unique_ptr<Workload> openOrRefuse(const std::string& path, const std::string& format) {
     try {
-        return openTrace(path, "auto");
+        return openTrace(path, format);
     } catch (const InputError& e) {
         throw Refused(e.what());
     }
@@ -54,11 +57,35 @@ std::string asOutput(std::string message, const std::string& target, const std::
     return message;
 }
 
+// Copies every record of `workload` into a new trace `target` of format `to`; returns the
+// number of records written.
+std::uint64_t writeAll(Workload& workload, const std::string& target, const std::string& to,
+                       Compression compression) {
+    Instruction insn;
+    if (to == "champsim") {
+        ChampSimTraceWriter writer(target, compression);
+        while (workload.next(insn)) {
+            if (!ChampSimTraceWriter::representable(insn))
+                throw InputError(workload.where() +
+                                 ": a data reference at address 0 cannot be written as champsim "
+                                 "(0 marks an unused slot)");
+            writer.write(insn);
+        }
+        writer.close();
+        return writer.records();
+    }
+    BinaryTraceWriter writer(target, compression);
+    while (workload.next(insn))
+        writer.write(insn);
+    writer.close();
+    return writer.records();
+}
+
 // Every output path is checked against the input (and stdout) first: OUT may not be IN under any
 // name (hard links, ./x and x). OUT is written to a temporary file beside it and renamed over it
 // only when complete (a failure leaves OUT as it was); a device or FIFO is written in place.
-int convert(Outputs& outputs, const std::string& in, const std::string& out,
-            const std::string& compress) {
+int convert(Outputs& outputs, const std::string& in, const std::string& from,
+            const std::string& out, const std::string& to, const std::string& compress) {
     const Compression compression = parseCompression(compress);
     outputs.input("IN", in);
     OutputFile* file = outputs.output("OUT", out);
@@ -69,16 +96,11 @@ int convert(Outputs& outputs, const std::string& in, const std::string& out,
     } catch (const InputError& e) {
         throw Refused(e.what());
     }
-    auto workload = openOrRefuse(in);
+    auto workload = openOrRefuse(in, from);
     const std::string target = file->target();
     std::uint64_t records = 0;
     try {
-        BinaryTraceWriter writer(target, compression);
-        Instruction insn;
-        while (workload->next(insn))
-            writer.write(insn);
-        writer.close();
-        records = writer.records();
+        records = writeAll(*workload, target, to, compression);
     } catch (const InputError& e) {
         file->discard();
         throw InputError(asOutput(e.what(), target, out));
@@ -101,7 +123,7 @@ void addPages(std::unordered_set<std::uint64_t>& pages, Addr addr, std::uint32_t
 
 // The input checked against stdout first (`stats t >> t` would read what it writes).
 std::unique_ptr<Workload> openWithStdout(Outputs& outputs, const std::string& path,
-                                         OutputFile*& out) {
+                                         const std::string& format, OutputFile*& out) {
     outputs.input("FILE", path);
     out = outputs.output("stdout", "-");
     try {
@@ -109,12 +131,12 @@ std::unique_ptr<Workload> openWithStdout(Outputs& outputs, const std::string& pa
     } catch (const InputError& e) {
         throw Refused(e.what());
     }
-    return openOrRefuse(path);
+    return openOrRefuse(path, format);
 }
 
-int stats(Outputs& outputs, const std::string& path) {
+int stats(Outputs& outputs, const std::string& path, const std::string& format) {
     OutputFile* out = nullptr;
-    auto workload = openWithStdout(outputs, path, out);
+    auto workload = openWithStdout(outputs, path, format, out);
     std::uint64_t instructions = 0, continuations = 0, loads = 0, stores = 0, modifies = 0;
     std::unordered_set<std::uint64_t> codePages, dataPages, allPages;
     Instruction insn;
@@ -160,9 +182,10 @@ int stats(Outputs& outputs, const std::string& path) {
 
 // Prints in lackey's own layout, so that the output parses back to the same records
 // (continuation records come out as data lines, which the parser attaches the same way).
-int dump(Outputs& outputs, const std::string& path, std::uint64_t limit) {
+int dump(Outputs& outputs, const std::string& path, const std::string& format,
+         std::uint64_t limit) {
     OutputFile* out = nullptr;
-    auto workload = openWithStdout(outputs, path, out);
+    auto workload = openWithStdout(outputs, path, format, out);
     static const char kKind[] = {'L', 'S', 'M'};
     std::uint64_t instructions = 0;
     Instruction insn;
@@ -195,21 +218,33 @@ int main(int argc, char** argv) {
     CLI::App app{"tlmmu-trace: convert, summarise and dump tlmmu workload traces"};
     app.require_subcommand(1);
 
-    std::string in, out, compress = "none", file;
+    std::string in, out, compress = "none", file, from = "auto", to = "binary";
     std::uint64_t limit = std::numeric_limits<std::uint64_t>::max();
 
-    auto* convertCmd = app.add_subcommand("convert", "convert a lackey or binary trace to binary");
-    convertCmd->add_option("IN", in, "input trace (lackey or binary; plain, gzip or xz)")
-        ->required();
-    convertCmd->add_option("OUT", out, "output binary trace")->required();
+    const std::vector<std::string> formats = {"auto", "lackey", "binary", "champsim"};
+    auto addFrom = [&](CLI::App* cmd, const char* what) {
+        cmd->add_option("--from", from,
+                        std::string("format of ") + what +
+                            ": auto (lackey or binary, by content), lackey, binary, champsim")
+            ->check(CLI::IsMember(formats));
+    };
+
+    auto* convertCmd = app.add_subcommand("convert", "convert a trace to binary or champsim");
+    convertCmd->add_option("IN", in, "input trace (see --from; plain, gzip or xz)")->required();
+    convertCmd->add_option("OUT", out, "output trace (see --to)")->required();
+    addFrom(convertCmd, "IN");
+    convertCmd->add_option("--to", to, "format of OUT: binary (default) or champsim")
+        ->check(CLI::IsMember({"binary", "champsim"}));
     convertCmd->add_option("--compress", compress, "compression of OUT")
         ->check(CLI::IsMember({"none", "gz", "xz"}));
 
     auto* statsCmd = app.add_subcommand("stats", "count instructions, references and pages");
-    statsCmd->add_option("FILE", file, "trace (lackey or binary)")->required();
+    statsCmd->add_option("FILE", file, "trace (see --from)")->required();
+    addFrom(statsCmd, "FILE");
 
     auto* dumpCmd = app.add_subcommand("dump", "print a trace as lackey text");
-    dumpCmd->add_option("FILE", file, "trace (lackey or binary)")->required();
+    dumpCmd->add_option("FILE", file, "trace (see --from)")->required();
+    addFrom(dumpCmd, "FILE");
     dumpCmd->add_option("--limit", limit, "stop after N instructions");
 
     try {
@@ -224,9 +259,9 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (*convertCmd) return convert(outputs, in, out, compress);
-        if (*statsCmd) return stats(outputs, file);
-        if (*dumpCmd) return dump(outputs, file, limit);
+        if (*convertCmd) return convert(outputs, in, from, out, to, compress);
+        if (*statsCmd) return stats(outputs, file, from);
+        if (*dumpCmd) return dump(outputs, file, from, limit);
     } catch (const Refused& e) {
         std::cerr << "tlmmu-trace: error: " << e.what() << "\n";
         return kRefused;

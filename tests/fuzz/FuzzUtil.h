@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/Types.h"
+#include "workload/Workload.h"
 
 namespace tlmmu::fuzz {
 
@@ -42,6 +43,28 @@ template <class Fn> void expectOnlyInputErrors(Fn&& body) {
         std::fprintf(stderr, "finding: exception other than InputError: %s\n", e.what());
         std::abort();
     }
+}
+
+// Reads `trace` to its end twice, rewinding between: `check` sees every record, and both passes
+// must give the same records (compared by count and a checksum). Returns the count.
+template <class Check> std::uint64_t readTwiceAlike(Workload& trace, Check&& check) {
+    Instruction insn;
+    std::uint64_t first_n = 0, first_sum = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        std::uint64_t n = 0, sum = 0;
+        while (trace.next(insn)) {
+            check(insn);
+            ++n;
+            sum += insn.pc + insn.num_refs;
+        }
+        if (pass == 0) {
+            first_n = n, first_sum = sum;
+            trace.rewind();
+        } else if (n != first_n || sum != first_sum) {
+            std::abort();
+        }
+    }
+    return first_n;
 }
 
 } // namespace tlmmu::fuzz

@@ -152,6 +152,105 @@ TEST_F(Cli, SummaryShowsCpiStackPerCore) {
     EXPECT_NE(r.out.find(" + fault "), std::string::npos) << r.out;
 }
 
+// --- ChampSim traces ---------------------------------------------------------------------------
+// tests/data/champsim_small.champsim: 200 records, ip 0x400000 + 4 * (i % 50) (one code page);
+// record i has i % 5 loads over 8 data pages (0x10000000 + (520 i + 8 k) % 32 KiB) and i % 3
+// stores over 4 (0x10100000 + (72 i + 8 k) % 16 KiB), in the last slots; every tenth is a
+// branch. So 200 instructions, 400 loads (40 x (0+1+2+3+4)), 199 stores (66 x (0+1+2) + 1).
+const std::string kChampSimSmall =
+    std::string(TLMMU_SOURCE_DIR) + "/tests/data/champsim_small.champsim";
+
+TEST_F(Cli, ChampSimTraceGivesExactlyItsCounts) {
+    // Prefaulted: no demand fault retries a lookup, so every reference is one TLB access.
+    const std::string cfg =
+        write("c.yaml", "cores: 1\nmmu: {format: x86_64}\nworkload: {format: champsim, prefault: "
+                        "true, trace: " +
+                            kChampSimSmall + "}\n");
+    const Result r = run("--config " + cfg + " -q --stats-json " + dir_ + "/s.json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    const auto s = nlohmann::json::parse(std::ifstream(dir_ + "/s.json"));
+    const auto& c = s["cores"][0];
+    EXPECT_EQ(c["instructions"], 200);
+    EXPECT_EQ(c["loads"], 400);
+    EXPECT_EQ(c["stores"], 199);
+    EXPECT_EQ(c["translations"], 200 + 400 + 199);
+    EXPECT_EQ(c["page_crossings"], 0);
+    EXPECT_EQ(c["tlb"]["l1i"]["accesses"], 200);
+    EXPECT_EQ(c["tlb"]["l1i"]["misses"], 1); // one code page
+    EXPECT_EQ(c["tlb"]["l1d"]["accesses"], 400 + 199);
+    EXPECT_EQ(c["tlb"]["l1d"]["misses"], 12); // 8 + 4 data pages, cold
+}
+
+TEST_F(Cli, ChampSimRecordCutShortNamesTheRecord) {
+    const std::string whole = slurp(kChampSimSmall);
+    ASSERT_EQ(whole.size(), 200u * 64);
+    // The last record cut: found during the run (exit 1).
+    write("t.champsim", whole.substr(0, whole.size() - 5));
+    expectError("workload: {format: champsim, trace: t.champsim}\n",
+                dir_ + "/t.champsim: truncated champsim trace at record 199 (59 of 64 bytes)", 1);
+    // The first record cut: refused when the trace is opened (exit 2).
+    write("t.champsim", whole.substr(0, 40));
+    expectError("workload: {format: champsim, trace: t.champsim}\n",
+                dir_ + "/t.champsim: truncated champsim trace at record 0 (40 of 64 bytes)", 2);
+}
+
+TEST_F(Cli, ChampSimTruncatedCompressedStreamNamesTheRecord) {
+    // 40000 records (2.56 MB, beyond the reader's first 1 MiB read), gzip cut at 3/4: found
+    // during the run (exit 1), at the first record not read, a whole number of reads in.
+    std::string text;
+    const std::string small = slurp(kChampSimSmall);
+    for (int i = 0; i < 200; ++i)
+        text += small;
+    write("t.champsim", text);
+    ASSERT_EQ(std::system(("gzip -n -c " + dir_ + "/t.champsim > " + dir_ + "/t.gz").c_str()), 0);
+    const std::string gz = slurp(dir_ + "/t.gz");
+    write("t.gz", gz.substr(0, gz.size() * 3 / 4));
+    const Result r =
+        run("--config " + write("c.yaml", "workload: {format: champsim, trace: t.gz}\n") + " -q");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const std::string head =
+        "tlmmu: error: " + dir_ + "/t.gz: truncated or corrupt gzip stream at record ";
+    ASSERT_EQ(r.err.rfind(head, 0), 0u) << r.err;
+    const std::uint64_t record = std::stoull(r.err.substr(head.size()));
+    EXPECT_EQ(record % 16384, 0u) << r.err;
+    EXPECT_GT(record, 0u) << r.err;
+    EXPECT_LT(record, 40000u) << r.err;
+    EXPECT_EQ(r.err, head + std::to_string(record) + "\n");
+}
+
+TEST_F(Cli, TlmmuTraceConvertsChampSimBothWays) {
+    const std::string bin = dir_ + "/t.bin", back = dir_ + "/back.champsim.xz";
+    Result r = trace("convert " + kChampSimSmall + " " + bin + " --from champsim");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, bin + ": 200 records\n");
+    r = trace("convert " + bin + " " + back + " --to champsim --compress xz");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, back + ": 200 records\n");
+    // The same references, record for record, through binary and back.
+    const Result original = trace("dump " + kChampSimSmall + " --from champsim");
+    const Result again = trace("dump " + back + " --from champsim");
+    ASSERT_EQ(original.exit_code, 0) << original.err;
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(again.out, original.out);
+    const std::string head = "I  00400000,4\nI  00400004,4\n L 10000208,8\n S 10100048,8\n"
+                             "I  00400008,4\n L 10000410,8\n L 10000418,8\n S 10100090,8\n"
+                             " S 10100098,8\nI  0040000c,4\n";
+    EXPECT_EQ(original.out.substr(0, head.size()), head);
+    r = trace("stats " + back + " --from champsim");
+    EXPECT_EQ(r.out, "trace: champsim trace " + back +
+                         " (xz)\ninstructions: 200\ncontinuation_records: 0\nloads: 400\n"
+                         "stores: 199\nmodifies: 0\npages: 13\ncode_pages: 1\ndata_pages: 12\n");
+    // An address 0 has no champsim slot: refused naming the input record, OUT left alone.
+    write("z.lackey", "I  00400000,4\n L 00000000,8\n");
+    r = trace("convert " + dir_ + "/z.lackey " + dir_ + "/z.champsim --to champsim");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "tlmmu-trace: error: " + dir_ +
+                         "/z.lackey:2: a data reference at address 0 cannot be written as "
+                         "champsim (0 marks an unused slot)\n");
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/z.champsim"));
+}
+
 } // namespace
 
 namespace {

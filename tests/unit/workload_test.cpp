@@ -1,6 +1,8 @@
-// Workload sources: lackey and binary trace readers (plain, gzip, xz), the binary writer, the
-// openTrace factory, the synthetic generators, and scripts/trace-program with real valgrind.
+// Workload sources: lackey, binary and champsim trace readers (plain, gzip, xz), the binary and
+// champsim writers, the openTrace factory, the synthetic generators, and scripts/trace-program with
+// real valgrind.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -25,6 +27,8 @@
 #include "common/Types.h"
 #include "workload/BinaryTrace.h"
 #include "workload/BinaryTraceWriter.h"
+#include "workload/ChampSimTrace.h"
+#include "workload/ChampSimTraceWriter.h"
 #include "workload/LackeyTrace.h"
 #include "workload/OpenTrace.h"
 #include "workload/Random.h"
@@ -526,14 +530,263 @@ TEST(OpenTrace, AutoDetectsFormatThroughCompression) {
 
 TEST(OpenTrace, WrongFormatNamesTheFile) {
     EXPECT_EQ(errorOf([] { openTrace(kSmallBinary, "lackey"); }),
-              kSmallBinary +
-                  ": is a tlmmu binary trace, not lackey text (use format 'binary')");
+              kSmallBinary + ": is a tlmmu binary trace, not lackey text (use format 'binary')");
     EXPECT_EQ(errorOf([] { openTrace(kSmallLackey, "binary"); }),
               kSmallLackey + ": not a tlmmu binary trace (bad magic)");
     EXPECT_EQ(errorOf([] { openTrace(kSmallLackey, "pin"); }),
-              kSmallLackey + ": unknown trace format 'pin' (allowed: lackey, binary, auto)");
+              kSmallLackey +
+                  ": unknown trace format 'pin' (allowed: lackey, binary, champsim, auto)");
     EXPECT_EQ(errorOf([] { openTrace("/nonexistent.trace", "auto"); }),
               "/nonexistent.trace: cannot open: No such file or directory");
+}
+
+// --- champsim ----------------------------------------------------------------------------------
+
+namespace {
+// One ChampSim input_instr record, built byte by byte (independently of the reader's decoding):
+// loads go to the given source_memory slots, stores to the given destination_memory slots.
+struct ChampSimRecord {
+    Addr ip = 0;
+    std::uint8_t is_branch = 0, branch_taken = 0;
+    std::array<Addr, 2> destination{};
+    std::array<Addr, 4> source{};
+};
+
+std::string champsimBytes(const std::vector<ChampSimRecord>& records) {
+    std::string bytes;
+    auto put64 = [&](std::uint64_t v) {
+        for (int i = 0; i < 8; ++i, v >>= 8)
+            bytes += static_cast<char>(v & 0xff);
+    };
+    for (const auto& r : records) {
+        put64(r.ip);
+        bytes += static_cast<char>(r.is_branch);
+        bytes += static_cast<char>(r.branch_taken);
+        bytes += std::string("\x03\x00\x19\x06\x00\x1a", 6); // registers: ignored by the reader
+        for (Addr a : r.destination)
+            put64(a);
+        for (Addr a : r.source)
+            put64(a);
+    }
+    return bytes;
+}
+
+// `n` records with known references: record i has i % 5 loads (in the last slots, so that unused
+// slots come first) and i % 3 stores, over 12 data pages; every tenth is a branch.
+std::vector<ChampSimRecord> champsimLoop(unsigned n) {
+    std::vector<ChampSimRecord> records(n);
+    for (unsigned i = 0; i < n; ++i) {
+        ChampSimRecord& r = records[i];
+        r.ip = 0x400000 + 4 * (i % 50);
+        r.is_branch = i % 10 == 9;
+        r.branch_taken = i % 20 == 19;
+        const unsigned loads = i % 5, stores = i % 3;
+        for (unsigned k = 0; k < loads; ++k)
+            r.source[4 - loads + k] = 0x10000000 + (i * 520 + 8 * k) % 32768;
+        for (unsigned k = 0; k < stores; ++k)
+            r.destination[2 - stores + k] = 0x10100000 + (i * 72 + 8 * k) % 16384;
+    }
+    return records;
+}
+
+// What the reader must make of them: fetch, loads, stores, in slot order, unused slots skipped.
+std::vector<Instruction> champsimExpected(const std::vector<ChampSimRecord>& records) {
+    std::vector<Instruction> expected;
+    for (const auto& r : records) {
+        std::vector<DataRef> refs;
+        for (Addr a : r.source)
+            if (a) refs.push_back(ref(RefKind::Load, a, 8));
+        for (Addr a : r.destination)
+            if (a) refs.push_back(ref(RefKind::Store, a, 8));
+        expected.push_back(insn(r.ip, 4, refs));
+    }
+    return expected;
+}
+
+std::map<RefKind, std::uint64_t> countRefs(const std::vector<Instruction>& records) {
+    std::map<RefKind, std::uint64_t> counts;
+    for (const auto& r : records)
+        for (unsigned i = 0; i < r.num_refs; ++i)
+            ++counts[r.refs[i].kind];
+    return counts;
+}
+} // namespace
+
+TEST(ChampSimTrace, GeneratedTraceGivesExactlyItsReferences) {
+    TempDir dir;
+    const auto records = champsimLoop(200);
+    writeFile(dir.file("t.champsim"), champsimBytes(records));
+    const auto read = readAll(dir.file("t.champsim"), "champsim");
+    EXPECT_EQ(read, champsimExpected(records));
+    // 200 instructions; loads 40 x (0+1+2+3+4) = 400; stores 66 x (0+1+2) + 0 + 1 = 199.
+    EXPECT_EQ(read.size(), 200u);
+    const auto counts = countRefs(read);
+    EXPECT_EQ(counts.at(RefKind::Load), 400u);
+    EXPECT_EQ(counts.at(RefKind::Store), 199u);
+    EXPECT_EQ(counts.count(RefKind::Modify), 0u);
+    // Every slot full, and addresses at both ends of the range.
+    const std::vector<ChampSimRecord> full = {
+        {~Addr{0}, 1, 1, {1, ~Addr{0}}, {2, 3, 0x8000000000000000, 5}}, {0, 0, 0, {}, {}}};
+    writeFile(dir.file("full"), champsimBytes(full));
+    EXPECT_EQ(readAll(dir.file("full"), "champsim"), champsimExpected(full));
+    EXPECT_EQ(readAll(dir.file("full"), "champsim")[0].num_refs, 6u);
+}
+
+TEST(ChampSimTrace, GzipAndXzReadIdenticallyAcrossChunks) {
+    TempDir dir;
+    // 40000 records are 2.56 MB: more than two of the reader's 1 MiB chunks.
+    const auto records = champsimLoop(40000);
+    const std::string plain = dir.file("t");
+    writeFile(plain, champsimBytes(records));
+    compressFile(plain, dir.file("t.gz"), Compression::Gzip);
+    compressFile(plain, dir.file("t.xz"), Compression::Xz);
+    const auto expected = champsimExpected(records);
+    for (const char* name : {"t", "t.gz", "t.xz"}) {
+        ChampSimTrace trace(dir.file(name));
+        EXPECT_EQ(readAll(trace), expected) << name;
+        EXPECT_EQ(trace.records(), 40000u);
+        trace.rewind();
+        EXPECT_EQ(readAll(trace), expected) << name;
+    }
+    EXPECT_EQ(openTrace(dir.file("t.xz"), "champsim")->describe(),
+              "champsim trace " + dir.file("t.xz") + " (xz)");
+}
+
+TEST(ChampSimTrace, RecordCutShortIsAnErrorNamingIt) {
+    TempDir dir;
+    const std::string whole = champsimBytes(champsimLoop(4));
+    const std::string path = dir.file("cut");
+    for (std::size_t keep = 1; keep < 64; ++keep) {
+        writeFile(path, whole.substr(0, 3 * 64 + keep));
+        ChampSimTrace trace(path);
+        Instruction insn;
+        for (int i = 0; i < 3; ++i)
+            ASSERT_TRUE(trace.next(insn));
+        EXPECT_EQ(errorOf([&] { trace.next(insn); }),
+                  path + ": truncated champsim trace at record 3 (" + std::to_string(keep) +
+                      " of 64 bytes)");
+    }
+    // Inside the first record: refused when the trace is opened.
+    writeFile(path, whole.substr(0, 10));
+    EXPECT_EQ(errorOf([&] { openTrace(path, "champsim"); }),
+              path + ": truncated champsim trace at record 0 (10 of 64 bytes)");
+    writeFile(path, "");
+    EXPECT_EQ(errorOf([&] { openTrace(path, "champsim"); }),
+              path + ": empty trace (no records): nothing to run");
+}
+
+TEST(ChampSimTrace, TruncatedCompressedStreamNamesTheRecord) {
+    TempDir dir;
+    for (const auto& [compression, name] :
+         {std::pair{Compression::Gzip, "gzip"}, std::pair{Compression::Xz, "xz"}}) {
+        // Small: the stream breaks before the first record is complete.
+        const std::string plain = dir.file("small");
+        writeFile(plain, champsimBytes(champsimLoop(100)));
+        const std::string packed = dir.file("small.z");
+        compressFile(plain, packed, compression);
+        std::string bytes = readFile(packed);
+        writeFile(packed, bytes.substr(0, bytes.size() - 5));
+        EXPECT_EQ(errorOf([&] { openTrace(packed, "champsim"); }),
+                  packed + ": truncated or corrupt " + name + " stream at record 0");
+        // Large: the records before the break are read, and the error names the first one
+        // that could not be (a whole number of 16384-record chunks in).
+        writeFile(plain, champsimBytes(champsimLoop(100000)));
+        compressFile(plain, packed, compression);
+        bytes = readFile(packed);
+        writeFile(packed, bytes.substr(0, bytes.size() * 3 / 4));
+        ChampSimTrace trace(packed);
+        Instruction insn;
+        std::uint64_t read = 0;
+        const std::string error = errorOf([&] {
+            while (trace.next(insn))
+                ++read;
+        });
+        EXPECT_GT(read, 0u);
+        EXPECT_LT(read, 100000u);
+        EXPECT_EQ(read % 16384, 0u);
+        EXPECT_EQ(error, packed + ": truncated or corrupt " + name + " stream at record " +
+                             std::to_string(read));
+    }
+}
+
+TEST(ChampSimTrace, OtherFormatsAreRefusedNamingTheFile) {
+    // Lackey text read as records: its branch-flag bytes are characters ("==12345== "), not 0
+    // or 1.
+    EXPECT_EQ(errorOf([] { openTrace(kSmallLackey, "champsim"); }),
+              kSmallLackey + ": corrupt champsim trace at record 0: is_branch 0x3d, branch_taken "
+                             "0x20 (each 0 or 1)");
+    EXPECT_EQ(errorOf([] { openTrace(kSmallBinary, "champsim"); }),
+              kSmallBinary + ": is a tlmmu binary trace, not champsim (use format 'binary')");
+    TempDir dir;
+    auto records = champsimLoop(3);
+    records[2].branch_taken = 2;
+    writeFile(dir.file("t"), champsimBytes(records));
+    EXPECT_EQ(errorOf([&] { readAll(dir.file("t"), "champsim"); }),
+              dir.file("t") +
+                  ": corrupt champsim trace at record 2: is_branch 0x00, branch_taken 0x02 "
+                  "(each 0 or 1)");
+}
+
+TEST(ChampSimTraceWriter, GroupsAFetchWithTheReferencesThatFollowIt) {
+    TempDir dir;
+    const std::string path = dir.file("t");
+    ChampSimTraceWriter writer(path);
+    const std::vector<Instruction> in = {
+        insn(0, 0, {ref(RefKind::Load, 0x10, 8)}), // before any instruction: its own record
+        insn(0x400000, 3,
+             {ref(RefKind::Load, 0x1000, 1), ref(RefKind::Store, 0x2000, 4),
+              ref(RefKind::Load, 0x1008, 16), ref(RefKind::Load, 0x1010, 8),
+              ref(RefKind::Load, 0x1018, 8), ref(RefKind::Load, 0x1020, 8), // 5th load: new
+              ref(RefKind::Store, 0x2008, 8)}),
+        insn(0x400000, 0, {ref(RefKind::Modify, 0x3000, 8)}), // continuation: joins, a slot in each
+        insn(0x400003, 5,
+             {ref(RefKind::Store, 0x2010, 8), ref(RefKind::Store, 0x2018, 8),
+              ref(RefKind::Modify, 0x3008, 8)}), // stores full: the modify moves on
+        insn(0x400008, 2),
+    };
+    for (const auto& i : in)
+        writer.write(i);
+    writer.close();
+    EXPECT_EQ(writer.records(), 6u);
+    const std::vector<ChampSimRecord> expected = {
+        {0, 0, 0, {}, {0x10}},
+        {0x400000, 0, 0, {0x2000}, {0x1000, 0x1008, 0x1010, 0x1018}},
+        {0x400000, 0, 0, {0x2008, 0x3000}, {0x1020, 0x3000}},
+        {0x400003, 0, 0, {0x2010, 0x2018}, {}},
+        {0x400003, 0, 0, {0x3008}, {0x3008}},
+        {0x400008, 0, 0, {}, {}},
+    };
+    std::string bytes = champsimBytes(expected);
+    for (std::size_t r = 0; r < expected.size(); ++r) // the writer leaves registers 0
+        std::fill_n(bytes.begin() + 64 * r + 10, 6, '\0');
+    EXPECT_EQ(readFile(path), bytes);
+    EXPECT_FALSE(ChampSimTraceWriter::representable(insn(4, 4, {ref(RefKind::Load, 0, 8)})));
+    EXPECT_TRUE(ChampSimTraceWriter::representable(insn(0, 4, {ref(RefKind::Load, 1, 8)})));
+}
+
+TEST(ChampSimTraceWriter, RoundTripThroughBinaryKeepsTheReferences) {
+    TempDir dir;
+    auto records = champsimLoop(30000);
+    records[7].is_branch = records[7].branch_taken = 1;
+    const std::string champsim = dir.file("t.champsim");
+    writeFile(champsim, champsimBytes(records));
+    const auto expected = champsimExpected(records);
+    for (auto compression : {Compression::None, Compression::Gzip, Compression::Xz}) {
+        // champsim -> binary: the same records.
+        const std::string binary = dir.file(std::string("t.bin.") + toString(compression));
+        writeBinary(binary, readAll(champsim, "champsim"), compression);
+        EXPECT_EQ(readAll(binary, "binary"), expected);
+        // binary -> champsim: the same references again, record for record.
+        const std::string back = dir.file(std::string("back.") + toString(compression));
+        {
+            ChampSimTraceWriter writer(back, compression);
+            for (const auto& r : readAll(binary, "binary"))
+                writer.write(r);
+            writer.close();
+            EXPECT_EQ(writer.records(), records.size());
+        }
+        EXPECT_EQ(readAll(back, "champsim"), expected) << toString(compression);
+    }
 }
 
 // --- random ------------------------------------------------------------------------------------
