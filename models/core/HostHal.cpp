@@ -14,9 +14,7 @@ namespace {
 // The HAL in use: the one of the core whose thread runs. Set by run() and again after every wait
 // inside firmware (sync, wait for event), since other cores' firmware runs meanwhile.
 HostHal* g_current = nullptr;
-} // namespace
 
-namespace {
 // The event of hal_send_event: one for the whole system (one simulation per process).
 sc_core::sc_event& cpuEvent() {
     static sc_core::sc_event event("hal_cpu_event");
@@ -173,10 +171,9 @@ std::uint64_t HostHal::atomicCas(std::uint64_t pa, std::uint64_t expected, std::
 }
 
 std::uint64_t HostHal::atomicFetchAdd(std::uint64_t pa, std::uint64_t delta, unsigned bytes) {
-    const std::uint64_t mask =
-        bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
+    // The store writes the low `bytes` of the sum: modulo 2^(8 * bytes).
     return atomicUpdate(pa, bytes, "hal_atomic_fetch_add", [&](std::uint64_t old) {
-        return std::optional<std::uint64_t>((old + delta) & mask);
+        return std::optional<std::uint64_t>(old + delta);
     });
 }
 

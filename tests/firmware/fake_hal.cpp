@@ -409,12 +409,19 @@ void hal_charge_cycles(uint64_t cycles) {
     hal().core_cycles[hal().current_core] += cycles;
 }
 
-uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, unsigned bytes) {
+namespace {
+// An atomic's common part: the size check, its count and cost; the old value.
+std::uint64_t atomicOld(const char* call, hal_paddr_t pa, unsigned bytes) {
     if (bytes != 4 && bytes != 8)
-        throw fakehal::FakeHalPanic("hal_atomic_cas: bad size " + std::to_string(bytes));
+        throw fakehal::FakeHalPanic(std::string(call) + ": bad size " + std::to_string(bytes));
     ++hal().cas_calls;
     hal().core_cycles[hal().current_core] += hal().cas_cost;
-    const std::uint64_t old = hal().read(pa, bytes);
+    return hal().read(pa, bytes);
+}
+} // namespace
+
+uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, unsigned bytes) {
+    const std::uint64_t old = atomicOld("hal_atomic_cas", pa, bytes);
     if (old == expected) hal().write(pa, desired, bytes);
     fakehal::HalEvent e{fakehal::HalEvent::Cas, pa, desired, 0, 0};
     e.expected = expected;
@@ -424,14 +431,8 @@ uint64_t hal_atomic_cas(hal_paddr_t pa, uint64_t expected, uint64_t desired, uns
 }
 
 uint64_t hal_atomic_fetch_add(hal_paddr_t pa, uint64_t delta, unsigned bytes) {
-    if (bytes != 4 && bytes != 8)
-        throw fakehal::FakeHalPanic("hal_atomic_fetch_add: bad size " + std::to_string(bytes));
-    ++hal().cas_calls;
-    hal().core_cycles[hal().current_core] += hal().cas_cost;
-    const std::uint64_t old = hal().read(pa, bytes);
-    const std::uint64_t mask =
-        bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
-    hal().write(pa, (old + delta) & mask, bytes);
+    const std::uint64_t old = atomicOld("hal_atomic_fetch_add", pa, bytes);
+    hal().write(pa, old + delta, bytes); // the low `bytes`: modulo 2^(8 * bytes)
     fakehal::HalEvent e{fakehal::HalEvent::FetchAdd, pa, delta, 0, 0};
     e.old = old;
     hal().event(e);

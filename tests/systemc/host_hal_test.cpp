@@ -51,49 +51,42 @@ struct Bench {
     HalCore a{"a", clock, 0}, b{"b", clock, 1};
 };
 
-// Core a waits with a limit of 1000 cycles; core b sends an event at cycle 300: a wakes then.
-// Its next wait, with no event since, lasts the full limit.
-TEST_F(ScTest, WaitForEventEndsAtTheEvent) {
-    Bench bench;
-    std::uint64_t woke = 0, second = 0;
-    run([&] {
-        bench.a.time.reset();
-        bench.b.time.reset();
-        sc_core::sc_spawn([&] {
-            sc_core::wait(300, sc_core::SC_NS);
-            bench.b.hal.sendEvent();
+// Core b sends an event at cycle 300; core a, after `busy` cycles of its own, waits twice with a
+// limit of 1000 cycles. The cycles at which its two waits end.
+class HostHalTest : public ScTest {
+  protected:
+    std::pair<std::uint64_t, std::uint64_t> twoWaitsAfterAnEventAt300(std::uint64_t busy) {
+        Bench bench;
+        std::uint64_t first = 0, second = 0;
+        run([&] {
+            bench.a.time.reset();
+            bench.b.time.reset();
+            sc_core::sc_spawn([&] {
+                sc_core::wait(300, sc_core::SC_NS);
+                bench.b.hal.sendEvent();
+            });
+            if (busy) bench.a.hal.chargeCycles(busy); // on a's local time
+            bench.a.hal.waitForEvent(1000);
+            first = HalCore::now();
+            bench.a.hal.waitForEvent(1000);
+            second = HalCore::now();
         });
-        bench.a.hal.waitForEvent(1000);
-        woke = HalCore::now();
-        bench.a.hal.waitForEvent(1000);
-        second = HalCore::now();
-    });
-    EXPECT_EQ(woke, 300u);
-    EXPECT_EQ(second, 1300u);
+        return {first, second};
+    }
+};
+
+// Core a waits from cycle 0: it wakes at the event; its next wait, with no event since, lasts
+// the full limit.
+TEST_F(HostHalTest, WaitForEventEndsAtTheEvent) {
+    EXPECT_EQ(twoWaitsAfterAnEventAt300(0), (std::pair<std::uint64_t, std::uint64_t>{300, 1300}));
 }
 
-// Core b sends its event at cycle 300, while core a is still busy (it looked at a lock word at
-// cycle 0 and its look takes until 500): a's wait at 500 returns at once, because the event
-// register was set at 300; the next one sleeps the full limit. (Without the register, the
-// first wait would have slept until 1500: a lost wake-up.)
-TEST_F(ScTest, AnEventSentBeforeTheWaitIsNotLost) {
-    Bench bench;
-    std::uint64_t first = 0, second = 0;
-    run([&] {
-        bench.a.time.reset();
-        bench.b.time.reset();
-        sc_core::sc_spawn([&] {
-            sc_core::wait(300, sc_core::SC_NS);
-            bench.b.hal.sendEvent();
-        });
-        bench.a.hal.chargeCycles(500); // the look, on a's local time
-        bench.a.hal.waitForEvent(1000);
-        first = HalCore::now();
-        bench.a.hal.waitForEvent(1000);
-        second = HalCore::now();
-    });
-    EXPECT_EQ(first, 500u);
-    EXPECT_EQ(second, 1500u);
+// Core a is still busy when the event comes (it looked at a lock word at cycle 0 and its look
+// takes until 500): its wait at 500 returns at once, because the event register was set at 300;
+// the next one sleeps the full limit. (Without the register, the first wait would have slept
+// until 1500: a lost wake-up.)
+TEST_F(HostHalTest, AnEventSentBeforeTheWaitIsNotLost) {
+    EXPECT_EQ(twoWaitsAfterAnEventAt300(500), (std::pair<std::uint64_t, std::uint64_t>{500, 1500}));
 }
 
 } // namespace
